@@ -1,0 +1,138 @@
+/**
+ * The settings file (`config/*.yaml`), parsed and validated by `src/config/load-settings.ts`.
+ * Secrets (tokens, webhook secrets, AppRole secret ids) are never in the file itself: the file
+ * names an environment variable (`*Env`) or a file (`*File`) to read them from.
+ *
+ *   apiVersion: scw-gitops/v1alpha1
+ *   kind: Settings
+ *   instance: default
+ *   source: { dir: examples/basic }
+ *   scaleway: { sandbox: { enabled: true } }          # or { apiUrl?, profile?, organizationId? }
+ *   sinks: [ { name: local, type: file, dir: .secrets/sandbox, format: dotenv } ]
+ *   defaults: { sink: local, rotation: { overlap: 1h } }
+ *   ...
+ */
+
+export interface FileSinkSettings {
+  readonly name: string;
+  readonly type: 'file';
+  /** Directory the per-key files go to (created 0700). */
+  readonly dir: string;
+  readonly format: 'dotenv' | 'json';
+}
+
+export type VaultAuthSettings =
+  | { readonly method: 'token'; readonly tokenEnv?: string; readonly tokenFile?: string }
+  | {
+      readonly method: 'kubernetes';
+      readonly role: string;
+      /** Auth mount, default `kubernetes`. */
+      readonly mount: string;
+      /** Projected service-account token, re-read at each login. */
+      readonly tokenPath: string;
+    }
+  | {
+      readonly method: 'approle';
+      readonly mount: string;
+      readonly roleId: string;
+      readonly secretIdEnv?: string;
+      readonly secretIdFile?: string;
+    };
+
+export interface VaultSinkSettings {
+  readonly name: string;
+  readonly type: 'vault';
+  /** e.g. https://vault.example:8200 */
+  readonly address: string;
+  /** KV v2 mount, e.g. `secret`. */
+  readonly mount: string;
+  /** Prefix under the mount for per-key paths. */
+  readonly pathPrefix: string;
+  /** Vault Enterprise namespace (X-Vault-Namespace). */
+  readonly namespace?: string;
+  readonly auth: VaultAuthSettings;
+  readonly caFile?: string;
+  readonly timeoutMs: number;
+}
+
+export interface KubernetesSinkSettings {
+  readonly name: string;
+  readonly type: 'kubernetes';
+  /** Default namespace for Secrets. */
+  readonly namespace: string;
+  /** Absent = in-cluster config, else this kubeconfig file (and optional context). */
+  readonly kubeconfig?: string;
+  readonly context?: string;
+  /** Add `reloader.stakater.com/match: "true"`-style annotations so consumers restart. */
+  readonly reloader: boolean;
+  /** Extra labels on every Secret. */
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+export type SinkSettings = FileSinkSettings | VaultSinkSettings | KubernetesSinkSettings;
+
+export interface RotationDefaults {
+  readonly lifetimeMs?: number;
+  readonly rotateBeforeMs?: number;
+  readonly maxAgeMs?: number;
+  /** Default 1h. */
+  readonly overlapMs: number;
+}
+
+export type PruneSettings = Readonly<Record<'Project' | 'Application' | 'Group' | 'Policy' | 'ApiKey', boolean>>;
+
+export interface SafetySettings {
+  /** Refuse a plan deleting more than this many objects (absolute). Default 10. */
+  readonly maxDeletes: number;
+  /** Refuse a plan deleting more than this share of owned objects (0-100). Default 25. */
+  readonly maxDeletePercent: number;
+}
+
+export interface ScalewaySettings {
+  /** Run the built-in sandbox emulator in-process and point the client at it. */
+  readonly sandbox?: { readonly enabled: boolean; readonly port: number; readonly stateFile?: string };
+  readonly apiUrl?: string;
+  readonly profile?: string;
+  readonly organizationId?: string;
+  /** Pages fetched in parallel per listing (default 8). */
+  readonly listConcurrency: number;
+  readonly requestTimeoutMs: number;
+}
+
+export interface WebhookSettings {
+  readonly github?: { readonly secretEnv?: string; readonly secretFile?: string };
+  readonly gitlab?: { readonly tokenEnv?: string; readonly tokenFile?: string };
+  readonly gitSync?: { readonly enabled: boolean };
+  /** Max request body in bytes (default 1 MiB). */
+  readonly maxBodyBytes: number;
+}
+
+export interface LeaderElectionSettings {
+  readonly enabled: boolean;
+  readonly namespace: string;
+  readonly leaseName: string;
+  readonly identity?: string;
+  readonly kubeconfig?: string;
+  readonly leaseDurationSeconds: number;
+  readonly renewDeadlineSeconds: number;
+  readonly retryPeriodSeconds: number;
+}
+
+export interface Settings {
+  /** Path of the settings file (for messages and relative paths). */
+  readonly file?: string;
+  readonly instance: string;
+  readonly source: { readonly dir: string };
+  readonly scaleway: ScalewaySettings;
+  readonly sinks: readonly SinkSettings[];
+  readonly defaults: { readonly sink?: string; readonly rotation: RotationDefaults };
+  readonly prune: PruneSettings;
+  readonly safety: SafetySettings;
+  readonly server: { readonly host: string; readonly port: number };
+  readonly schedule: { readonly resync: string; readonly rotationCheck: string; readonly debounceMs: number };
+  readonly webhooks: WebhookSettings;
+  readonly leaderElection: LeaderElectionSettings;
+  readonly log: { readonly level: string; readonly pretty: boolean | 'auto' };
+  /** Concurrency of the apply engine (default 4). */
+  readonly applyConcurrency: number;
+}

@@ -1,0 +1,137 @@
+/**
+ * The desired state after loading and validation: plain data, references still by name
+ * (resolved to ids only by the planner against the live state).
+ *
+ * YAML form (one resource per document, any number of documents per file, any directory depth):
+ *
+ *   apiVersion: scw-gitops/v1alpha1
+ *   kind: ApiKey
+ *   metadata:
+ *     name: ci-deployer          # identity inside scw-gitops
+ *     adopt: true                # optional: take over a live object of that name without our marker
+ *   spec: { ... }                # per kind, below
+ *
+ * Durations are strings like `90d`, `12h`, `30m`, `1w`, `45s`, or combined `1d12h`.
+ */
+import type { SourceLocation } from './diagnostics.js';
+import type { Address } from './resources.js';
+
+interface DesiredBase {
+  readonly address: Address;
+  readonly name: string;
+  /** Where `metadata.name` (or the document start) is. */
+  readonly source: SourceLocation;
+  /** Source locations of individual fields by dotted path (`spec.tags`), for later diagnostics. */
+  readonly fieldSources?: Readonly<Record<string, SourceLocation>>;
+  /** metadata.adopt: plan an adoption of an unmarked live object with this name. */
+  readonly adopt: boolean;
+}
+
+/** kind: Project. spec: { description? } — the project name is metadata.name. */
+export interface DesiredProject extends DesiredBase {
+  readonly kind: 'Project';
+  readonly description: string;
+}
+
+/** kind: Application. spec: { description?, tags? (≤ 10 including our ownership tag → ≤ 9 user tags) } */
+export interface DesiredApplication extends DesiredBase {
+  readonly kind: 'Application';
+  readonly description: string;
+  readonly tags: readonly string[];
+}
+
+/** Rotation policy of an API key (all durations in milliseconds). */
+export interface RotationPolicy {
+  /** Each new key gets `expires_at = creation + lifetime`. */
+  readonly lifetimeMs?: number;
+  /** Rotate this long before expiry. Default: one third of the lifetime. */
+  readonly rotateBeforeMs?: number;
+  /** For keys without expiry: rotate when older than this. */
+  readonly maxAgeMs?: number;
+  /** How long the previous key survives after the new secret is delivered. */
+  readonly overlapMs?: number;
+}
+
+/** Where a key's secret goes: a sink declared in the settings, plus a per-key target. */
+export interface SinkTarget {
+  /** Name of a sink in the settings (`sinks:`); absent = the settings' default sink. */
+  readonly sink?: string;
+  /** Vault: secret path under the mount; file: file name (relative to the sink's directory). */
+  readonly path?: string;
+  /** Kubernetes: namespace (default: the sink's namespace). */
+  readonly namespace?: string;
+  /** Kubernetes: Secret name (default: the key's metadata.name). */
+  readonly secretName?: string;
+}
+
+/**
+ * kind: ApiKey. spec: {
+ *   application: <Application name>,            # the bearer (required)
+ *   defaultProject?: <Project name> | default,  # default: `default`, the org's default project
+ *   description?: string,
+ *   expiresAt?: RFC 3339 | lifetime?: duration, # mutually exclusive; neither = never expires
+ *   rotation?: { rotateBefore?, maxAge?, overlap? } (durations),
+ *   sink?: { name?, path?, namespace?, secretName? }
+ * }
+ */
+export interface DesiredApiKey extends DesiredBase {
+  readonly kind: 'ApiKey';
+  /** Application name (bearer). */
+  readonly application: string;
+  /** Project name, or `default` for the organization's default project. */
+  readonly defaultProject: string;
+  readonly description: string;
+  /** Absolute expiry (ISO, as written) — mutually exclusive with rotation.lifetimeMs. */
+  readonly expiresAt?: string;
+  readonly rotation: RotationPolicy;
+  readonly sink: SinkTarget;
+}
+
+/** kind: Group. spec: { description?, tags?, members?: { applications?: [names] } } */
+export interface DesiredGroup extends DesiredBase {
+  readonly kind: 'Group';
+  readonly description: string;
+  readonly tags: readonly string[];
+  /** Application names, in the order written (the API keeps member order). */
+  readonly memberApplications: readonly string[];
+}
+
+export type DesiredPrincipal =
+  | { readonly type: 'application'; readonly name: string }
+  | { readonly type: 'group'; readonly name: string }
+  | { readonly type: 'none' };
+
+export interface DesiredRule {
+  readonly permissionSets: readonly string[];
+  /** `projects`: names (or `default`); `organization`: the whole organization. */
+  readonly scope: { readonly type: 'projects'; readonly projects: readonly string[] } | { readonly type: 'organization' };
+  readonly condition: string;
+}
+
+/**
+ * kind: Policy. spec: {
+ *   description?, tags?,
+ *   principal: { application: name } | { group: name } | { none: true },
+ *   rules: [ { permissionSets: [..], projects: [names] | organization: true, condition? } ],
+ *   acknowledgeDangerousPermissions?: true     # required to grant OrganizationManager/IAMManager-like sets to an application
+ * }
+ */
+export interface DesiredPolicy extends DesiredBase {
+  readonly kind: 'Policy';
+  readonly description: string;
+  readonly tags: readonly string[];
+  readonly principal: DesiredPrincipal;
+  readonly rules: readonly DesiredRule[];
+  readonly acknowledgeDangerousPermissions: boolean;
+}
+
+export type DesiredResource = DesiredProject | DesiredApplication | DesiredApiKey | DesiredGroup | DesiredPolicy;
+
+export interface DesiredState {
+  /** Root directory (or file) the state was read from. */
+  readonly root: string;
+  /** Git revision the files came from, when known. */
+  readonly revision?: string;
+  /** Every resource, sorted by address. */
+  readonly resources: readonly DesiredResource[];
+}

@@ -1,0 +1,57 @@
+/**
+ * Diagnostics: problems found in user input (desired state, settings, plans).
+ * Validation collects them all instead of stopping at the first one.
+ */
+export type Severity = 'error' | 'warning';
+
+export interface SourceLocation {
+  /** Path relative to the desired-state root (or as given on the command line). */
+  readonly file: string;
+  /** 1-based. */
+  readonly line: number;
+  /** 1-based. */
+  readonly col: number;
+}
+
+export interface Diagnostic {
+  readonly severity: Severity;
+  /** kebab-case, stable: e.g. `unknown-field`, `name-pattern`, `dangling-reference`. */
+  readonly code: string;
+  /** What the problem is, one sentence, naming the field. */
+  readonly message: string;
+  readonly location?: SourceLocation;
+  /** `Kind/name` of the resource concerned, when known. */
+  readonly resource?: string;
+  /** Dotted path of the field concerned, e.g. `spec.tags[3]`. */
+  readonly field?: string;
+  /** Optional hint, e.g. a did-you-mean. */
+  readonly hint?: string;
+}
+
+/** `file:line:col: error [code] Kind/name spec.field: message (hint)` */
+export function formatDiagnostic(d: Diagnostic): string {
+  const where = d.location ? `${d.location.file}:${d.location.line}:${d.location.col}: ` : '';
+  const subject = [d.resource, d.field].filter(Boolean).join(' ');
+  const hint = d.hint ? ` (${d.hint})` : '';
+  return `${where}${d.severity} [${d.code}] ${subject ? `${subject}: ` : ''}${d.message}${hint}`;
+}
+
+export function hasErrors(diags: readonly Diagnostic[]): boolean {
+  return diags.some((d) => d.severity === 'error');
+}
+
+/** Stable order: file, line, col, code. */
+export function sortDiagnostics(diags: readonly Diagnostic[]): Diagnostic[] {
+  return [...diags].sort((a, b) => {
+    const fa = a.location?.file ?? '';
+    const fb = b.location?.file ?? '';
+    if (fa !== fb) return fa < fb ? -1 : 1;
+    const la = a.location?.line ?? 0;
+    const lb = b.location?.line ?? 0;
+    if (la !== lb) return la - lb;
+    const ca = a.location?.col ?? 0;
+    const cb = b.location?.col ?? 0;
+    if (ca !== cb) return ca - cb;
+    return a.code < b.code ? -1 : a.code > b.code ? 1 : 0;
+  });
+}
