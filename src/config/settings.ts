@@ -79,7 +79,9 @@ export interface RotationDefaults {
   readonly overlapMs: number;
 }
 
-export type PruneSettings = Readonly<Record<'Project' | 'Application' | 'Group' | 'Policy' | 'ApiKey', boolean>>;
+export type PruneSettings = Readonly<
+  Record<'Project' | 'Application' | 'Group' | 'Policy' | 'ApiKey', boolean>
+>;
 
 export interface SafetySettings {
   /** Refuse a plan deleting more than this many objects (absolute). Default 10. */

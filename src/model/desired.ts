@@ -104,7 +104,9 @@ export type DesiredPrincipal =
 export interface DesiredRule {
   readonly permissionSets: readonly string[];
   /** `projects`: names (or `default`); `organization`: the whole organization. */
-  readonly scope: { readonly type: 'projects'; readonly projects: readonly string[] } | { readonly type: 'organization' };
+  readonly scope:
+    | { readonly type: 'projects'; readonly projects: readonly string[] }
+    | { readonly type: 'organization' };
   readonly condition: string;
 }
 
@@ -125,7 +127,12 @@ export interface DesiredPolicy extends DesiredBase {
   readonly acknowledgeDangerousPermissions: boolean;
 }
 
-export type DesiredResource = DesiredProject | DesiredApplication | DesiredApiKey | DesiredGroup | DesiredPolicy;
+export type DesiredResource =
+  | DesiredProject
+  | DesiredApplication
+  | DesiredApiKey
+  | DesiredGroup
+  | DesiredPolicy;
 
 export interface DesiredState {
   /** Root directory (or file) the state was read from. */

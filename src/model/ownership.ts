@@ -46,7 +46,8 @@ export function withOwnerTag(tags: readonly string[], instance: string): string[
 }
 
 const PROJECT_MARKER = /(?:^| )\[scw-gitops:([a-z0-9][a-z0-9-]{0,31})\]$/;
-const KEY_MARKER = /(?:^| )\[scw-gitops:([a-z0-9][a-z0-9-]{0,31}):([^\]:\s][^\]:]*):(pending|ready|retiring)\]$/;
+const KEY_MARKER =
+  /(?:^| )\[scw-gitops:([a-z0-9][a-z0-9-]{0,31}):([^\]:\s][^\]:]*):(pending|ready|retiring)\]$/;
 
 export function projectMarker(instance: string): string {
   return `[scw-gitops:${instance}]`;
@@ -70,7 +71,12 @@ export function parseProjectDescription(description: string): { description: str
   return { description: description.slice(0, m.index), instance: m[1]! };
 }
 
-export function markKeyDescription(description: string, instance: string, name: string, state: KeyState): string {
+export function markKeyDescription(
+  description: string,
+  instance: string,
+  name: string,
+  state: KeyState,
+): string {
   return join(description, keyMarker(instance, name, state));
 }
 

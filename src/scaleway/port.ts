@@ -41,11 +41,18 @@ export interface ScalewayClient {
   listProjects(filter?: { name?: string }, opts?: CallOptions): Promise<Project[]>;
   getProject(id: string, opts?: CallOptions): Promise<Project>;
   createProject(input: { name: string; description: string }, opts?: CallOptions): Promise<Project>;
-  updateProject(id: string, patch: { name?: string; description?: string }, opts?: CallOptions): Promise<Project>;
+  updateProject(
+    id: string,
+    patch: { name?: string; description?: string },
+    opts?: CallOptions,
+  ): Promise<Project>;
   deleteProject(id: string, opts?: CallOptions): Promise<void>;
 
   // IAM applications
-  listApplications(filter?: { name?: string; tag?: string; editable?: boolean }, opts?: CallOptions): Promise<Application[]>;
+  listApplications(
+    filter?: { name?: string; tag?: string; editable?: boolean },
+    opts?: CallOptions,
+  ): Promise<Application[]>;
   getApplication(id: string, opts?: CallOptions): Promise<Application>;
   createApplication(
     input: { name: string; description: string; tags: readonly string[] },
@@ -63,7 +70,12 @@ export interface ScalewayClient {
   getApiKey(accessKey: string, opts?: CallOptions): Promise<ApiKey>;
   /** The only place a secret comes into existence. Never retried blindly (see AmbiguousWriteError). */
   createApiKey(
-    input: { applicationId: string; description: string; defaultProjectId?: string; expiresAt?: string | null },
+    input: {
+      applicationId: string;
+      description: string;
+      defaultProjectId?: string;
+      expiresAt?: string | null;
+    },
     opts?: CallOptions,
   ): Promise<{ apiKey: ApiKey; secretKey: Secret }>;
   updateApiKey(
@@ -94,7 +106,10 @@ export interface ScalewayClient {
   deleteGroup(id: string, opts?: CallOptions): Promise<void>;
 
   // IAM policies and rules
-  listPolicies(filter?: { policyName?: string; tag?: string; editable?: boolean }, opts?: CallOptions): Promise<Policy[]>;
+  listPolicies(
+    filter?: { policyName?: string; tag?: string; editable?: boolean },
+    opts?: CallOptions,
+  ): Promise<Policy[]>;
   getPolicy(id: string, opts?: CallOptions): Promise<Policy>;
   createPolicy(
     input: {
