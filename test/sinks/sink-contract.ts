@@ -1,0 +1,234 @@
+/**
+ * The contract every SecretSink implementation must satisfy (src/sinks/sink.ts). Each sink's test
+ * file calls it with a `setup` that returns a fresh, empty location (called before every test):
+ *
+ *   describeSinkContract('file sink (dotenv)', async () => {
+ *     const dir = await mkdtemp(...);
+ *     return {
+ *       sink: createFileSink({ name: 'local', type: 'file', dir, format: 'dotenv' }),
+ *       location: { sink: 'local', path: 'ci.env' },
+ *       badLocation: { sink: 'local', path: '../escape.env' },     // and/or brokenSink
+ *       teardown: () => rm(dir, { recursive: true, force: true }),
+ *     };
+ *   });
+ *
+ * A setup must supply at least one way to fail: `badLocation` (a location this sink refuses or
+ * cannot write) and/or `brokenSink` (the same sink type pointed at something unreachable or
+ * unwritable). The preflight and error-hygiene tests fail with a clear message when neither is given.
+ */
+import { randomUUID } from 'node:crypto';
+import { inspect } from 'node:util';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SinkError } from '../../src/errors.js';
+import { Secret } from '../../src/model/secret.js';
+import type { SecretRecord, SecretSink, SinkLocation } from '../../src/sinks/sink.js';
+import { assertNoSecrets, errorText } from '../helpers/log-capture.js';
+
+export interface SinkContractFixture {
+  readonly sink: SecretSink;
+  /** A fresh location holding no record yet. */
+  readonly location: SinkLocation;
+  /** A location the sink must refuse (preflight and write fail with SinkError). */
+  readonly badLocation?: SinkLocation;
+  /** A sink of the same type that cannot work (unreachable server, unwritable directory, bad token). */
+  readonly brokenSink?: SecretSink;
+  teardown(): Promise<void>;
+}
+
+const ACCESS_KEY_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+
+/** A Scaleway-shaped access key: `SCW` + 17 upper-case alphanumerics (20 chars). */
+export function randomAccessKey(): string {
+  let s = 'SCW';
+  for (let i = 0; i < 17; i++)
+    s += ACCESS_KEY_ALPHABET[Math.floor(Math.random() * ACCESS_KEY_ALPHABET.length)];
+  return s;
+}
+
+/** A record like the executor writes: the secret is a UUID (Scaleway's format). */
+export function makeRecord(
+  overrides: { accessKey?: string; secret?: string; keyName?: string } = {},
+): SecretRecord {
+  const accessKey = overrides.accessKey ?? randomAccessKey();
+  return {
+    accessKey,
+    secretKey: new Secret(overrides.secret ?? randomUUID()),
+    metadata: {
+      keyName: overrides.keyName ?? 'ci-deployer',
+      accessKey,
+      expiresAt: '2027-02-21T01:00:00.000000Z',
+      revision: '0123456789abcdef0123456789abcdef01234567',
+      deliveredAt: '2026-11-23T01:30:00.000Z',
+      organizationId: '6867048b-fe12-4e96-835e-41c79a39604b',
+      defaultProjectId: '6867048b-fe12-4e96-835e-41c79a39604b',
+      instance: 'default',
+    },
+  };
+}
+
+function failures(f: SinkContractFixture): { sink: SecretSink; location: SinkLocation; label: string }[] {
+  const out: { sink: SecretSink; location: SinkLocation; label: string }[] = [];
+  if (f.badLocation) out.push({ sink: f.sink, location: f.badLocation, label: 'bad location' });
+  if (f.brokenSink) out.push({ sink: f.brokenSink, location: f.location, label: 'broken sink' });
+  if (out.length === 0) {
+    throw new Error('sink contract: setup must return badLocation and/or brokenSink to test failures');
+  }
+  return out;
+}
+
+async function rejection(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected the call to reject, it resolved');
+}
+
+export function describeSinkContract(label: string, setup: () => Promise<SinkContractFixture>): void {
+  describe(`SecretSink contract: ${label}`, () => {
+    let f: SinkContractFixture;
+
+    beforeEach(async () => {
+      f = await setup();
+    });
+
+    afterEach(async () => {
+      await f?.teardown();
+    });
+
+    it('has a name, a type and describes a location without secrets', () => {
+      expect(f.sink.name).toBe(f.location.sink);
+      expect(['file', 'vault', 'kubernetes']).toContain(f.sink.type);
+      const d = f.sink.describe(f.location);
+      expect(d).toMatch(/^[a-z0-9]+:/);
+      expect(d.length).toBeGreaterThan(f.sink.type.length);
+    });
+
+    it('preflight succeeds on a good location and writes no record', async () => {
+      await expect(f.sink.preflight(f.location)).resolves.toBeUndefined();
+      expect(await f.sink.read(f.location)).toBeUndefined();
+    });
+
+    it('preflight fails with SinkError on a bad location or broken sink', async () => {
+      for (const bad of failures(f)) {
+        const err = await rejection(bad.sink.preflight(bad.location));
+        expect(err, bad.label).toBeInstanceOf(SinkError);
+        expect((err as SinkError).sink, bad.label).toBe(bad.sink.name);
+        expect((err as SinkError).message.length, bad.label).toBeGreaterThan(0);
+      }
+    });
+
+    it('read of a location with no record returns undefined', async () => {
+      expect(await f.sink.read(f.location)).toBeUndefined();
+    });
+
+    it('write then read returns the access key, the secret (as Secret) and the metadata', async () => {
+      const rec = makeRecord();
+      await f.sink.write(f.location, rec);
+      const got = await f.sink.read(f.location);
+      expect(got).toBeDefined();
+      expect(got!.accessKey).toBe(rec.accessKey);
+      expect(got!.secretKey).toBeInstanceOf(Secret);
+      expect(got!.secretKey!.equals(rec.secretKey)).toBe(true);
+      expect(got!.metadata.keyName).toBe(rec.metadata.keyName);
+      expect(got!.metadata.accessKey).toBe(rec.accessKey);
+      expect(got!.metadata.expiresAt).toBe(rec.metadata.expiresAt);
+      expect(got!.metadata.revision).toBe(rec.metadata.revision);
+      expect(got!.metadata.deliveredAt).toBe(rec.metadata.deliveredAt);
+      expect(got!.metadata.instance).toBe(rec.metadata.instance);
+      // The record read back never prints its secret.
+      assertNoSecrets(
+        [JSON.stringify(got), inspect(got, { depth: 10 }), String(got!.secretKey)],
+        [rec.secretKey.reveal()],
+      );
+    });
+
+    it('keeps a null expiry as null', async () => {
+      const base = makeRecord();
+      const rec: SecretRecord = { ...base, metadata: { ...base.metadata, expiresAt: null } };
+      await f.sink.write(f.location, rec);
+      const got = await f.sink.read(f.location);
+      expect(got!.metadata.expiresAt ?? null).toBeNull();
+    });
+
+    it('verify is true for the written record, false for another secret or another access key', async () => {
+      const rec = makeRecord();
+      await f.sink.write(f.location, rec);
+      expect(await f.sink.verify(f.location, rec)).toBe(true);
+      const otherSecret = makeRecord({ accessKey: rec.accessKey });
+      expect(await f.sink.verify(f.location, otherSecret)).toBe(false);
+      const otherAccess = makeRecord({ secret: rec.secretKey.reveal() });
+      expect(await f.sink.verify(f.location, otherAccess)).toBe(false);
+    });
+
+    it('verify is false (not an error) when nothing was written', async () => {
+      expect(await f.sink.verify(f.location, makeRecord())).toBe(false);
+    });
+
+    it('writing the same record twice is an idempotent no-op', async () => {
+      const rec = makeRecord();
+      await f.sink.write(f.location, rec);
+      const first = await f.sink.read(f.location);
+      await f.sink.write(f.location, rec);
+      const second = await f.sink.read(f.location);
+      expect(second!.accessKey).toBe(rec.accessKey);
+      expect(second!.secretKey!.equals(rec.secretKey)).toBe(true);
+      expect(await f.sink.verify(f.location, rec)).toBe(true);
+      if (first!.version !== undefined && second!.version !== undefined) {
+        expect(second!.version).toBe(first!.version);
+      }
+      // An idempotent rewrite must not turn the key into its own predecessor.
+      expect(second!.metadata.previousAccessKey).not.toBe(rec.accessKey);
+    });
+
+    it('writing a new access key replaces the record and records previousAccessKey', async () => {
+      const old = makeRecord();
+      await f.sink.write(f.location, old);
+      const next = makeRecord();
+      await f.sink.write(f.location, next);
+      const got = await f.sink.read(f.location);
+      expect(got!.accessKey).toBe(next.accessKey);
+      expect(got!.secretKey!.equals(next.secretKey)).toBe(true);
+      expect(got!.metadata.previousAccessKey).toBe(old.accessKey);
+      expect(await f.sink.verify(f.location, next)).toBe(true);
+      expect(await f.sink.verify(f.location, old)).toBe(false);
+    });
+
+    it('an explicit previousAccessKey in the metadata is kept', async () => {
+      const base = makeRecord();
+      const rec: SecretRecord = {
+        ...base,
+        metadata: { ...base.metadata, previousAccessKey: 'SCWPREVIOUS0000000000' },
+      };
+      await f.sink.write(f.location, rec);
+      const got = await f.sink.read(f.location);
+      expect(got!.metadata.previousAccessKey).toBe('SCWPREVIOUS0000000000');
+    });
+
+    it('no secret value appears in any thrown error', async () => {
+      const rec = makeRecord();
+      const errors: unknown[] = [];
+      for (const bad of failures(f)) {
+        errors.push(await rejection(bad.sink.write(bad.location, rec)));
+        const r = await bad.sink.verify(bad.location, rec).then(
+          (v) => v,
+          (e: unknown) => e,
+        );
+        if (r !== false) errors.push(r);
+        if (r === true) throw new Error(`${bad.label}: verify returned true for a record it could not write`);
+      }
+      for (const e of errors) {
+        expect(e).toBeInstanceOf(SinkError);
+      }
+      assertNoSecrets(
+        errors.map((e) => errorText(e)),
+        [rec.secretKey.reveal()],
+      );
+      assertNoSecrets(
+        errors.map((e) => inspect(e, { depth: 10 })),
+        [rec.secretKey.reveal()],
+      );
+    });
+  });
+}
