@@ -1,0 +1,205 @@
+/**
+ * The Helm chart, checked without a helm binary: every template renders (with the default values
+ * and with every optional feature switched on) through a strict Go-template subset renderer, every
+ * rendered document parses as YAML and looks like a Kubernetes object, the security and RBAC
+ * promises hold, and values.schema.json accepts the default values and rejects bad ones.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
+import { validateJsonSchema } from './json-schema.js';
+import { TemplateEngine } from './go-template.js';
+
+const chartDir = path.resolve(import.meta.dirname, '../../helm/scw-gitops');
+const chart = parse(readFileSync(path.join(chartDir, 'Chart.yaml'), 'utf8')) as Record<string, unknown>;
+const defaults = parse(readFileSync(path.join(chartDir, 'values.yaml'), 'utf8')) as Record<string, unknown>;
+const schema = JSON.parse(readFileSync(path.join(chartDir, 'values.schema.json'), 'utf8')) as Record<
+  string,
+  unknown
+>;
+
+function templateFiles(): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const f of readdirSync(path.join(chartDir, 'templates')).sort()) {
+    files.set(`scw-gitops/templates/${f}`, readFileSync(path.join(chartDir, 'templates', f), 'utf8'));
+  }
+  return files;
+}
+
+function merge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const b = out[k];
+    out[k] =
+      v && typeof v === 'object' && !Array.isArray(v) && b && typeof b === 'object' && !Array.isArray(b)
+        ? merge(b as Record<string, unknown>, v as Record<string, unknown>)
+        : v;
+  }
+  return out;
+}
+
+interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  [k: string]: unknown;
+}
+
+function render(values: Record<string, unknown>): K8sObject[] {
+  const files = templateFiles();
+  const engine = new TemplateEngine(files);
+  const root = {
+    Values: values,
+    Release: { Name: 'ops', Namespace: 'platform', Service: 'Helm' },
+    Chart: { Name: chart.name, Version: chart.version, AppVersion: chart.appVersion },
+    Template: { BasePath: 'scw-gitops/templates' },
+  };
+  const objects: K8sObject[] = [];
+  for (const name of files.keys()) {
+    const base = path.basename(name);
+    if (base.startsWith('_')) continue;
+    const text = engine.renderFile(name, root);
+    if (base === 'NOTES.txt') {
+      expect(text).toContain('scw-gitops');
+      continue;
+    }
+    for (const doc of parseAllDocuments(text)) {
+      expect(doc.errors, `${base}: ${doc.errors.map((e) => e.message).join('; ')}`).toEqual([]);
+      const obj = doc.toJS() as K8sObject | null;
+      if (obj === null) continue;
+      expect(typeof obj.apiVersion, `${base}: apiVersion`).toBe('string');
+      expect(typeof obj.kind, `${base}: kind`).toBe('string');
+      expect(obj.metadata?.name, `${base}: metadata.name`).toMatch(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/);
+      objects.push(obj);
+    }
+  }
+  return objects;
+}
+
+const allOn = merge(defaults, {
+  replicaCount: 2,
+  leaderElection: { enabled: true },
+  webhooks: { existingSecret: 'scw-gitops-webhooks' },
+  serviceMonitor: { enabled: true, labels: { release: 'prometheus' } },
+  serviceAccount: { annotations: { 'example.com/owner': 'platform' } },
+  rbac: { secretNamespaces: ['apps', 'ci'] },
+  source: { gitSync: { credentialsSecret: 'git-creds' } },
+  podAnnotations: { 'example.com/team': 'platform' },
+  nodeSelector: { 'kubernetes.io/os': 'linux' },
+});
+
+describe('helm chart', () => {
+  it('values.schema.json accepts the default values', () => {
+    expect(validateJsonSchema(schema, defaults)).toEqual([]);
+    expect(validateJsonSchema(schema, allOn)).toEqual([]);
+  });
+
+  it('values.schema.json rejects bad values with a path', () => {
+    expect(validateJsonSchema(schema, merge(defaults, { instance: 'Bad Name' }))).toEqual([
+      expect.stringContaining('/instance'),
+    ]);
+    expect(validateJsonSchema(schema, merge(defaults, { servce: {} }))[0]).toContain('servce');
+    expect(validateJsonSchema(schema, merge(defaults, { service: { port: 70000 } }))[0]).toContain(
+      '/service/port',
+    );
+  });
+
+  it('renders the default values into valid Kubernetes objects', () => {
+    const objects = render(defaults);
+    const kinds = objects.map((o) => o.kind).sort();
+    expect(kinds).toEqual(['ConfigMap', 'Deployment', 'Role', 'RoleBinding', 'Service', 'ServiceAccount']);
+  });
+
+  it('renders every optional feature', () => {
+    const objects = render(allOn);
+    const kinds = objects.map((o) => `${o.kind}/${o.metadata.namespace ?? ''}`).sort();
+    expect(kinds).toContain('ServiceMonitor/platform');
+    expect(kinds.filter((k) => k.startsWith('Role/'))).toEqual(['Role/apps', 'Role/ci', 'Role/platform']);
+  });
+
+  it('keeps the pod locked down: non-root, read-only, no privilege escalation, all capabilities dropped', () => {
+    const deploy = render(defaults).find((o) => o.kind === 'Deployment') as unknown as {
+      spec: {
+        template: {
+          spec: { securityContext: Record<string, unknown>; containers: Record<string, unknown>[] };
+        };
+      };
+    };
+    const pod = deploy.spec.template.spec;
+    expect(pod.securityContext.runAsNonRoot).toBe(true);
+    expect(pod.containers.map((c) => c.name)).toEqual(['scw-gitops', 'git-sync']);
+    for (const c of pod.containers) {
+      const sc = c.securityContext as Record<string, unknown>;
+      expect(sc.allowPrivilegeEscalation).toBe(false);
+      expect(sc.readOnlyRootFilesystem).toBe(true);
+      expect(sc.capabilities).toEqual({ drop: ['ALL'] });
+    }
+    const main = pod.containers[0]!;
+    expect((main.livenessProbe as { httpGet: { path: string } }).httpGet.path).toBe('/healthz');
+    expect((main.readinessProbe as { httpGet: { path: string } }).httpGet.path).toBe('/readyz');
+    expect(main.envFrom).toEqual([{ secretRef: { name: 'scw-gitops-credentials' } }]);
+  });
+
+  it('grants least privilege: Secrets only in the named namespaces, Leases only with leader election', () => {
+    const roles = render(allOn).filter((o) => o.kind === 'Role') as unknown as {
+      metadata: { namespace: string; name: string };
+      rules: { resources: string[]; verbs: string[] }[];
+    }[];
+    for (const r of roles) {
+      for (const rule of r.rules) {
+        expect(rule.verbs).not.toContain('*');
+        expect(rule.verbs).not.toContain('delete');
+        expect(rule.verbs).not.toContain('list');
+      }
+    }
+    const secretNs = roles
+      .filter((r) => r.rules.some((x) => x.resources.includes('secrets')))
+      .map((r) => r.metadata.namespace);
+    expect(secretNs.sort()).toEqual(['apps', 'ci']);
+    const leases = roles.filter((r) => r.rules.some((x) => x.resources.includes('leases')));
+    expect(leases.map((r) => r.metadata.namespace)).toEqual(['platform']);
+    const noLeases = render(defaults).filter(
+      (o) => o.kind === 'Role' && JSON.stringify(o).includes('leases'),
+    );
+    expect(noLeases).toEqual([]);
+  });
+
+  it('renders a settings file the daemon can read', () => {
+    const cm = render(allOn).find((o) => o.kind === 'ConfigMap') as unknown as {
+      data: Record<string, string>;
+    };
+    const settings = parse(cm.data['settings.yaml']!) as Record<string, unknown>;
+    expect(settings).toMatchObject({
+      apiVersion: 'scw-gitops/v1alpha1',
+      kind: 'Settings',
+      instance: 'default',
+      source: { dir: '/data/git/current/iam' },
+      leaderElection: { enabled: true, namespace: 'platform', leaseName: 'scw-gitops' },
+      webhooks: { github: { secretFile: '/etc/scw-gitops/webhooks/github' } },
+    });
+    expect(JSON.stringify(settings)).not.toMatch(/secret":\s*"[^/]/);
+  });
+});
+
+describe('Dockerfile', () => {
+  const dockerfile = readFileSync(path.resolve(import.meta.dirname, '../../Dockerfile'), 'utf8');
+  const dockerignore = readFileSync(path.resolve(import.meta.dirname, '../../.dockerignore'), 'utf8');
+
+  it('is multi-stage, production dependencies only, non-root, with an init and a health check', () => {
+    expect(dockerfile.match(/^FROM /gm)?.length).toBeGreaterThanOrEqual(3);
+    expect(dockerfile).toMatch(/npm ci --omit=dev/);
+    expect(dockerfile).toMatch(/^USER 65532:65532$/m);
+    expect(dockerfile).toMatch(/^ENTRYPOINT \["\/usr\/bin\/tini", "--"/m);
+    expect(dockerfile).toMatch(/^HEALTHCHECK .*\n.*\/healthz/m);
+    expect(dockerfile).toMatch(/LABEL org\.opencontainers\.image\.title/);
+    expect(dockerfile).toMatch(/^VOLUME \["\/data"\]$/m);
+  });
+
+  it('targets the current Node LTS and keeps the build context small', () => {
+    expect(dockerfile).toMatch(/^ARG NODE_VERSION=26$/m);
+    for (const entry of ['.git', 'node_modules', 'test', '.secrets']) {
+      expect(dockerignore.split('\n')).toContain(entry);
+    }
+  });
+});
