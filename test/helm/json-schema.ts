@@ -65,7 +65,7 @@ export function validateJsonSchema(root: Schema, value: unknown): string[] {
       if (typeof schema.maxItems === 'number' && v.length > schema.maxItems)
         out.push(`${at}: too many items`);
       if (schema.items && typeof schema.items === 'object') {
-        v.forEach((item, i) => check(schema.items as Schema, item, `${ptr}/${i}`, out));
+        for (const [i, item] of v.entries()) check(schema.items as Schema, item, `${ptr}/${i}`, out);
       }
     }
     if (v && typeof v === 'object' && !Array.isArray(v)) {
