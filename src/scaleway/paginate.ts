@@ -1,0 +1,96 @@
+/**
+ * Complete listings over Scaleway's page/page_size pagination.
+ *
+ * Algorithm: page 1 (page_size=100) gives `total_count` and the effective page size (its
+ * length, as both SDKs compute it, in case the server clamps). Pages 2..N are then fetched
+ * concurrently, at most `concurrency` at a time (each request also goes through the client-wide
+ * adaptive limiter). An empty page stops issuing further pages. Items are de-duplicated by id.
+ *
+ * The result is accepted only when the number of unique items equals `total_count` and every
+ * page reported the same `total_count`. Otherwise the organization changed during the listing
+ * (an insert shifts items across page boundaries, a delete hides one): the whole listing is
+ * repeated, up to `maxAttempts` times, then `ListingInconsistentError` is thrown. A silently
+ * truncated list is never returned.
+ */
+import type { WirePage } from './decode.js';
+import { ListingInconsistentError } from './errors.js';
+
+export const PAGE_SIZE = 100;
+
+export interface ListAllOptions<T> {
+  /** Route template for messages. */
+  readonly route: string;
+  readonly fetchPage: (page: number, pageSize: number, signal?: AbortSignal) => Promise<WirePage>;
+  readonly decode: (raw: unknown) => T;
+  readonly idOf: (item: T) => string;
+  /** Pages in flight at once for this listing. Default 8. */
+  readonly concurrency?: number;
+  /** Complete listings tried before giving up. Default 3. */
+  readonly maxAttempts?: number;
+  readonly signal?: AbortSignal | undefined;
+  /** Called before a re-list, for logging. */
+  readonly onInconsistent?: (attempt: number, expected: number, received: number) => void;
+}
+
+interface Attempt<T> {
+  readonly items: T[];
+  readonly expected: number;
+  readonly consistent: boolean;
+}
+
+async function listOnce<T>(o: ListAllOptions<T>): Promise<Attempt<T>> {
+  const first = await o.fetchPage(1, PAGE_SIZE, o.signal);
+  const pages: (readonly unknown[])[] = [first.items];
+  let consistentTotals = true;
+  let total = first.totalCount;
+  if (total === undefined) {
+    // Legacy envelope without total_count: sequential until a short page.
+    let page = 1;
+    let last = first.items;
+    while (last.length >= PAGE_SIZE) {
+      page++;
+      last = (await o.fetchPage(page, PAGE_SIZE, o.signal)).items;
+      pages.push(last);
+    }
+    total = -1;
+  } else if (first.items.length > 0 && total > first.items.length) {
+    const perPage = first.items.length;
+    const lastPage = Math.ceil(total / perPage);
+    let next = 2;
+    let stop = false;
+    const concurrency = Math.max(1, o.concurrency ?? 8);
+    const worker = async (): Promise<void> => {
+      while (!stop && next <= lastPage) {
+        const page = next++;
+        const res = await o.fetchPage(page, perPage, o.signal);
+        pages[page - 1] = res.items;
+        if (res.totalCount !== total) consistentTotals = false;
+        if (res.items.length === 0) stop = true;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, lastPage - 1) }, worker));
+  }
+  const seen = new Map<string, T>();
+  for (const page of pages) {
+    for (const raw of page ?? []) {
+      const item = o.decode(raw);
+      const id = o.idOf(item);
+      if (!seen.has(id)) seen.set(id, item);
+    }
+  }
+  const items = [...seen.values()];
+  const consistent = total < 0 ? true : consistentTotals && items.length === total;
+  return { items, expected: total < 0 ? items.length : total, consistent };
+}
+
+/** Every item of a listing, in server order, de-duplicated; see the module comment. */
+export async function listAll<T>(o: ListAllOptions<T>): Promise<T[]> {
+  const maxAttempts = Math.max(1, o.maxAttempts ?? 3);
+  let last: Attempt<T> | undefined;
+  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    last = await listOnce(o);
+    if (last.consistent) return last.items;
+    if (attempt < maxAttempts) o.onInconsistent?.(attempt, last.expected, last.items.length);
+  }
+  throw new ListingInconsistentError(o.route, maxAttempts, last!.expected, last!.items.length);
+}
