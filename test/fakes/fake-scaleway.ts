@@ -24,55 +24,64 @@ import type {
   RuleSpec,
 } from '../../src/model/live.js';
 import { Secret } from '../../src/model/secret.js';
+import { AmbiguousWriteError, ScalewayApiError, type ScalewayErrorInfo } from '../../src/scaleway/errors.js';
 import type { CallOptions, ListApiKeysFilter, ScalewayClient } from '../../src/scaleway/port.js';
 
-/** Error shaped like H1's ScalewayApiError (status, type, body, requestId), for the fake. */
-export class FakeApiError extends AppError {
-  readonly status: number;
-  readonly type: string;
-  readonly body: Record<string, unknown>;
-  readonly requestId: string;
-  constructor(status: number, type: string, message: string, body: Record<string, unknown> = {}) {
-    super(status === 404 ? 'not-found' : `http-${status}`, `${status} ${type}: ${message}`, {
-      retryable: status === 429 || status >= 500,
-    });
-    this.status = status;
-    this.type = type;
-    this.body = { message, type, ...body };
-    this.requestId = randomUUID();
-  }
+/** Builds the client's real error type, as if the API had answered `status` with this body. */
+export function apiError(
+  status: number,
+  info: ScalewayErrorInfo,
+  message: string,
+  route = '/fake',
+  method = 'POST',
+): ScalewayApiError {
+  return new ScalewayApiError({ method, route, status, message, info, requestId: randomUUID() });
 }
 
-/** Shaped like H1's AmbiguousWriteError: the write may or may not have happened. */
-export class FakeAmbiguousWriteError extends AppError {
-  constructor(message: string) {
-    super('ambiguous-write', message, { retryable: false });
-    this.name = 'AmbiguousWriteError';
-  }
+export function notFound(resource: string, id: string): ScalewayApiError {
+  return apiError(
+    404,
+    { type: 'not_found', resource, resourceId: id },
+    'resource is not found',
+    '/fake',
+    'GET',
+  );
 }
 
-export function notFound(resource: string, id: string): FakeApiError {
-  return new FakeApiError(404, 'not_found', 'resource is not found', { resource, resource_id: id });
+export function transientState(resource: string, id: string): ScalewayApiError {
+  return apiError(
+    409,
+    { type: 'transient_state', resource, resourceId: id, currentState: 'updating' },
+    'resource is in a transient state',
+  );
 }
 
-export function transientState(resource: string, id: string): FakeApiError {
-  return new FakeApiError(409, 'transient_state', 'resource is in a transient state', {
-    current_state: 'updating',
-    resource,
-    resource_id: id,
-  });
+export function permissionsDenied(resource: string, action: string): ScalewayApiError {
+  return apiError(
+    403,
+    { type: 'permissions_denied', details: [{ resource, action }] },
+    'insufficient permissions',
+  );
 }
 
-export function permissionsDenied(resource: string, action: string): FakeApiError {
-  return new FakeApiError(403, 'permissions_denied', 'insufficient permissions', {
-    details: [{ action, resource }],
-  });
+export function invalidArgument(argument: string, help: string): ScalewayApiError {
+  return apiError(
+    400,
+    {
+      type: 'invalid_arguments',
+      details: [{ argumentName: argument, reason: 'constraint', helpMessage: help }],
+    },
+    'invalid argument(s)',
+  );
 }
 
-export function invalidArgument(argument: string, help: string): FakeApiError {
-  return new FakeApiError(400, 'invalid_arguments', 'invalid argument(s)', {
-    details: [{ argument_name: argument, help_message: help, reason: 'constraint' }],
-  });
+export function serverError(): ScalewayApiError {
+  return apiError(503, { type: 'unknown' }, 'Service Unavailable');
+}
+
+/** The client's ambiguous-write error (a POST whose outcome is unknown). */
+export function ambiguous(route: string): AmbiguousWriteError {
+  return new AmbiguousWriteError('POST', route, new Error('socket hang up'));
 }
 
 type Method = Exclude<keyof ScalewayClient, 'organizationId'>;
@@ -372,19 +381,21 @@ export class FakeScalewayClient implements ScalewayClient {
 
   #checkEditable(o: { editable: boolean; managed: boolean }, resource: string, id: string): void {
     if (!o.editable || o.managed) {
-      throw new FakeApiError(403, 'permissions_denied', 'resource is not editable', {
-        resource,
-        resource_id: id,
-      });
+      throw apiError(
+        403,
+        { type: 'permissions_denied', details: [{ resource, action: 'write' }] },
+        `${resource} ${id} is not editable`,
+      );
     }
   }
 
   #checkDeletable(o: { deletable: boolean; managed: boolean }, resource: string, id: string): void {
     if (!o.deletable || o.managed) {
-      throw new FakeApiError(403, 'permissions_denied', 'resource is not deletable', {
-        resource,
-        resource_id: id,
-      });
+      throw apiError(
+        403,
+        { type: 'permissions_denied', details: [{ resource, action: 'delete' }] },
+        `${resource} ${id} is not deletable`,
+      );
     }
   }
 
@@ -427,7 +438,11 @@ export class FakeScalewayClient implements ScalewayClient {
       checkAbort(opts);
       this.#checkDescription(input.description);
       if ([...this.projects.values()].some((p) => p.name === input.name)) {
-        throw new FakeApiError(409, 'already_exists', 'resource already exists', { resource: 'project' });
+        throw apiError(
+          409,
+          { type: 'already_exists', resource: 'project', resourceId: input.name, helpMessage: '' },
+          'resource already exists',
+        );
       }
       const id = this.#id();
       const t = this.#t();
@@ -470,9 +485,11 @@ export class FakeScalewayClient implements ScalewayClient {
       const p = this.projects.get(id);
       if (!p) throw notFound('project', id);
       if (p.isDefault) {
-        throw new FakeApiError(412, 'precondition_failed', 'default project cannot be deleted', {
-          precondition: 'resource_still_in_use',
-        });
+        throw apiError(
+          412,
+          { type: 'precondition_failed', precondition: 'resource_still_in_use', helpMessage: '' },
+          'default project cannot be deleted',
+        );
       }
       this.projects.delete(id);
     });
