@@ -52,6 +52,47 @@ export type LiveObject =
   | { readonly kind: 'Policy'; readonly object: Policy; readonly rules?: readonly Rule[] }
   | { readonly kind: 'ApiKey'; readonly object: ApiKey };
 
+/**
+ * How a step finds the id of an object it references (by address): either the id is already
+ * known (live object, or the org default project), or it is produced by another step of the
+ * same plan (a create), whose outcome carries the new id.
+ */
+export type StepRef =
+  | { readonly id: string }
+  /** `step` is the id of a create step in this plan; use the id of the object it created. */
+  | { readonly step: string };
+
+/**
+ * What a key replacement does with the key it replaces (`before`) once the new key's secret is
+ * delivered and verified:
+ * - `retire`: mark it `retiring` (description marker); a later plan deletes it once the overlap
+ *   has elapsed since the successor was delivered (rotation, requires-replace: consumers are
+ *   still using it);
+ * - `delete`: delete it right away (expired, never delivered, or its secret is not in custody).
+ */
+export type KeyDisposal = 'retire' | 'delete';
+
+/** Effective key rotation settings (desired spec over settings defaults), all in ms. */
+export interface EffectiveRotation {
+  readonly lifetimeMs?: number;
+  readonly rotateBeforeMs?: number;
+  readonly maxAgeMs?: number;
+  readonly overlapMs: number;
+}
+
+/**
+ * One thing to do. What `before`/`after` mean per action (Terraform's Change table):
+ *
+ * | action  | before                    | after             | executor does                                        |
+ * |---------|---------------------------|-------------------|------------------------------------------------------|
+ * | create  | —                         | desired           | create with our marker; keys: deliver secret, mark ready |
+ * | update  | live                      | desired           | apply each field named in `changes` (full desired value) |
+ * | adopt   | live (unmarked)           | desired           | add our marker + apply each field named in `changes` |
+ * | replace | live key being replaced   | desired           | create new key, deliver, then `disposeBefore` the old |
+ * | delete  | live                      | —                 | delete `before`                                      |
+ *
+ * References in `after` are by name; `refs` maps each referenced address to an id or a step.
+ */
 export interface PlanStep {
   /** Unique and stable within the plan, e.g. `create:Application/ci`, `delete:ApiKey/ci@SCWXXXX…`. */
   readonly id: string;
@@ -72,6 +113,35 @@ export interface PlanStep {
   readonly wave: number;
   /** E.g. dangerous permissions acknowledged, key already expired. */
   readonly warnings: readonly string[];
+  /**
+   * Ids of the objects `after` references, by address: `Project/<name>` (key default project,
+   * policy rule projects; `Project/default` = the org default project), `Application/<name>`
+   * (key bearer, group members, policy principal), `Group/<name>` (policy principal).
+   * Present on create/update/adopt/replace steps that reference anything.
+   */
+  readonly refs?: Readonly<Record<string, StepRef>>;
+  /** Replace steps (API keys): what to do with `before` once the new key is delivered. */
+  readonly disposeBefore?: KeyDisposal;
+  /** ApiKey create/replace: effective rotation (lifetime → expires_at = creation + lifetime). */
+  readonly rotation?: EffectiveRotation;
+  /** ApiKey create/replace: absolute expiry requested in git (ISO), when set (wins over lifetime). */
+  readonly expiresAt?: string;
+  /** Delete steps: does this deletion count toward the mass-delete guard (false for retiring keys). */
+  readonly countsTowardMassDelete?: boolean;
+}
+
+/**
+ * What the sink currently holds for a desired key (by address), read before planning by
+ * `observeSinks` (src/executor/sink-state.ts). Never contains the secret.
+ * - `accessKey: null`: the sink has no record;
+ * - `error`: the sink could not be read (the planner then makes no custody decision for the key).
+ */
+export interface SinkObservation {
+  readonly accessKey: string | null;
+  readonly previousAccessKey?: string;
+  /** ISO time the record was written, when the sink stores it. */
+  readonly deliveredAt?: string;
+  readonly error?: string;
 }
 
 /** A key's expiry outlook, for `plan --within`, metrics and status. */
@@ -102,6 +172,12 @@ export interface Plan {
   readonly revision?: string;
   /** Hash of the normalised live state the plan was made from; `apply --plan` refuses a mismatch. */
   readonly liveFingerprint: string;
+  /**
+   * Non-owned live objects the fingerprint also covers (conflicting, adopted, referenced), by
+   * kind: ids, access keys for API keys. Owned objects are always covered. Lets `apply --plan`
+   * recompute the fingerprint from a fresh listing without the desired state.
+   */
+  readonly fingerprintScope?: Readonly<Partial<Record<Kind, readonly string[]>>>;
   readonly steps: readonly PlanStep[];
   readonly summary: PlanSummary;
   /** Conflicts (unmarked objects with a desired name), refusals, suspicious listings, etc. */
@@ -110,6 +186,21 @@ export interface Plan {
   readonly keys: readonly KeyExpiry[];
   /** Upcoming rotations inside the `--within` window (not yet due). */
   readonly upcoming: readonly KeyExpiry[];
+}
+
+/** A plan with an error diagnostic has no steps and must not be applied. */
+export function isRefused(plan: Plan): boolean {
+  return plan.diagnostics.some((d) => d.severity === 'error');
+}
+
+export function isReplace(step: PlanStep): boolean {
+  return step.action === 'replace';
+}
+
+export function summarize(steps: readonly PlanStep[]): PlanSummary {
+  const s = { create: 0, update: 0, replace: 0, delete: 0, adopt: 0 };
+  for (const step of steps) s[step.action]++;
+  return s;
 }
 
 export function hasChanges(plan: Plan): boolean {

@@ -1,0 +1,93 @@
+/**
+ * Pure API-key rotation arithmetic. Time comes in as `now`; nothing here reads a clock.
+ *
+ * - Keys with an expiry rotate at `expiresAt - rotateBefore`. `rotateBefore` defaults to a third
+ *   of the lifetime (the configured one, else the key's own `expiresAt - createdAt`).
+ * - Keys without an expiry rotate at `createdAt + maxAge` when a max age is set, else never.
+ * - A key past its expiry is `expired`: replace now, loudly.
+ * - The previous key of a rotation is deleted once `overlap` has elapsed since its successor was
+ *   delivered, never before.
+ */
+import type { RotationDefaults } from '../config/settings.js';
+import type { RotationPolicy } from '../model/desired.js';
+import type { ApiKey } from '../model/live.js';
+import type { EffectiveRotation } from '../model/plan.js';
+import { DEFAULT_OVERLAP_MS } from './options.js';
+
+/** A key's spec over the settings defaults, field by field. An absolute `expiresAt` disables lifetime. */
+export function effectiveRotation(
+  spec: RotationPolicy,
+  defaults: RotationDefaults,
+  hasAbsoluteExpiry: boolean,
+): EffectiveRotation {
+  const lifetimeMs = hasAbsoluteExpiry ? undefined : (spec.lifetimeMs ?? defaults.lifetimeMs);
+  const rotateBeforeMs = spec.rotateBeforeMs ?? defaults.rotateBeforeMs;
+  const maxAgeMs = spec.maxAgeMs ?? defaults.maxAgeMs;
+  return {
+    ...(lifetimeMs !== undefined ? { lifetimeMs } : {}),
+    ...(rotateBeforeMs !== undefined ? { rotateBeforeMs } : {}),
+    ...(maxAgeMs !== undefined ? { maxAgeMs } : {}),
+    overlapMs: spec.overlapMs ?? defaults.overlapMs ?? DEFAULT_OVERLAP_MS,
+  };
+}
+
+export function parseTime(iso: string): number {
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) throw new RangeError(`invalid timestamp: ${iso}`);
+  return t;
+}
+
+/** When rotation of this key becomes due (epoch ms), or undefined if never. */
+export function rotateAtMs(
+  key: Pick<ApiKey, 'createdAt' | 'expiresAt'>,
+  rot: EffectiveRotation,
+): number | undefined {
+  const created = parseTime(key.createdAt);
+  if (key.expiresAt !== null) {
+    const expires = parseTime(key.expiresAt);
+    const lifetime = rot.lifetimeMs ?? Math.max(0, expires - created);
+    const before = rot.rotateBeforeMs ?? Math.floor(lifetime / 3);
+    return Math.max(created, expires - before);
+  }
+  if (rot.maxAgeMs !== undefined) return created + rot.maxAgeMs;
+  return undefined;
+}
+
+export type RotationState =
+  | { readonly status: 'ok'; readonly rotateAt?: number }
+  | { readonly status: 'rotation-due'; readonly rotateAt: number }
+  | { readonly status: 'expired'; readonly expiredAt: number };
+
+export function rotationState(
+  key: Pick<ApiKey, 'createdAt' | 'expiresAt'>,
+  rot: EffectiveRotation,
+  now: number,
+): RotationState {
+  if (key.expiresAt !== null && parseTime(key.expiresAt) <= now) {
+    return { status: 'expired', expiredAt: parseTime(key.expiresAt) };
+  }
+  const at = rotateAtMs(key, rot);
+  if (at !== undefined && at <= now) return { status: 'rotation-due', rotateAt: at };
+  return at === undefined ? { status: 'ok' } : { status: 'ok', rotateAt: at };
+}
+
+/** Seconds until expiry (negative once expired), null when the key never expires. */
+export function secondsToExpiry(key: Pick<ApiKey, 'expiresAt'>, now: number): number | null {
+  if (key.expiresAt === null) return null;
+  return Math.floor((parseTime(key.expiresAt) - now) / 1000);
+}
+
+/**
+ * The moment a successor key counts as delivered: the later of its `updatedAt` (bumped when the
+ * executor marks it ready) and the sink's `deliveredAt` when the sink holds that key.
+ */
+export function deliveredAtMs(successor: Pick<ApiKey, 'updatedAt'>, sinkDeliveredAt?: string): number {
+  const a = parseTime(successor.updatedAt);
+  if (sinkDeliveredAt === undefined) return a;
+  const b = Date.parse(sinkDeliveredAt);
+  return Number.isNaN(b) ? a : Math.max(a, b);
+}
+
+export function toIso(ms: number): string {
+  return new Date(ms).toISOString();
+}
