@@ -1,0 +1,174 @@
+/**
+ * Loading the desired state from disk: every `.yaml`/`.yml` file under a root directory (or one
+ * file), walked recursively in sorted order. Hidden entries (`.git`, `.github`, dotfiles) are
+ * skipped; a symlinked root is followed (git-sync publishes its checkout through a symlink), and
+ * so are symlinks inside the tree, once each (cycles are cut).
+ *
+ * This is the only module of `src/desired` that touches the file system; parsing and validation
+ * are pure (`loadDesiredFromTexts`).
+ */
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { basename, join, relative, sep } from 'node:path';
+import type { DesiredState } from '../model/desired.js';
+import { type Diagnostic, hasErrors, sortDiagnostics } from '../model/diagnostics.js';
+import { type ParsedDocument, parseDesiredText } from './parse.js';
+import { type ValidateOptions, validateDocuments } from './validate.js';
+
+export type LoadOptions = ValidateOptions;
+
+export interface LoadResult {
+  /** Present only when there is no error (warnings allowed). */
+  readonly state?: DesiredState;
+  /** Every problem found, sorted by file, line, column. */
+  readonly diagnostics: Diagnostic[];
+}
+
+export interface DesiredFile {
+  /** Path relative to the root, `/`-separated (used in diagnostics). */
+  readonly file: string;
+  readonly text: string;
+}
+
+const YAML_FILE = /\.ya?ml$/i;
+
+/** Pure core of `loadDesiredState`: parse and validate already-read files. */
+export function loadDesiredFromTexts(
+  root: string,
+  files: readonly DesiredFile[],
+  opts: LoadOptions,
+): LoadResult {
+  const diagnostics: Diagnostic[] = [];
+  const documents: ParsedDocument[] = [];
+  for (const f of files) {
+    const text = f.text.charCodeAt(0) === 0xfeff ? f.text.slice(1) : f.text;
+    const parsed = parseDesiredText(text, f.file);
+    diagnostics.push(...parsed.diagnostics);
+    documents.push(...parsed.documents);
+  }
+  const validated = validateDocuments(documents, opts);
+  diagnostics.push(...validated.diagnostics);
+  if (!hasErrors(diagnostics) && documents.length === 0) {
+    diagnostics.push({
+      severity: 'warning',
+      code: 'empty-state',
+      message: `no resources found under ${root} (${files.length} YAML file${files.length === 1 ? '' : 's'}); with pruning enabled this means deleting everything scw-gitops owns`,
+    });
+  }
+  const sorted = sortDiagnostics(diagnostics);
+  if (hasErrors(sorted)) return { diagnostics: sorted };
+  return { state: { root, resources: validated.resources }, diagnostics: sorted };
+}
+
+/**
+ * Reads, parses and validates the desired state under `root`. Never throws for bad input: a
+ * missing root or an unreadable file is a diagnostic like any other.
+ */
+export async function loadDesiredState(root: string, opts: LoadOptions): Promise<LoadResult> {
+  const diagnostics: Diagnostic[] = [];
+  const files: DesiredFile[] = [];
+  let rootStat: Awaited<ReturnType<typeof stat>>;
+  try {
+    rootStat = await stat(root); // follows a symlinked root
+  } catch (err) {
+    return {
+      diagnostics: [
+        {
+          severity: 'error',
+          code: 'root-not-found',
+          message: `cannot read the desired-state root ${root}: ${errorText(err)}`,
+        },
+      ],
+    };
+  }
+  if (rootStat.isDirectory()) {
+    const paths = await walk(root, diagnostics);
+    for (const abs of paths) {
+      const file = relative(root, abs).split(sep).join('/');
+      await readInto(abs, file, files, diagnostics);
+    }
+  } else {
+    await readInto(root, basename(root), files, diagnostics);
+  }
+  const result = loadDesiredFromTexts(root, files, opts);
+  if (diagnostics.length === 0) return result;
+  const all = sortDiagnostics([...diagnostics, ...result.diagnostics]);
+  return hasErrors(all) ? { diagnostics: all } : { ...result, diagnostics: all };
+}
+
+async function readInto(
+  abs: string,
+  file: string,
+  out: DesiredFile[],
+  diagnostics: Diagnostic[],
+): Promise<void> {
+  try {
+    out.push({ file, text: await readFile(abs, 'utf8') });
+  } catch (err) {
+    diagnostics.push({
+      severity: 'error',
+      code: 'read-error',
+      message: `cannot read file: ${errorText(err)}`,
+      location: { file, line: 1, col: 1 },
+    });
+  }
+}
+
+/** YAML files under `dir`, depth-first, entries sorted by name (byte order) at each level. */
+async function walk(dir: string, diagnostics: Diagnostic[]): Promise<string[]> {
+  const out: string[] = [];
+  const visited = new Set<string>();
+  const visit = async (d: string): Promise<void> => {
+    let real: string;
+    try {
+      real = await realpath(d);
+    } catch (err) {
+      diagnostics.push({
+        severity: 'error',
+        code: 'read-error',
+        message: `cannot read ${d}: ${errorText(err)}`,
+      });
+      return;
+    }
+    if (visited.has(real)) return;
+    visited.add(real);
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = await readdir(d, { withFileTypes: true });
+    } catch (err) {
+      diagnostics.push({
+        severity: 'error',
+        code: 'read-error',
+        message: `cannot list ${d}: ${errorText(err)}`,
+      });
+      return;
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      if (e.name.startsWith('.')) continue;
+      const p = join(d, e.name);
+      let isDir = e.isDirectory();
+      let isFile = e.isFile();
+      if (e.isSymbolicLink()) {
+        try {
+          const s = await stat(p);
+          isDir = s.isDirectory();
+          isFile = s.isFile();
+        } catch {
+          continue; // dangling symlink: nothing to read
+        }
+      }
+      if (isDir) await visit(p);
+      else if (isFile && YAML_FILE.test(e.name)) out.push(p);
+    }
+  };
+  await visit(dir);
+  return out;
+}
+
+function errorText(err: unknown): string {
+  if (err && typeof err === 'object' && 'code' in err && typeof err.code === 'string') {
+    const msg = err instanceof Error ? err.message : String(err);
+    return msg.includes(err.code) ? msg : `${err.code}: ${msg}`;
+  }
+  return err instanceof Error ? err.message : String(err);
+}

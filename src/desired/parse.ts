@@ -1,0 +1,265 @@
+/**
+ * Parsing one YAML file of the desired state (pure: text + file name in, documents and
+ * diagnostics out). Each non-empty document must be one resource:
+ *
+ *   apiVersion: scw-gitops/v1alpha1
+ *   kind: Project | Application | ApiKey | Group | Policy
+ *   metadata: { name, adopt? }
+ *   spec: { ... }            # per kind, see fields.ts
+ *
+ * Syntax errors, non-mapping documents, the header (apiVersion, kind) and every field are checked
+ * here; rules that need several fields or several resources are in `validate.ts`.
+ */
+import { isMap, isScalar, LineCounter, type Node, parseAllDocuments } from 'yaml';
+import type { Diagnostic, SourceLocation } from '../model/diagnostics.js';
+import { API_VERSION, type Address, address } from '../model/resources.js';
+import {
+  type CheckContext,
+  checkObject,
+  describeNode,
+  fieldPaths,
+  nodeLocation,
+  report,
+} from './check-fields.js';
+import { didYouMean } from './did-you-mean.js';
+import { KIND_TABLES, type KindTable, kindTable, type ObjectType } from './fields.js';
+
+/** One resource document after the field checks (values may be partial when `valid` is false). */
+export interface ParsedDocument {
+  readonly table: KindTable;
+  readonly kind: KindTable['kind'];
+  /** `metadata.name` as written (possibly invalid when `valid` is false). */
+  readonly name: string;
+  readonly address: Address;
+  readonly file: string;
+  /** No error was found in this document by the field checks. */
+  readonly valid: boolean;
+  readonly metadata: Readonly<Record<string, unknown>>;
+  readonly spec: Readonly<Record<string, unknown>>;
+  /** Location of the `metadata.name` value (or of the document when there is none). */
+  readonly source: SourceLocation;
+  readonly fieldSources: Readonly<Record<string, SourceLocation>>;
+  /** Dotted field path → location of the value, for diagnostics about values. */
+  readonly valueSources: Readonly<Record<string, SourceLocation>>;
+}
+
+export interface ParseResult {
+  readonly documents: ParsedDocument[];
+  readonly diagnostics: Diagnostic[];
+}
+
+/** The whole document as an object type, so top-level fields get the same checks as nested ones. */
+function documentType(table: KindTable): ObjectType {
+  return {
+    type: 'object',
+    fields: {
+      metadata: { required: true, description: 'Identity of the resource.', type: table.metadata },
+      spec: { required: table.specRequired, description: 'Desired configuration.', type: table.spec },
+    },
+  };
+}
+
+const KNOWN_PATHS = new Map(KIND_TABLES.map((t) => [t.kind, fieldPaths(documentType(t), '')]));
+
+function scalarString(node: unknown): string | undefined {
+  return isScalar(node) && typeof node.value === 'string' ? node.value : undefined;
+}
+
+function mapGet(map: Node, key: string): { key: Node; value: Node | null } | undefined {
+  if (!isMap(map)) return undefined;
+  for (const pair of map.items) {
+    if (isScalar(pair.key) && pair.key.value === key) {
+      return { key: pair.key as Node, value: (pair.value as Node | null) ?? null };
+    }
+  }
+  return undefined;
+}
+
+function isEmptyDocument(contents: Node | null): boolean {
+  return (
+    contents === null || (isScalar(contents) && (contents.value === null || contents.value === undefined))
+  );
+}
+
+/** First line of a `yaml` error message, without the position it repeats. */
+function syntaxMessage(message: string): string {
+  const first = message.split('\n')[0] ?? message;
+  return first.replace(/ at line \d+, column \d+:?$/, '').trim();
+}
+
+export function parseDesiredText(text: string, file: string): ParseResult {
+  const lineCounter = new LineCounter();
+  const docs = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
+  const diagnostics: Diagnostic[] = [];
+  const documents: ParsedDocument[] = [];
+  const list = Array.isArray(docs) ? docs : [];
+  for (const doc of list) {
+    if (doc.errors.length > 0) {
+      for (const err of doc.errors) {
+        const pos = err.linePos?.[0] ?? lineCounter.linePos(err.pos[0]);
+        diagnostics.push({
+          severity: 'error',
+          code: 'yaml-syntax',
+          message: syntaxMessage(err.message),
+          location: { file, line: pos.line, col: pos.col },
+        });
+      }
+      continue;
+    }
+    for (const w of doc.warnings) {
+      const pos = w.linePos?.[0] ?? lineCounter.linePos(w.pos[0]);
+      diagnostics.push({
+        severity: 'warning',
+        code: 'yaml-warning',
+        message: syntaxMessage(w.message),
+        location: { file, line: pos.line, col: pos.col },
+      });
+    }
+    const contents = (doc.contents as Node | null) ?? null;
+    if (isEmptyDocument(contents)) continue;
+    const parsed = parseDocument(doc, contents!, file, lineCounter, diagnostics);
+    if (parsed) documents.push(parsed);
+  }
+  return { documents, diagnostics };
+}
+
+function parseDocument(
+  doc: Parameters<typeof checkObject>[4]['doc'],
+  root: Node,
+  file: string,
+  lineCounter: LineCounter,
+  diagnostics: Diagnostic[],
+): ParsedDocument | undefined {
+  const errorsBefore = diagnostics.filter((d) => d.severity === 'error').length;
+  const ctx: CheckContext = {
+    file,
+    lineCounter,
+    doc,
+    resource: undefined,
+    diagnostics,
+    fieldSources: {},
+    valueSources: {},
+    knownPaths: [],
+  };
+  const docLoc = nodeLocation(ctx, root);
+  if (!isMap(root)) {
+    report(
+      ctx,
+      'error',
+      'not-a-mapping',
+      docLoc,
+      undefined,
+      `a resource document must be a mapping with apiVersion, kind, metadata and spec; got ${describeNode(root)}`,
+    );
+    return undefined;
+  }
+
+  // Header first, so every later diagnostic can name the resource.
+  const kindEntry = mapGet(root, 'kind');
+  const kindText = scalarString(kindEntry?.value);
+  const table = kindText === undefined ? undefined : kindTable(kindText);
+  const metadataEntry = mapGet(root, 'metadata');
+  const nameEntry = metadataEntry?.value ? mapGet(metadataEntry.value, 'name') : undefined;
+  const name = scalarString(nameEntry?.value);
+  if (table && name !== undefined) ctx.resource = address(table.kind, name);
+
+  const apiEntry = mapGet(root, 'apiVersion');
+  if (!apiEntry) {
+    report(
+      ctx,
+      'error',
+      'missing-field',
+      docLoc,
+      'apiVersion',
+      'required field `apiVersion` is missing',
+      `add \`apiVersion: ${API_VERSION}\``,
+    );
+  } else {
+    const v = scalarString(apiEntry.value);
+    const loc = apiEntry.value ? nodeLocation(ctx, apiEntry.value) : nodeLocation(ctx, apiEntry.key);
+    if (v === undefined) {
+      report(
+        ctx,
+        'error',
+        'wrong-type',
+        loc,
+        'apiVersion',
+        `expected a string, got ${describeNode(apiEntry.value)}`,
+      );
+    } else if (v !== API_VERSION) {
+      report(
+        ctx,
+        'error',
+        'unknown-api-version',
+        loc,
+        'apiVersion',
+        `unsupported apiVersion ${JSON.stringify(v)}`,
+        `expected \`${API_VERSION}\``,
+      );
+    }
+  }
+
+  if (!kindEntry) {
+    report(
+      ctx,
+      'error',
+      'missing-field',
+      docLoc,
+      'kind',
+      'required field `kind` is missing',
+      `one of ${KIND_TABLES.map((t) => t.kind).join(', ')}`,
+    );
+    return undefined;
+  }
+  if (!table) {
+    const loc = kindEntry.value ? nodeLocation(ctx, kindEntry.value) : nodeLocation(ctx, kindEntry.key);
+    if (kindText === undefined) {
+      report(
+        ctx,
+        'error',
+        'wrong-type',
+        loc,
+        'kind',
+        `expected a string, got ${describeNode(kindEntry.value)}`,
+      );
+    } else {
+      const kinds = KIND_TABLES.map((t) => t.kind);
+      report(
+        ctx,
+        'error',
+        'unknown-kind',
+        loc,
+        'kind',
+        `unknown kind ${JSON.stringify(kindText)}; expected one of ${kinds.join(', ')}`,
+        didYouMean(kindText, kinds),
+      );
+    }
+    return undefined;
+  }
+
+  const checked = checkObject(
+    root,
+    documentType(table),
+    '',
+    docLoc,
+    { ...ctx, knownPaths: KNOWN_PATHS.get(table.kind) ?? [] },
+    ['apiVersion', 'kind'],
+  );
+  const errorsAfter = diagnostics.filter((d) => d.severity === 'error').length;
+  if (name === undefined) return undefined; // missing/invalid name already reported; nothing to refer to
+  const metadata = (checked?.['metadata'] as Record<string, unknown> | undefined) ?? {};
+  const spec = (checked?.['spec'] as Record<string, unknown> | undefined) ?? {};
+  return {
+    table,
+    kind: table.kind,
+    name,
+    address: address(table.kind, name),
+    file,
+    valid: errorsAfter === errorsBefore,
+    metadata,
+    spec,
+    source: nameEntry?.value ? nodeLocation(ctx, nameEntry.value) : docLoc,
+    fieldSources: ctx.fieldSources,
+    valueSources: ctx.valueSources,
+  };
+}

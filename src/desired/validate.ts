@@ -1,0 +1,486 @@
+/**
+ * Rules across fields and across resources (pure): ownership-marker room in descriptions, expiry
+ * in the future, rotation arithmetic, sinks, duplicates, references between resources, reserved
+ * names, dangerous permission sets. Then the conversion to `DesiredResource`s.
+ *
+ * References are checked against every declared name, including names of documents that have
+ * other errors, so one typo does not cascade into a dozen "not declared" errors.
+ */
+import type {
+  DesiredApiKey,
+  DesiredApplication,
+  DesiredGroup,
+  DesiredPolicy,
+  DesiredPrincipal,
+  DesiredProject,
+  DesiredResource,
+  DesiredRule,
+  RotationPolicy,
+  SinkTarget,
+} from '../model/desired.js';
+import type { Diagnostic, Severity, SourceLocation } from '../model/diagnostics.js';
+import { INSTANCE_PATTERN, maxKeyMarkerLength, maxProjectMarkerLength } from '../model/ownership.js';
+import { compareAddresses, type Kind } from '../model/resources.js';
+import { didYouMean } from './did-you-mean.js';
+import { formatDuration, parseDuration } from './duration.js';
+import { DANGEROUS_PERMISSION_SETS, MAX_DESCRIPTION_LENGTH } from './fields.js';
+import type { ParsedDocument } from './parse.js';
+
+export interface ValidateOptions {
+  /** Settings `instance`: decides the ownership markers, hence the room left in descriptions. */
+  readonly instance: string;
+  /** "Now" for expiry checks. */
+  readonly now: Date;
+  /** Sink names from the settings; when given, `spec.sink.name` must be one of them. */
+  readonly sinkNames?: readonly string[];
+  /** The settings' `defaults.sink`; keys without `sink.name` use it. */
+  readonly defaultSink?: string;
+}
+
+/** The organization's default project: always a valid reference, never declarable. */
+export const DEFAULT_PROJECT = 'default';
+
+type Rec = Readonly<Record<string, unknown>>;
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const rec = (v: unknown): Rec | undefined =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Rec) : undefined;
+const strings = (v: unknown): string[] =>
+  Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+
+function fmtLoc(l: SourceLocation): string {
+  return `${l.file}:${l.line}:${l.col}`;
+}
+
+class Reporter {
+  readonly diagnostics: Diagnostic[] = [];
+  constructor(private readonly doc: ParsedDocument | undefined) {}
+
+  at(path: string): SourceLocation | undefined {
+    const d = this.doc;
+    if (!d) return undefined;
+    return d.valueSources[path] ?? d.fieldSources[path] ?? d.source;
+  }
+
+  add(severity: Severity, code: string, path: string | undefined, message: string, hint?: string): void {
+    const location = path === undefined ? this.doc?.source : this.at(path);
+    this.diagnostics.push({
+      severity,
+      code,
+      message,
+      ...(location ? { location } : {}),
+      ...(this.doc ? { resource: this.doc.address } : {}),
+      ...(path ? { field: path } : {}),
+      ...(hint ? { hint } : {}),
+    });
+  }
+}
+
+export function validateDocuments(
+  docs: readonly ParsedDocument[],
+  opts: ValidateOptions,
+): { resources: DesiredResource[]; diagnostics: Diagnostic[] } {
+  const diagnostics: Diagnostic[] = [];
+  if (!INSTANCE_PATTERN.test(opts.instance)) {
+    diagnostics.push({
+      severity: 'error',
+      code: 'invalid-instance',
+      message: `instance ${JSON.stringify(opts.instance)} is not valid: 1-32 characters of [a-z0-9-], starting with a letter or digit`,
+    });
+  }
+
+  // Duplicates: report every occurrence, each pointing at the others.
+  const byAddress = new Map<string, ParsedDocument[]>();
+  for (const d of docs) byAddress.set(d.address, [...(byAddress.get(d.address) ?? []), d]);
+  for (const [addr, group] of byAddress) {
+    if (group.length < 2) continue;
+    for (const d of group) {
+      const others = group.filter((o) => o !== d).map((o) => fmtLoc(o.source));
+      diagnostics.push({
+        severity: 'error',
+        code: 'duplicate-name',
+        message: `${addr} is declared ${group.length} times; also at ${others.join(', ')}`,
+        location: d.source,
+        resource: addr,
+        field: 'metadata.name',
+      });
+    }
+  }
+
+  const declared = new Map<Kind, Set<string>>();
+  for (const d of docs) {
+    const set = declared.get(d.kind) ?? new Set<string>();
+    set.add(d.name);
+    declared.set(d.kind, set);
+  }
+
+  for (const d of docs) {
+    const r = new Reporter(d);
+    const ref = (kind: Kind, path: string, name: string | undefined, allowDefault = false): void => {
+      if (name === undefined) return;
+      if (allowDefault && name === DEFAULT_PROJECT) return;
+      const names = declared.get(kind) ?? new Set<string>();
+      if (names.has(name)) return;
+      const candidates = allowDefault ? [...names, DEFAULT_PROJECT] : [...names];
+      r.add(
+        'error',
+        'dangling-reference',
+        path,
+        `refers to ${kind} ${JSON.stringify(name)}, which is not declared${allowDefault ? ` (and is not \`${DEFAULT_PROJECT}\`)` : ''}`,
+        didYouMean(name, candidates),
+      );
+    };
+    switch (d.kind) {
+      case 'Project':
+        checkProject(d, r, opts);
+        break;
+      case 'Application':
+        break;
+      case 'ApiKey':
+        checkApiKey(d, r, opts);
+        ref('Application', 'spec.application', str(d.spec['application']));
+        ref('Project', 'spec.defaultProject', str(d.spec['defaultProject']), true);
+        break;
+      case 'Group': {
+        const members = rec(d.spec['members']);
+        const apps = members?.['applications'];
+        if (Array.isArray(apps)) {
+          apps.forEach((a, i) => {
+            ref('Application', `spec.members.applications[${i}]`, str(a));
+          });
+        }
+        break;
+      }
+      case 'Policy': {
+        const principal = rec(d.spec['principal']);
+        ref('Application', 'spec.principal.application', str(principal?.['application']));
+        ref('Group', 'spec.principal.group', str(principal?.['group']));
+        const rules = Array.isArray(d.spec['rules']) ? (d.spec['rules'] as unknown[]) : [];
+        rules.forEach((rule, i) => {
+          const projects = rec(rule)?.['projects'];
+          if (Array.isArray(projects)) {
+            projects.forEach((p, j) => {
+              ref('Project', `spec.rules[${i}].projects[${j}]`, str(p), true);
+            });
+          }
+        });
+        checkPolicy(d, r);
+        break;
+      }
+    }
+    diagnostics.push(...r.diagnostics);
+  }
+
+  const hasError = diagnostics.some((x) => x.severity === 'error') || docs.some((d) => !d.valid);
+  const resources = hasError
+    ? []
+    : docs.map(toResource).sort((a, b) => compareAddresses(a.address, b.address));
+  return { resources, diagnostics };
+}
+
+function checkDescriptionRoom(d: ParsedDocument, r: Reporter, markerLength: number, marker: string): void {
+  const description = str(d.spec['description']);
+  if (description === undefined) return;
+  const len = [...description].length;
+  const room = MAX_DESCRIPTION_LENGTH - markerLength;
+  if (len > room) {
+    r.add(
+      'error',
+      'too-long',
+      'spec.description',
+      `is ${len} characters long; the maximum is ${room} because scw-gitops appends its ownership marker ${JSON.stringify(marker)} and Scaleway allows ${MAX_DESCRIPTION_LENGTH}`,
+    );
+  }
+}
+
+function checkProject(d: ParsedDocument, r: Reporter, opts: ValidateOptions): void {
+  if (d.name === DEFAULT_PROJECT) {
+    r.add(
+      'error',
+      'reserved-name',
+      'metadata.name',
+      `the project \`${DEFAULT_PROJECT}\` is the organization's default project and belongs to Scaleway; it cannot be declared`,
+      `refer to it as \`${DEFAULT_PROJECT}\` from ApiKey.spec.defaultProject or Policy rules without declaring it`,
+    );
+  }
+  checkDescriptionRoom(d, r, maxProjectMarkerLength(opts.instance), ` [scw-gitops:${opts.instance}]`);
+}
+
+function checkApiKey(d: ParsedDocument, r: Reporter, opts: ValidateOptions): void {
+  checkDescriptionRoom(
+    d,
+    r,
+    maxKeyMarkerLength(opts.instance, d.name),
+    ` [scw-gitops:${opts.instance}:${d.name}:retiring]`,
+  );
+  const spec = d.spec;
+  const expiresAt = str(spec['expiresAt']);
+  if (expiresAt !== undefined) {
+    const t = Date.parse(expiresAt.toUpperCase());
+    if (!Number.isNaN(t) && t <= opts.now.getTime()) {
+      r.add(
+        'error',
+        'expired',
+        'spec.expiresAt',
+        `${expiresAt} is not in the future (now is ${opts.now.toISOString()})`,
+        'use `lifetime` for keys that should be renewed automatically',
+      );
+    }
+  }
+  const dur = (v: unknown): number | undefined => {
+    const s = str(v);
+    return s === undefined ? undefined : parseDuration(s);
+  };
+  const rotation = rec(spec['rotation']) ?? {};
+  const lifetime = dur(spec['lifetime']);
+  const rotateBefore = dur(rotation['rotateBefore']);
+  const maxAge = dur(rotation['maxAge']);
+  const overlap = dur(rotation['overlap']);
+  const positive = (path: string, v: number | undefined): boolean => {
+    if (v === undefined) return false;
+    if (v > 0) return true;
+    r.add('error', 'invalid-duration', path, 'must be longer than 0s');
+    return false;
+  };
+  const hasLifetime = positive('spec.lifetime', lifetime);
+  const hasRotateBefore = positive('spec.rotation.rotateBefore', rotateBefore);
+  const hasMaxAge = positive('spec.rotation.maxAge', maxAge);
+  const f = formatDuration;
+
+  if (hasRotateBefore) {
+    if (expiresAt !== undefined) {
+      r.add(
+        'error',
+        'rotation-conflict',
+        'spec.rotation.rotateBefore',
+        'cannot be used with `spec.expiresAt`: a fixed expiry cannot be renewed',
+        'use `spec.lifetime` instead of `spec.expiresAt` for rotated keys',
+      );
+    } else if (hasLifetime && rotateBefore! >= lifetime!) {
+      r.add(
+        'error',
+        'rotation-conflict',
+        'spec.rotation.rotateBefore',
+        `${f(rotateBefore!)} must be shorter than spec.lifetime (${f(lifetime!)})`,
+      );
+    } else if (lifetime === undefined) {
+      r.add(
+        'warning',
+        'rotation-ineffective',
+        'spec.rotation.rotateBefore',
+        'has no effect without a lifetime (`spec.lifetime`, or the settings’ `defaults.rotation.lifetime`)',
+      );
+    }
+  }
+  if (hasMaxAge && (expiresAt !== undefined || lifetime !== undefined)) {
+    r.add(
+      'error',
+      'rotation-conflict',
+      'spec.rotation.maxAge',
+      `is for keys without expiry and cannot be used with \`spec.${expiresAt !== undefined ? 'expiresAt' : 'lifetime'}\``,
+      lifetime !== undefined ? 'with a lifetime, use `rotation.rotateBefore`' : undefined,
+    );
+  }
+  if (overlap !== undefined) {
+    if (hasLifetime && (rotateBefore === undefined || rotateBefore < lifetime!)) {
+      const rb = rotateBefore ?? Math.floor(lifetime! / 3);
+      const usable = lifetime! - rb;
+      if (overlap >= usable) {
+        r.add(
+          'error',
+          'rotation-conflict',
+          'spec.rotation.overlap',
+          `${f(overlap)} must be shorter than the time from a key's creation to its rotation: lifetime − rotateBefore = ${f(lifetime!)} − ${f(rb)}${rotateBefore === undefined ? ' (default: a third of the lifetime)' : ''} = ${f(usable)}`,
+        );
+      } else if (overlap > rb) {
+        r.add(
+          'warning',
+          'overlap-exceeds-expiry',
+          'spec.rotation.overlap',
+          `${f(overlap)} is longer than rotateBefore (${f(rb)}): the previous key expires before the overlap ends`,
+        );
+      }
+    } else if (hasMaxAge && expiresAt === undefined && lifetime === undefined && overlap >= maxAge!) {
+      r.add(
+        'error',
+        'rotation-conflict',
+        'spec.rotation.overlap',
+        `${f(overlap)} must be shorter than rotation.maxAge (${f(maxAge!)})`,
+      );
+    }
+  }
+  if (expiresAt === undefined && lifetime === undefined && maxAge === undefined) {
+    r.add(
+      'warning',
+      'never-expires',
+      undefined,
+      'this key never expires and is never rotated (unless the settings’ `defaults.rotation` set a lifetime or maxAge)',
+      'set `spec.lifetime` (rotated before expiry), `spec.expiresAt` or `spec.rotation.maxAge`',
+    );
+  }
+
+  const sink = rec(spec['sink']) ?? {};
+  const sinkName = str(sink['name']);
+  if (opts.sinkNames !== undefined) {
+    if (sinkName !== undefined && !opts.sinkNames.includes(sinkName)) {
+      r.add(
+        'error',
+        'unknown-sink',
+        'spec.sink.name',
+        `sink ${JSON.stringify(sinkName)} is not declared in the settings (sinks: ${opts.sinkNames.length > 0 ? opts.sinkNames.join(', ') : 'none'})`,
+        didYouMean(sinkName, opts.sinkNames),
+      );
+    } else if (sinkName === undefined && opts.defaultSink === undefined && spec['sink'] === undefined) {
+      r.add(
+        'error',
+        'no-sink',
+        undefined,
+        'the key names no sink (`spec.sink.name`) and the settings define no `defaults.sink`; its secret would have nowhere to go',
+      );
+    } else if (sinkName === undefined && opts.defaultSink === undefined) {
+      r.add(
+        'error',
+        'no-sink',
+        'spec.sink',
+        '`spec.sink.name` is missing and the settings define no `defaults.sink`; its secret would have nowhere to go',
+      );
+    }
+  }
+  const path = str(sink['path']);
+  if (path?.split('/').some((seg) => seg === '.' || seg === '..')) {
+    r.add(
+      'error',
+      'invalid-path',
+      'spec.sink.path',
+      `${JSON.stringify(path)} must not contain \`.\` or \`..\` segments`,
+    );
+  }
+}
+
+function checkPolicy(d: ParsedDocument, r: Reporter): void {
+  const principal = rec(d.spec['principal']);
+  const grantsToBearer = principal?.['application'] !== undefined || principal?.['group'] !== undefined;
+  const acknowledged = d.spec['acknowledgeDangerousPermissions'] === true;
+  const rules = Array.isArray(d.spec['rules']) ? (d.spec['rules'] as unknown[]) : [];
+  let dangerous = false;
+  rules.forEach((rule, i) => {
+    strings(rec(rule)?.['permissionSets']).forEach((ps, j) => {
+      if (!DANGEROUS_PERMISSION_SETS.includes(ps)) return;
+      dangerous = true;
+      if (grantsToBearer && !acknowledged) {
+        r.add(
+          'error',
+          'dangerous-permissions',
+          `spec.rules[${i}].permissionSets[${j}]`,
+          `${ps} lets its holder manage IAM or the organization (including granting itself more rights)`,
+          'set `spec.acknowledgeDangerousPermissions: true` if this is intended',
+        );
+      }
+    });
+  });
+  if (acknowledged && !dangerous) {
+    r.add(
+      'warning',
+      'unneeded-acknowledgement',
+      'spec.acknowledgeDangerousPermissions',
+      `no rule grants a dangerous permission set (${DANGEROUS_PERMISSION_SETS.join(', ')}); remove the acknowledgement`,
+    );
+  }
+}
+
+// ---------------------------------------------------------------- conversion
+
+function base(d: ParsedDocument) {
+  return {
+    address: d.address,
+    name: d.name,
+    source: d.source,
+    fieldSources: d.fieldSources,
+    adopt: d.metadata['adopt'] === true,
+  };
+}
+
+function toResource(d: ParsedDocument): DesiredResource {
+  const s = d.spec;
+  const description = str(s['description']) ?? '';
+  switch (d.kind) {
+    case 'Project':
+      return { ...base(d), kind: 'Project', description } satisfies DesiredProject;
+    case 'Application':
+      return {
+        ...base(d),
+        kind: 'Application',
+        description,
+        tags: strings(s['tags']),
+      } satisfies DesiredApplication;
+    case 'Group':
+      return {
+        ...base(d),
+        kind: 'Group',
+        description,
+        tags: strings(s['tags']),
+        memberApplications: strings(rec(s['members'])?.['applications']),
+      } satisfies DesiredGroup;
+    case 'Policy': {
+      const p = rec(s['principal']) ?? {};
+      const principal: DesiredPrincipal =
+        typeof p['application'] === 'string'
+          ? { type: 'application', name: p['application'] }
+          : typeof p['group'] === 'string'
+            ? { type: 'group', name: p['group'] }
+            : { type: 'none' };
+      const rules: DesiredRule[] = (Array.isArray(s['rules']) ? (s['rules'] as unknown[]) : []).map((raw) => {
+        const rule = rec(raw) ?? {};
+        return {
+          permissionSets: strings(rule['permissionSets']),
+          scope:
+            rule['organization'] === true
+              ? { type: 'organization' }
+              : { type: 'projects', projects: strings(rule['projects']) },
+          condition: str(rule['condition']) ?? '',
+        };
+      });
+      return {
+        ...base(d),
+        kind: 'Policy',
+        description,
+        tags: strings(s['tags']),
+        principal,
+        rules,
+        acknowledgeDangerousPermissions: s['acknowledgeDangerousPermissions'] === true,
+      } satisfies DesiredPolicy;
+    }
+    case 'ApiKey': {
+      const rot = rec(s['rotation']) ?? {};
+      const ms = (v: unknown): number | undefined => (typeof v === 'string' ? parseDuration(v) : undefined);
+      const lifetimeMs = ms(s['lifetime']);
+      const rotateBeforeMs = ms(rot['rotateBefore']);
+      const maxAgeMs = ms(rot['maxAge']);
+      const overlapMs = ms(rot['overlap']);
+      const rotation: RotationPolicy = {
+        ...(lifetimeMs !== undefined ? { lifetimeMs } : {}),
+        ...(rotateBeforeMs !== undefined ? { rotateBeforeMs } : {}),
+        ...(maxAgeMs !== undefined ? { maxAgeMs } : {}),
+        ...(overlapMs !== undefined ? { overlapMs } : {}),
+      };
+      const sk = rec(s['sink']) ?? {};
+      const sink: SinkTarget = {
+        ...(typeof sk['name'] === 'string' ? { sink: sk['name'] } : {}),
+        ...(typeof sk['path'] === 'string' ? { path: sk['path'] } : {}),
+        ...(typeof sk['namespace'] === 'string' ? { namespace: sk['namespace'] } : {}),
+        ...(typeof sk['secretName'] === 'string' ? { secretName: sk['secretName'] } : {}),
+      };
+      const expiresAt = str(s['expiresAt']);
+      return {
+        ...base(d),
+        kind: 'ApiKey',
+        application: str(s['application']) ?? '',
+        defaultProject: str(s['defaultProject']) ?? DEFAULT_PROJECT,
+        description,
+        ...(expiresAt !== undefined ? { expiresAt } : {}),
+        rotation,
+        sink,
+      } satisfies DesiredApiKey;
+    }
+  }
+}
