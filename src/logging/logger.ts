@@ -1,0 +1,78 @@
+/**
+ * The pino logger every module receives (never a module singleton).
+ *
+ * One JSON line per event on stdout (or `destination`), with base bindings (`service`, `instance`,
+ * `version`). Redaction is layered (see redact.ts): pino `redact` paths, a deep value sanitiser on
+ * every object and binding, and a final `scrubSecrets` over each serialised line.
+ *
+ * Pretty mode (`pretty: true`) writes human-readable lines through pino-pretty synchronously;
+ * `resolvePretty('auto', isTTY)` turns the settings value into a boolean.
+ */
+import pino, { type DestinationStream, type Logger } from 'pino';
+import pinoPretty from 'pino-pretty';
+import { scrubSecrets } from '../model/secret.js';
+import { REDACT_PATHS, sanitizeLogValue } from './redact.js';
+
+export type { Logger } from 'pino';
+
+export interface CreateLoggerOptions {
+  /** pino level name (default `info`). */
+  readonly level?: string;
+  /** Human-readable output via pino-pretty. */
+  readonly pretty?: boolean;
+  /** Where lines go (default: stdout, synchronous). Tests pass a capture stream. */
+  readonly destination?: DestinationStream;
+  /** Bindings on every line (e.g. `{ service: 'scw-gitops', instance }`). */
+  readonly base?: object;
+}
+
+export function createLogger(opts: CreateLoggerOptions = {}): Logger {
+  const destination: DestinationStream =
+    opts.destination ??
+    (opts.pretty
+      ? pinoPretty({
+          colorize: true,
+          sync: true,
+          translateTime: 'SYS:HH:MM:ss.l',
+          ignore: 'pid,hostname,service',
+          singleLine: false,
+        })
+      : pino.destination({ dest: 1, sync: true }));
+  return pino(
+    {
+      level: opts.level ?? 'info',
+      base: sanitizeLogValue(opts.base ?? {}) as Record<string, unknown>,
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths: [...REDACT_PATHS], censor: '[redacted]' },
+      formatters: {
+        level: (label) => ({ level: label }),
+        bindings: (bindings) => sanitizeLogValue(bindings) as Record<string, unknown>,
+        log: (obj) => sanitizeLogValue(obj) as Record<string, unknown>,
+      },
+      hooks: {
+        logMethod(args, method) {
+          const [first, ...rest] = args as unknown[];
+          if (first instanceof Error && rest.length === 0) {
+            // pino would take the raw error message as `msg`: scrub it first.
+            method.apply(this, [first, scrubSecrets(first.message)] as never);
+            return;
+          }
+          const scrubbed = [first, ...rest].map((a) => (typeof a === 'string' ? scrubSecrets(a) : a));
+          method.apply(this, scrubbed as never);
+        },
+        streamWrite: (line) => scrubSecrets(line),
+      },
+    },
+    destination,
+  );
+}
+
+/** Settings `log.pretty` (`true` | `false` | `'auto'`) → whether to pretty-print. */
+export function resolvePretty(pretty: boolean | 'auto', isTTY: boolean): boolean {
+  return pretty === 'auto' ? isTTY : pretty;
+}
+
+/** A child logger for one reconcile pass: every line carries `reconcileId`. */
+export function passLogger(logger: Logger, reconcileId: string, extra: object = {}): Logger {
+  return logger.child({ reconcileId, ...extra });
+}
