@@ -1,8 +1,170 @@
+/**
+ * `scw-gitops sandbox`: serve the built-in Scaleway API emulator until SIGINT/SIGTERM and print
+ * the environment a client needs (emulator-only credentials, safe to print).
+ */
+import type { FaultOptions } from '../../sandbox/faults.js';
+import { faultOptionsFromEnv } from '../../sandbox/faults.js';
+import { startSandbox } from '../../sandbox/server.js';
 import type { CliIO } from '../io.js';
-import { EXIT_ERROR } from '../io.js';
+import { EXIT_ERROR, EXIT_OK } from '../io.js';
 
-/** Placeholder until the command's issue lands. */
-export async function run(_argv: readonly string[], io: CliIO): Promise<number> {
-  io.stderr('scw-gitops sandbox: not implemented yet\n');
-  return EXIT_ERROR;
+const HELP = `Usage: scw-gitops sandbox [options]
+
+Serve an emulator of the Scaleway Account v3 + IAM v1alpha1 APIs (projects, applications,
+API keys, groups, policies, rules, permission sets, users) on 127.0.0.1.
+
+Options:
+  --port N                 TCP port (default 0: pick a free port)
+  --host H                 bind address (default 127.0.0.1)
+  --state FILE             persist the organization as JSON (0600) and reload it at start
+  --no-seed                do not create the managed VPN gateway applications/policies
+  --seed N                 PRNG seed for ids, secrets and faults (env SCW_SANDBOX_SEED)
+  --organization-id UUID   organization id of a fresh sandbox
+  --page-size N            default IAM page size (default 20)
+  --projects-page-size N   default projects page size (default 50)
+  --name-filter MODE       exact (default) or contains, for name=/policy_name= filters
+  --latency MS             added latency per request            (env SCW_SANDBOX_LATENCY_MS)
+  --rate-429 R             probability of a gateway 429          (env SCW_SANDBOX_429_RATE)
+  --rate-5xx R             probability of a 5xx                  (env SCW_SANDBOX_5XX_RATE)
+  --reset-rate R           probability of a connection reset     (env SCW_SANDBOX_RESET_RATE)
+  --ambiguous-rate R       probability a committed write loses its answer (env SCW_SANDBOX_AMBIGUOUS_RATE)
+  --rps N                  requests per second before 429        (env SCW_SANDBOX_RPS)
+  --project-delete-412 R   probability of 412 on project DELETE  (env SCW_SANDBOX_PROJECT_DELETE_412_RATE)
+  --group-transient-ms MS  409 transient_state window for group membership changes
+  --transient-403-ms MS    403 window after policy changes (IAM propagation)
+  -h, --help               show this help
+`;
+
+type NumFlag = { flag: string; fault?: keyof FaultOptions; opt?: string; int?: boolean; rate?: boolean };
+
+const NUMERIC: readonly NumFlag[] = [
+  { flag: '--port', opt: 'port', int: true },
+  { flag: '--seed', opt: 'randomSeed', int: true },
+  { flag: '--page-size', opt: 'iamDefaultPageSize', int: true },
+  { flag: '--projects-page-size', opt: 'projectsDefaultPageSize', int: true },
+  { flag: '--latency', fault: 'latencyMs' },
+  { flag: '--rate-429', fault: 'rate429', rate: true },
+  { flag: '--rate-5xx', fault: 'rate5xx', rate: true },
+  { flag: '--reset-rate', fault: 'resetRate', rate: true },
+  { flag: '--ambiguous-rate', fault: 'ambiguousWriteRate', rate: true },
+  { flag: '--rps', fault: 'rps' },
+  { flag: '--project-delete-412', fault: 'projectDelete412Rate', rate: true },
+  { flag: '--group-transient-ms', fault: 'groupTransientWindowMs' },
+  { flag: '--transient-403-ms', fault: 'transient403WindowMs' },
+];
+
+interface Parsed {
+  help: boolean;
+  host?: string;
+  state?: string;
+  seed: boolean;
+  organizationId?: string;
+  nameFilter?: 'exact' | 'contains';
+  numbers: Record<string, number>;
+  faults: FaultOptions;
+}
+
+function parseArgs(argv: readonly string[]): Parsed {
+  const out: Parsed = { help: false, seed: true, numbers: {}, faults: {} };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const eq = arg.indexOf('=');
+    const flag = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
+    const inline = arg.startsWith('--') && eq > 0 ? arg.slice(eq + 1) : undefined;
+    const value = (): string => {
+      if (inline !== undefined) return inline;
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${flag} needs a value`);
+      return v;
+    };
+    if (flag === '-h' || flag === '--help') out.help = true;
+    else if (flag === '--host') out.host = value();
+    else if (flag === '--state') out.state = value();
+    else if (flag === '--no-seed') out.seed = false;
+    else if (flag === '--organization-id') out.organizationId = value();
+    else if (flag === '--name-filter') {
+      const v = value();
+      if (v !== 'exact' && v !== 'contains')
+        throw new Error(`--name-filter: expected exact or contains, got "${v}"`);
+      out.nameFilter = v;
+    } else {
+      const spec = NUMERIC.find((n) => n.flag === flag);
+      if (!spec) throw new Error(`unknown option ${arg}`);
+      const raw = value();
+      const n = Number(raw);
+      if (raw.trim() === '' || !Number.isFinite(n) || n < 0 || (spec.int && !Number.isInteger(n))) {
+        throw new Error(`${flag}: expected a non-negative ${spec.int ? 'integer' : 'number'}, got "${raw}"`);
+      }
+      if (spec.rate && n > 1) throw new Error(`${flag}: a rate must be between 0 and 1, got ${raw}`);
+      if (spec.fault) (out.faults as Record<string, number>)[spec.fault] = n;
+      else if (spec.opt) out.numbers[spec.opt] = n;
+    }
+  }
+  return out;
+}
+
+export async function run(argv: readonly string[], io: CliIO): Promise<number> {
+  let parsed: Parsed;
+  let envFaults: FaultOptions;
+  try {
+    parsed = parseArgs(argv);
+    envFaults = faultOptionsFromEnv(io.env);
+  } catch (err) {
+    io.stderr(`scw-gitops sandbox: ${(err as Error).message}\n\n${HELP}`);
+    return EXIT_ERROR;
+  }
+  if (parsed.help) {
+    io.stdout(HELP);
+    return EXIT_OK;
+  }
+  const n = parsed.numbers;
+  let handle: Awaited<ReturnType<typeof startSandbox>>;
+  try {
+    handle = await startSandbox({
+      env: {},
+      seed: parsed.seed,
+      faults: {
+        ...envFaults,
+        ...parsed.faults,
+        ...(n['randomSeed'] !== undefined && { seed: n['randomSeed'] }),
+      },
+      ...(n['port'] !== undefined && { port: n['port'] }),
+      ...(parsed.host !== undefined && { host: parsed.host }),
+      ...(parsed.state !== undefined && { stateFile: parsed.state }),
+      ...(parsed.organizationId !== undefined && { organizationId: parsed.organizationId }),
+      ...(parsed.nameFilter !== undefined && { nameFilter: parsed.nameFilter }),
+      ...(n['iamDefaultPageSize'] !== undefined && { iamDefaultPageSize: n['iamDefaultPageSize'] }),
+      ...(n['projectsDefaultPageSize'] !== undefined && {
+        projectsDefaultPageSize: n['projectsDefaultPageSize'],
+      }),
+      ...((n['randomSeed'] ?? envFaults.seed) !== undefined && {
+        randomSeed: n['randomSeed'] ?? envFaults.seed,
+      }),
+    });
+  } catch (err) {
+    io.stderr(`scw-gitops sandbox: cannot start: ${(err as Error).message}\n`);
+    return EXIT_ERROR;
+  }
+
+  io.stdout(
+    [
+      `Scaleway sandbox listening on ${handle.url}`,
+      '# emulator-only credentials:',
+      `export SCW_API_URL=${handle.url}`,
+      `export SCW_ACCESS_KEY=${handle.adminAccessKey}`,
+      `export SCW_SECRET_KEY=${handle.adminSecretKey}`,
+      `export SCW_DEFAULT_ORGANIZATION_ID=${handle.organizationId}`,
+      `export SCW_DEFAULT_PROJECT_ID=${handle.organizationId}`,
+      parsed.state ? `# state: ${parsed.state}` : '# state: in memory (use --state FILE to keep it)',
+      '',
+    ].join('\n'),
+  );
+
+  await new Promise<void>((resolve) => {
+    if (io.signal.aborted) resolve();
+    else io.signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  await handle.close();
+  io.stderr(`scw-gitops sandbox: stopped after ${handle.requestCount()} request(s)\n`);
+  return EXIT_OK;
 }
