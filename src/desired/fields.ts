@@ -133,31 +133,37 @@ const description = (limitNote: string): Field => ({
   type: { type: 'string', maxLength: MAX_DESCRIPTION_LENGTH },
 });
 
+/** Shared by applications, groups and policies (emitted once in the JSON Schema, as `$defs/tags`). */
+export const TAGS_TYPE: ArrayType = {
+  type: 'array',
+  maxItems: MAX_USER_TAGS,
+  maxItemsHint: `Scaleway allows ${MAX_TAGS} tags and scw-gitops adds its ownership tag \`${OWNER_TAG_PREFIX}<instance>\``,
+  uniqueItems: true,
+  items: {
+    type: 'string',
+    minLength: 1,
+    pattern: USER_TAG_PATTERN,
+    patternHint: `tags starting with \`${OWNER_TAG_PREFIX}\` are reserved for scw-gitops ownership`,
+  },
+};
+
 const tags: Field = {
   description: `Free-form tags, at most ${MAX_USER_TAGS} (Scaleway allows ${MAX_TAGS}; scw-gitops adds its ownership tag \`${OWNER_TAG_PREFIX}<instance>\`).`,
-  type: {
-    type: 'array',
-    maxItems: MAX_USER_TAGS,
-    maxItemsHint: `Scaleway allows ${MAX_TAGS} tags and scw-gitops adds its ownership tag \`${OWNER_TAG_PREFIX}<instance>\``,
-    uniqueItems: true,
-    items: {
-      type: 'string',
-      minLength: 1,
-      pattern: USER_TAG_PATTERN,
-      patternHint: `tags starting with \`${OWNER_TAG_PREFIX}\` are reserved for scw-gitops ownership`,
-    },
-  },
+  type: TAGS_TYPE,
   code: 'invalid-tag',
+};
+
+/** Shared by every duration field (emitted once in the JSON Schema, as `$defs/duration`). */
+export const DURATION_TYPE: StringType = {
+  type: 'string',
+  pattern: DURATION_PATTERN,
+  patternHint: 'a duration such as `90d`, `12h`, `30m`, `45s`, `1w` or `1d12h`',
+  format: 'duration',
 };
 
 const duration = (text: string): Field => ({
   description: `${text} Duration such as \`90d\`, \`12h\`, \`30m\`, \`1w\`, \`1d12h\`.`,
-  type: {
-    type: 'string',
-    pattern: DURATION_PATTERN,
-    patternHint: 'a duration such as `90d`, `12h`, `30m`, `45s`, `1w` or `1d12h`',
-    format: 'duration',
-  },
+  type: DURATION_TYPE,
   code: 'invalid-duration',
 });
 
