@@ -152,6 +152,10 @@ export interface VaultEmulatorControl {
   putPolicy(name: string, rules: readonly PolicyRule[]): void;
   createToken(spec?: TokenSpec): string;
   revokeToken(token: string): void;
+  /** Revoke every token except the root token (simulates revocation / a Vault restore). */
+  revokeAllTokens(): void;
+  /** Live non-root tokens. */
+  tokenCount(): number;
   configureKubernetes(opts: { mount?: string; roles: readonly KubernetesRoleSpec[] }): void;
   /** Map a JWT to the service account its TokenReview returns. */
   registerJwt(jwt: string, sa: ServiceAccountIdentity): void;
@@ -356,6 +360,11 @@ export async function startVaultEmulator(opts: VaultEmulatorOptions = {}): Promi
     revokeToken: (token) => {
       tokens.delete(token);
     },
+    revokeAllTokens: () => {
+      for (const id of [...tokens.keys()]) if (id !== rootToken) tokens.delete(id);
+    },
+    tokenCount: () =>
+      [...tokens.values()].filter((t) => t.id !== rootToken && liveToken(t.id) !== undefined).length,
     configureKubernetes: ({ mount = 'kubernetes', roles }) => {
       k8sMounts.set(mount, { roles: new Map(roles.map((r) => [r.name, r])) });
     },
