@@ -1,8 +1,161 @@
-import type { CliIO } from '../io.js';
-import { EXIT_ERROR } from '../io.js';
+/**
+ * `scw-gitops validate DIR`: load and validate a desired-state directory (or one file), offline
+ * and without credentials. Prints every diagnostic as
+ * `file:line:col: error [code] Kind/name spec.field: message (hint)` and a summary line.
+ * Exit 0 when valid (warnings allowed), 1 when invalid or on a usage error.
+ */
+import { stat } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadDesiredState } from '../../desired/load.js';
+import { type Diagnostic, formatDiagnostic } from '../../model/diagnostics.js';
+import { DEFAULT_INSTANCE } from '../../model/ownership.js';
+import { KINDS } from '../../model/resources.js';
+import { type CliIO, EXIT_ERROR, EXIT_OK } from '../io.js';
 
-/** Placeholder until the command's issue lands. */
-export async function run(_argv: readonly string[], io: CliIO): Promise<number> {
-  io.stderr('scw-gitops validate: not implemented yet\n');
+export const HELP = `Usage: scw-gitops validate DIR [options]
+
+Validate a desired-state directory (every .yaml/.yml file below it) or a single file.
+Offline: no credentials and no API call. Every problem is reported at once.
+
+Options:
+  --instance NAME       scw-gitops instance (decides the ownership markers that must fit
+                        in descriptions). Default: ${DEFAULT_INSTANCE}
+  --sinks a,b           sink names declared in the settings; ApiKey spec.sink.name must be one
+  --default-sink NAME   the settings' defaults.sink (keys without spec.sink.name use it)
+  --now RFC3339         evaluate expiry dates at this instant instead of the current time
+  --output text|json    output format. Default: text
+  -h, --help            show this help
+
+Exit status: 0 valid (warnings allowed), 1 invalid or usage error.
+`;
+
+function usageError(io: CliIO, message: string): number {
+  io.stderr(`scw-gitops validate: ${message}\n\nRun 'scw-gitops validate --help' for usage.\n`);
   return EXIT_ERROR;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+export async function run(argv: readonly string[], io: CliIO): Promise<number> {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (err) {
+    return usageError(io, err instanceof Error ? err.message : String(err));
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    io.stdout(HELP);
+    return EXIT_OK;
+  }
+  if (positionals.length !== 1) {
+    return usageError(
+      io,
+      positionals.length === 0 ? 'missing DIR' : `expected one DIR, got ${positionals.length}`,
+    );
+  }
+  const output = values.output ?? 'text';
+  if (output !== 'text' && output !== 'json') {
+    return usageError(io, `--output must be text or json, got ${JSON.stringify(output)}`);
+  }
+  let now = new Date();
+  if (values.now !== undefined) {
+    now = new Date(values.now);
+    if (Number.isNaN(now.getTime()))
+      return usageError(io, `--now: not a date: ${JSON.stringify(values.now)}`);
+  }
+  const sinkNames =
+    values.sinks === undefined
+      ? undefined
+      : values.sinks
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s.length > 0);
+
+  const arg = positionals[0]!;
+  const root = isAbsolute(arg) ? arg : resolve(io.cwd, arg);
+  // Show file paths the way the user can open them: relative to the working directory.
+  const isFile = await stat(root).then(
+    (s) => !s.isDirectory(),
+    () => false,
+  );
+  const base = isFile ? dirname(root) : root;
+  const display = (file: string): string => {
+    const abs = join(base, file);
+    const rel = relative(io.cwd, abs);
+    return rel.startsWith('..') || isAbsolute(rel) ? abs : rel;
+  };
+
+  const result = await loadDesiredState(root, {
+    instance: values.instance ?? DEFAULT_INSTANCE,
+    now,
+    ...(sinkNames !== undefined ? { sinkNames } : {}),
+    ...(values['default-sink'] !== undefined ? { defaultSink: values['default-sink'] } : {}),
+  });
+  const diagnostics: Diagnostic[] = result.diagnostics.map((d) =>
+    d.location ? { ...d, location: { ...d.location, file: display(d.location.file) } } : d,
+  );
+  const errors = diagnostics.filter((d) => d.severity === 'error').length;
+  const warnings = diagnostics.length - errors;
+  const resources = result.state?.resources ?? [];
+  const byKind = KINDS.map((k) => [k, resources.filter((r) => r.kind === k).length] as const).filter(
+    ([, n]) => n > 0,
+  );
+
+  if (output === 'json') {
+    io.stdout(
+      `${JSON.stringify(
+        {
+          valid: result.state !== undefined,
+          root: arg,
+          errors,
+          warnings,
+          resources: Object.fromEntries(byKind),
+          diagnostics,
+        },
+        null,
+        2,
+      )}\n`,
+    );
+  } else {
+    const color = io.isTTY && io.env['NO_COLOR'] === undefined;
+    for (const d of diagnostics) {
+      let line = formatDiagnostic(d);
+      if (color) {
+        line = line.replace(
+          / (error|warning) \[/,
+          (_m, sev: string) => ` ${sev === 'error' ? '\x1b[31m' : '\x1b[33m'}${sev}\x1b[0m [`,
+        );
+      }
+      io.stdout(`${line}\n`);
+    }
+    if (result.state) {
+      const counts = byKind.map(([k, n]) => `${n} ${k}`).join(', ');
+      io.stdout(
+        `${arg}: valid, ${plural(resources.length, 'resource')}${counts ? ` (${counts})` : ''}, ${plural(warnings, 'warning')}\n`,
+      );
+    } else {
+      io.stdout(`${arg}: invalid, ${plural(errors, 'error')}, ${plural(warnings, 'warning')}\n`);
+    }
+  }
+  return result.state ? EXIT_OK : EXIT_ERROR;
+}
+
+function parse(argv: readonly string[]) {
+  return parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    strict: true,
+    options: {
+      instance: { type: 'string' },
+      sinks: { type: 'string' },
+      'default-sink': { type: 'string' },
+      now: { type: 'string' },
+      output: { type: 'string', short: 'o' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
 }
