@@ -45,6 +45,13 @@ import { API_VERSION } from '../model/resources.js';
 import { Secret } from '../model/secret.js';
 import type { SecretMetadata, SecretRecord, SecretSink, SinkLocation, StoredRecord } from './sink.js';
 
+/** A file sink exposes its format and absolute directory (location defaults, diagnostics). */
+export interface FileSink extends SecretSink {
+  readonly type: 'file';
+  readonly format: FileSinkSettings['format'];
+  readonly dir: string;
+}
+
 export interface FileSinkDeps {
   readonly logger?: pino.Logger;
   /** Base directory for a relative `dir` (default: process.cwd()). */
@@ -198,7 +205,7 @@ function processAlive(pid: number): boolean {
   }
 }
 
-export function createFileSink(settings: FileSinkSettings, deps: FileSinkDeps = {}): SecretSink {
+export function createFileSink(settings: FileSinkSettings, deps: FileSinkDeps = {}): FileSink {
   const name = settings.name;
   const format = settings.format;
   const root = resolve(deps.cwd ?? process.cwd(), settings.dir);
@@ -337,6 +344,8 @@ export function createFileSink(settings: FileSinkSettings, deps: FileSinkDeps = 
   return {
     name,
     type: 'file',
+    format,
+    dir: root,
 
     describe(location: SinkLocation): string {
       try {
