@@ -9,7 +9,7 @@
  * `resolvePretty('auto', isTTY)` turns the settings value into a boolean.
  */
 import pino, { type DestinationStream, type Logger } from 'pino';
-import pinoPretty from 'pino-pretty';
+import { prettyFactory } from 'pino-pretty';
 import { scrubSecrets } from '../model/secret.js';
 import { REDACT_PATHS, sanitizeLogValue } from './redact.js';
 
@@ -27,17 +27,8 @@ export interface CreateLoggerOptions {
 }
 
 export function createLogger(opts: CreateLoggerOptions = {}): Logger {
-  const destination: DestinationStream =
-    opts.destination ??
-    (opts.pretty
-      ? pinoPretty({
-          colorize: true,
-          sync: true,
-          translateTime: 'SYS:HH:MM:ss.l',
-          ignore: 'pid,hostname,service',
-          singleLine: false,
-        })
-      : pino.destination({ dest: 1, sync: true }));
+  const base: DestinationStream = opts.destination ?? pino.destination({ dest: 1, sync: true });
+  const destination: DestinationStream = opts.pretty ? prettyDestination(base) : base;
   return pino(
     {
       level: opts.level ?? 'info',
@@ -65,6 +56,20 @@ export function createLogger(opts: CreateLoggerOptions = {}): Logger {
     },
     destination,
   );
+}
+
+/** Human-readable lines (pino-pretty's formatter), written synchronously to `target`. */
+function prettyDestination(target: DestinationStream): DestinationStream {
+  const format = prettyFactory({
+    colorize: true,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname,service,version',
+  });
+  return {
+    write(line: string) {
+      target.write(format(line));
+    },
+  };
 }
 
 /** Settings `log.pretty` (`true` | `false` | `'auto'`) → whether to pretty-print. */

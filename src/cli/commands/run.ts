@@ -1,8 +1,95 @@
+/**
+ * `scw-gitops run --config FILE [--once]`: the daemon (or one pass with --once).
+ *
+ * Exit codes: 0 stopped cleanly (or --once converged/applied), 1 error (invalid settings, startup
+ * failure, --once pass failed).
+ */
+import { parseArgs } from 'node:util';
+import { systemClock } from '../../clock.js';
+import { loadSettings } from '../../config/load-settings.js';
+import { runOnce, startDaemon } from '../../daemon/daemon.js';
+import { AppError } from '../../errors.js';
+import { createLogger, resolvePretty } from '../../logging/logger.js';
+import { scrubSecrets } from '../../model/secret.js';
+import { version } from '../../version.js';
 import type { CliIO } from '../io.js';
-import { EXIT_ERROR } from '../io.js';
+import { EXIT_ERROR, EXIT_OK } from '../io.js';
 
-/** Placeholder until the command's issue lands. */
-export async function run(_argv: readonly string[], io: CliIO): Promise<number> {
-  io.stderr('scw-gitops run: not implemented yet\n');
-  return EXIT_ERROR;
+const HELP = `Usage: scw-gitops run [--config FILE] [--once]
+
+Run the reconciliation daemon: watch the desired-state directory, resync on a schedule, check
+key rotations, accept webhooks, and serve /healthz, /readyz, /metrics and /status.
+
+Options:
+  -c, --config FILE   Settings file (default: $SCW_GITOPS_CONFIG, else built-in defaults)
+      --once          Run a single reconcile pass and exit (0 success, 1 failure)
+  -h, --help          Show this help
+
+Environment:
+  SCW_GITOPS_LOG_LEVEL  Override log.level (trace, debug, info, warn, error)
+  SCW_GITOPS_INSTANCE   Override instance
+`;
+
+export async function run(argv: readonly string[], io: CliIO): Promise<number> {
+  let values: { config?: string | undefined; once?: boolean | undefined; help?: boolean | undefined };
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        config: { type: 'string', short: 'c' },
+        once: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    io.stderr(`scw-gitops run: ${err instanceof Error ? err.message : String(err)}\n\n${HELP}`);
+    return EXIT_ERROR;
+  }
+  if (values.help) {
+    io.stdout(HELP);
+    return EXIT_OK;
+  }
+
+  let settings: Awaited<ReturnType<typeof loadSettings>>;
+  try {
+    settings = await loadSettings(values.config ?? io.env['SCW_GITOPS_CONFIG'], { env: io.env, cwd: io.cwd });
+  } catch (err) {
+    io.stderr(`scw-gitops run: ${err instanceof Error ? err.message : String(err)}\n`);
+    return EXIT_ERROR;
+  }
+
+  const logger = createLogger({
+    level: settings.log.level,
+    pretty: resolvePretty(settings.log.pretty, io.isTTY),
+    destination: { write: (line: string) => io.stdout(line) },
+    base: { service: 'scw-gitops', instance: settings.instance, version },
+  });
+
+  if (values.once) {
+    const report = await runOnce({ settings, env: io.env, logger, clock: systemClock, signal: io.signal });
+    return report.verdict === 'success' ? EXIT_OK : EXIT_ERROR;
+  }
+
+  if (io.signal.aborted) return EXIT_OK;
+  let daemon: Awaited<ReturnType<typeof startDaemon>>;
+  try {
+    daemon = await startDaemon({ settings, env: io.env, logger, clock: systemClock });
+  } catch (err) {
+    const message = scrubSecrets(err instanceof Error ? err.message : String(err));
+    logger.fatal({ err }, 'daemon failed to start');
+    io.stderr(`scw-gitops run: ${err instanceof AppError ? message : `startup failed: ${message}`}\n`);
+    return EXIT_ERROR;
+  }
+  await new Promise<void>((resolve) => {
+    if (io.signal.aborted) resolve();
+    else io.signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  logger.info(
+    { reason: String((io.signal.reason as Error | undefined)?.message ?? 'signal') },
+    'stop requested',
+  );
+  await daemon.stop();
+  return EXIT_OK;
 }

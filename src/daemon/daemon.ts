@@ -1,0 +1,360 @@
+/**
+ * The daemon's composition root: runtime (client + sinks), one reconcile loop, its triggers
+ * (file watch, cron resync, rotation check, webhooks, startup, leadership), the HTTP server,
+ * leader election and graceful shutdown.
+ *
+ * Shutdown order (`stop()`): triggers stop first (cron, watcher), then the loop (the running pass
+ * is aborted between steps and awaited, so a secret delivery in progress completes), then the
+ * lease is released, then the HTTP server and the runtime close.
+ */
+import type { Logger } from 'pino';
+import { schedule, type ScheduledTask } from 'node-cron';
+import { createRuntime, type Runtime } from '../app/runtime.js';
+import type { Clock } from '../clock.js';
+import type { Settings } from '../config/settings.js';
+import { toAppError } from '../errors.js';
+import { passLogger } from '../logging/logger.js';
+import type { SecretSink } from '../sinks/sink.js';
+import { version } from '../version.js';
+import type { BackoffPolicy } from './backoff.js';
+import { type HttpServerHandle, startHttpServer } from './http-server.js';
+import { kubernetesLeaderFactory, type LeaderFactory, type LeaderHandle, leaderIdentity } from './leader.js';
+import { createDaemonMetrics, type DaemonMetrics } from './metrics.js';
+import type { PassReport } from './pass-report.js';
+import { createReconcilePass, type DaemonPass } from './reconcile-pass.js';
+import { readRevision } from './revision.js';
+import { ReconcileLoop } from './single-flight.js';
+import { type SourceWatcher, watchSource } from './source-watcher.js';
+import { DaemonState, type PassRecord } from './state.js';
+import { resolveWebhookSecrets } from './webhooks.js';
+
+export interface DaemonDeps {
+  readonly settings: Settings;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly rng?: () => number;
+  readonly backoff?: BackoffPolicy;
+  /** Prebuilt runtime (tests); default createRuntime(settings). Closed by stop() either way. */
+  readonly runtime?: Runtime;
+  /** The pass; default H4's reconcileOnce through createReconcilePass. */
+  readonly pass?: DaemonPass;
+  readonly leaderFactory?: LeaderFactory;
+  /** Turn triggers off (tests): `watch`, `cron`. */
+  readonly disable?: { readonly watch?: boolean; readonly cron?: boolean };
+  /** Poll interval of the git-sync link (default 1000 ms). */
+  readonly linkPollMs?: number;
+}
+
+export interface Daemon {
+  readonly url: string;
+  readonly runtime: Runtime;
+  readonly metrics: DaemonMetrics;
+  readonly state: DaemonState;
+  readonly loop: ReconcileLoop<PassReport>;
+  request(reason: string): boolean;
+  stop(): Promise<void>;
+}
+
+/** Wrap sinks so every verified delivery (or failure) is counted per sink. */
+export function instrumentSinks(
+  sinks: Map<string, SecretSink>,
+  metrics: DaemonMetrics,
+): Map<string, SecretSink> {
+  const out = new Map<string, SecretSink>();
+  for (const [name, sink] of sinks) {
+    const wrapped: SecretSink = Object.create(sink) as SecretSink;
+    Object.assign(wrapped, {
+      write: async (...args: Parameters<SecretSink['write']>) => {
+        try {
+          return await sink.write(...args);
+        } catch (err) {
+          metrics.secretDeliveries.inc({ sink: name, result: 'failure' });
+          throw err;
+        }
+      },
+      verify: async (...args: Parameters<SecretSink['verify']>) => {
+        try {
+          const ok = await sink.verify(...args);
+          metrics.secretDeliveries.inc({ sink: name, result: ok ? 'success' : 'failure' });
+          return ok;
+        } catch (err) {
+          metrics.secretDeliveries.inc({ sink: name, result: 'failure' });
+          throw err;
+        }
+      },
+      preflight: sink.preflight.bind(sink),
+      read: sink.read.bind(sink),
+      describe: sink.describe.bind(sink),
+      ...(sink.close ? { close: sink.close.bind(sink) } : {}),
+    });
+    out.set(name, wrapped);
+  }
+  return out;
+}
+
+export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
+  const { settings, logger, clock } = deps;
+  const log = logger.child({ component: 'daemon' });
+  const metrics = createDaemonMetrics({ version });
+  const webhooks = await resolveWebhookSecrets(settings.webhooks, { env: deps.env });
+
+  const baseRuntime =
+    deps.runtime ??
+    (await createRuntime(settings, {
+      env: deps.env,
+      logger,
+      clock,
+      onRequest: (e) => {
+        metrics.apiRequests.inc({ method: e.method, route: e.route, status: String(e.status) });
+        if (e.attempt > 1) metrics.apiRetries.inc();
+      },
+    }));
+  const runtime: Runtime = { ...baseRuntime, sinks: instrumentSinks(baseRuntime.sinks, metrics) };
+  const closeRuntime = () => baseRuntime.close();
+
+  const identity = leaderIdentity(settings.leaderElection, deps.env);
+  const state = new DaemonState(metrics, {
+    leaderElection: settings.leaderElection.enabled,
+    ...(settings.leaderElection.enabled ? { identity } : {}),
+  });
+  const pass = deps.pass ?? createReconcilePass(runtime, settings, clock);
+  const records = new Map<string, PassRecord>();
+
+  const loop = new ReconcileLoop<PassReport>({
+    clock,
+    logger: log,
+    ...(deps.rng ? { rng: deps.rng } : {}),
+    ...(deps.backoff ? { backoff: deps.backoff } : {}),
+    gate: () => state.leader,
+    pass: async (ctx) => {
+      const plog = passLogger(logger, ctx.reconcileId);
+      const rev = await readRevision(settings.source.dir);
+      const rec = records.get(ctx.reconcileId);
+      if (rec && rev) rec.revision = rev.revision;
+      plog.info(
+        { reasons: ctx.reasons, attempt: ctx.attempt, revision: rev?.revision },
+        'reconcile pass started',
+      );
+      const report = await pass({ ...ctx, logger: plog, ...(rev ? { revision: rev.revision } : {}) });
+      const withRev = report.revision || !rev ? report : { ...report, revision: rev.revision };
+      plog.info(
+        {
+          result: withRev.result,
+          revision: withRev.revision,
+          plan: withRev.plan?.summary,
+          applied: withRev.apply?.counts,
+          error: withRev.error,
+        },
+        'reconcile pass finished',
+      );
+      return withRev;
+    },
+    onStart: (ctx) => {
+      const rec: PassRecord = {
+        reconcileId: ctx.reconcileId,
+        reasons: ctx.reasons,
+        attempt: ctx.attempt,
+        startedAt: clock.now().toISOString(),
+      };
+      records.set(ctx.reconcileId, rec);
+      state.passStarted(rec);
+    },
+    onFinish: (ctx, outcome, ms) => {
+      const rec = records.get(ctx.reconcileId) ?? {
+        reconcileId: ctx.reconcileId,
+        reasons: ctx.reasons,
+        attempt: ctx.attempt,
+        startedAt: clock.now().toISOString(),
+      };
+      records.delete(ctx.reconcileId);
+      if ('error' in outcome && !('result' in outcome)) {
+        const message = toAppError(outcome.error).message;
+        passLogger(logger, ctx.reconcileId).error(
+          { err: outcome.error, verdict: outcome.verdict },
+          'reconcile pass failed',
+        );
+        const report: PassReport = {
+          verdict: outcome.verdict,
+          result:
+            outcome.verdict === 'aborted' ? 'aborted' : outcome.verdict === 'terminal' ? 'invalid' : 'failed',
+          listed: false,
+          ...(rec.revision ? { revision: rec.revision } : {}),
+          error: message,
+        };
+        state.passFinished(rec, report, clock.now(), ms);
+      } else {
+        state.passFinished(rec, outcome as PassReport, clock.now(), ms);
+      }
+    },
+  });
+
+  const request = (reason: string): boolean => {
+    metrics.triggers.inc({ trigger: reason });
+    const accepted = loop.request(reason);
+    log.debug({ reason, accepted, running: loop.running }, 'pass requested');
+    return accepted;
+  };
+
+  let server: HttpServerHandle | undefined;
+  let watcher: SourceWatcher | undefined;
+  const tasks: ScheduledTask[] = [];
+  let leader: LeaderHandle | undefined;
+  let stopped = false;
+
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    state.stopping = true;
+    log.info('shutting down: stopping triggers');
+    for (const t of tasks) await t.destroy();
+    await watcher?.close().catch((err: unknown) => log.warn({ err }, 'closing the watcher failed'));
+    if (loop.running) log.info('waiting for the running pass to reach a safe point');
+    await loop.stop();
+    if (leader) {
+      await Promise.resolve(leader.stop()).catch((err: unknown) =>
+        log.warn({ err }, 'releasing the lease failed'),
+      );
+    }
+    await server?.close();
+    await closeRuntime().catch((err: unknown) => log.warn({ err }, 'closing the runtime failed'));
+    log.info('stopped');
+  };
+
+  try {
+    server = await startHttpServer(
+      {
+        logger,
+        webhooks,
+        metrics: () => metrics.registry.render(),
+        status: () =>
+          state.status({
+            instance: settings.instance,
+            organizationId: runtime.organizationId,
+            source: settings.source.dir,
+            version,
+            queue: { running: loop.running, pending: loop.pending, backingOff: loop.backingOff },
+          }),
+        ready: () => ({ ready: state.ready, reason: state.readyReason }),
+        healthy: () => (state.stopping ? { healthy: false, reason: 'stopping' } : { healthy: true }),
+        trigger: (reason, detail) => {
+          log.info({ trigger: reason, ...detail }, 'webhook received');
+          request(reason);
+        },
+      },
+      settings.server,
+    );
+
+    if (settings.leaderElection.enabled) {
+      const factory = deps.leaderFactory ?? kubernetesLeaderFactory;
+      leader = await factory(
+        settings.leaderElection,
+        { env: deps.env, logger: logger.child({ component: 'leader-election' }), clock, identity },
+        {
+          onStartedLeading: () => {
+            log.info({ identity }, 'became the leader');
+            state.setLeader(true);
+            request('leader-elected');
+          },
+          onStoppedLeading: () => {
+            log.warn({ identity }, 'lost leadership; stopping work between steps');
+            state.setLeader(false);
+            loop.abortCurrent('leadership lost');
+          },
+          onNewLeader: (id) => log.info({ leader: id }, 'leader observed'),
+        },
+      );
+      await leader.start();
+    }
+
+    if (!deps.disable?.watch) {
+      watcher = await watchSource({
+        dir: settings.source.dir,
+        debounceMs: settings.schedule.debounceMs,
+        logger,
+        ...(deps.linkPollMs !== undefined ? { linkPollMs: deps.linkPollMs } : {}),
+        onChange: (reason, detail) => {
+          log.info({ trigger: reason, paths: detail.paths.slice(0, 10) }, 'desired state changed');
+          request(reason);
+        },
+      });
+    }
+
+    if (!deps.disable?.cron) {
+      tasks.push(
+        schedule(settings.schedule.resync, () => void request('resync'), { name: 'resync', noOverlap: true }),
+        schedule(
+          settings.schedule.rotationCheck,
+          () => {
+            if (state.rotationDue(clock.now())) request('rotation-due');
+          },
+          { name: 'rotation-check', noOverlap: true },
+        ),
+      );
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+
+  request('startup');
+  log.info(
+    {
+      url: server.url,
+      source: settings.source.dir,
+      instance: settings.instance,
+      sinks: [...runtime.sinks.keys()],
+      leaderElection: settings.leaderElection.enabled,
+      webhooks: {
+        github: Boolean(webhooks.github),
+        gitlab: Boolean(webhooks.gitlab),
+        gitSync: webhooks.gitSync,
+      },
+      resync: settings.schedule.resync,
+      rotationCheck: settings.schedule.rotationCheck,
+    },
+    'daemon started',
+  );
+
+  return { url: server.url, runtime, metrics, state, loop, request, stop };
+}
+
+/** `run --once`: one pass with the same wiring, no server, no triggers, no leader election. */
+export async function runOnce(
+  deps: Omit<DaemonDeps, 'leaderFactory' | 'disable'> & { readonly signal?: AbortSignal },
+): Promise<PassReport> {
+  const { settings, logger, clock } = deps;
+  const runtime = deps.runtime ?? (await createRuntime(settings, { env: deps.env, logger, clock }));
+  try {
+    const pass = deps.pass ?? createReconcilePass(runtime, settings, clock);
+    const reconcileId = `once-${clock.now().getTime().toString(36)}`;
+    const plog = passLogger(logger, reconcileId);
+    const rev = await readRevision(settings.source.dir);
+    try {
+      const report = await pass({
+        reconcileId,
+        reasons: ['once'],
+        signal: deps.signal ?? new AbortController().signal,
+        attempt: 1,
+        logger: plog,
+        ...(rev ? { revision: rev.revision } : {}),
+      });
+      plog.info(
+        { result: report.result, plan: report.plan?.summary, error: report.error },
+        'reconcile pass finished',
+      );
+      return report;
+    } catch (err) {
+      const e = toAppError(err);
+      plog.error({ err }, 'reconcile pass failed');
+      return {
+        verdict: e.code === 'config-invalid' ? 'terminal' : 'transient',
+        result: 'failed',
+        listed: false,
+        error: e.message,
+      };
+    }
+  } finally {
+    await runtime.close();
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * What the daemon keeps from one reconcile pass: the verdict for the requeue policy, a result
+ * label for metrics, and the plan / apply summary / revision for /status and the per-key gauges.
+ * Nothing in it is secret.
+ */
+import type { Diagnostic } from '../model/diagnostics.js';
+import type { ApplySummary, Plan } from '../model/plan.js';
+import type { PassVerdict } from './backoff.js';
+
+export type PassResult =
+  /** nothing to change */
+  | 'converged'
+  /** changes applied, every step succeeded */
+  | 'applied'
+  /** some steps failed (or were skipped), the rest applied */
+  | 'partial'
+  /** invalid desired state / settings / refused plan: waits for the next change */
+  | 'invalid'
+  /** listing or applying failed as a whole (network, API, sink) */
+  | 'failed'
+  /** stopped between steps (shutdown, lost leadership) */
+  | 'aborted';
+
+export interface PassReport {
+  readonly verdict: PassVerdict;
+  readonly result: PassResult;
+  /** The live organization was listed successfully (readiness). */
+  readonly listed: boolean;
+  readonly revision?: string;
+  readonly plan?: Plan;
+  readonly apply?: ApplySummary;
+  readonly diagnostics?: readonly Diagnostic[];
+  /** Scrubbed, one line. */
+  readonly error?: string;
+  /**
+   * Earliest instant (epoch ms) at which a new pass would change something even without input
+   * changes: a rotation becoming due, a key expiring, an overlap ending. Undefined = unknown.
+   */
+  readonly nextDueAt?: number;
+}

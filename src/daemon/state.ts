@@ -1,0 +1,180 @@
+/**
+ * The daemon's view of itself, for /status, /readyz, the rotation check and the metrics that are
+ * derived from a pass (plan changes, per-key expiry, last success).
+ */
+import { formatDiagnostic } from '../model/diagnostics.js';
+import type { KeyExpiry } from '../model/plan.js';
+import { scrubSecrets } from '../model/secret.js';
+import type { DaemonMetrics } from './metrics.js';
+import type { PassReport } from './pass-report.js';
+
+export interface PassRecord {
+  readonly reconcileId: string;
+  readonly reasons: readonly string[];
+  readonly attempt: number;
+  readonly startedAt: string;
+  finishedAt?: string;
+  durationMs?: number;
+  result?: string;
+  revision?: string;
+  summary?: unknown;
+  error?: string;
+}
+
+const MAX_ERRORS = 20;
+
+export class DaemonState {
+  ready = false;
+  readyReason = 'no successful listing yet';
+  leader: boolean;
+  leaderIdentity: string | undefined;
+  revision: string | undefined;
+  current: PassRecord | undefined;
+  lastPass: PassRecord | undefined;
+  lastSuccessAt: string | undefined;
+  lastReport: PassReport | undefined;
+  readonly errors: { at: string; reconcileId?: string; message: string }[] = [];
+  stopping = false;
+
+  constructor(
+    private readonly metrics: DaemonMetrics,
+    opts: { leaderElection: boolean; identity?: string },
+  ) {
+    this.leader = !opts.leaderElection;
+    this.leaderIdentity = opts.identity;
+    metrics.leader.set(this.leader ? 1 : 0);
+  }
+
+  setLeader(leader: boolean): void {
+    this.leader = leader;
+    this.metrics.leader.set(leader ? 1 : 0);
+  }
+
+  passStarted(rec: PassRecord): void {
+    this.current = rec;
+  }
+
+  /** Record a finished pass (report, or a thrown error turned into a message). */
+  passFinished(
+    rec: PassRecord,
+    report: PassReport | undefined,
+    now: Date,
+    durationMs: number,
+    error?: string,
+  ): void {
+    const finished: PassRecord = {
+      ...rec,
+      finishedAt: now.toISOString(),
+      durationMs,
+      result: report?.result ?? 'failed',
+      ...(report?.revision ? { revision: report.revision } : {}),
+      ...(report?.plan ? { summary: report.plan.summary } : {}),
+      ...(report?.apply ? { summary: { plan: report.plan?.summary, applied: report.apply.counts } } : {}),
+      ...(error || report?.error ? { error: scrubSecrets(error ?? report?.error ?? '') } : {}),
+    };
+    this.current = undefined;
+    this.lastPass = finished;
+    const m = this.metrics;
+    m.reconcileTotal.inc({ result: finished.result ?? 'failed' });
+    m.reconcileDuration.observe(durationMs / 1000);
+    if (report) {
+      this.lastReport = report;
+      if (report.revision) this.revision = report.revision;
+      if (report.listed && !this.ready) {
+        this.ready = true;
+        this.readyReason = '';
+      }
+      if (report.plan) {
+        for (const [action, n] of Object.entries(report.plan.summary)) m.planChanges.set({ action }, n);
+        m.keySecondsToExpiry.reset();
+        for (const k of report.plan.keys) {
+          if (k.secondsToExpiry !== null) m.keySecondsToExpiry.set({ key: k.address }, k.secondsToExpiry);
+        }
+      }
+      if (report.verdict === 'success') {
+        this.lastSuccessAt = finished.finishedAt;
+        m.lastSuccess.set(now.getTime() / 1000);
+      }
+      for (const d of report.diagnostics ?? []) {
+        if (d.severity === 'error') this.pushError(now, rec.reconcileId, formatDiagnostic(d));
+      }
+      for (const o of report.apply?.outcomes ?? []) {
+        if (o.result === 'failed')
+          this.pushError(now, rec.reconcileId, `${o.address}: ${o.error ?? 'failed'}`);
+      }
+    }
+    if (finished.error) this.pushError(now, rec.reconcileId, finished.error);
+  }
+
+  private pushError(now: Date, reconcileId: string, message: string): void {
+    this.errors.push({ at: now.toISOString(), reconcileId, message: scrubSecrets(message) });
+    if (this.errors.length > MAX_ERRORS) this.errors.splice(0, this.errors.length - MAX_ERRORS);
+  }
+
+  /**
+   * Does the rotation check need a pass? True when the last pass reported an instant at which
+   * something becomes due and it has passed, or when a known key's rotation/expiry time passed.
+   * No information (no pass yet, or the last one failed) = false: the resync and the retry
+   * policy cover those cases, and a terminal error must not loop every minute.
+   */
+  rotationDue(now: Date): boolean {
+    const r = this.lastReport;
+    if (!r) return false;
+    const t = now.getTime();
+    if (r.nextDueAt !== undefined && r.nextDueAt <= t) return true;
+    const keys: readonly KeyExpiry[] = r.plan ? [...r.plan.keys, ...r.plan.upcoming] : [];
+    return keys.some(
+      (k) =>
+        (k.rotateAt !== null && Date.parse(k.rotateAt) <= t) ||
+        (k.expiresAt !== null && Date.parse(k.expiresAt) <= t),
+    );
+  }
+
+  /** Next rotations known from the last plan, soonest first. */
+  nextRotations(): {
+    address: string;
+    accessKey: string;
+    rotateAt: string | null;
+    expiresAt: string | null;
+  }[] {
+    const keys = this.lastReport?.plan?.keys ?? [];
+    return [...keys]
+      .filter((k) => k.rotateAt !== null || k.expiresAt !== null)
+      .sort((a, b) => (a.rotateAt ?? a.expiresAt ?? '').localeCompare(b.rotateAt ?? b.expiresAt ?? ''))
+      .map((k) => ({
+        address: k.address,
+        accessKey: k.accessKey,
+        rotateAt: k.rotateAt,
+        expiresAt: k.expiresAt,
+      }));
+  }
+
+  status(extra: Record<string, unknown> = {}): Record<string, unknown> {
+    const plan = this.lastReport?.plan;
+    return {
+      ready: this.ready,
+      leader: this.leader,
+      ...(this.leaderIdentity ? { identity: this.leaderIdentity } : {}),
+      revision: this.revision ?? null,
+      running: this.current ?? null,
+      lastPass: this.lastPass ?? null,
+      lastSuccessAt: this.lastSuccessAt ?? null,
+      plan: plan
+        ? {
+            createdAt: plan.createdAt,
+            revision: plan.revision ?? null,
+            summary: plan.summary,
+            steps: plan.steps.map((s) => ({
+              id: s.id,
+              action: s.action,
+              address: s.address,
+              reason: s.reason,
+            })),
+          }
+        : null,
+      nextRotations: this.nextRotations(),
+      errors: this.errors,
+      ...extra,
+    };
+  }
+}
