@@ -957,7 +957,8 @@ export async function startKubernetesEmulator(opts: EmulatorOptions = {}): Promi
       '- name: emulator',
       '  cluster:',
       `    server: ${url}`,
-      ...(caData ? [`    certificate-authority-data: ${caData}`] : []),
+      // client-node 1.x refuses plain http unless skip-TLS-verify is set (nothing to verify).
+      ...(caData ? [`    certificate-authority-data: ${caData}`] : ['    insecure-skip-tls-verify: true']),
       'users:',
       '- name: emulator-user',
       '  user:',

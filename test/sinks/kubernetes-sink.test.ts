@@ -1,0 +1,268 @@
+import { randomBytes } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { KubernetesSinkSettings } from '../../src/config/settings.js';
+import { SinkError } from '../../src/errors.js';
+import {
+  ANNOTATIONS,
+  createKubernetesSink,
+  DATA_ACCESS_KEY,
+  DATA_SECRET_KEY,
+  MANAGED_BY_LABEL,
+  RELOADER_MATCH_ANNOTATION,
+} from '../../src/sinks/kubernetes-sink.js';
+import type { SinkLocation } from '../../src/sinks/sink.js';
+import type { KubernetesEmulator } from '../emulators/kubernetes/server.js';
+import { assertNoSecrets, createLogCapture, errorText } from '../helpers/log-capture.js';
+import { inClusterFor, minimalRole, NAMESPACE, startEmulator } from '../k8s/fixtures.js';
+import { describeSinkContract, makeRecord } from './sink-contract.js';
+
+function settings(overrides: Partial<KubernetesSinkSettings> = {}): KubernetesSinkSettings {
+  return { name: 'cluster', type: 'kubernetes', namespace: NAMESPACE, reloader: false, labels: {}, ...overrides };
+}
+
+function secretName(): string {
+  return `scw-key-${randomBytes(3).toString('hex')}`;
+}
+
+describeSinkContract('kubernetes sink (kubeconfig)', async () => {
+  const emu = await startEmulator();
+  const broken = await emu.writeKubeconfig('not-a-valid-token');
+  return {
+    sink: createKubernetesSink(settings({ kubeconfig: emu.kubeconfigPath })),
+    location: { sink: 'cluster', secretName: secretName() },
+    badLocation: { sink: 'cluster', namespace: 'no-such-namespace', secretName: secretName() },
+    brokenSink: createKubernetesSink(settings({ kubeconfig: broken })),
+    teardown: () => emu.close(),
+  };
+});
+
+describeSinkContract('kubernetes sink (in-cluster, TLS)', async () => {
+  const emu = await startEmulator({ tls: true });
+  const token = `sa-${randomBytes(8).toString('hex')}`;
+  const name = secretName();
+  emu.control.setToken(token, { user: `system:serviceaccount:${NAMESPACE}:scw-gitops`, rules: minimalRole(name) });
+  const sa = await inClusterFor(emu, token, NAMESPACE);
+  const badSa = await inClusterFor(emu, 'revoked-token', NAMESPACE);
+  return {
+    sink: createKubernetesSink(settings(), { env: sa.env, serviceAccountDir: sa.dir }),
+    location: { sink: 'cluster', secretName: name },
+    // The Role only covers `name`: another Secret name is denied by RBAC.
+    badLocation: { sink: 'cluster', secretName: `${name}-other` },
+    brokenSink: createKubernetesSink(settings(), { env: badSa.env, serviceAccountDir: badSa.dir }),
+    teardown: async () => {
+      await emu.close();
+      await sa.cleanup();
+      await badSa.cleanup();
+    },
+  };
+});
+
+describe('kubernetes sink', () => {
+  let emu: KubernetesEmulator;
+  let loc: SinkLocation;
+
+  beforeEach(async () => {
+    emu = await startEmulator();
+    loc = { sink: 'cluster', secretName: secretName() };
+  });
+
+  afterEach(async () => {
+    await emu.close();
+  });
+
+  it('writes an Opaque Secret with base64 data, labels, annotations via server-side apply', async () => {
+    const cap = createLogCapture();
+    const sink = createKubernetesSink(settings({ kubeconfig: emu.kubeconfigPath, labels: { team: 'platform' } }), {
+      logger: cap.logger,
+    });
+    const rec = makeRecord();
+    await sink.write(loc, rec);
+    const s = emu.control.get('secrets', NAMESPACE, loc.secretName as string) as Record<string, any>;
+    expect(s.type).toBe('Opaque');
+    expect(Buffer.from(s.data[DATA_ACCESS_KEY], 'base64').toString()).toBe(rec.accessKey);
+    expect(Buffer.from(s.data[DATA_SECRET_KEY], 'base64').toString()).toBe(rec.secretKey.reveal());
+    expect(Buffer.from(s.data.SCW_DEFAULT_ORGANIZATION_ID, 'base64').toString()).toBe(rec.metadata.organizationId);
+    expect(s.metadata.labels).toEqual({ [MANAGED_BY_LABEL]: 'scw-gitops', team: 'platform' });
+    expect(s.metadata.annotations).toMatchObject({
+      [ANNOTATIONS.accessKey]: rec.accessKey,
+      [ANNOTATIONS.keyName]: 'ci-deployer',
+      [ANNOTATIONS.expiresAt]: rec.metadata.expiresAt,
+      [ANNOTATIONS.revision]: rec.metadata.revision,
+      [ANNOTATIONS.deliveredAt]: rec.metadata.deliveredAt,
+      [ANNOTATIONS.instance]: 'default',
+    });
+    expect(s.metadata.annotations[RELOADER_MATCH_ANNOTATION]).toBeUndefined();
+    expect(s.metadata.managedFields).toEqual([
+      expect.objectContaining({ manager: 'scw-gitops', operation: 'Apply', fieldsType: 'FieldsV1' }),
+    ]);
+    const writes = emu.control.requests.filter((r) => r.method === 'PATCH' && !r.query.dryRun);
+    expect(writes).toHaveLength(1);
+    expect(writes[0]?.contentType).toBe('application/apply-patch+yaml');
+    expect(writes[0]?.query.fieldManager).toBe('scw-gitops');
+    expect(writes[0]?.query.force).toBeUndefined(); // create: no force
+    expect(JSON.parse(writes[0]?.body as string).stringData).toBeUndefined();
+    assertNoSecrets(cap.lines, [rec.secretKey.reveal()]);
+  });
+
+  it('updates with a resourceVersion precondition and force, and keeps foreign annotations', async () => {
+    const sink = createKubernetesSink(settings({ kubeconfig: emu.kubeconfigPath }));
+    const first = makeRecord();
+    await sink.write(loc, first);
+    emu.control.externalWrite('secrets', NAMESPACE, loc.secretName as string, (o: any) => {
+      o.metadata.annotations['argocd.argoproj.io/tracking-id'] = 'x';
+    }, 'argocd');
+    const before = emu.control.get('secrets', NAMESPACE, loc.secretName as string) as any;
+    const next = makeRecord();
+    await sink.write(loc, next);
+    const apply = emu.control.requests.filter((r) => r.method === 'PATCH').at(-1);
+    expect(apply?.query.force).toBe('true');
+    expect(JSON.parse(apply?.body as string).metadata.resourceVersion).toBe(before.metadata.resourceVersion);
+    const s = emu.control.get('secrets', NAMESPACE, loc.secretName as string) as any;
+    expect(s.metadata.annotations['argocd.argoproj.io/tracking-id']).toBe('x');
+    expect(s.metadata.annotations[ANNOTATIONS.previousAccessKey]).toBe(first.accessKey);
+    expect(s.metadata.uid).toBe(before.metadata.uid);
+  });
+
+  it('a concurrent writer between read and write gives a retryable SinkError and is not clobbered', async () => {
+    const sink = createKubernetesSink(settings({ kubeconfig: emu.kubeconfigPath }));
+    await sink.write(loc, makeRecord());
+    const name = loc.secretName as string;
+    emu.control.beforeNextWrite('secrets', NAMESPACE, name, () => {
+      emu.control.externalWrite('secrets', NAMESPACE, name, (o: any) => {
+        o.data.SCW_SECRET_KEY = Buffer.from('written-by-someone-else').toString('base64');
+      });
+    });
+    const rec = makeRecord();
+    const err = await sink.write(loc, rec).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SinkError);
+    expect((err as SinkError).retryable).toBe(true);
+    expect((err as SinkError).message).toMatch(/concurrent write detected \(Conflict\).*the object has been modified/);
+    const s = emu.control.get('secrets', NAMESPACE, name) as any;
+    expect(Buffer.from(s.data.SCW_SECRET_KEY, 'base64').toString()).toBe('written-by-someone-else');
+    assertNoSecrets([errorText(err)], [rec.secretKey.reveal()]);
+    // The retry re-reads and succeeds.
+    await sink.write(loc, rec);
+    expect(await sink.verify(loc, rec)).toBe(true);
+  });
+
+  it('a Secret created concurrently by someone else is not overwritten (apply conflict)', async () => {
+    const sink = createKubernetesSink(settings({ kubeconfig: emu.kubeconfigPath }));
+    const name = loc.secretName as string;
+    // The object appears between our GET (404) and our apply.
+    let gets = 0;
+    emu.control.beforeNextWrite('secrets', NAMESPACE, name, () => {
+      gets += 1;
+      emu.control.externalWrite('secrets', NAMESPACE, name, (o: any) => {
+        o.metadata.labels = { [MANAGED_BY_LABEL]: 'scw-gitops' };
+        o.data = { SCW_SECRET_KEY: Buffer.from('theirs').toString('base64') };
+      }, 'other-controller');
+    });
+    const err = await sink.write(loc, makeRecord()).catch((e: unknown) => e);
+    expect(gets).toBe(1);
+    expect(err).toBeInstanceOf(SinkError);
+    expect((err as SinkError).message).toMatch(/Apply failed with .*conflict.*"other-controller" using v1/);
+    const s = emu.control.get('secrets', NAMESPACE, name) as any;
+    expect(Buffer.from(s.data.SCW_SECRET_KEY, 'base64').toString()).toBe('theirs');
+  });
+
+  it('refuses to read or write a Secret it does not manage', async () => {
+    const sink = createKubernetesSink(settings({ kubeconfig: emu.kubeconfigPath }));
+    const name = loc.secretName as string;
+    emu.control.externalWrite('secrets', NAMESPACE, name, (o: any) => {
+      o.data = { token: Buffer.from('foreign').toString('base64') };
+    });
+    await expect(sink.write(loc, makeRecord())).rejects.toThrow(/not managed by scw-gitops/);
+    await expect(sink.read(loc)).rejects.toThrow(/not managed by scw-gitops/);
+    await expect(sink.preflight(loc)).rejects.toThrow(/not managed by scw-gitops/);
+    const s = emu.control.get('secrets', NAMESPACE, name) as any;
+    expect(Object.keys(s.data)).toEqual(['token']);
+  });
+
+  it('preflight reports an RBAC denial naming the missing verbs, without writing', async () => {
+    const name = loc.secretName as string;
+    const token = 'readonly-sa';
+    emu.control.setToken(token, {
+      user: `system:serviceaccount:${NAMESPACE}:reader`,
+      rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }],
+    });
+    const sink = createKubernetesSink(settings({ kubeconfig: await emu.writeKubeconfig(token) }));
+    const err = (await sink.preflight(loc).catch((e: unknown) => e)) as SinkError;
+    expect(err).toBeInstanceOf(SinkError);
+    expect(err.retryable).toBe(false);
+    expect(err.message).toContain(`RBAC does not allow create, patch on secrets "${name}" in namespace "${NAMESPACE}"`);
+    expect(emu.control.get('secrets', NAMESPACE, name)).toBeUndefined();
+    // The write itself gets the server's Forbidden message.
+    const werr = (await sink.write(loc, makeRecord()).catch((e: unknown) => e)) as SinkError;
+    expect(werr.message).toContain(
+      `secrets "${name}" is forbidden: User "system:serviceaccount:${NAMESPACE}:reader" cannot patch resource "secrets" in API group "" in the namespace "${NAMESPACE}"`,
+    );
+  });
+
+  it('preflight uses a server-side dry run: nothing is stored', async () => {
+    const sink = createKubernetesSink(settings({ kubeconfig: emu.kubeconfigPath }));
+    const before = emu.control.resourceVersion();
+    await sink.preflight(loc);
+    const dry = emu.control.requests.find((r) => r.method === 'PATCH');
+    expect(dry?.query.dryRun).toBe('All');
+    expect(emu.control.resourceVersion()).toBe(before);
+    expect(emu.control.get('secrets', NAMESPACE, loc.secretName as string)).toBeUndefined();
+  });
+
+  it('adds the Reloader match annotation when enabled', async () => {
+    const sink = createKubernetesSink(settings({ kubeconfig: emu.kubeconfigPath, reloader: true }));
+    await sink.write(loc, makeRecord());
+    const s = emu.control.get('secrets', NAMESPACE, loc.secretName as string) as any;
+    expect(s.metadata.annotations[RELOADER_MATCH_ANNOTATION]).toBe('true');
+  });
+
+  it('a dropped previous-access-key annotation is removed by the next apply (SSA ownership)', async () => {
+    const sink = createKubernetesSink(settings({ kubeconfig: emu.kubeconfigPath }));
+    const base = makeRecord();
+    await sink.write(loc, { ...base, metadata: { ...base.metadata, previousAccessKey: 'SCWPREVIOUS0000000000' } });
+    const fresh = emu.control.get('secrets', NAMESPACE, loc.secretName as string) as any;
+    expect(fresh.metadata.annotations[ANNOTATIONS.previousAccessKey]).toBe('SCWPREVIOUS0000000000');
+    const next = makeRecord();
+    await sink.write(loc, next);
+    const s = emu.control.get('secrets', NAMESPACE, loc.secretName as string) as any;
+    expect(s.metadata.annotations[ANNOTATIONS.previousAccessKey]).toBe(base.accessKey);
+  });
+
+  it('maps 503/429 to retryable and 422 to non-retryable SinkErrors', async () => {
+    const sink = createKubernetesSink(settings({ kubeconfig: emu.kubeconfigPath }));
+    emu.control.addFault({ method: 'GET', path: '/secrets/', status: 503 });
+    const e1 = (await sink.read(loc).catch((e: unknown) => e)) as SinkError;
+    expect(e1).toBeInstanceOf(SinkError);
+    expect(e1.retryable).toBe(true);
+    expect(e1.message).toContain('HTTP 503');
+    emu.control.addFault({ method: 'PATCH', status: 429, retryAfterSeconds: 3 });
+    const e2 = (await sink.write(loc, makeRecord()).catch((e: unknown) => e)) as SinkError;
+    expect(e2.retryable).toBe(true);
+    expect(e2.message).toContain('HTTP 429');
+    const bad = { sink: 'cluster', secretName: 'Not_A_Valid_Name' };
+    const e3 = (await sink.write(bad, makeRecord()).catch((e: unknown) => e)) as SinkError;
+    expect(e3.retryable).toBe(false);
+    expect(e3.message).toContain('HTTP 422');
+    expect(e3.message).toContain('metadata.name: Invalid value: "Not_A_Valid_Name"');
+  });
+
+  it('times out a hanging request with a retryable error', async () => {
+    const sink = createKubernetesSink(settings({ kubeconfig: emu.kubeconfigPath }), { requestTimeoutMs: 50 });
+    emu.control.setLatency(400);
+    const err = (await sink.read(loc).catch((e: unknown) => e)) as SinkError;
+    expect(err).toBeInstanceOf(SinkError);
+    expect(err.retryable).toBe(true);
+    expect(err.message).toContain('timed out');
+    emu.control.setLatency(0);
+  });
+
+  it('in-cluster mode without KUBERNETES_SERVICE_HOST fails with a clear SinkError', async () => {
+    const sink = createKubernetesSink(settings(), { env: {}, serviceAccountDir: '/nonexistent' });
+    await expect(sink.read(loc)).rejects.toThrow(/KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set/);
+  });
+
+  it('describes locations as k8s:<namespace>/<name>', () => {
+    const sink = createKubernetesSink(settings({ kubeconfig: emu.kubeconfigPath }));
+    expect(sink.describe({ sink: 'cluster', secretName: 'a' })).toBe(`k8s:${NAMESPACE}/a`);
+    expect(sink.describe({ sink: 'cluster', namespace: 'x', secretName: 'a' })).toBe('k8s:x/a');
+  });
+});
