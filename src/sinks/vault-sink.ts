@@ -36,7 +36,7 @@ import { type RetryPolicy, VaultClient } from './vault/client.js';
 import { type KvReadResult, KvV2 } from './vault/kv2.js';
 import { TokenManager } from './vault/token-manager.js';
 import { createNodeTransport, type Transport } from './vault/transport.js';
-import { isPermissionDenied, VaultError } from './vault/vault-error.js';
+import { isPermissionDenied } from './vault/vault-error.js';
 
 export interface VaultSinkDeps {
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -319,7 +319,7 @@ class VaultSink implements SecretSink {
     try {
       info = await kv.mountInfo(signal);
     } catch (err) {
-      if (isPermissionDenied(err) || (err instanceof VaultError && err.status === 404)) {
+      if (isPermissionDenied(err)) {
         throw new SinkError(
           this.name,
           `Vault mount "${kv.mount}" does not exist, or the token's policies grant nothing under it ` +

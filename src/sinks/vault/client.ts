@@ -137,7 +137,7 @@ export class VaultClient {
   }
 
   #delay(attempt: number, retryAfter: number | undefined): number {
-    if (retryAfter !== undefined) return Math.min(retryAfter, this.#retry.maxDelayMs * 4);
+    if (retryAfter !== undefined) return Math.min(retryAfter, 60_000);
     const exp = Math.min(this.#retry.maxDelayMs, this.#retry.minDelayMs * 2 ** (attempt - 1));
     // Jitter between 50% and 100% so replicas do not retry in lockstep.
     return Math.round(exp * (0.5 + Math.random() * 0.5));

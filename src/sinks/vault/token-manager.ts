@@ -225,14 +225,12 @@ export class TokenManager {
       auth = asRecord(asRecord(res.body).auth);
     } catch (err) {
       if (err instanceof VaultError && !err.retryable) {
-        throw new VaultError(
+        // A plain SinkError on purpose: a refused login is not a 403 on a data path, so callers
+        // must not answer it with yet another login.
+        throw new SinkError(
           this.#client.sink,
           `${this.#auth.method} login at auth/${mount} refused: ${err.message.replace(/^sink [^:]+: /, '')}`,
-          {
-            ...(err.status === undefined ? {} : { status: err.status }),
-            vaultErrors: err.vaultErrors,
-            cause: err,
-          },
+          { cause: err },
         );
       }
       throw err;
@@ -282,6 +280,8 @@ export class TokenManager {
         path: 'auth/token/renew-self',
         token: s.token.reveal(),
         body: { increment: `${s.leaseSeconds}s` },
+        // A 500 here is the plugin refusing (e.g. "role … does not exist during renewal"): log in again.
+        retryServerErrors: false,
         ...(signal ? { signal } : {}),
       });
       const auth = asRecord(asRecord(res.body).auth);
@@ -300,7 +300,7 @@ export class TokenManager {
       };
     } catch (err) {
       if (signal?.aborted) throw err;
-      const retryable = err instanceof VaultError && err.retryable;
+      const retryable = err instanceof VaultError && err.retryable && err.status !== 500;
       this.#deps.logger?.warn(
         { sink: this.#client.sink, status: err instanceof VaultError ? err.status : undefined },
         'vault token renewal failed',
