@@ -25,6 +25,7 @@
  * delivers and verifies its secret, then disposes of `before` as `disposeBefore` says
  * (`retire`: mark retiring, deleted by a later plan after the overlap; `delete`: now).
  */
+import { formatDuration } from '../desired/duration.js';
 import type { Diagnostic } from '../model/diagnostics.js';
 import { sortDiagnostics } from '../model/diagnostics.js';
 import type {
@@ -436,7 +437,7 @@ class Planner {
         name: d.name,
         address: d.address,
         reason: 'missing',
-        after: d,
+        after: afterOf(d),
         changes: [],
         warnings,
         ...refsField,
@@ -456,7 +457,7 @@ class Planner {
         reason: 'adopt-requested',
         detail: `take over the existing ${LABEL[d.kind]} ${e.id} (adds the scw-gitops marker for instance "${this.instance}")`,
         before: this.liveObject(e),
-        after: d,
+        after: afterOf(d),
         changes,
         warnings,
         ...refsField,
@@ -472,7 +473,7 @@ class Planner {
       address: d.address,
       reason: 'drifted',
       before: this.liveObject(e),
-      after: d,
+      after: afterOf(d),
       changes,
       warnings,
       ...refsField,
@@ -758,7 +759,7 @@ class Planner {
         reason,
         detail,
         before: { kind: 'ApiKey', object: before.key },
-        after: d,
+        after: afterOf(d),
         changes,
         warnings,
         disposeBefore,
@@ -805,7 +806,7 @@ class Planner {
         name: d.name,
         address: d.address,
         reason: 'missing',
-        after: d,
+        after: afterOf(d),
         changes: [],
         warnings: [],
         ...keyFields,
@@ -904,7 +905,7 @@ class Planner {
         address: d.address,
         reason: 'drifted',
         before: { kind: 'ApiKey', object: cur },
-        after: d,
+        after: afterOf(d),
         changes: inPlace,
         warnings: [],
         refs: sortRecord(refs),
@@ -934,7 +935,7 @@ class Planner {
         d.name,
         k,
         'overlap-elapsed',
-        `superseded by ${successor.key.accessKey} (delivered ${toIso(delivered)}); overlap of ${formatMs(overlapMs)} elapsed`,
+        `superseded by ${successor.key.accessKey} (delivered ${toIso(delivered)}); overlap of ${formatDuration(overlapMs)} elapsed`,
         false,
       );
     }
@@ -953,7 +954,7 @@ class Planner {
       return {
         field: 'expiresAt',
         before: cur.expiresAt,
-        after: `creation + ${formatMs(lifetimeMs)}`,
+        after: `creation + ${formatDuration(lifetimeMs)}`,
         forcesReplacement: true,
       };
     }
@@ -1199,31 +1200,17 @@ function descriptionOfDesired(d: DesiredResource | undefined): string {
   return d ? d.description : '';
 }
 
+/** The desired resource as carried by a step: without per-field source locations (plan size). */
+function afterOf<T extends DesiredResource>(d: T): T {
+  if (d.fieldSources === undefined) return d;
+  const { fieldSources: _omit, ...rest } = d;
+  return rest as T;
+}
+
 function sortRecord<T>(r: Record<string, T>): Record<string, T> {
   const out: Record<string, T> = {};
   for (const k of Object.keys(r).sort()) out[k] = r[k]!;
   return out;
-}
-
-/** `1h`, `2d`, `1d12h`, `90s`: for plan details only. */
-export function formatMs(ms: number): string {
-  if (ms <= 0) return '0s';
-  const units: [string, number][] = [
-    ['d', 86_400_000],
-    ['h', 3_600_000],
-    ['m', 60_000],
-    ['s', 1000],
-  ];
-  let rest = ms;
-  let out = '';
-  for (const [u, size] of units) {
-    const n = Math.floor(rest / size);
-    if (n > 0) {
-      out += `${n}${u}`;
-      rest -= n * size;
-    }
-  }
-  return out || `${ms}ms`;
 }
 
 // -------------------------------------------------------------------- ordering

@@ -3,14 +3,18 @@
  *
  * Dangerous permission sets (granting them to an application — a machine credential whose key
  * lives in a sink — needs `acknowledgeDangerousPermissions: true` on the policy):
- * - at any scope: `OrganizationManager`, `IAMManager` (they control the organization and IAM
- *   itself: a leaked key could mint more keys);
+ * - at any scope: the desired-state validator's list (`DANGEROUS_PERMISSION_SETS` in
+ *   src/desired/fields.ts: `IAMManager`, `OrganizationManager`, `IAMFullAccess`,
+ *   `OrganizationFullAccess`): they control IAM or the organization, so a leaked key could mint
+ *   more keys;
  * - at organization scope: `AllProductsFullAccess`, and every set whose name starts with `IAM`,
  *   `Organization`, `Account` or `Billing` and contains `FullAccess`.
  * A grant reaches an application directly (principal application) or through a group that has
  * application members.
  */
-export const DANGEROUS_ANY_SCOPE: readonly string[] = ['IAMManager', 'OrganizationManager'];
+import { DANGEROUS_PERMISSION_SETS } from '../desired/fields.js';
+
+export const DANGEROUS_ANY_SCOPE: readonly string[] = DANGEROUS_PERMISSION_SETS;
 export const DANGEROUS_AT_ORGANIZATION_SCOPE: readonly string[] = ['AllProductsFullAccess'];
 const DANGEROUS_ORG_PATTERN = /^(IAM|Organization|Account|Billing)[A-Za-z]*FullAccess[A-Za-z]*$/;
 
