@@ -66,6 +66,7 @@ async function main(argv: string[]): Promise<number> {
     for (const r of await scenario.run()) rows.push({ scenario: scenario.name, ...r });
   }
   console.log(table(rows));
+  for (const r of rows) if (r.notes) console.log(`  ${r.scenario} / ${r.variant}: ${r.notes}`);
   const dir = join(dirname(fileURLToPath(import.meta.url)), 'results');
   mkdirSync(dir, { recursive: true });
   const doc = JSON.stringify(
