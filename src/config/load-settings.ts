@@ -15,7 +15,7 @@ import { validateDetailed } from 'node-cron';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLMap } from 'yaml';
 import { parseDuration } from '../desired/duration.js';
 import { ConfigError } from '../errors.js';
-import type { Diagnostic, SourceLocation } from '../model/diagnostics.js';
+import { type Diagnostic, type SourceLocation, sortDiagnostics } from '../model/diagnostics.js';
 import { DEFAULT_INSTANCE, INSTANCE_PATTERN } from '../model/ownership.js';
 import { API_VERSION, KINDS } from '../model/resources.js';
 import type {
@@ -151,7 +151,7 @@ export function parseSettings(
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   const v = new Validator(opts.file, opts.baseDir, lc);
   for (const e of doc.errors) {
-    const pos = e.linePos?.[0];
+    const pos = e.linePos?.[0] ?? lc.linePos(e.pos[0]);
     v.diagnostics.push({
       severity: 'error',
       code: 'yaml-syntax',
@@ -166,8 +166,9 @@ export function parseSettings(
     return { diagnostics: v.diagnostics };
   }
   const settings = v.root(root);
-  const hasError = v.diagnostics.some((d) => d.severity === 'error');
-  return hasError ? { diagnostics: v.diagnostics } : { settings, diagnostics: v.diagnostics };
+  const diagnostics = sortDiagnostics(v.diagnostics);
+  const hasError = diagnostics.some((d) => d.severity === 'error');
+  return hasError ? { diagnostics } : { settings, diagnostics };
 }
 
 type Fields = Record<string, Node | null>;

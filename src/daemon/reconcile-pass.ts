@@ -68,10 +68,9 @@ export function toPassReport(raw: unknown, revision?: string): PassReport {
     result = 'aborted';
     verdict = 'aborted';
   } else if (/error|fail|transient/.test(status) || error !== undefined) {
-    result =
-      apply && apply.outcomes.some((o) => o.result !== 'failed' && o.result !== 'skipped')
-        ? 'partial'
-        : 'failed';
+    result = apply?.outcomes.some((o) => o.result !== 'failed' && o.result !== 'skipped')
+      ? 'partial'
+      : 'failed';
     verdict = 'transient';
   } else if (apply && !apply.ok) {
     result = 'partial';

@@ -10,8 +10,7 @@
  */
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { prettyFactory } from 'pino-pretty';
-import { scrubSecrets } from '../model/secret.js';
-import { REDACT_PATHS, sanitizeLogValue } from './redact.js';
+import { REDACT_PATHS, sanitizeLogValue, scrubSecrets } from './redact.js';
 
 export type { Logger } from 'pino';
 

@@ -1,0 +1,338 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultSettings, loadSettings, parseSettings } from '../../src/config/load-settings.js';
+import { ConfigError } from '../../src/errors.js';
+import { formatDiagnostic } from '../../src/model/diagnostics.js';
+
+const HEADER = 'apiVersion: scw-gitops/v1alpha1\nkind: Settings\nsource:\n  dir: desired\n';
+
+function parse(body: string, header = HEADER) {
+  return parseSettings(header + body, { file: 'settings.yaml', baseDir: '/etc/scw' });
+}
+
+function errors(body: string, header = HEADER) {
+  return parse(body, header).diagnostics.filter((d) => d.severity === 'error');
+}
+
+describe('parseSettings', () => {
+  it('applies defaults and resolves relative paths against the file directory', () => {
+    const { settings, diagnostics } = parse('sinks:\n  - name: local\n    type: file\n    dir: ../secrets\n');
+    expect(diagnostics).toEqual([]);
+    expect(settings).toBeDefined();
+    expect(settings!.source.dir).toBe('/etc/scw/desired');
+    expect(settings!.sinks).toEqual([{ name: 'local', type: 'file', dir: '/etc/secrets', format: 'dotenv' }]);
+    // a single sink becomes the default
+    expect(settings!.defaults.sink).toBe('local');
+    const d = defaultSettings();
+    expect(settings!.schedule).toEqual(d.schedule);
+    expect(settings!.prune).toEqual(d.prune);
+    expect(settings!.server).toEqual({ host: '0.0.0.0', port: 8080 });
+    expect(settings!.leaderElection.enabled).toBe(false);
+    expect(settings!.instance).toBe('default');
+  });
+
+  it('parses every section', () => {
+    const { settings, diagnostics } = parse(`instance: prod-eu
+scaleway:
+  profile: prod
+  organizationId: 11111111-2222-3333-4444-555555555555
+  listConcurrency: 4
+  requestTimeout: 45s
+sinks:
+  - name: vault
+    type: vault
+    address: https://vault.example:8200/
+    pathPrefix: /iam/
+    auth: { method: approle, roleId: r-1, secretIdFile: ./secret-id }
+  - name: k8s
+    type: kubernetes
+    namespace: apps
+    reloader: true
+    labels: { team: iam, tier: 1 }
+defaults:
+  sink: vault
+  rotation: { lifetime: 90d, rotateBefore: 30d, overlap: 2h }
+prune: { Application: true, ApiKey: true }
+safety: { maxDeletes: 3, maxDeletePercent: 10 }
+server: { host: 127.0.0.1, port: 9090 }
+schedule: { resync: "0 */10 * * * *", rotationCheck: "*/2 * * * *", debounce: 500ms }
+webhooks:
+  github: { secretEnv: GH_SECRET }
+  gitlab: { tokenFile: gitlab-token }
+  gitSync: { enabled: true }
+  maxBodyBytes: 4096
+leaderElection: { enabled: true, namespace: ops, leaseDuration: 20s, renewDeadline: 15s, retryPeriod: 3s }
+log: { level: debug, pretty: false }
+applyConcurrency: 8
+`);
+    // 500ms is not a supported duration unit: a diagnostic, not silently accepted
+    expect(diagnostics.map((d) => d.field)).toEqual(['schedule.debounce']);
+    expect(settings).toBeUndefined();
+    const ok = parse(
+      `instance: prod-eu
+sinks:
+  - name: vault
+    type: vault
+    address: https://vault.example:8200/
+    pathPrefix: /iam/
+    auth: { method: approle, roleId: r-1, secretIdFile: ./secret-id }
+  - name: k8s
+    type: kubernetes
+    namespace: apps
+    reloader: true
+    labels: { team: iam, tier: 1 }
+defaults:
+  sink: vault
+  rotation: { lifetime: 90d, rotateBefore: 30d, overlap: 2h }
+prune: { Application: true, ApiKey: true }
+schedule: { resync: "0 */10 * * * *", rotationCheck: "*/2 * * * *", debounce: 2s }
+webhooks:
+  github: { secretEnv: GH_SECRET }
+  gitlab: { tokenFile: gitlab-token }
+  gitSync: { enabled: true }
+leaderElection: { enabled: true, namespace: ops, leaseDuration: 20s, renewDeadline: 15s, retryPeriod: 3s }
+log: { level: debug, pretty: false }
+applyConcurrency: 8
+`,
+    );
+    expect(ok.diagnostics).toEqual([]);
+    const s = ok.settings!;
+    expect(s.instance).toBe('prod-eu');
+    expect(s.sinks[0]).toEqual({
+      name: 'vault',
+      type: 'vault',
+      address: 'https://vault.example:8200',
+      mount: 'secret',
+      pathPrefix: 'iam',
+      auth: { method: 'approle', mount: 'approle', roleId: 'r-1', secretIdFile: '/etc/scw/secret-id' },
+      timeoutMs: 10_000,
+    });
+    expect(s.sinks[1]).toEqual({
+      name: 'k8s',
+      type: 'kubernetes',
+      namespace: 'apps',
+      reloader: true,
+      labels: { team: 'iam', tier: '1' },
+    });
+    expect(s.defaults).toEqual({
+      sink: 'vault',
+      rotation: { lifetimeMs: 90 * 86_400_000, rotateBeforeMs: 30 * 86_400_000, overlapMs: 7_200_000 },
+    });
+    expect(s.prune).toEqual({ Project: false, Application: true, Group: false, Policy: false, ApiKey: true });
+    expect(s.schedule).toEqual({ resync: '0 */10 * * * *', rotationCheck: '*/2 * * * *', debounceMs: 2000 });
+    expect(s.webhooks).toEqual({
+      github: { secretEnv: 'GH_SECRET' },
+      gitlab: { tokenFile: '/etc/scw/gitlab-token' },
+      gitSync: { enabled: true },
+      maxBodyBytes: 1024 * 1024,
+    });
+    expect(s.leaderElection).toMatchObject({
+      enabled: true,
+      namespace: 'ops',
+      leaseDurationSeconds: 20,
+      renewDeadlineSeconds: 15,
+      retryPeriodSeconds: 3,
+    });
+    expect(s.log).toEqual({ level: 'debug', pretty: false });
+    expect(s.applyConcurrency).toBe(8);
+  });
+
+  it('accepts prune: true for every kind', () => {
+    const { settings } = parse('prune: true\n');
+    expect(Object.values(settings!.prune)).toEqual([true, true, true, true, true]);
+  });
+
+  it('reports unknown keys with file:line:col and a did-you-mean', () => {
+    const errs = errors('schedlue:\n  resync: "* * * * *"\nserver:\n  prot: 80\n');
+    expect(errs.map(formatDiagnostic)).toEqual([
+      "settings.yaml:5:1: error [unknown-field] schedlue: unknown field 'schedlue' (did you mean 'schedule'?)",
+      "settings.yaml:8:3: error [unknown-field] server.prot: unknown field 'prot' (did you mean 'port'?)",
+    ]);
+  });
+
+  it('refuses literal secrets anywhere, pointing to the Env/File alternatives', () => {
+    const errs = errors(
+      'webhooks:\n  github:\n    secret: hunter2-hunter2\n  gitlab:\n    token: abc\nscaleway:\n  secretKey: 11111111-2222-3333-4444-555555555555\n',
+    );
+    expect(errs.map((e) => [e.code, e.field, e.location?.line, e.location?.col])).toEqual([
+      ['literal-secret', 'webhooks.github.secret', 7, 5],
+      ['missing-field', 'webhooks.github.secretEnv', 7, 5],
+      ['literal-secret', 'webhooks.gitlab.token', 9, 5],
+      ['missing-field', 'webhooks.gitlab.tokenEnv', 9, 5],
+      ['literal-secret', 'scaleway.secretKey', 11, 3],
+    ]);
+    expect(errs[0]!.hint).toBe("use 'secretEnv' or 'secretFile' instead");
+    // the value itself never appears in a message
+    expect(JSON.stringify(errs)).not.toContain('hunter2');
+    const vault = errors(
+      'sinks:\n  - name: v\n    type: vault\n    address: https://v:8200\n    auth: { method: token, token: s.abc }\n',
+    );
+    expect(vault.map((e) => e.code)).toEqual(['literal-secret']);
+    expect(JSON.stringify(vault)).not.toContain('s.abc');
+  });
+
+  it('validates apiVersion, kind and instance', () => {
+    const errs = errors('instance: Prod_1\n', 'apiVersion: v1\nkind: Setting\nsource: { dir: x }\n');
+    expect(errs.map((e) => [e.field, e.code, e.location?.line])).toEqual([
+      ['apiVersion', 'invalid-value', 1],
+      ['kind', 'invalid-value', 2],
+      ['instance', 'invalid-value', 4],
+    ]);
+  });
+
+  it('requires source.dir', () => {
+    const errs = errors('', 'apiVersion: scw-gitops/v1alpha1\nkind: Settings\n');
+    expect(errs.map((e) => e.field)).toEqual(['source']);
+  });
+
+  it('validates durations with H3 parseDuration', () => {
+    const errs = errors('defaults:\n  rotation:\n    lifetime: 3 months\n    overlap: 1h\n');
+    expect(errs).toHaveLength(1);
+    expect(errs[0]).toMatchObject({ code: 'invalid-duration', field: 'defaults.rotation.lifetime' });
+    expect(errs[0]!.location).toEqual({ file: 'settings.yaml', line: 7, col: 15 });
+    expect(errors('defaults:\n  rotation: { lifetime: 30d, rotateBefore: 30d }\n')[0]).toMatchObject({
+      field: 'defaults.rotation.rotateBefore',
+      code: 'out-of-range',
+    });
+  });
+
+  it('validates cron expressions with node-cron', () => {
+    const errs = errors('schedule:\n  resync: "*/5 * * *"\n  rotationCheck: "61 * * * *"\n');
+    expect(errs.map((e) => [e.code, e.field])).toEqual([
+      ['invalid-cron', 'schedule.resync'],
+      ['invalid-cron', 'schedule.rotationCheck'],
+    ]);
+  });
+
+  it('validates sinks: type, names, duplicates, required fields, default sink', () => {
+    const errs = errors(`sinks:
+  - name: a
+    type: fiel
+  - name: b
+    type: file
+  - name: Bad_Name
+    type: file
+    dir: x
+  - name: c
+    type: file
+    dir: x
+  - name: c
+    type: kubernetes
+  - name: v
+    type: vault
+    auth: { method: kuberentes }
+defaults:
+  sink: cc
+`);
+    expect(errs.map((e) => [e.code, e.field])).toEqual([
+      ['invalid-value', 'sinks[0].type'],
+      ['missing-field', 'sinks[1].dir'],
+      ['invalid-value', 'sinks[2].name'],
+      ['duplicate-name', 'sinks[4].name'],
+      ['missing-field', 'sinks[5].address'],
+      ['invalid-value', 'sinks[5].auth.method'],
+      ['unknown-sink', 'defaults.sink'],
+    ]);
+    expect(errs[0]!.hint).toBe("did you mean 'file'?");
+    expect(errs[5]!.hint).toBe("did you mean 'kubernetes'?");
+    expect(errs[6]!.hint).toBe("did you mean 'c'?");
+  });
+
+  it('validates types and ranges', () => {
+    const errs = errors(
+      'server: { port: 70000, host: [a] }\napplyConcurrency: "4"\nlog: { level: verbose, pretty: maybe }\n',
+    );
+    expect(errs.map((e) => [e.code, e.field])).toEqual([
+      ['out-of-range', 'server.port'],
+      ['wrong-type', 'server.host'],
+      ['wrong-type', 'applyConcurrency'],
+      ['invalid-value', 'log.level'],
+      ['invalid-value', 'log.pretty'],
+    ]);
+  });
+
+  it('checks leader election timing and refuses it with the sandbox', () => {
+    const errs = errors(
+      'scaleway: { sandbox: { enabled: true } }\nleaderElection: { enabled: true, leaseDuration: 10s, renewDeadline: 10s, retryPeriod: 9s }\n',
+    );
+    expect(errs.map((e) => [e.code, e.field])).toEqual([
+      ['conflicting-fields', 'leaderElection.enabled'],
+      ['out-of-range', 'leaderElection.leaseDuration'],
+      ['out-of-range', 'leaderElection.renewDeadline'],
+    ]);
+  });
+
+  it('reports YAML syntax errors and duplicate keys with positions', () => {
+    const e1 = errors('server:\n  port: [1\n');
+    expect(e1[0]).toMatchObject({ code: 'yaml-syntax' });
+    expect(e1[0]!.location!.line).toBeGreaterThanOrEqual(5);
+    const e2 = errors('instance: a\ninstance: b\n');
+    expect(e2[0]).toMatchObject({ code: 'yaml-syntax', location: { line: 6 } });
+  });
+});
+
+describe('loadSettings', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'scw-settings-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('loads the shipped config files', async () => {
+    const root = path.resolve(import.meta.dirname, '../..');
+    const sandbox = await loadSettings('config/sandbox.yaml', { env: {}, cwd: root });
+    expect(sandbox.instance).toBe('sandbox');
+    expect(sandbox.scaleway.sandbox?.enabled).toBe(true);
+    expect(sandbox.source.dir).toBe(path.join(root, 'examples/basic'));
+    expect(sandbox.sinks).toEqual([
+      { name: 'local', type: 'file', dir: path.join(root, '.secrets/sandbox'), format: 'dotenv' },
+    ]);
+    expect(sandbox.server.port).toBe(8080);
+    expect(sandbox.file).toBe(path.join(root, 'config/sandbox.yaml'));
+    const prod = await loadSettings('config/production.example.yaml', { env: {}, cwd: root });
+    expect(prod.leaderElection.enabled).toBe(true);
+    expect(prod.sinks.map((s) => s.type)).toEqual(['vault', 'kubernetes']);
+    expect(prod.webhooks.github).toEqual({ secretEnv: 'GITHUB_WEBHOOK_SECRET' });
+  });
+
+  it('throws one ConfigError listing every diagnostic as file:line:col', async () => {
+    const file = path.join(dir, 'bad.yaml');
+    await writeFile(file, `${HEADER}instanse: x\nserver: { port: -1 }\n`);
+    const err = await loadSettings('bad.yaml', { env: {}, cwd: dir }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    const ce = err as ConfigError;
+    expect(ce.diagnostics).toHaveLength(2);
+    expect(ce.message).toContain(
+      "bad.yaml:5:1: error [unknown-field] instanse: unknown field 'instanse' (did you mean 'instance'?)",
+    );
+    expect(ce.message).toContain('bad.yaml:6:17: error [out-of-range] server.port');
+  });
+
+  it('names a missing file', async () => {
+    await expect(loadSettings('nope.yaml', { env: {}, cwd: dir })).rejects.toThrow(/nope\.yaml: not found/);
+  });
+
+  it('applies environment overrides and validates them', async () => {
+    const file = path.join(dir, 'ok.yaml');
+    await writeFile(file, HEADER);
+    const s = await loadSettings(file, {
+      env: { SCW_GITOPS_LOG_LEVEL: 'debug', SCW_GITOPS_INSTANCE: 'blue' },
+      cwd: dir,
+    });
+    expect(s.log.level).toBe('debug');
+    expect(s.instance).toBe('blue');
+    await expect(loadSettings(file, { env: { SCW_GITOPS_LOG_LEVEL: 'loud' }, cwd: dir })).rejects.toThrow(
+      /SCW_GITOPS_LOG_LEVEL/,
+    );
+  });
+
+  it('without a file returns defaults rooted at cwd', async () => {
+    const s = await loadSettings(undefined, { env: {}, cwd: dir });
+    expect(s.source.dir).toBe(dir);
+    expect(s.sinks).toEqual([]);
+  });
+});
