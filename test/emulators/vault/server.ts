@@ -719,15 +719,26 @@ export async function startVaultEmulator(opts: VaultEmulatorOptions = {}): Promi
     return Buffer.concat(chunks).toString('utf8');
   }
 
-  function send(res: http.ServerResponse, reply: Reply, method: string): void {
+  function serialize(
+    reply: Reply,
+    method: string,
+  ): { headers: Record<string, string>; body: string | undefined } {
     const headers: Record<string, string> = { 'Cache-Control': 'no-store', ...(reply.headers ?? {}) };
     if (reply.body !== undefined || reply.emptyJson) headers['Content-Type'] = 'application/json';
-    res.writeHead(reply.status, headers);
-    if (reply.body !== undefined && method !== 'HEAD') res.end(JSON.stringify(reply.body));
-    else res.end();
+    const body = reply.body !== undefined && method !== 'HEAD' ? JSON.stringify(reply.body) : undefined;
+    return { headers, body };
   }
 
-  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  /** The request as the core sees it (from node:http or from a raw packet the parser refused). */
+  interface RequestLike {
+    readonly method: string;
+    readonly url: string;
+    readonly headers: http.IncomingHttpHeaders;
+    readonly body: string;
+  }
+
+  /** Handle one request: a reply, or 'drop' to cut the connection without answering. */
+  async function handle(req: RequestLike): Promise<Reply | 'drop'> {
     const method = (req.method ?? 'GET').toUpperCase();
     const url = new URL(req.url ?? '/', 'http://emulator');
     const nsHeader = req.headers['x-vault-namespace'];
@@ -752,12 +763,12 @@ export async function startVaultEmulator(opts: VaultEmulatorOptions = {}): Promi
         vaultRequestHeader: typeof vr === 'string' ? vr : undefined,
       });
     };
-    const reply = (r: Reply) => {
+    const reply = (r: Reply): Reply => {
       record(r.status);
-      send(res, r, method);
+      return r;
     };
 
-    const rawBody = await readBody(req);
+    const rawBody = req.body;
     if (latencyMs > 0) await new Promise((r) => setTimeout(r, latencyMs));
 
     if (!url.pathname.startsWith('/v1/')) return reply(notFound());
@@ -859,19 +870,66 @@ export async function startVaultEmulator(opts: VaultEmulatorOptions = {}): Promi
     if (mutating && dropWrites > 0 && result.status < 400) {
       dropWrites--;
       record(result.status);
-      req.socket.destroy();
-      return;
+      return 'drop';
     }
-    reply(result);
+    return reply(result);
   }
 
   const server = http.createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
+    (async () => {
+      const method = (req.method ?? 'GET').toUpperCase();
+      const out = await handle({
+        method,
+        url: req.url ?? '/',
+        headers: req.headers,
+        body: await readBody(req),
+      });
+      if (out === 'drop') {
+        req.socket.destroy();
+        return;
+      }
+      const { headers, body } = serialize(out, method);
+      res.writeHead(out.status, headers);
+      res.end(body);
+    })().catch((err: unknown) => {
       if (!res.headersSent) {
         res.writeHead(500, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
         res.end(JSON.stringify({ errors: [`internal error: ${String(err)}`] }));
       }
     });
+  });
+
+  // Node's HTTP parser only knows a fixed list of methods and refuses Vault's `LIST` verb (and any
+  // other unknown token) before a handler runs. Parse such a request from the raw packet and answer
+  // it through the same core, so LIST works and unknown verbs get Vault's 405.
+  server.on('clientError', (err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket) => {
+    const raw = err.rawPacket?.toString('latin1') ?? '';
+    const head = raw.split('\r\n\r\n')[0] ?? '';
+    const [requestLine = '', ...headerLines] = head.split('\r\n');
+    const m = /^([A-Z-]+) (\S+) HTTP\/1\.[01]$/.exec(requestLine);
+    if (err.code !== 'HPE_INVALID_METHOD' || !m?.[1] || !m[2] || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const headers: http.IncomingHttpHeaders = {};
+    for (const line of headerLines) {
+      const i = line.indexOf(':');
+      if (i > 0) headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
+    }
+    const body = raw.slice(head.length + 4);
+    handle({ method: m[1], url: m[2], headers, body })
+      .then((out) => {
+        if (out === 'drop') {
+          socket.destroy();
+          return;
+        }
+        const { headers: h, body: b } = serialize(out, m[1]!);
+        const lines = [`HTTP/1.1 ${out.status} ${http.STATUS_CODES[out.status] ?? ''}`];
+        for (const [k, v] of Object.entries(h)) lines.push(`${k}: ${v}`);
+        lines.push(`Content-Length: ${b === undefined ? 0 : Buffer.byteLength(b)}`, 'Connection: close');
+        socket.end(`${lines.join('\r\n')}\r\n\r\n${b ?? ''}`);
+      })
+      .catch(() => socket.destroy());
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
