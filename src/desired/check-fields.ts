@@ -57,10 +57,19 @@ export function report(
   });
 }
 
-/** Follows aliases (`*anchor`) to the node they name. */
+/**
+ * Follows aliases (`*anchor`) to the node they name. An alias whose anchor is unknown (anchors do
+ * not cross documents) is returned as is and reported as a wrong type by the caller. A missing
+ * value (`key:` with nothing after it) is `null`.
+ */
 export function resolveNode(ctx: CheckContext, node: unknown): Node | null {
   let n: unknown = node;
-  for (let i = 0; i < 32 && isAlias(n); i++) n = n.resolve(ctx.doc) ?? null;
+  for (let i = 0; i < 32 && isAlias(n); i++) {
+    const target = n.resolve(ctx.doc);
+    if (target === undefined) return n;
+    n = target;
+  }
+  if (isScalar(n) && (n.value === null || n.value === undefined) && !n.source) return null;
   return (n as Node | null | undefined) ?? null;
 }
 
@@ -75,7 +84,8 @@ export function describeNode(node: Node | null): string {
     if (typeof v === 'boolean') return `a boolean (${v})`;
     if (typeof v === 'number' || typeof v === 'bigint') return `a number (${String(v)})`;
   }
-  if (isAlias(node)) return 'an alias';
+  if (isAlias(node))
+    return `an alias to an unknown anchor (*${node.source}); anchors only work inside one document`;
   return 'an unsupported value';
 }
 
@@ -359,7 +369,14 @@ export function checkObject(
     }
   }
   for (const group of [...(t.exactlyOneOf ?? []), ...(t.atMostOneOf ?? [])]) {
-    const set = group.filter((k) => present.has(k));
+    // In the order written, so the diagnostic points at the field that made it a conflict.
+    const set = group
+      .filter((k) => present.has(k))
+      .sort((a, b) => {
+        const la = present.get(a)!;
+        const lb = present.get(b)!;
+        return la.line - lb.line || la.col - lb.col;
+      });
     if (set.length > 1) {
       const second = set[1]!;
       report(
