@@ -62,6 +62,8 @@ export interface FaultSpec {
   /** Substring or regular expression matched against the request path. */
   readonly path?: string | RegExp;
   readonly status: 429 | 500 | 503 | 504 | number;
+  /** Only requests authenticated with this bearer token. */
+  readonly token?: string;
   readonly retryAfterSeconds?: number;
   readonly message?: string;
   /** How many requests the fault applies to (default 1; Infinity for all). */
@@ -847,9 +849,10 @@ export async function startKubernetesEmulator(opts: EmulatorOptions = {}): Promi
     }
   }
 
-  function takeFault(method: string, p: string): FaultSpec | undefined {
+  function takeFault(method: string, p: string, token: string | undefined): FaultSpec | undefined {
     for (const f of faults) {
       if (f.left <= 0) continue;
+      if (f.spec.token !== undefined && f.spec.token !== token) continue;
       if (f.spec.method && f.spec.method.toUpperCase() !== method) continue;
       if (f.spec.path !== undefined) {
         const hit = typeof f.spec.path === 'string' ? p.includes(f.spec.path) : f.spec.path.test(p);
@@ -894,14 +897,16 @@ export async function startKubernetesEmulator(opts: EmulatorOptions = {}): Promi
         try {
           const auth = req.headers.authorization;
           let identity: TokenIdentity;
+          let bearer: string | undefined;
           if (auth === undefined) identity = { user: 'system:anonymous', rules: [] };
           else {
             const m = /^Bearer (.+)$/.exec(auth);
-            const found = m ? tokens.get(m[1] as string) : undefined;
+            bearer = m?.[1];
+            const found = bearer !== undefined ? tokens.get(bearer) : undefined;
             if (!found) throw errors.unauthorized();
             identity = found;
           }
-          const fault = takeFault(method, url.pathname);
+          const fault = takeFault(method, url.pathname, bearer);
           if (fault) {
             if (fault.status === 429) throw errors.tooManyRequests(fault.retryAfterSeconds ?? 1);
             if (fault.status === 503) throw errors.unavailable(fault.message);
