@@ -137,6 +137,7 @@ export function createScalewayClient(opts: ScalewayClientOptions): ScalewayHttpC
           route,
           query: { ...query, page, page_size: pageSize },
           signal,
+          ...(call?.retryForbidden !== undefined ? { retryForbidden: call.retryForbidden } : {}),
         });
         return decodePage(route, key, res.body);
       },
@@ -154,6 +155,7 @@ export function createScalewayClient(opts: ScalewayClientOptions): ScalewayHttpC
       path,
       route,
       signal: o.call?.signal,
+      ...(o.call?.retryForbidden !== undefined ? { retryForbidden: o.call.retryForbidden } : {}),
       ...(o.body !== undefined ? { body: o.body } : {}),
       ...(o.retryPreconditions ? { retryPreconditions: o.retryPreconditions } : {}),
     });

@@ -189,6 +189,13 @@ describe('retries of idempotent calls', () => {
     expect(b.server.requests).toHaveLength(2);
   });
 
+  it('retries 403 for one call when the caller asks (policy just changed)', async () => {
+    const denied = { details: [], message: 'insufficient permissions', type: 'permissions_denied' };
+    const { client, server } = await setup(sequence(status(403, denied), ok(wireApp(1))));
+    await client.getApplication(uuidFor(1), { retryForbidden: true });
+    expect(server.requests).toHaveLength(2);
+  });
+
   it('treats DELETE 404 after an ambiguous attempt as success, but a first 404 as an error', async () => {
     const notFound = {
       message: 'resource is not found',
