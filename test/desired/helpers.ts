@@ -21,8 +21,8 @@ export interface Expected {
   readonly code: string;
   readonly line: number;
   readonly col: number;
-  readonly resource?: string;
-  readonly field?: string;
+  readonly resource?: string | undefined;
+  readonly field?: string | undefined;
   readonly severity?: 'error' | 'warning';
   readonly file?: string;
   readonly message?: RegExp;
