@@ -16,6 +16,8 @@ import type { WirePage } from './decode.js';
 import { ListingInconsistentError } from './errors.js';
 
 export const PAGE_SIZE = 100;
+/** Highest page number the IAM API accepts. */
+const MAX_PAGE = 10_000;
 
 export interface ListAllOptions<T> {
   /** Route template for messages. */
@@ -44,10 +46,12 @@ async function listOnce<T>(o: ListAllOptions<T>): Promise<Attempt<T>> {
   let consistentTotals = true;
   let total = first.totalCount;
   if (total === undefined) {
-    // Legacy envelope without total_count: sequential until a short page.
+    // Legacy envelope without total_count: sequential until a short or empty page (the first
+    // page's length is the effective page size, in case the server clamps page_size).
+    const perPage = first.items.length;
     let page = 1;
     let last = first.items;
-    while (last.length >= PAGE_SIZE) {
+    while (perPage > 0 && last.length >= perPage && page < MAX_PAGE) {
       page++;
       last = (await o.fetchPage(page, PAGE_SIZE, o.signal)).items;
       pages.push(last);

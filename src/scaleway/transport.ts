@@ -27,7 +27,7 @@ export interface RequestEvent {
 }
 
 export interface RetrySettings {
-  /** Retries after the first attempt. Default 4. */
+  /** Retries after the first attempt. Default 6 (about 30 s of backoff in total). */
   readonly retries?: number;
   /** First backoff, before jitter (×1..2). Default 250 ms. */
   readonly minTimeoutMs?: number;
@@ -112,7 +112,7 @@ function transportFailure(err: unknown): { failure: TransportFailure; detail: st
 export function createTransport(opts: TransportOptions): Transport {
   const apiUrl = opts.apiUrl.replace(/\/+$/, '');
   const timeoutMs = opts.timeoutMs ?? 30_000;
-  const retries = opts.retry?.retries ?? 4;
+  const retries = opts.retry?.retries ?? 6;
   const minTimeout = opts.retry?.minTimeoutMs ?? 250;
   const maxTimeout = opts.retry?.maxTimeoutMs ?? 10_000;
   const maxRetryAfter = opts.retry?.maxRetryAfterMs ?? 60_000;
@@ -168,6 +168,14 @@ export function createTransport(opts: TransportOptions): Transport {
         try {
           return { status: response.status, body: JSON.parse(text) };
         } catch {
+          if (spec.method === 'POST') {
+            // processed (2xx) but unreadable: the object exists and we cannot tell its id
+            throw new AmbiguousWriteError(
+              spec.method,
+              spec.route,
+              new Error(`HTTP ${response.status} with a body that is not JSON`),
+            );
+          }
           throw new ScalewayApiError({
             method: spec.method,
             route: spec.route,

@@ -51,6 +51,35 @@ describe('ScalewayClient against a faulty sandbox', () => {
     }
   });
 
+  it('re-lists when the organization changes mid-listing and returns the settled list', async () => {
+    const { sandbox, client } = await sandboxTarget();
+    try {
+      sandbox.seedApplications(350, { prefix: 'drift' });
+      let inserted = 0;
+      sandbox.faults.adjust({
+        onListPage: (info) => {
+          // a concurrent writer adds an application while the first listing is on page 3
+          if (info.resource === 'applications' && info.page === 3 && inserted === 0) {
+            inserted++;
+            sandbox.seedApplications(1, { prefix: 'late' });
+          }
+        },
+      });
+      const apps = await client.listApplications();
+      expect(inserted).toBe(1);
+      expect(apps.filter((a) => a.name.startsWith('drift'))).toHaveLength(350);
+      expect(apps.filter((a) => a.name.startsWith('late'))).toHaveLength(1);
+      expect(new Set(apps.map((a) => a.id)).size).toBe(apps.length);
+      // more than one complete listing was needed
+      const listings = sandbox
+        .requests()
+        .filter((r) => r.method === 'GET' && r.path.startsWith('/iam/v1alpha1/applications')).length;
+      expect(listings).toBeGreaterThan(4);
+    } finally {
+      await sandbox.close();
+    }
+  });
+
   it('never re-sends a create whose response was lost', async () => {
     const { sandbox, client } = await sandboxTarget({ faults: { ambiguousWriteRate: 1, seed: 1 } });
     try {

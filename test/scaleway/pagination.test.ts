@@ -115,6 +115,16 @@ describe('listing', () => {
     expect(server.requests).toHaveLength(5);
   });
 
+  it('walks a legacy envelope without total_count until a short page', async () => {
+    const all = apps(45);
+    const { client, server } = await setup((req, res) => {
+      const p = Number(req.url.searchParams.get('page'));
+      json(res, 200, { applications: all.slice((p - 1) * 20, p * 20) });
+    });
+    expect(await client.listApplications()).toHaveLength(45);
+    expect(server.requests).toHaveLength(3);
+  });
+
   it('keeps only exact name matches and sends the filter', async () => {
     const items = [wireApp(1, { name: 'web' }), wireApp(2, { name: 'web-old' }), wireApp(3, { name: 'WEB' })];
     const { client, server } = await setup((_req, res) =>

@@ -241,6 +241,17 @@ describe('non-idempotent POST', () => {
     expect(server.requests).toHaveLength(1);
   });
 
+  it('reports a processed POST with an unreadable body as ambiguous', async () => {
+    const { client, server } = await setup((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end('{"id": "trunc');
+    });
+    await expect(client.createApplication({ name: 'a', description: '', tags: [] })).rejects.toBeInstanceOf(
+      AmbiguousWriteError,
+    );
+    expect(server.requests).toHaveLength(1);
+  });
+
   it('is retried after a clear 429', async () => {
     const { client, server } = await setup(sequence(empty429, ok(wireApp(1))));
     await client.createApplication({ name: 'app-1', description: '', tags: [] });
