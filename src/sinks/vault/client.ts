@@ -60,7 +60,8 @@ export interface VaultResponse {
   readonly body: unknown;
 }
 
-const RETRYABLE_STATUS = new Set([412, 429, 500, 502, 503, 504]);
+/** 473 (performance standby) and 472 normally come only from sys/health; retried if a proxy relays them. */
+const RETRYABLE_STATUS = new Set([412, 429, 472, 473, 500, 502, 503, 504]);
 const MAX_REDIRECTS = 5;
 
 function parseBody(text: string): unknown {
