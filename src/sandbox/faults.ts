@@ -47,6 +47,9 @@ export interface FaultOptions {
   seed?: number;
 }
 
+/** Partial update: a key set to `undefined` clears that setting. */
+export type FaultPatch = { [K in keyof FaultOptions]?: FaultOptions[K] | undefined };
+
 export type NumericFault = Exclude<keyof FaultOptions, 'onListPage' | 'seed' | 'transient403IncludesAdmin'>;
 
 const ENV: ReadonlyArray<[string, NumericFault]> = [
@@ -132,7 +135,7 @@ export class FaultController {
   }
 
   /** Changes some settings, keeping the others; `undefined` values clear a setting. */
-  adjust(patch: FaultOptions): void {
+  adjust(patch: FaultPatch): void {
     const merged: FaultOptions = { ...this.opts };
     for (const [k, v] of Object.entries(patch)) {
       if (v === undefined) delete (merged as Record<string, unknown>)[k];

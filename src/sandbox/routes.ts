@@ -20,7 +20,7 @@ import {
   userJson,
   type Wire,
 } from './serialize.js';
-import type { Member, RuleInput, SandboxStore } from './store.js';
+import { type Member, type RuleInput, requestOrder, type SandboxStore } from './store.js';
 import {
   CONDITION_MAX,
   IAM_NAME_RE,
@@ -583,7 +583,9 @@ route('PUT', '/iam/v1alpha1/groups/{group_id}/members', (ctx) => {
   const users = v.uuidList('user_ids') ?? [];
   const apps = v.uuidList('application_ids') ?? [];
   v.check();
-  return ok(groupJson(ctx.store.setGroupMembers(id, users, apps)));
+  const g = ctx.store.setGroupMembers(id, users, apps);
+  // Recorded: the PUT answer lists members in request order; later reads list them by id.
+  return ok({ ...groupJson(g), user_ids: requestOrder(users), application_ids: requestOrder(apps) });
 });
 
 function readSingleMember(v: Validator): Member | undefined {

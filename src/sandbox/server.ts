@@ -11,11 +11,13 @@ import {
   deniedAuthentication,
   invalidRequest,
   methodNotAllowed,
+  permissionsDenied,
   routeNotFound,
   SandboxApiError,
 } from './errors.js';
 import { FaultController, type FaultOptions, faultOptionsFromEnv } from './faults.js';
 import { MicroClock, parseMicros, uuidV4 } from './ids.js';
+import { isAllowed, resourceOfPath } from './permissions.js';
 import { loadStateFile, saveStateFile } from './persistence.js';
 import { createRng, parseSeed } from './prng.js';
 import { matchRoute, type RouteResult } from './routes.js';
@@ -56,6 +58,11 @@ export interface SandboxOptions {
   refuseDeleteOfUsedProject?: boolean;
   /** Policies of a deleted application/group: keep (default), delete, or detach (no_principal). */
   orphanPolicies?: 'keep' | 'delete' | 'detach';
+  /**
+   * Check the caller's rights (default true): keys of the owner may do everything, other keys need
+   * IAMManager/IAMReadOnly (IAM) or ProjectManager/ProjectReadOnly (projects) through their policies.
+   */
+  enforcePermissions?: boolean;
   /** Managed VPN gateway app+policy pairs seeded in a fresh org (default 2). */
   managedVpnGateways?: number;
 }
@@ -200,11 +207,15 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHa
       const match = matchRoute(method, path);
       if (!match) throw routeNotFound(method, path);
       if ('methodMismatch' in match) throw methodNotAllowed(method, path);
+      const action = method === 'GET' ? 'read' : 'write';
+      if ((opts.enforcePermissions ?? true) && !isAllowed(store, caller, path, action)) {
+        throw permissionsDenied(resourceOfPath(path), action);
+      }
       if (transient403(caller.access_key)) {
         faults.countInjected();
         fault = '403';
         throw new SandboxApiError(403, {
-          details: [{ action: method === 'GET' ? 'read' : 'write', resource: resourceOf(path) }],
+          details: [{ action, resource: resourceOfPath(path) }],
           message: 'insufficient permissions',
           type: 'permissions_denied',
         });
@@ -349,11 +360,6 @@ function parseBody(raw: Buffer, method: string): Json {
 function clientIp(socket: Socket): string {
   const a = socket.remoteAddress ?? '127.0.0.1';
   return a.startsWith('::ffff:') ? a.slice(7) : a;
-}
-
-function resourceOf(path: string): string {
-  const seg = path.split('/')[3] ?? '';
-  return seg.replace(/-/g, '_').replace(/s$/, '');
 }
 
 function baseHeaders(res: ServerResponse): void {

@@ -109,6 +109,11 @@ export interface ProjectPatch {
 }
 export type Member = { user_id: string } | { application_id: string };
 
+/** Group members as given in a request, without duplicates (the PUT /members echo). */
+export function requestOrder(values: readonly string[]): string[] {
+  return [...new Set(values)];
+}
+
 export class SandboxStore {
   readonly organizationId: string;
   ownerUserId = '';
@@ -446,8 +451,8 @@ export class SandboxStore {
     for (const u of userIds) this.checkMember({ user_id: u });
     for (const a of applicationIds) this.checkMember({ application_id: a });
     this.beginMembershipChange(g);
-    g.user_ids = dedupe(userIds);
-    g.application_ids = dedupe(applicationIds);
+    g.user_ids = sortedIds(userIds);
+    g.application_ids = sortedIds(applicationIds);
     this.written('group');
     return g;
   }
@@ -461,6 +466,8 @@ export class SandboxStore {
       const value = 'user_id' in m ? m.user_id : m.application_id;
       if (!list.includes(value)) list.push(value);
     }
+    g.user_ids.sort();
+    g.application_ids.sort();
     this.written('group');
     return g;
   }
@@ -681,6 +688,10 @@ export class SandboxStore {
   }
 }
 
-function dedupe(values: readonly string[]): string[] {
-  return [...new Set(values)];
+/**
+ * Recorded (group-users-and-applications): the service stores members ordered by id; only the
+ * PUT /members response echoes the request order (routes.ts does that).
+ */
+function sortedIds(values: readonly string[]): string[] {
+  return [...new Set(values)].sort();
 }
