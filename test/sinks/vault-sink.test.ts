@@ -502,3 +502,60 @@ describe('vault sink: mounts, preflight, namespaces, hygiene', () => {
     assertNoSecrets([err.message, inspect(err, { depth: 10 })], values);
   });
 });
+
+describe('vault sink: configuration and connectivity errors', () => {
+  it('an unreachable Vault is a retryable error naming the cause, after backing off', async () => {
+    const f = await fixture({ method: 'token' });
+    const dead = await startVaultEmulator();
+    const url = dead.url;
+    await dead.close();
+    const sink = f.makeSink({ address: url });
+    const err = await rejection(sink.preflight(loc));
+    expect(err).toBeInstanceOf(SinkError);
+    expect((err as SinkError).retryable).toBe(true);
+    expect(err.message).toMatch(/ECONNREFUSED.*gave up after 3 attempts/);
+  });
+
+  it('missing token variable, unreadable secret_id file, unreadable caFile: clear, non-retryable', async () => {
+    const f = await fixture({ method: 'token' });
+    const noEnv = f.makeSink({ auth: { method: 'token', tokenEnv: 'NOPE_TOKEN' } });
+    const e1 = await rejection(noEnv.read(loc));
+    expect(e1.message).toMatch(/environment variable NOPE_TOKEN is not set/);
+    const noFile = f.makeSink({
+      auth: { method: 'approle', mount: 'approle', roleId: 'r', secretIdFile: `${f.dir}/missing` },
+    });
+    const e2 = await rejection(noFile.read(loc));
+    expect(e2.message).toMatch(/cannot read AppRole secret_id from file .*missing/);
+    const badCa = f.makeSink({ caFile: `${f.dir}/no-ca.pem` });
+    const e3 = await rejection(badCa.read(loc));
+    expect(e3.message).toMatch(/cannot read caFile/);
+    for (const e of [e1, e2, e3]) expect((e as SinkError).retryable).toBe(false);
+  });
+
+  it('approle secret_id from an environment variable', async () => {
+    const f = await fixture({ method: 'approle' });
+    const { roleId, secretId } = f.vault.control.addAppRole({
+      roleName: 'env-role',
+      policies: ['scw-writer'],
+    });
+    f.env.APPROLE_SECRET_ID = secretId;
+    const sink = f.makeSink({
+      auth: { method: 'approle', mount: 'approle', roleId, secretIdEnv: 'APPROLE_SECRET_ID' },
+    });
+    const rec = makeRecord();
+    await sink.write(loc, rec);
+    expect(await sink.verify(loc, rec)).toBe(true);
+  });
+
+  it('a refused AppRole login (wrong secret_id) is reported once, not retried as a 403', async () => {
+    const f = await fixture({ method: 'approle' });
+    const a = f.settings.auth as { roleId: string };
+    f.env.WRONG = 'not-the-secret-id';
+    const sink = f.makeSink({
+      auth: { method: 'approle', mount: 'approle', roleId: a.roleId, secretIdEnv: 'WRONG' },
+    });
+    const err = await rejection(sink.write(loc, makeRecord()));
+    expect(err.message).toMatch(/approle login at auth\/approle refused: .*400: invalid role or secret ID/);
+    expect(count(f, 'auth/approle/login')).toBe(1);
+  });
+});
