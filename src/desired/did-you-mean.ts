@@ -26,7 +26,8 @@ export function editDistance(a: string, b: string): number {
 
 /**
  * The closest candidate, compared case-insensitively, if it is close enough: at most one edit
- * per three characters of the candidate (at least one edit).
+ * per three characters of the candidate (at least one edit), or the input is a prefix of the
+ * candidate of at least three characters (`vault` → `vault-prod`).
  */
 export function closest(input: string, candidates: Iterable<string>): string | undefined {
   const lower = input.toLowerCase();
@@ -36,7 +37,8 @@ export function closest(input: string, candidates: Iterable<string>): string | u
     if (c === input) continue;
     const d = editDistance(lower, c.toLowerCase());
     const limit = Math.max(1, Math.floor(c.length / 3));
-    if (d <= limit && d < bestDistance) {
+    const prefix = lower.length >= 3 && c.toLowerCase().startsWith(lower);
+    if ((d <= limit || prefix) && d < bestDistance) {
       best = c;
       bestDistance = d;
     }
