@@ -126,7 +126,8 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     logger: log,
     ...(deps.rng ? { rng: deps.rng } : {}),
     ...(deps.backoff ? { backoff: deps.backoff } : {}),
-    gate: () => state.leader,
+    // The elector's own isLeader() also fences on the local clock (renew deadline passed).
+    gate: () => state.leader && (leader?.isLeader() ?? true),
     pass: async (ctx) => {
       const plog = passLogger(logger, ctx.reconcileId);
       const rev = await readRevision(settings.source.dir);
@@ -264,6 +265,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
           onNewLeader: (id) => log.info({ leader: id }, 'leader observed'),
         },
       );
+      state.leaderIdentity = leader.identity;
       await leader.start();
     }
 

@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { LeaderElectionSettings } from '../config/settings.js';
-import { ConfigError } from '../errors.js';
+import { createLeaderElector } from '../k8s/leader-election.js';
 
 export interface LeaderHandle {
   readonly identity: string;
@@ -42,58 +42,27 @@ export function leaderIdentity(
   return settings.identity ?? env['POD_NAME'] ?? env['HOSTNAME'] ?? hostname();
 }
 
-// Held in a variable: the module is written in parallel (H6) and loaded only when enabled.
-const LEADER_MODULE = '../k8s/leader-election.js';
-
-type ElectorInstance = {
-  start(): unknown;
-  stop(): unknown;
-  isLeader(): boolean;
-  on?: (event: string, fn: (...args: unknown[]) => void) => unknown;
-};
-
 /** Default factory: H6's LeaderElector on a coordination.k8s.io/v1 Lease. */
 export const kubernetesLeaderFactory: LeaderFactory = async (settings, deps, callbacks) => {
-  let mod: Record<string, unknown>;
-  try {
-    mod = (await import(LEADER_MODULE)) as Record<string, unknown>;
-  } catch (err) {
-    throw new ConfigError(
-      `leaderElection: cannot load the leader election module (${err instanceof Error ? err.message : String(err)})`,
-    );
-  }
-  const create = mod['createLeaderElector'] as ((o: unknown) => ElectorInstance) | undefined;
-  const Ctor = mod['LeaderElector'] as (new (o: unknown) => ElectorInstance) | undefined;
-  const options = {
+  const elector = createLeaderElector({
     namespace: settings.namespace,
     leaseName: settings.leaseName,
-    name: settings.leaseName,
     identity: deps.identity,
     ...(settings.kubeconfig ? { kubeconfig: settings.kubeconfig } : {}),
+    env: deps.env,
     leaseDurationSeconds: settings.leaseDurationSeconds,
     renewDeadlineSeconds: settings.renewDeadlineSeconds,
     retryPeriodSeconds: settings.retryPeriodSeconds,
-    leaseDurationMs: settings.leaseDurationSeconds * 1000,
-    renewDeadlineMs: settings.renewDeadlineSeconds * 1000,
-    retryPeriodMs: settings.retryPeriodSeconds * 1000,
-    env: deps.env,
-    logger: deps.logger,
     clock: deps.clock,
+    logger: deps.logger,
     onStartedLeading: callbacks.onStartedLeading,
     onStoppedLeading: callbacks.onStoppedLeading,
-    onNewLeader: callbacks.onNewLeader,
-    callbacks,
-  };
-  const elector = create ? create(options) : Ctor ? new Ctor(options) : undefined;
-  if (!elector) throw new ConfigError('leaderElection: the leader election module exports no LeaderElector');
+    ...(callbacks.onNewLeader ? { onNewLeader: callbacks.onNewLeader } : {}),
+  });
   return {
-    identity: deps.identity,
+    identity: elector.identity,
     isLeader: () => elector.isLeader(),
-    start: async () => {
-      await elector.start();
-    },
-    stop: async () => {
-      await elector.stop();
-    },
+    start: () => elector.start(),
+    stop: () => elector.stop(),
   };
 };

@@ -6,8 +6,9 @@
  * into the single waiting one (their reasons are only kept for logs and metrics).
  *
  * After a pass, the requeue policy (`nextDelay`, backoff.ts) decides: transient failures schedule
- * a retry with exponential backoff and jitter (requests arriving meanwhile join that retry);
- * success and terminal failures wait for the next request.
+ * a retry with exponential backoff and jitter; success and terminal failures wait for the next
+ * request. A new request during a backoff runs at once (it may carry the fix) but keeps the
+ * failure count, so repeated failures still back off further.
  *
  * `stop()` refuses new requests, cancels the retry timer, aborts the running pass's signal (the
  * executor checks it only between steps, so a secret delivery in progress completes) and resolves
@@ -82,6 +83,13 @@ export class ReconcileLoop<R extends PassOutcome> {
     if (this.#stopped) return false;
     this.#reasons.add(reason);
     this.#pending = true;
+    if (this.#retry && reason !== 'retry') {
+      // A new input (file change, webhook, cron) may be the fix: run now instead of waiting out
+      // the backoff (controller-runtime's Add vs AddRateLimited). The failure count is kept, so
+      // if this pass fails too the next delay keeps growing.
+      this.#retry.abort();
+      this.#retry = undefined;
+    }
     this.#kick();
     return true;
   }

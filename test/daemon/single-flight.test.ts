@@ -104,24 +104,29 @@ describe('ReconcileLoop', () => {
     await p.finish(0, 'transient');
     expect(loop.backingOff).toBe(true);
     expect(clock.pendingSleeps()).toEqual([1000]);
-    // A trigger during backoff joins the scheduled retry instead of running now.
-    loop.request('file-change');
-    await flush();
-    expect(p.calls).toHaveLength(1);
     await clock.advance(999);
     expect(p.calls).toHaveLength(1);
     await clock.advance(1);
     expect(p.calls).toHaveLength(2);
     expect(p.calls[1]!.attempt).toBe(2);
-    expect(p.calls[1]!.reasons).toEqual(['file-change', 'retry']);
+    expect(p.calls[1]!.reasons).toEqual(['retry']);
     await p.fail(1, new Error('ECONNRESET'));
     expect(clock.pendingSleeps()).toEqual([2000]);
     await clock.advance(2000);
     await p.finish(2, 'transient');
     expect(clock.pendingSleeps()).toEqual([4000]);
-    await clock.advance(4000);
+    // A new input during the backoff runs at once (it may be the fix), keeping the failure count.
+    loop.request('file-change');
+    await flush();
+    expect(clock.pendingSleeps()).toEqual([]);
+    expect(p.calls).toHaveLength(4);
     expect(p.calls[3]!.attempt).toBe(4);
-    await p.finish(3, 'success');
+    expect(p.calls[3]!.reasons).toEqual(['file-change', 'retry']);
+    await p.finish(3, 'transient');
+    expect(clock.pendingSleeps()).toEqual([8000]);
+    await clock.advance(8000);
+    expect(p.calls[4]!.attempt).toBe(5);
+    await p.finish(4, 'success');
     expect(loop.consecutiveFailures).toBe(0);
     expect(clock.pendingSleeps()).toEqual([]);
     await loop.whenIdle();

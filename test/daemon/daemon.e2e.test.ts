@@ -1,0 +1,145 @@
+/**
+ * End to end: the daemon in-process on the built-in sandbox with a temp copy of examples/basic.
+ * Bounded waits only (poll for a condition with a timeout), never duration assertions.
+ */
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../../src/clock.js';
+import { defaultSettings } from '../../src/config/load-settings.js';
+import type { Settings } from '../../src/config/settings.js';
+import { type Daemon, startDaemon } from '../../src/daemon/daemon.js';
+import { signGithubBody } from '../../src/daemon/webhooks.js';
+import { createLogger } from '../../src/logging/logger.js';
+import { assertNoSecrets, createLogCapture } from '../helpers/log-capture.js';
+import { waitFor } from './fake-clock.js';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const GH_SECRET = 'e2e-github-webhook-secret';
+
+describe('daemon end to end (sandbox + examples/basic)', () => {
+  let tmp: string;
+  let dir: string;
+  let daemon: Daemon;
+  const cap = createLogCapture();
+
+  beforeAll(async () => {
+    tmp = await mkdtemp(path.join(tmpdir(), 'scw-daemon-e2e-'));
+    dir = path.join(tmp, 'desired');
+    await cp(process.env['SCW_GITOPS_E2E_EXAMPLES'] ?? path.join(ROOT, 'examples/basic'), dir, {
+      recursive: true,
+    });
+    const d = defaultSettings();
+    const settings: Settings = {
+      ...d,
+      instance: 'e2e',
+      source: { dir },
+      scaleway: { ...d.scaleway, sandbox: { enabled: true, port: 0 } },
+      sinks: [{ name: 'local', type: 'file', dir: path.join(tmp, 'secrets'), format: 'dotenv' }],
+      defaults: { sink: 'local', rotation: { overlapMs: 60_000 } },
+      server: { host: '127.0.0.1', port: 0 },
+      schedule: { ...d.schedule, debounceMs: 400 },
+      webhooks: { github: { secretEnv: 'GH_WEBHOOK' }, maxBodyBytes: 64 * 1024 },
+    };
+    daemon = await startDaemon({
+      settings,
+      env: { GH_WEBHOOK: GH_SECRET },
+      logger: createLogger({ level: 'debug', destination: cap.destination }),
+      clock: systemClock,
+      // No automatic retries inside the test window: every pass here is caused by the test.
+      backoff: { baseMs: 600_000, maxMs: 600_000, factor: 2, jitter: 0 },
+      disable: { cron: true },
+    });
+    await waitFor(() => daemon.state.lastPass !== undefined && !daemon.loop.running, 30_000, 'startup pass');
+  });
+
+  afterAll(async () => {
+    await daemon?.stop();
+    await rm(tmp, { recursive: true, force: true });
+  });
+
+  it('applies the desired state at startup and becomes ready', async () => {
+    expect(daemon.state.lastPass?.reasons).toEqual(['startup']);
+    expect(daemon.state.ready).toBe(true);
+    const res = await fetch(`${daemon.url}/readyz`);
+    expect(res.status).toBe(200);
+    const apps = await daemon.runtime.client.listApplications();
+    expect(apps.map((a) => a.name)).toEqual(expect.arrayContaining(['api-backend', 'ci-runner']));
+  });
+
+  it('applies an edit within seconds, with exactly one coalesced pass for a burst of edits', async () => {
+    const before = daemon.loop.passes;
+    const file = path.join(dir, 'apps', 'api-backend.yaml');
+    const original = await readFile(file, 'utf8');
+    const marker = 'Public API servers; read assets and curated datasets';
+    expect(original).toContain(marker);
+    for (let i = 1; i <= 5; i++) {
+      await writeFile(file, original.replace(marker, `Public API servers (edit ${i})`));
+    }
+    await writeFile(path.join(dir, 'apps', 'notes.yaml'), '# comment only\n');
+    await waitFor(
+      async () => {
+        const apps = await daemon.runtime.client.listApplications({ name: 'api-backend' });
+        return apps[0]?.description.startsWith('Public API servers (edit 5)') ?? false;
+      },
+      15_000,
+      'the edit applied',
+    );
+    await waitFor(() => !daemon.loop.running, 15_000, 'pass finished');
+    // quiet period: a late duplicate pass would show up here
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(daemon.loop.passes).toBe(before + 1);
+    expect(daemon.state.lastPass?.reasons).toEqual(['file-change']);
+  });
+
+  it('runs a pass for a valid GitHub push webhook and refuses a forged one', async () => {
+    const before = daemon.loop.passes;
+    const body = JSON.stringify({ ref: 'refs/heads/main', after: 'c'.repeat(40) });
+    const forged = await fetch(`${daemon.url}/hooks/github`, {
+      method: 'POST',
+      body,
+      headers: { 'x-github-event': 'push', 'x-hub-signature-256': signGithubBody('not-the-secret', body) },
+    });
+    expect(forged.status).toBe(401);
+    const ok = await fetch(`${daemon.url}/hooks/github`, {
+      method: 'POST',
+      body,
+      headers: {
+        'content-type': 'application/json',
+        'x-github-event': 'push',
+        'x-github-delivery': 'e2e-1',
+        'x-hub-signature-256': signGithubBody(GH_SECRET, body),
+      },
+    });
+    expect(ok.status).toBe(202);
+    await waitFor(() => daemon.loop.passes === before + 1 && !daemon.loop.running, 15_000, 'webhook pass');
+    expect(daemon.state.lastPass?.reasons).toEqual(['webhook-github']);
+  });
+
+  it('shows the passes in /metrics and /status, and never logs a secret', async () => {
+    const metrics = await (await fetch(`${daemon.url}/metrics`)).text();
+    const total = [...metrics.matchAll(/^scw_gitops_reconcile_total\{result="[a-z]+"\} (\d+)$/gm)].reduce(
+      (n, m) => n + Number(m[1]),
+      0,
+    );
+    expect(total).toBe(daemon.loop.passes);
+    expect(metrics).toMatch(/^scw_gitops_reconcile_duration_seconds_count \d+$/m);
+    expect(metrics).toMatch(
+      /^scw_gitops_api_requests_total\{method="GET",route="[^"]+",status="200"\} \d+$/m,
+    );
+    expect(metrics).toMatch(/^scw_gitops_secret_deliveries_total\{sink="local",result="success"\} \d+$/m);
+    expect(metrics).toMatch(/^scw_gitops_key_seconds_to_expiry\{key="ApiKey\/[^"]+"\} \d+/m);
+    expect(metrics).toMatch(/^scw_gitops_leader 1$/m);
+    const status = (await (await fetch(`${daemon.url}/status`)).json()) as Record<string, unknown>;
+    expect(status).toMatchObject({ ready: true, leader: true, instance: 'e2e' });
+    expect(status['lastPass']).toMatchObject({ reasons: ['webhook-github'] });
+    expect((status['plan'] as { summary: unknown }).summary).toBeDefined();
+    expect(Array.isArray(status['nextRotations'])).toBe(true);
+    // every line of a pass carries its reconcileId
+    const passLines = cap.lines.filter((l) => l['msg'] === 'reconcile pass finished');
+    expect(passLines.length).toBe(daemon.loop.passes);
+    expect(passLines.every((l) => typeof l['reconcileId'] === 'string')).toBe(true);
+    assertNoSecrets(cap.raw, [GH_SECRET]);
+  });
+});
