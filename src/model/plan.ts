@@ -186,6 +186,11 @@ export interface Plan {
   readonly keys: readonly KeyExpiry[];
   /** Upcoming rotations inside the `--within` window (not yet due). */
   readonly upcoming: readonly KeyExpiry[];
+  /**
+   * Earliest future instant (ISO) at which planning again would change something without any
+   * input change: a rotation becoming due, a key expiring, an overlap ending. Absent = none.
+   */
+  readonly nextDueAt?: string;
 }
 
 /** A plan with an error diagnostic has no steps and must not be applied. */

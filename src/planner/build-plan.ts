@@ -146,6 +146,8 @@ class Planner {
   readonly projectNameById = new Map<string, string>();
   readonly desiredByAddress = new Map<string, DesiredResource>();
   readonly now: number;
+  /** Future instants (epoch ms) at which a new plan would differ without any input change. */
+  readonly dueTimes: number[] = [];
   /** Owned live ids matched to a desired resource (not pruned). */
   readonly matched = new Set<string>();
 
@@ -531,7 +533,8 @@ class Planner {
       (e) => {
         const g = e.object as Group;
         const changes = appLikeChanges(g, d);
-        if (resolved && !sameList(memberKeys, g.applicationIds)) {
+        // Membership is a set: the order has no meaning for Scaleway (and is not always kept).
+        if (resolved && !sameList([...new Set(memberKeys)].sort(), [...new Set(g.applicationIds)].sort())) {
           changes.push({
             field: 'members',
             before: g.applicationIds.map((id) => this.nameById.get(id) ?? id),
@@ -629,7 +632,36 @@ class Planner {
     const catalogue = this.live.permissionSets?.map((p) => p.name);
     if (catalogue) {
       const known = new Set(catalogue);
+      const scopeOf = new Map(this.live.permissionSets!.map((p) => [p.name, p.scopeType]));
       d.rules.forEach((rule, i) => {
+        // One rule = one scope type (the API refuses a mix); organization-type sets cannot be
+        // scoped to projects.
+        const types = new Map<string, string[]>();
+        for (const name of rule.permissionSets) {
+          const t = scopeOf.get(name);
+          if (t !== undefined) types.set(t, [...(types.get(t) ?? []), name]);
+        }
+        if (types.size > 1) {
+          this.diag(
+            'error',
+            'mixed-scope-types',
+            `the permission sets of one rule must share a scope type (${[...types.entries()]
+              .map(([t, names]) => `${t}: ${names.join(', ')}`)
+              .join('; ')})`,
+            d,
+            `spec.rules[${i}].permissionSets`,
+            'split them into one rule per scope type',
+          );
+        } else if (rule.scope.type === 'projects' && types.has('organization')) {
+          this.diag(
+            'error',
+            'organization-set-on-projects',
+            `${types.get('organization')!.join(', ')} can only be granted at organization scope`,
+            d,
+            `spec.rules[${i}].projects`,
+            'use `organization: true` for this rule',
+          );
+        }
         rule.permissionSets.forEach((name, j) => {
           if (known.has(name)) return;
           const guess = didYouMean(name, catalogue);
@@ -731,14 +763,6 @@ class Planner {
     const pending = usable.filter((k) => k.marker!.state === 'pending').sort(byNewest);
     const retiring = usable.filter((k) => k.marker!.state === 'retiring').sort(byNewest);
     const obs = this.sinks.get(d.address);
-    if (obs?.error) {
-      this.diag(
-        'warning',
-        'sink-unreadable',
-        `the sink of this key could not be read (${obs.error}); custody not checked this time`,
-        d,
-      );
-    }
     const sinkHolds = (k: KeyEntry) => obs !== undefined && !obs.error && obs.accessKey === k.key.accessKey;
     const current = ready[0];
 
@@ -815,6 +839,14 @@ class Planner {
       return;
     }
 
+    if (obs?.error) {
+      this.diag(
+        'warning',
+        'sink-unreadable',
+        `the sink of this key could not be read (${obs.error}); custody not checked this time`,
+        d,
+      );
+    }
     // Field changes on the current key.
     const cur = current.key;
     const inPlace: FieldChange[] = [];
@@ -930,7 +962,10 @@ class Planner {
         successor.key,
         obs && obs.accessKey === successor.key.accessKey ? obs.deliveredAt : undefined,
       );
-      if (this.now < delivered + overlapMs) continue;
+      if (this.now < delivered + overlapMs) {
+        this.dueTimes.push(delivered + overlapMs);
+        continue;
+      }
       this.keyDelete(
         d.name,
         k,
@@ -1121,6 +1156,10 @@ class Planner {
         rotateAt: rotateAt === undefined ? null : toIso(rotateAt),
       };
       keys.push(entry);
+      if (rotateAt !== undefined && rotateAt > this.now) this.dueTimes.push(rotateAt);
+      if (k.key.expiresAt !== null && parseTime(k.key.expiresAt) > this.now) {
+        this.dueTimes.push(parseTime(k.key.expiresAt));
+      }
       if (
         withinMs !== undefined &&
         rotateAt !== undefined &&
@@ -1325,5 +1364,6 @@ export function buildPlan(input: BuildPlanInput): Plan {
     diagnostics,
     keys,
     upcoming,
+    ...(p.dueTimes.length > 0 ? { nextDueAt: toIso(Math.min(...p.dueTimes)) } : {}),
   };
 }

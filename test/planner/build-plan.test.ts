@@ -122,7 +122,15 @@ describe('buildPlan: updates', () => {
     expect(p.steps).toEqual([]);
   });
 
-  it('group membership change in order, by name', () => {
+  it('group membership compared as a set, shown by name', () => {
+    const same = plan(
+      desired(dApp('a'), dApp('b'), dGroup('g', { memberApplications: ['b', 'a'] })),
+      liveState({
+        applications: [lApp('a'), lApp('b')],
+        groups: [lGroup('g', { applicationIds: [uuid('app:a'), uuid('app:b')] })],
+      }),
+    );
+    expect(same.steps).toEqual([]);
     const p = plan(
       desired(dApp('a'), dApp('b'), dGroup('g', { memberApplications: ['b', 'a'] })),
       liveState({
@@ -470,5 +478,44 @@ describe('buildPlan: fingerprint', () => {
     expect(
       plan(d, liveState({ applications: [lApp('a', { description: 'changed' })] })).liveFingerprint,
     ).not.toBe(f);
+  });
+});
+
+describe('buildPlan: rule scope types (with the permission-set catalogue)', () => {
+  const catalogue = [
+    { id: '1', name: 'IAMReadOnly', scopeType: 'organization', description: '', categories: [] },
+    { id: '2', name: 'VPCReadOnly', scopeType: 'projects', description: '', categories: [] },
+  ];
+  it('refuses a rule mixing scope types, and organization sets on projects', () => {
+    const mixed = plan(
+      desired(
+        dPolicy('p', {
+          rules: [
+            {
+              permissionSets: ['IAMReadOnly', 'VPCReadOnly'],
+              scope: { type: 'organization' },
+              condition: '',
+            },
+          ],
+        }),
+      ),
+      liveState({ permissionSets: catalogue }),
+    );
+    expect(codes(mixed)).toEqual(['error:mixed-scope-types']);
+    const onProjects = plan(
+      desired(
+        dPolicy('p', {
+          rules: [
+            {
+              permissionSets: ['IAMReadOnly'],
+              scope: { type: 'projects', projects: ['default'] },
+              condition: '',
+            },
+          ],
+        }),
+      ),
+      liveState({ permissionSets: catalogue }),
+    );
+    expect(codes(onProjects)).toEqual(['error:organization-set-on-projects']);
   });
 });

@@ -1,0 +1,317 @@
+/**
+ * One reconciliation pass, level-based and idempotent (every trigger runs the same full pass):
+ *
+ *   1. load and validate the desired state (terminal on error: wait for the next input change);
+ *   2. list the live organization (observeLive);
+ *   3. read what each key's sink holds (observeSinks);
+ *   4. buildPlan (pure); a plan with error diagnostics is refused (terminal);
+ *   5. unless dryRun, execute it (executePlan) and report what happened.
+ *
+ * Result kinds (what the CLI maps to exit codes, and the daemon to requeue policy):
+ *   - `no-changes`       the organization matches the desired state;
+ *   - `changes-pending`  dry run, the plan has steps (CLI exit 2);
+ *   - `applied`          every step succeeded;
+ *   - `partial-failure`  some steps failed or were skipped (transient: retry with backoff);
+ *   - `error`            nothing was applied: invalid input or refused plan (`terminal: true`,
+ *                        diagnostics say why), or listing/sink failure (`terminal: false`).
+ * Never throws except for an abort (the signal's reason).
+ *
+ * `applySavedPlan` executes a plan saved by `plan --out plan.json` after re-listing the
+ * organization: if the live fingerprint changed since, it refuses with StalePlanError.
+ */
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import type { Settings } from '../config/settings.js';
+import { loadDesiredState } from '../desired/load.js';
+import { AppError, ConfigError, StalePlanError, toAppError } from '../errors.js';
+import { executePlan } from '../executor/execute-plan.js';
+import { observeSinks } from '../executor/sink-state.js';
+import type { Diagnostic } from '../model/diagnostics.js';
+import type { LiveState } from '../model/live.js';
+import type { ApplySummary, Plan, StepOutcome } from '../model/plan.js';
+import { scrubSecrets } from '../model/secret.js';
+import { buildPlan } from '../planner/build-plan.js';
+import { fingerprintLive } from '../planner/fingerprint.js';
+import { type PlanOptions, pruneAll } from '../planner/options.js';
+import { observeLive } from '../scaleway/observe.js';
+import type { ScalewayClient } from '../scaleway/port.js';
+import type { SecretSink } from '../sinks/sink.js';
+
+export interface ReconcileDeps {
+  readonly client: ScalewayClient;
+  readonly sinks: ReadonlyMap<string, SecretSink>;
+  readonly settings: Settings;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Git revision of the desired state, recorded in the plan and the sink metadata. */
+  readonly revision?: string;
+}
+
+export interface ReconcileOptions {
+  /** Desired-state directory (or file). */
+  readonly dir: string;
+  /** Plan only, never execute. */
+  readonly dryRun: boolean;
+  /** Overrides of the plan options derived from the settings (CLI flags). */
+  readonly planOptions?: Partial<PlanOptions>;
+  /** Plan as of another instant (`--at`); default the clock's now. */
+  readonly now?: Date;
+  readonly signal?: AbortSignal;
+  readonly onOutcome?: (o: StepOutcome) => void;
+  /** Correlation id for logs. */
+  readonly reconcileId?: string;
+}
+
+export type ReconcileKind = 'no-changes' | 'changes-pending' | 'applied' | 'partial-failure' | 'error';
+
+export interface ReconcileResult {
+  readonly kind: ReconcileKind;
+  /** The plan, once one could be built (also when refused: it carries the diagnostics). */
+  readonly plan?: Plan;
+  /** The executor's summary, when something was executed. */
+  readonly summary?: ApplySummary;
+  /** Desired-state load diagnostics followed by the plan's. */
+  readonly diagnostics: readonly Diagnostic[];
+  /** The live organization was listed successfully. */
+  readonly listed: boolean;
+  /** For `error`: scrubbed, one line. */
+  readonly error?: string;
+  /** For `error`: waiting for an input change is the cure (invalid input, refused plan). */
+  readonly terminal?: boolean;
+  readonly revision?: string;
+  /** Epoch ms of the earliest rotation/expiry/overlap end (daemon scheduling). */
+  readonly nextDueAt?: number;
+}
+
+/** Plan options from the settings, then the caller's overrides. */
+export function planOptionsFromSettings(
+  settings: Settings,
+  overrides: Partial<PlanOptions> = {},
+  revision?: string,
+): PlanOptions {
+  return {
+    instance: settings.instance,
+    prune: { ...pruneAll(false), ...settings.prune },
+    maxDeletes: settings.safety.maxDeletes,
+    maxDeletePercent: settings.safety.maxDeletePercent,
+    allowMassDelete: false,
+    adoptAll: false,
+    rotation: settings.defaults.rotation,
+    ...(revision !== undefined ? { revision } : {}),
+    ...overrides,
+  };
+}
+
+function errorText(err: unknown): string {
+  return scrubSecrets(toAppError(err).message).split('\n')[0] ?? '';
+}
+
+function rethrowAbort(err: unknown, signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw signal.reason ?? err;
+}
+
+export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions): Promise<ReconcileResult> {
+  const { settings, clock } = deps;
+  const log = deps.logger.child({
+    component: 'reconciler',
+    ...(opts.reconcileId ? { reconcileId: opts.reconcileId } : {}),
+  });
+  const now = opts.now ?? clock.now();
+  const revision = deps.revision;
+  const base = { ...(revision !== undefined ? { revision } : {}) };
+
+  // 1. desired state
+  const sinkNames = settings.sinks.map((s) => s.name);
+  const loaded = await loadDesiredState(opts.dir, {
+    instance: settings.instance,
+    now,
+    ...(sinkNames.length > 0 ? { sinkNames } : {}),
+    ...(settings.defaults.sink !== undefined ? { defaultSink: settings.defaults.sink } : {}),
+  });
+  if (!loaded.state) {
+    const n = loaded.diagnostics.filter((d) => d.severity === 'error').length;
+    log.warn({ errors: n }, 'desired state is invalid; nothing planned');
+    return {
+      kind: 'error',
+      diagnostics: loaded.diagnostics,
+      listed: false,
+      terminal: true,
+      error: `desired state in ${opts.dir} is invalid (${n} error${n === 1 ? '' : 's'})`,
+      ...base,
+    };
+  }
+  const desired = revision !== undefined ? { ...loaded.state, revision } : loaded.state;
+
+  // 2. live organization, 3. sinks
+  let live: LiveState;
+  try {
+    live = await observeLive(deps.client, {
+      instance: settings.instance,
+      now: () => clock.now(),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+  } catch (err) {
+    rethrowAbort(err, opts.signal);
+    log.error({ error: errorText(err) }, 'listing the organization failed');
+    return {
+      kind: 'error',
+      diagnostics: loaded.diagnostics,
+      listed: false,
+      terminal: false,
+      error: `listing the organization failed: ${errorText(err)}`,
+      ...base,
+    };
+  }
+  let sinkRecords: Awaited<ReturnType<typeof observeSinks>>;
+  try {
+    sinkRecords = await observeSinks(desired, deps.sinks, {
+      settings,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+  } catch (err) {
+    rethrowAbort(err, opts.signal);
+    return {
+      kind: 'error',
+      diagnostics: loaded.diagnostics,
+      listed: true,
+      terminal: false,
+      error: `reading the secret sinks failed: ${errorText(err)}`,
+      ...base,
+    };
+  }
+
+  // 4. plan
+  const plan = buildPlan({
+    desired,
+    live,
+    sinkRecords,
+    options: planOptionsFromSettings(settings, opts.planOptions, revision),
+    now,
+  });
+  const diagnostics = [...loaded.diagnostics, ...plan.diagnostics];
+  const nextDue = plan.nextDueAt ? { nextDueAt: Date.parse(plan.nextDueAt) } : {};
+  const withPlan = { plan, diagnostics, listed: true, ...base, ...nextDue };
+  const errors = plan.diagnostics.filter((d) => d.severity === 'error').length;
+  if (errors > 0) {
+    log.warn({ errors }, 'plan refused');
+    return {
+      kind: 'error',
+      terminal: true,
+      error: `plan refused (${errors} error${errors === 1 ? '' : 's'})`,
+      ...withPlan,
+    };
+  }
+  if (plan.steps.length === 0) {
+    log.info('no changes');
+    return { kind: 'no-changes', ...withPlan };
+  }
+  log.info({ summary: plan.summary }, 'plan computed');
+  if (opts.dryRun) return { kind: 'changes-pending', ...withPlan };
+
+  // 5. execute
+  const summary = await execute(plan, live, deps, opts);
+  return summarizeRun(summary, withPlan);
+}
+
+async function execute(
+  plan: Plan,
+  live: LiveState,
+  deps: ReconcileDeps,
+  opts: { signal?: AbortSignal; onOutcome?: (o: StepOutcome) => void },
+): Promise<ApplySummary> {
+  const { settings } = deps;
+  return executePlan(
+    plan,
+    {
+      client: deps.client,
+      sinks: deps.sinks,
+      live,
+      instance: settings.instance,
+      revision: deps.revision ?? plan.revision,
+      clock: deps.clock,
+      logger: deps.logger,
+      defaultSink: settings.defaults.sink,
+      rotationDefaults: settings.defaults.rotation,
+      settings,
+    },
+    {
+      concurrency: settings.applyConcurrency,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.onOutcome ? { onOutcome: opts.onOutcome } : {}),
+    },
+  );
+}
+
+function summarizeRun(
+  summary: ApplySummary,
+  rest: Omit<ReconcileResult, 'kind' | 'summary'>,
+): ReconcileResult {
+  if (summary.ok) return { kind: 'applied', summary, ...rest };
+  const failed = summary.outcomes.filter((o) => o.result === 'failed');
+  const first = failed[0];
+  return {
+    kind: 'partial-failure',
+    summary,
+    ...rest,
+    error: first
+      ? `${failed.length} step${failed.length === 1 ? '' : 's'} failed; first: ${first.address}: ${first.error ?? 'failed'}`
+      : `${summary.counts.skipped} step(s) skipped`,
+  };
+}
+
+export interface ApplySavedPlanOptions {
+  readonly signal?: AbortSignal;
+  readonly onOutcome?: (o: StepOutcome) => void;
+}
+
+/**
+ * Execute a saved plan. Re-lists the organization and recomputes the fingerprint over the same
+ * scope; a mismatch (anything owned, conflicting or referenced changed) → StalePlanError.
+ * Also refuses plans of another organization or instance, and refused plans (ConfigError).
+ */
+export async function applySavedPlan(
+  plan: Plan,
+  deps: ReconcileDeps,
+  opts: ApplySavedPlanOptions = {},
+): Promise<ReconcileResult> {
+  const { settings } = deps;
+  if (plan.diagnostics.some((d) => d.severity === 'error')) {
+    throw new ConfigError('the saved plan was refused when it was made (it has errors); nothing to apply');
+  }
+  if (plan.instance !== settings.instance) {
+    throw new StalePlanError(
+      `the saved plan is for instance "${plan.instance}", the settings say "${settings.instance}"`,
+    );
+  }
+  if (plan.organizationId !== deps.client.organizationId) {
+    throw new StalePlanError(
+      `the saved plan is for organization ${plan.organizationId}, the credentials are for ${deps.client.organizationId}`,
+    );
+  }
+  const live = await observeLive(deps.client, {
+    instance: settings.instance,
+    now: () => deps.clock.now(),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
+  const fingerprint = fingerprintLive(live, plan.instance, plan.fingerprintScope ?? {});
+  if (fingerprint !== plan.liveFingerprint) {
+    throw new StalePlanError(
+      'the organization changed since the plan was made (live fingerprint differs); run plan again',
+    );
+  }
+  const base = {
+    plan,
+    diagnostics: plan.diagnostics,
+    listed: true,
+    ...(plan.revision !== undefined ? { revision: plan.revision } : {}),
+  };
+  if (plan.steps.length === 0) return { kind: 'no-changes', ...base };
+  try {
+    const summary = await execute(plan, live, deps, opts);
+    return summarizeRun(summary, base);
+  } catch (err) {
+    rethrowAbort(err, opts.signal);
+    if (err instanceof AppError) throw err;
+    throw toAppError(err);
+  }
+}
