@@ -34,7 +34,11 @@ export function decodeK8sError(err: unknown): K8sFailure {
     const body: unknown = err.body;
     if (typeof body === 'string' && body.trim().startsWith('{')) {
       try {
-        const status = JSON.parse(body) as { reason?: string; message?: string; details?: { retryAfterSeconds?: number } };
+        const status = JSON.parse(body) as {
+          reason?: string;
+          message?: string;
+          details?: { retryAfterSeconds?: number };
+        };
         reason = status.reason;
         if (status.message) message = status.message;
         retryAfterSeconds = status.details?.retryAfterSeconds;
@@ -51,15 +55,28 @@ export function decodeK8sError(err: unknown): K8sFailure {
       message = 'Unauthorized (token rejected)';
     }
     const header = err.headers?.['retry-after'] ?? err.headers?.['Retry-After'];
-    if (retryAfterSeconds === undefined && header !== undefined && /^\d+$/.test(header)) retryAfterSeconds = Number(header);
+    if (retryAfterSeconds === undefined && header !== undefined && /^\d+$/.test(header))
+      retryAfterSeconds = Number(header);
     return { code, reason, message, retryAfterSeconds, transient: code === 429 || code >= 500 };
   }
   if (err instanceof K8sTimeoutError) {
-    return { code: 0, reason: 'Timeout', message: err.message, retryAfterSeconds: undefined, transient: true };
+    return {
+      code: 0,
+      reason: 'Timeout',
+      message: err.message,
+      retryAfterSeconds: undefined,
+      transient: true,
+    };
   }
   const e = err as { message?: string; code?: string; cause?: { code?: string; message?: string } };
   const detail = e.cause?.code ?? e.code ?? e.cause?.message ?? e.message ?? String(err);
-  return { code: 0, reason: undefined, message: `network error: ${detail}`, retryAfterSeconds: undefined, transient: true };
+  return {
+    code: 0,
+    reason: undefined,
+    message: `network error: ${detail}`,
+    retryAfterSeconds: undefined,
+    transient: true,
+  };
 }
 
 /** Race a request against a timeout and an optional abort signal. */

@@ -37,7 +37,9 @@ export interface LoadedKubeConfig {
 }
 
 export function loadKubeConfig(opts: KubeConfigOptions): LoadedKubeConfig {
-  return opts.kubeconfig === undefined ? loadInCluster(opts) : loadFromKubeconfigFile(opts.kubeconfig, opts.context);
+  return opts.kubeconfig === undefined
+    ? loadInCluster(opts)
+    : loadFromKubeconfigFile(opts.kubeconfig, opts.context);
 }
 
 function loadFromKubeconfigFile(file: string, context: string | undefined): LoadedKubeConfig {
@@ -53,7 +55,9 @@ function loadFromKubeconfigFile(file: string, context: string | undefined): Load
   if (context !== undefined) {
     if (!kc.getContextObject(context)) {
       const known = kc.getContexts().map((c) => c.name);
-      throw new ConfigError(`kubeconfig ${file}: context "${context}" not found (contexts: ${known.join(', ') || 'none'})`);
+      throw new ConfigError(
+        `kubeconfig ${file}: context "${context}" not found (contexts: ${known.join(', ') || 'none'})`,
+      );
     }
     kc.setCurrentContext(context);
   }
@@ -61,7 +65,8 @@ function loadFromKubeconfigFile(file: string, context: string | undefined): Load
   const ctx = current ? kc.getContextObject(current) : null;
   if (!ctx) throw new ConfigError(`kubeconfig ${file}: no current-context and no context selected`);
   const cluster = kc.getCurrentCluster();
-  if (!cluster?.server) throw new ConfigError(`kubeconfig ${file}: context "${ctx.name}" has no cluster server`);
+  if (!cluster?.server)
+    throw new ConfigError(`kubeconfig ${file}: context "${ctx.name}" has no cluster server`);
   return {
     kubeConfig: kc,
     namespace: ctx.namespace,
@@ -96,16 +101,30 @@ function loadInCluster(opts: KubeConfigOptions): LoadedKubeConfig {
   }
   const server = `${scheme}://${isIPv6(host) ? `[${host}]` : host}:${port}`;
   const namespaceFile = path.join(dir, 'namespace');
-  const namespace = existsSync(namespaceFile) ? readFileSync(namespaceFile, 'utf8').trim() || undefined : undefined;
+  const namespace = existsSync(namespaceFile)
+    ? readFileSync(namespaceFile, 'utf8').trim() || undefined
+    : undefined;
   const kc = new KubeConfig();
   kc.loadFromOptions({
     // client-node 1.x rejects an http server unless skipTLSVerify is set; on http there is no TLS
     // to verify, so this only unblocks the plain-http ports (80/8080/8001).
     clusters: [
-      { name: 'inCluster', server, ...(existsSync(caFile) ? { caFile } : {}), skipTLSVerify: scheme === 'http' },
+      {
+        name: 'inCluster',
+        server,
+        ...(existsSync(caFile) ? { caFile } : {}),
+        skipTLSVerify: scheme === 'http',
+      },
     ],
     users: [{ name: 'inClusterUser', authProvider: { name: 'tokenFile', config: { tokenFile } } }],
-    contexts: [{ name: 'inClusterContext', cluster: 'inCluster', user: 'inClusterUser', ...(namespace ? { namespace } : {}) }],
+    contexts: [
+      {
+        name: 'inClusterContext',
+        cluster: 'inCluster',
+        user: 'inClusterUser',
+        ...(namespace ? { namespace } : {}),
+      },
+    ],
     currentContext: 'inClusterContext',
   });
   return { kubeConfig: kc, namespace, source: 'in-cluster', server };

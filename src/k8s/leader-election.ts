@@ -79,7 +79,8 @@ export function formatMicroTime(d: Date): string {
 function recordOf(lease: V1Lease): LeaderElectionRecord {
   const s = lease.spec ?? {};
   // On reads client-node leaves MicroTime fields as raw strings despite the Date typing (§7.3).
-  const t = (v: unknown) => (v === undefined || v === null ? '' : typeof v === 'string' ? v : formatMicroTime(v as Date));
+  const t = (v: unknown) =>
+    v === undefined || v === null ? '' : typeof v === 'string' ? v : formatMicroTime(v as Date);
   return {
     holderIdentity: s.holderIdentity ?? '',
     leaseDurationSeconds: s.leaseDurationSeconds ?? 0,
@@ -90,7 +91,13 @@ function recordOf(lease: V1Lease): LeaderElectionRecord {
 }
 
 function recordKey(r: LeaderElectionRecord): string {
-  return JSON.stringify([r.holderIdentity, r.leaseDurationSeconds, r.acquireTime, r.renewTime, r.leaseTransitions]);
+  return JSON.stringify([
+    r.holderIdentity,
+    r.leaseDurationSeconds,
+    r.acquireTime,
+    r.renewTime,
+    r.leaseTransitions,
+  ]);
 }
 
 export class LeaderElector {
@@ -120,12 +127,17 @@ export class LeaderElector {
     const renew = opts.renewDeadlineSeconds ?? 10;
     const retry = opts.retryPeriodSeconds ?? 2;
     const jitter = opts.jitterFactor ?? 1.2;
-    if (!(lease > 0 && renew > 0 && retry > 0)) throw new ConfigError('leaderElection: durations must be > 0');
-    if (!(lease > renew)) throw new ConfigError('leaderElection: leaseDuration must be greater than renewDeadline');
+    if (!(lease > 0 && renew > 0 && retry > 0))
+      throw new ConfigError('leaderElection: durations must be > 0');
+    if (!(lease > renew))
+      throw new ConfigError('leaderElection: leaseDuration must be greater than renewDeadline');
     if (!(renew > jitter * retry))
-      throw new ConfigError(`leaderElection: renewDeadline must be greater than retryPeriod*JitterFactor (${jitter})`);
+      throw new ConfigError(
+        `leaderElection: renewDeadline must be greater than retryPeriod*JitterFactor (${jitter})`,
+      );
     if (!opts.identity) throw new ConfigError('leaderElection: identity must not be empty');
-    if (!opts.namespace || !opts.leaseName) throw new ConfigError('leaderElection: namespace and leaseName are required');
+    if (!opts.namespace || !opts.leaseName)
+      throw new ConfigError('leaderElection: namespace and leaseName are required');
     this.#opts = opts;
     this.identity = opts.exactIdentity ? opts.identity : `${opts.identity}_${randomBytes(4).toString('hex')}`;
     this.#clock = opts.clock ?? systemClock;
@@ -179,7 +191,9 @@ export class LeaderElector {
         ...(this.#opts.kubeconfig !== undefined ? { kubeconfig: this.#opts.kubeconfig } : {}),
         ...(this.#opts.context !== undefined ? { context: this.#opts.context } : {}),
         env: this.#opts.env ?? {},
-        ...(this.#opts.serviceAccountDir !== undefined ? { serviceAccountDir: this.#opts.serviceAccountDir } : {}),
+        ...(this.#opts.serviceAccountDir !== undefined
+          ? { serviceAccountDir: this.#opts.serviceAccountDir }
+          : {}),
       }).kubeConfig;
     this.#api = kc.makeApiClient(CoordinationV1Api);
     return this.#api;
@@ -199,7 +213,10 @@ export class LeaderElector {
         if (wasLeading) this.#safe(this.#opts.onStoppedLeading);
         break;
       }
-      this.#log?.warn({ renewDeadlineMs: this.#renewDeadlineMs }, 'failed to renew the lease within the deadline; leadership lost');
+      this.#log?.warn(
+        { renewDeadlineMs: this.#renewDeadlineMs },
+        'failed to renew the lease within the deadline; leadership lost',
+      );
       this.#safe(this.#opts.onStoppedLeading);
     }
   }
@@ -355,7 +372,10 @@ export class LeaderElector {
       }
       try {
         const created = await withTimeout(
-          this.#client().createNamespacedLease({ namespace: this.#opts.namespace, body: this.#leaseBody(desired, undefined) }),
+          this.#client().createNamespacedLease({
+            namespace: this.#opts.namespace,
+            body: this.#leaseBody(desired, undefined),
+          }),
           this.#timeoutMs,
           signal,
         );
@@ -422,7 +442,10 @@ export class LeaderElector {
         }
         try {
           const fresh = await withTimeout(
-            this.#client().readNamespacedLease({ name: this.#opts.leaseName, namespace: this.#opts.namespace }),
+            this.#client().readNamespacedLease({
+              name: this.#opts.leaseName,
+              namespace: this.#opts.namespace,
+            }),
             this.#timeoutMs,
           );
           this.#setObserved(fresh, this.#clock.now().getTime());

@@ -110,7 +110,10 @@ function unb64(text: string | undefined): string | undefined {
   return text === undefined ? undefined : Buffer.from(text, 'base64').toString('utf8');
 }
 
-export function createKubernetesSink(settings: KubernetesSinkSettings, deps: KubernetesSinkDeps = {}): SecretSink {
+export function createKubernetesSink(
+  settings: KubernetesSinkSettings,
+  deps: KubernetesSinkDeps = {},
+): SecretSink {
   const timeoutMs = deps.requestTimeoutMs ?? 15_000;
   const clock = deps.clock ?? systemClock;
   const log = deps.logger?.child({ sink: settings.name, sinkType: 'kubernetes' });
@@ -128,7 +131,9 @@ export function createKubernetesSink(settings: KubernetesSinkSettings, deps: Kub
           ...(deps.serviceAccountDir !== undefined ? { serviceAccountDir: deps.serviceAccountDir } : {}),
         }).kubeConfig;
       } catch (e) {
-        throw new SinkError(settings.name, `kubernetes client configuration: ${(e as Error).message}`, { cause: e });
+        throw new SinkError(settings.name, `kubernetes client configuration: ${(e as Error).message}`, {
+          cause: e,
+        });
       }
     }
     clients = { core: kc.makeApiClient(CoreV1Api), authz: kc.makeApiClient(AuthorizationV1Api) };
@@ -138,13 +143,24 @@ export function createKubernetesSink(settings: KubernetesSinkSettings, deps: Kub
   function target(location: SinkLocation): Target {
     const namespace = location.namespace ?? settings.namespace;
     const name = location.secretName ?? location.path;
-    if (!namespace) throw new SinkError(settings.name, 'no namespace for the Secret (set `namespace` on the sink or the key)');
-    if (!name) throw new SinkError(settings.name, `k8s:${namespace}/?: no secret name for the key (set sink.secretName)`);
+    if (!namespace)
+      throw new SinkError(
+        settings.name,
+        'no namespace for the Secret (set `namespace` on the sink or the key)',
+      );
+    if (!name)
+      throw new SinkError(
+        settings.name,
+        `k8s:${namespace}/?: no secret name for the key (set sink.secretName)`,
+      );
     return { namespace, name, where: `k8s:${namespace}/${name}` };
   }
 
   function fail(t: Target, op: string, err: unknown, conflictRetryable = true): SinkError {
-    if (err instanceof AppError) return err instanceof SinkError ? err : new SinkError(settings.name, `${t.where}: ${op}: ${err.message}`, { cause: err });
+    if (err instanceof AppError)
+      return err instanceof SinkError
+        ? err
+        : new SinkError(settings.name, `${t.where}: ${op}: ${err.message}`, { cause: err });
     const f = decodeK8sError(err);
     let retryable = f.transient;
     let message = f.message;
@@ -159,13 +175,20 @@ export function createKubernetesSink(settings: KubernetesSinkSettings, deps: Kub
       message = 'the API server rejected the credentials (401 Unauthorized)';
     }
     const status = f.code === 0 ? '' : ` (HTTP ${f.code})`;
-    return new SinkError(settings.name, `${t.where}: ${op} failed${status}: ${message}`, { retryable, cause: undefined });
+    return new SinkError(settings.name, `${t.where}: ${op} failed${status}: ${message}`, {
+      retryable,
+      cause: undefined,
+    });
   }
 
   async function getSecret(t: Target, signal?: AbortSignal): Promise<V1Secret | undefined> {
     const { core } = getClients();
     try {
-      return await withTimeout(core.readNamespacedSecret({ name: t.name, namespace: t.namespace }), timeoutMs, signal);
+      return await withTimeout(
+        core.readNamespacedSecret({ name: t.name, namespace: t.namespace }),
+        timeoutMs,
+        signal,
+      );
     } catch (e) {
       if (decodeK8sError(e).code === 404) return undefined;
       throw fail(t, 'read', e);
@@ -194,7 +217,8 @@ export function createKubernetesSink(settings: KubernetesSinkSettings, deps: Kub
       if (v !== undefined) metadata[field] = v;
     };
     copy('keyName', ANNOTATIONS.keyName);
-    if (expires !== undefined) metadata.expiresAt = expires === NEVER_EXPIRES || expires === '' ? null : expires;
+    if (expires !== undefined)
+      metadata.expiresAt = expires === NEVER_EXPIRES || expires === '' ? null : expires;
     copy('revision', ANNOTATIONS.revision);
     copy('deliveredAt', ANNOTATIONS.deliveredAt);
     copy('previousAccessKey', ANNOTATIONS.previousAccessKey);
@@ -203,7 +227,12 @@ export function createKubernetesSink(settings: KubernetesSinkSettings, deps: Kub
     const project = unb64(data[DATA_PROJECT_ID]);
     if (org) metadata.organizationId = org;
     if (project) metadata.defaultProjectId = project;
-    const out: { accessKey: string; secretKey?: Secret; metadata: StoredRecord['metadata']; version?: string } = {
+    const out: {
+      accessKey: string;
+      secretKey?: Secret;
+      metadata: StoredRecord['metadata'];
+      version?: string;
+    } = {
       accessKey,
       metadata: metadata as StoredRecord['metadata'],
     };
@@ -212,7 +241,12 @@ export function createKubernetesSink(settings: KubernetesSinkSettings, deps: Kub
     return out;
   }
 
-  function intent(t: Target, record: SecretRecord, previousAccessKey: string | undefined, resourceVersion: string | undefined): V1Secret {
+  function intent(
+    t: Target,
+    record: SecretRecord,
+    previousAccessKey: string | undefined,
+    resourceVersion: string | undefined,
+  ): V1Secret {
     const m = record.metadata;
     const annotations: Record<string, string> = {
       [ANNOTATIONS.accessKey]: record.accessKey,
@@ -252,7 +286,15 @@ export function createKubernetesSink(settings: KubernetesSinkSettings, deps: Kub
         body: {
           apiVersion: 'authorization.k8s.io/v1',
           kind: 'SelfSubjectAccessReview',
-          spec: { resourceAttributes: { namespace: t.namespace, verb, group: '', resource: 'secrets', name: t.name } },
+          spec: {
+            resourceAttributes: {
+              namespace: t.namespace,
+              verb,
+              group: '',
+              resource: 'secrets',
+              name: t.name,
+            },
+          },
         },
       }),
       timeoutMs,
@@ -282,7 +324,10 @@ export function createKubernetesSink(settings: KubernetesSinkSettings, deps: Kub
         const f = decodeK8sError(e);
         // SelfSubjectAccessReview unavailable/forbidden: the dry-run below still tells.
         if (f.transient || f.code === 401) throw fail(t, 'preflight (access review)', e);
-        log?.debug({ where: t.where, code: f.code }, 'SelfSubjectAccessReview unavailable; relying on dry-run');
+        log?.debug(
+          { where: t.where, code: f.code },
+          'SelfSubjectAccessReview unavailable; relying on dry-run',
+        );
       }
       if (denied.length > 0) {
         throw new SinkError(
@@ -306,7 +351,11 @@ export function createKubernetesSink(settings: KubernetesSinkSettings, deps: Kub
               body: {
                 apiVersion: 'v1',
                 kind: 'Secret',
-                metadata: { name: t.name, namespace: t.namespace, labels: { ...settings.labels, [MANAGED_BY_LABEL]: MANAGED_BY_VALUE } },
+                metadata: {
+                  name: t.name,
+                  namespace: t.namespace,
+                  labels: { ...settings.labels, [MANAGED_BY_LABEL]: MANAGED_BY_VALUE },
+                },
                 type: 'Opaque',
               },
               fieldManager: FIELD_MANAGER,
@@ -334,8 +383,10 @@ export function createKubernetesSink(settings: KubernetesSinkSettings, deps: Kub
           log?.debug({ where: t.where, accessKey: record.accessKey }, 'secret already delivered; no write');
           return;
         }
-        if (previous === undefined && stored.accessKey && stored.accessKey !== record.accessKey) previous = stored.accessKey;
-        if (previous === undefined && stored.accessKey === record.accessKey) previous = stored.metadata.previousAccessKey;
+        if (previous === undefined && stored.accessKey && stored.accessKey !== record.accessKey)
+          previous = stored.accessKey;
+        if (previous === undefined && stored.accessKey === record.accessKey)
+          previous = stored.metadata.previousAccessKey;
       }
       const rv = existing?.metadata?.resourceVersion;
       try {
@@ -357,7 +408,10 @@ export function createKubernetesSink(settings: KubernetesSinkSettings, deps: Kub
       } catch (e) {
         throw fail(t, 'write', e);
       }
-      log?.info({ where: t.where, accessKey: record.accessKey, created: existing === undefined }, 'secret written to Kubernetes');
+      log?.info(
+        { where: t.where, accessKey: record.accessKey, created: existing === undefined },
+        'secret written to Kubernetes',
+      );
     },
 
     async read(location, signal) {

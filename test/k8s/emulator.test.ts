@@ -1,7 +1,7 @@
 /** Fidelity of the Kubernetes API emulator against KUBERNETES.md §1–§4, §7, §9, §13. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubernetesEmulator } from '../emulators/kubernetes/server.js';
-import { minimalRole, NAMESPACE, startEmulator } from './fixtures.js';
+import { minimalRole, NAMESPACE, startEmulator, type Wire } from './fixtures.js';
 
 let emu: KubernetesEmulator;
 let n = 0;
@@ -13,7 +13,7 @@ async function call(
   path: string,
   body?: unknown,
   opts: { token?: string | null; contentType?: string } = {},
-): Promise<{ status: number; body: any; headers: Headers }> {
+): Promise<{ status: number; body: Wire; headers: Headers }> {
   const headers: Record<string, string> = { Accept: 'application/json' };
   const token = opts.token === undefined ? emu.token : opts.token;
   if (token !== null) headers.Authorization = `Bearer ${token}`;
@@ -22,7 +22,11 @@ async function call(
     payload = typeof body === 'string' ? body : JSON.stringify(body);
     headers['Content-Type'] = opts.contentType ?? 'application/json';
   }
-  const res = await fetch(`${emu.url}${path}`, { method, headers, ...(payload !== undefined ? { body: payload } : {}) });
+  const res = await fetch(`${emu.url}${path}`, {
+    method,
+    headers,
+    ...(payload !== undefined ? { body: payload } : {}),
+  });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
 }
@@ -50,7 +54,15 @@ describe('auth and Status bodies', () => {
   it('unknown token → 401 Unauthorized without details', async () => {
     const r = await call('GET', `${secretsPath()}/x`, undefined, { token: 'nope' });
     expect(r.status).toBe(401);
-    expect(r.body).toEqual({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 });
+    expect(r.body).toEqual({
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: 'Unauthorized',
+      reason: 'Unauthorized',
+      code: 401,
+    });
   });
 
   it('no credentials → 403 as system:anonymous', async () => {
@@ -93,7 +105,10 @@ describe('auth and Status bodies', () => {
       { token: 'restricted', contentType: 'application/apply-patch+yaml' },
     );
     expect(r.status).toBe(201);
-    emu.control.setToken('patch-only', { user: SA, rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['patch'] }] });
+    emu.control.setToken('patch-only', {
+      user: SA,
+      rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['patch'] }],
+    });
     const denied = await call(
       'PATCH',
       `${secretsPath()}/fresh?fieldManager=t`,
@@ -109,7 +124,11 @@ describe('auth and Status bodies', () => {
       call(
         'POST',
         '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
-        { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { namespace: NAMESPACE, verb, resource: 'secrets', name } } },
+        {
+          apiVersion: 'authorization.k8s.io/v1',
+          kind: 'SelfSubjectAccessReview',
+          spec: { resourceAttributes: { namespace: NAMESPACE, verb, resource: 'secrets', name } },
+        },
         { token: 'restricted' },
       );
     expect((await ask('patch', 'scw-api-key')).body.status.allowed).toBe(true);
@@ -122,9 +141,9 @@ describe('auth and Status bodies', () => {
     expect(r.status).toBe(404);
     expect(r.body.message).toBe('the server could not find the requested resource');
     expect((await call('GET', '/api')).body.versions).toEqual(['v1']);
-    const groups = (await call('GET', '/apis')).body.groups.map((g: any) => g.name);
+    const groups = (await call('GET', '/apis')).body.groups.map((g: Wire) => g.name);
     expect(groups).toContain('coordination.k8s.io');
-    const core = (await call('GET', '/api/v1')).body.resources.map((x: any) => x.name);
+    const core = (await call('GET', '/api/v1')).body.resources.map((x: Wire) => x.name);
     expect(core).toEqual(expect.arrayContaining(['secrets', 'events', 'namespaces']));
   });
 
@@ -163,23 +182,48 @@ describe('Secrets', () => {
     await createSecret(name);
     const dup = await call('POST', secretsPath(), { apiVersion: 'v1', kind: 'Secret', metadata: { name } });
     expect(dup.status).toBe(409);
-    expect(dup.body).toMatchObject({ reason: 'AlreadyExists', message: `secrets "${name}" already exists`, details: { name, kind: 'secrets' } });
+    expect(dup.body).toMatchObject({
+      reason: 'AlreadyExists',
+      message: `secrets "${name}" already exists`,
+      details: { name, kind: 'secrets' },
+    });
     const noName = await call('POST', secretsPath(), { apiVersion: 'v1', kind: 'Secret', metadata: {} });
     expect(noName.status).toBe(422);
     expect(noName.body.message).toContain('metadata.name: Required value: name or generateName is required');
-    const mismatch = await call('POST', secretsPath(), { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'x', namespace: 'default' } });
+    const mismatch = await call('POST', secretsPath(), {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'x', namespace: 'default' },
+    });
     expect(mismatch.status).toBe(400);
-    expect(mismatch.body.message).toBe('the namespace of the provided object does not match the namespace sent on the request');
-    const noNs = await call('POST', secretsPath('ghost'), { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'x' } });
+    expect(mismatch.body.message).toBe(
+      'the namespace of the provided object does not match the namespace sent on the request',
+    );
+    const noNs = await call('POST', secretsPath('ghost'), {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'x' },
+    });
     expect(noNs.status).toBe(404);
     expect(noNs.body.message).toBe('namespaces "ghost" not found');
-    const rv = await call('POST', secretsPath(), { apiVersion: 'v1', kind: 'Secret', metadata: { name: uniq('s'), resourceVersion: '5' } });
+    const rv = await call('POST', secretsPath(), {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: uniq('s'), resourceVersion: '5' },
+    });
     expect(rv.status).toBe(422);
     expect(rv.body.message).toContain('resourceVersion should not be set on objects to be created');
-    const bad = await call('POST', secretsPath(), { apiVersion: 'v1', kind: 'Secret', metadata: { name: uniq('s') }, data: { k: 'not base64!' } });
+    const bad = await call('POST', secretsPath(), {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: uniq('s') },
+      data: { k: 'not base64!' },
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.reason).toBe('BadRequest');
-    expect(bad.body.message).toMatch(/^Secret in version "v1" cannot be handled as a Secret: illegal base64 data at input byte \d+$/);
+    expect(bad.body.message).toMatch(
+      /^Secret in version "v1" cannot be handled as a Secret: illegal base64 data at input byte \d+$/,
+    );
   });
 
   it('get absent → exact 404 Status', async () => {
@@ -197,11 +241,18 @@ describe('Secrets', () => {
   });
 
   it('PUT: absent → 404, stale RV → 409 optimistic-lock message, no RV → unconditional, name mismatch → 400, no-op keeps RV', async () => {
-    const absent = await call('PUT', `${secretsPath()}/nope`, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'nope' } });
+    const absent = await call('PUT', `${secretsPath()}/nope`, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'nope' },
+    });
     expect(absent.status).toBe(404);
     const name = uniq('s');
     const created = await createSecret(name);
-    const stale = await call('PUT', `${secretsPath()}/${name}`, { ...created, metadata: { ...created.metadata, resourceVersion: '1' } });
+    const stale = await call('PUT', `${secretsPath()}/${name}`, {
+      ...created,
+      metadata: { ...created.metadata, resourceVersion: '1' },
+    });
     expect(stale.status).toBe(409);
     expect(stale.body).toMatchObject({
       reason: 'Conflict',
@@ -212,12 +263,21 @@ describe('Secrets', () => {
     expect(same.status).toBe(200);
     expect(same.body.metadata.resourceVersion).toBe(created.metadata.resourceVersion);
     const { resourceVersion: _rv, ...metaNoRv } = created.metadata;
-    const blind = await call('PUT', `${secretsPath()}/${name}`, { ...created, metadata: metaNoRv, data: { a: b64('2') } });
+    const blind = await call('PUT', `${secretsPath()}/${name}`, {
+      ...created,
+      metadata: metaNoRv,
+      data: { a: b64('2') },
+    });
     expect(blind.status).toBe(200);
     expect(blind.body.metadata.resourceVersion).not.toBe(created.metadata.resourceVersion);
-    const wrongName = await call('PUT', `${secretsPath()}/${name}`, { ...created, metadata: { ...metaNoRv, name: 'other' } });
+    const wrongName = await call('PUT', `${secretsPath()}/${name}`, {
+      ...created,
+      metadata: { ...metaNoRv, name: 'other' },
+    });
     expect(wrongName.status).toBe(400);
-    expect(wrongName.body.message).toBe(`the name of the object (other) does not match the name on the URL (${name})`);
+    expect(wrongName.body.message).toBe(
+      `the name of the object (other) does not match the name on the URL (${name})`,
+    );
   });
 
   it('type and immutable are enforced (422)', async () => {
@@ -239,20 +299,44 @@ describe('Secrets', () => {
     const p = `${secretsPath()}/${name}`;
     const bad = await call('PATCH', p, { data: {} }, { contentType: 'text/plain' });
     expect(bad.status).toBe(415);
-    expect(bad.body.message).toMatch(/^the body of the request was in an unknown format - accepted media types include: application\/json-patch\+json, application\/merge-patch\+json, application\/apply-patch\+yaml, application\/strategic-merge-patch\+json/);
-    const merged = await call('PATCH', p, { data: { b: null, c: b64('3') } }, { contentType: 'application/merge-patch+json' });
+    expect(bad.body.message).toMatch(
+      /^the body of the request was in an unknown format - accepted media types include: application\/json-patch\+json, application\/merge-patch\+json, application\/apply-patch\+yaml, application\/strategic-merge-patch\+json/,
+    );
+    const merged = await call(
+      'PATCH',
+      p,
+      { data: { b: null, c: b64('3') } },
+      { contentType: 'application/merge-patch+json' },
+    );
     expect(merged.status).toBe(200);
     expect(Object.keys(merged.body.data).sort()).toEqual(['a', 'c']);
-    const stale = await call('PATCH', p, { metadata: { resourceVersion: created.metadata.resourceVersion }, data: { a: null } }, { contentType: 'application/merge-patch+json' });
+    const stale = await call(
+      'PATCH',
+      p,
+      { metadata: { resourceVersion: created.metadata.resourceVersion }, data: { a: null } },
+      { contentType: 'application/merge-patch+json' },
+    );
     expect(stale.status).toBe(409);
-    const test = await call('PATCH', p, [{ op: 'test', path: '/metadata/resourceVersion', value: '1' }], { contentType: 'application/json-patch+json' });
+    const test = await call('PATCH', p, [{ op: 'test', path: '/metadata/resourceVersion', value: '1' }], {
+      contentType: 'application/json-patch+json',
+    });
     expect(test.status).toBe(422);
     const notArray = await call('PATCH', p, { data: {} }, { contentType: 'application/json-patch+json' });
     expect(notArray.status).toBe(400);
-    const force = await call('PATCH', `${p}?force=true`, { data: {} }, { contentType: 'application/merge-patch+json' });
+    const force = await call(
+      'PATCH',
+      `${p}?force=true`,
+      { data: {} },
+      { contentType: 'application/merge-patch+json' },
+    );
     expect(force.status).toBe(422);
     expect(force.body.message).toContain('force: Forbidden: may not be specified for non-apply patch');
-    const absent = await call('PATCH', `${secretsPath()}/absent`, { data: {} }, { contentType: 'application/merge-patch+json' });
+    const absent = await call(
+      'PATCH',
+      `${secretsPath()}/absent`,
+      { data: {} },
+      { contentType: 'application/merge-patch+json' },
+    );
     expect(absent.status).toBe(404);
   });
 
@@ -262,17 +346,29 @@ describe('Secrets', () => {
     const p = `${secretsPath()}/${name}`;
     const pre = await call('DELETE', p, { preconditions: { uid: 'other-uid' } });
     expect(pre.status).toBe(409);
-    expect(pre.body.message).toContain(`Precondition failed: UID in precondition: other-uid, UID in object meta: ${created.metadata.uid}`);
+    expect(pre.body.message).toContain(
+      `Precondition failed: UID in precondition: other-uid, UID in object meta: ${created.metadata.uid}`,
+    );
     const ok = await call('DELETE', p);
     expect(ok.status).toBe(200);
-    expect(ok.body).toEqual({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name, kind: 'secrets', uid: created.metadata.uid } });
+    expect(ok.body).toEqual({
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Success',
+      details: { name, kind: 'secrets', uid: created.metadata.uid },
+    });
     expect((await call('DELETE', p)).status).toBe(404);
   });
 
   it('dryRun=All validates without storing', async () => {
     const name = uniq('s');
     const before = emu.control.resourceVersion();
-    const r = await call('POST', `${secretsPath()}?dryRun=All`, { apiVersion: 'v1', kind: 'Secret', metadata: { name } });
+    const r = await call('POST', `${secretsPath()}?dryRun=All`, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name },
+    });
     expect(r.status).toBe(201);
     expect(r.body.metadata.resourceVersion).toBeUndefined();
     expect(emu.control.get('secrets', NAMESPACE, name)).toBeUndefined();
@@ -281,7 +377,11 @@ describe('Secrets', () => {
 
   it('list with label selector; items lack kind/apiVersion', async () => {
     const name = uniq('s');
-    await call('POST', secretsPath(), { apiVersion: 'v1', kind: 'Secret', metadata: { name, labels: { app: name } } });
+    await call('POST', secretsPath(), {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name, labels: { app: name } },
+    });
     const r = await call('GET', `${secretsPath()}?labelSelector=${encodeURIComponent(`app=${name}`)}`);
     expect(r.body.kind).toBe('SecretList');
     expect(r.body.items).toHaveLength(1);
@@ -292,17 +392,31 @@ describe('Secrets', () => {
 
 describe('server-side apply', () => {
   const apply = (name: string, body: object, q = 'fieldManager=mgr') =>
-    call('PATCH', `${secretsPath()}/${name}?${q}`, { apiVersion: 'v1', kind: 'Secret', metadata: { name }, ...body }, { contentType: 'application/apply-patch+yaml' });
+    call(
+      'PATCH',
+      `${secretsPath()}/${name}?${q}`,
+      { apiVersion: 'v1', kind: 'Secret', metadata: { name }, ...body },
+      { contentType: 'application/apply-patch+yaml' },
+    );
 
   it('requires fieldManager; creates (201) then merges (200) with managedFields', async () => {
     const name = uniq('ssa');
     const none = await apply(name, {}, '');
     expect(none.status).toBe(422);
-    expect(none.body.message).toBe('PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
+    expect(none.body.message).toBe(
+      'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch',
+    );
     const c = await apply(name, { data: { a: b64('1') } });
     expect(c.status).toBe(201);
     expect(c.body.metadata.managedFields).toEqual([
-      { manager: 'mgr', operation: 'Apply', apiVersion: 'v1', time: expect.any(String), fieldsType: 'FieldsV1', fieldsV1: { 'f:data': { '.': {}, 'f:a': {} } } },
+      {
+        manager: 'mgr',
+        operation: 'Apply',
+        apiVersion: 'v1',
+        time: expect.any(String),
+        fieldsType: 'FieldsV1',
+        fieldsV1: { 'f:data': { '.': {}, 'f:a': {} } },
+      },
     ]);
     const again = await apply(name, { data: { a: b64('1') } });
     expect(again.status).toBe(200);
@@ -312,7 +426,7 @@ describe('server-side apply', () => {
   it('removes fields the manager stopped applying, keeps fields owned by others', async () => {
     const name = uniq('ssa');
     await apply(name, { data: { old: b64('1'), keep: b64('k') } });
-    emu.control.externalWrite('secrets', NAMESPACE, name, (o: any) => {
+    emu.control.externalWrite('secrets', NAMESPACE, name, (o: Wire) => {
       o.data.theirs = b64('t');
     });
     const r = await apply(name, { data: { keep: b64('k'), new: b64('2') } });
@@ -322,9 +436,15 @@ describe('server-side apply', () => {
   it('conflicts with another manager → 409 FieldManagerConflict; force takes ownership', async () => {
     const name = uniq('ssa');
     await apply(name, { data: { k: b64('1') } });
-    emu.control.externalWrite('secrets', NAMESPACE, name, (o: any) => {
-      o.data.k = b64('edited');
-    }, 'kubectl-edit');
+    emu.control.externalWrite(
+      'secrets',
+      NAMESPACE,
+      name,
+      (o: Wire) => {
+        o.data.k = b64('edited');
+      },
+      'kubectl-edit',
+    );
     const r = await apply(name, { data: { k: b64('mine') } });
     expect(r.status).toBe(409);
     expect(r.body).toEqual({
@@ -334,13 +454,21 @@ describe('server-side apply', () => {
       status: 'Failure',
       message: 'Apply failed with 1 conflict: conflict with "kubectl-edit" using v1: .data.k',
       reason: 'Conflict',
-      details: { causes: [{ reason: 'FieldManagerConflict', message: 'conflict with "kubectl-edit" using v1', field: '.data.k' }] },
+      details: {
+        causes: [
+          {
+            reason: 'FieldManagerConflict',
+            message: 'conflict with "kubectl-edit" using v1',
+            field: '.data.k',
+          },
+        ],
+      },
       code: 409,
     });
     const forced = await apply(name, { data: { k: b64('mine') } }, 'fieldManager=mgr&force=true');
     expect(forced.status).toBe(200);
     expect(forced.body.data.k).toBe(b64('mine'));
-    expect(forced.body.metadata.managedFields.map((m: any) => m.manager)).toEqual(['mgr']);
+    expect(forced.body.metadata.managedFields.map((m: Wire) => m.manager)).toEqual(['mgr']);
   });
 
   it('an RV in the apply body is a precondition', async () => {
@@ -370,32 +498,56 @@ describe('Leases', () => {
 
   it('MicroTime: exactly six digits accepted and echoed, other precisions → 400, offsets normalised to UTC', async () => {
     const name = uniq('l');
-    const ok = await call('POST', leasesPath(), lease(name, { holderIdentity: 'a', leaseDurationSeconds: 15, renewTime: '2026-03-01T10:05:02.123456Z' }));
+    const ok = await call(
+      'POST',
+      leasesPath(),
+      lease(name, {
+        holderIdentity: 'a',
+        leaseDurationSeconds: 15,
+        renewTime: '2026-03-01T10:05:02.123456Z',
+      }),
+    );
     expect(ok.status).toBe(201);
     expect(ok.body.spec.renewTime).toBe('2026-03-01T10:05:02.123456Z');
     const ms = await call('POST', leasesPath(), lease(uniq('l'), { renewTime: '2026-03-01T10:05:02.123Z' }));
     expect(ms.status).toBe(400);
-    expect(ms.body.message).toMatch(/^Lease in version "coordination.k8s.io\/v1" cannot be handled as a Lease: parsing time/);
+    expect(ms.body.message).toMatch(
+      /^Lease in version "coordination.k8s.io\/v1" cannot be handled as a Lease: parsing time/,
+    );
     const sec = await call('POST', leasesPath(), lease(uniq('l'), { acquireTime: '2026-03-01T10:05:02Z' }));
     expect(sec.status).toBe(400);
-    const off = await call('POST', leasesPath(), lease(uniq('l'), { renewTime: '2026-03-01T12:05:02.000001+02:00' }));
+    const off = await call(
+      'POST',
+      leasesPath(),
+      lease(uniq('l'), { renewTime: '2026-03-01T12:05:02.000001+02:00' }),
+    );
     expect(off.body.spec.renewTime).toBe('2026-03-01T10:05:02.000001Z');
   });
 
   it('PUT creates when absent (201), needs a resourceVersion for updates (422), 409 on stale RV; duration > 0', async () => {
     const name = uniq('l');
-    const c = await call('PUT', `${leasesPath()}/${name}`, lease(name, { holderIdentity: 'a', leaseDurationSeconds: 15 }));
+    const c = await call(
+      'PUT',
+      `${leasesPath()}/${name}`,
+      lease(name, { holderIdentity: 'a', leaseDurationSeconds: 15 }),
+    );
     expect(c.status).toBe(201);
     const noRv = await call('PUT', `${leasesPath()}/${name}`, lease(name, { holderIdentity: 'b' }));
     expect(noRv.status).toBe(422);
-    expect(noRv.body.message).toContain('metadata.resourceVersion: Invalid value: 0x0: must be specified for an update');
+    expect(noRv.body.message).toContain(
+      'metadata.resourceVersion: Invalid value: 0x0: must be specified for an update',
+    );
     const stale = await call('PUT', `${leasesPath()}/${name}`, lease(name, { holderIdentity: 'b' }, '1'));
     expect(stale.status).toBe(409);
     expect(stale.body.message).toBe(
       `Operation cannot be fulfilled on leases.coordination.k8s.io "${name}": the object has been modified; please apply your changes to the latest version and try again`,
     );
     expect(stale.body.details).toEqual({ name, group: 'coordination.k8s.io', kind: 'leases' });
-    const zero = await call('PUT', `${leasesPath()}/${name}`, lease(name, { leaseDurationSeconds: 0 }, c.body.metadata.resourceVersion));
+    const zero = await call(
+      'PUT',
+      `${leasesPath()}/${name}`,
+      lease(name, { leaseDurationSeconds: 0 }, c.body.metadata.resourceVersion),
+    );
     expect(zero.status).toBe(422);
     expect(zero.body.details.kind).toBe('Lease');
     const missing = await call('GET', `${leasesPath()}/nope`);
@@ -406,14 +558,26 @@ describe('Leases', () => {
 describe('Events', () => {
   it('core/v1: namespace must match involvedObject.namespace; valid events are stored', async () => {
     const bad = await call('POST', `/api/v1/namespaces/${NAMESPACE}/events`, {
-      apiVersion: 'v1', kind: 'Event', metadata: { name: 'e1' },
-      involvedObject: { kind: 'Secret', name: 's', namespace: 'default' }, reason: 'KeyRotated', message: 'm', type: 'Normal',
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name: 'e1' },
+      involvedObject: { kind: 'Secret', name: 's', namespace: 'default' },
+      reason: 'KeyRotated',
+      message: 'm',
+      type: 'Normal',
     });
     expect(bad.status).toBe(422);
-    expect(bad.body.message).toContain('involvedObject.namespace: Invalid value: "default": does not match event.namespace');
+    expect(bad.body.message).toContain(
+      'involvedObject.namespace: Invalid value: "default": does not match event.namespace',
+    );
     const ok = await call('POST', `/api/v1/namespaces/${NAMESPACE}/events`, {
-      apiVersion: 'v1', kind: 'Event', metadata: { name: 'e2' },
-      involvedObject: { kind: 'Secret', name: 's', namespace: NAMESPACE }, reason: 'KeyRotated', message: 'm', type: 'Normal',
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name: 'e2' },
+      involvedObject: { kind: 'Secret', name: 's', namespace: NAMESPACE },
+      reason: 'KeyRotated',
+      message: 'm',
+      type: 'Normal',
     });
     expect(ok.status).toBe(201);
     expect(emu.control.events.some((e) => e.api === 'v1' && e.object.reason === 'KeyRotated')).toBe(true);
@@ -421,22 +585,45 @@ describe('Events', () => {
 
   it('events.k8s.io/v1: required fields and deprecated fields validated', async () => {
     const path = `/apis/events.k8s.io/v1/namespaces/${NAMESPACE}/events`;
-    const missing = await call('POST', path, { apiVersion: 'events.k8s.io/v1', kind: 'Event', metadata: { name: 'v1' }, type: 'Normal' });
+    const missing = await call('POST', path, {
+      apiVersion: 'events.k8s.io/v1',
+      kind: 'Event',
+      metadata: { name: 'v1' },
+      type: 'Normal',
+    });
     expect(missing.status).toBe(422);
-    expect(missing.body.details.causes.map((c: any) => c.field)).toEqual(
+    expect(missing.body.details.causes.map((c: Wire) => c.field)).toEqual(
       expect.arrayContaining(['eventTime', 'reportingController', 'reportingInstance', 'action', 'reason']),
     );
     const deprecated = await call('POST', path, {
-      apiVersion: 'events.k8s.io/v1', kind: 'Event', metadata: { name: 'v2' }, eventTime: '2026-03-01T10:00:00.000000Z',
-      reportingController: 'scw-gitops.io/rotator', reportingInstance: 'pod-1', action: 'Rotate', reason: 'KeyRotated', type: 'Normal', deprecatedCount: 3,
+      apiVersion: 'events.k8s.io/v1',
+      kind: 'Event',
+      metadata: { name: 'v2' },
+      eventTime: '2026-03-01T10:00:00.000000Z',
+      reportingController: 'scw-gitops.io/rotator',
+      reportingInstance: 'pod-1',
+      action: 'Rotate',
+      reason: 'KeyRotated',
+      type: 'Normal',
+      deprecatedCount: 3,
     });
     expect(deprecated.status).toBe(422);
     expect(deprecated.body.message).toContain('deprecatedCount: Invalid value: 3: needs to be unset');
     const ok = await call('POST', path, {
-      apiVersion: 'events.k8s.io/v1', kind: 'Event', metadata: { name: 'v3' }, eventTime: '2026-03-01T10:00:00.000000Z',
-      reportingController: 'scw-gitops.io/rotator', reportingInstance: 'pod-1', action: 'Rotate', reason: 'KeyRotated', type: 'Normal', note: 'rotated',
+      apiVersion: 'events.k8s.io/v1',
+      kind: 'Event',
+      metadata: { name: 'v3' },
+      eventTime: '2026-03-01T10:00:00.000000Z',
+      reportingController: 'scw-gitops.io/rotator',
+      reportingInstance: 'pod-1',
+      action: 'Rotate',
+      reason: 'KeyRotated',
+      type: 'Normal',
+      note: 'rotated',
     });
     expect(ok.status).toBe(201);
-    expect(emu.control.events.some((e) => e.api === 'events.k8s.io/v1' && e.object.note === 'rotated')).toBe(true);
+    expect(emu.control.events.some((e) => e.api === 'events.k8s.io/v1' && e.object.note === 'rotated')).toBe(
+      true,
+    );
   });
 });

@@ -4,7 +4,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { loadKubeConfig } from '../../src/k8s/config.js';
-import { type EmulatorOptions, type KubernetesEmulator, startKubernetesEmulator } from '../emulators/kubernetes/server.js';
+import {
+  type EmulatorOptions,
+  type KubernetesEmulator,
+  startKubernetesEmulator,
+} from '../emulators/kubernetes/server.js';
 
 export const NAMESPACE = 'platform';
 
@@ -12,9 +16,19 @@ export const NAMESPACE = 'platform';
 export function minimalRole(secretName: string, leaseName = 'scw-gitops-leader') {
   return [
     { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
-    { apiGroups: [''], resources: ['secrets'], resourceNames: [secretName], verbs: ['get', 'update', 'patch'] },
+    {
+      apiGroups: [''],
+      resources: ['secrets'],
+      resourceNames: [secretName],
+      verbs: ['get', 'update', 'patch'],
+    },
     { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
-    { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: [leaseName], verbs: ['get', 'update'] },
+    {
+      apiGroups: ['coordination.k8s.io'],
+      resources: ['leases'],
+      resourceNames: [leaseName],
+      verbs: ['get', 'update'],
+    },
     { apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
   ] as const;
 }
@@ -26,12 +40,20 @@ export interface InClusterFixture {
 }
 
 /** A fake service-account directory + env pointing at an emulator (TLS needed for the https scheme). */
-export async function inClusterFor(emu: KubernetesEmulator, token: string, namespace: string): Promise<InClusterFixture> {
+export async function inClusterFor(
+  emu: KubernetesEmulator,
+  token: string,
+  namespace: string,
+): Promise<InClusterFixture> {
   const dir = await mkdtemp(path.join(tmpdir(), 'k8s-sa-'));
   // No trailing newline: client-node sends the file contents verbatim (§5).
   await writeFile(path.join(dir, 'token'), token);
   await writeFile(path.join(dir, 'namespace'), namespace);
-  if (emu.caPath) await writeFile(path.join(dir, 'ca.crt'), await import('node:fs/promises').then((fs) => fs.readFile(emu.caPath as string)));
+  if (emu.caPath)
+    await writeFile(
+      path.join(dir, 'ca.crt'),
+      await import('node:fs/promises').then((fs) => fs.readFile(emu.caPath as string)),
+    );
   const u = new URL(emu.url);
   return {
     dir,
@@ -41,9 +63,20 @@ export async function inClusterFor(emu: KubernetesEmulator, token: string, names
 }
 
 export async function startEmulator(opts: EmulatorOptions = {}): Promise<KubernetesEmulator> {
-  return startKubernetesEmulator({ namespaces: ['default', NAMESPACE], contextNamespace: NAMESPACE, ...opts });
+  return startKubernetesEmulator({
+    namespaces: ['default', NAMESPACE],
+    contextNamespace: NAMESPACE,
+    ...opts,
+  });
 }
 
 export function kubeConfigFor(file: string): KubeConfig {
   return loadKubeConfig({ kubeconfig: file }).kubeConfig;
 }
+
+/**
+ * A Kubernetes object or Status as JSON on the wire, for assertions: its shape is what the tests
+ * check with expect(), so it is deliberately untyped here (one documented exception).
+ */
+// biome-ignore lint/suspicious/noExplicitAny: wire JSON in assertions; shapes are asserted by the tests
+export type Wire = any;

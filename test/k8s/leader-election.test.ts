@@ -3,7 +3,7 @@ import { ConfigError } from '../../src/errors.js';
 import { formatMicroTime, LeaderElector, type LeaderElectorOptions } from '../../src/k8s/leader-election.js';
 import type { KubernetesEmulator } from '../emulators/kubernetes/server.js';
 import { FakeClock, until } from './fake-clock.js';
-import { kubeConfigFor, NAMESPACE, startEmulator } from './fixtures.js';
+import { kubeConfigFor, NAMESPACE, startEmulator, type Wire } from './fixtures.js';
 
 const LEASE = 'scw-gitops-leader';
 const MICRO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/;
@@ -62,8 +62,8 @@ describe('LeaderElector (client-go algorithm) against the Kubernetes emulator', 
     await until(() => clock.pending() === running.length, `${running.length} electors idle`);
   }
 
-  function lease(): Record<string, any> | undefined {
-    return emu.control.get('leases', NAMESPACE, LEASE) as Record<string, any> | undefined;
+  function lease(): Wire | undefined {
+    return emu.control.get('leases', NAMESPACE, LEASE) as Wire | undefined;
   }
 
   /** Advance in small steps; at every observed instant at most one elector believes it leads. */
@@ -79,9 +79,18 @@ describe('LeaderElector (client-go algorithm) against the Kubernetes emulator', 
   }
 
   it('validates timing constraints like client-go', () => {
-    const base = { namespace: NAMESPACE, leaseName: LEASE, identity: 'x', kubeConfig: kubeConfigFor(emu.kubeconfigPath) };
-    expect(() => new LeaderElector({ ...base, leaseDurationSeconds: 10, renewDeadlineSeconds: 10 })).toThrow(ConfigError);
-    expect(() => new LeaderElector({ ...base, renewDeadlineSeconds: 2, retryPeriodSeconds: 2 })).toThrow(/JitterFactor/);
+    const base = {
+      namespace: NAMESPACE,
+      leaseName: LEASE,
+      identity: 'x',
+      kubeConfig: kubeConfigFor(emu.kubeconfigPath),
+    };
+    expect(() => new LeaderElector({ ...base, leaseDurationSeconds: 10, renewDeadlineSeconds: 10 })).toThrow(
+      ConfigError,
+    );
+    expect(() => new LeaderElector({ ...base, renewDeadlineSeconds: 2, retryPeriodSeconds: 2 })).toThrow(
+      /JitterFactor/,
+    );
     expect(() => new LeaderElector({ ...base, identity: '' })).toThrow(/identity/);
     expect(new LeaderElector(base).identity).toMatch(/^x_[0-9a-f]{8}$/);
   });
@@ -98,7 +107,7 @@ describe('LeaderElector (client-go algorithm) against the Kubernetes emulator', 
     expect(b.elector.isLeader()).toBe(false);
     expect(b.log).toEqual([]);
     expect(a.log).toHaveLength(1);
-    const l = lease() as any;
+    const l = lease() as Wire;
     expect(l.spec.holderIdentity).toBe('a');
     expect(l.spec.leaseTransitions).toBe(0);
     expect(l.spec.leaseDurationSeconds).toBe(15);
@@ -110,7 +119,9 @@ describe('LeaderElector (client-go algorithm) against the Kubernetes emulator', 
     const a = await candidate('a');
     start(a);
     await run(10_000, [a]);
-    const writes = emu.control.requests.filter((r) => r.path.includes('/leases') && (r.method === 'PUT' || r.method === 'POST'));
+    const writes = emu.control.requests.filter(
+      (r) => r.path.includes('/leases') && (r.method === 'PUT' || r.method === 'POST'),
+    );
     expect(writes.length).toBeGreaterThan(3);
     for (const w of writes) {
       expect(w.status).toBeLessThan(300);
@@ -135,7 +146,7 @@ describe('LeaderElector (client-go algorithm) against the Kubernetes emulator', 
     await run(40_000, [a, b]);
     expect(a.elector.isLeader()).toBe(false);
     expect(b.elector.isLeader()).toBe(true);
-    const l = lease() as any;
+    const l = lease() as Wire;
     expect(l.spec.holderIdentity).toBe('b');
     expect(l.spec.leaseTransitions).toBe(1);
     // a's renew round started ~2 s after its last renewal and gave up 10 s later (onStoppedLeading),
@@ -188,12 +199,12 @@ describe('LeaderElector (client-go algorithm) against the Kubernetes emulator', 
     await a.elector.stop();
     running = running.filter((e) => e !== a.elector);
     expect(a.log.at(-1)).toMatch(/^stopped@/);
-    const released = lease() as any;
+    const released = lease() as Wire;
     expect(released.spec.holderIdentity).toBe('');
     expect(released.spec.leaseDurationSeconds).toBe(1);
     await run(4_000, [b]);
     expect(b.elector.isLeader()).toBe(true);
-    expect((lease() as any).spec.leaseTransitions).toBe(1);
+    expect((lease() as Wire).spec.leaseTransitions).toBe(1);
   });
 
   it('concurrent first acquisition: exactly one create wins', async () => {
@@ -213,9 +224,15 @@ describe('LeaderElector (client-go algorithm) against the Kubernetes emulator', 
     clock.advance(16_000); // a never renewed; b considers the lease expired
     // a renews right between b's GET and b's PUT.
     emu.control.beforeNextWrite('leases', NAMESPACE, LEASE, () => {
-      emu.control.externalWrite('leases', NAMESPACE, LEASE, (o: any) => {
-        o.spec.renewTime = formatMicroTime(clock.now());
-      }, 'a');
+      emu.control.externalWrite(
+        'leases',
+        NAMESPACE,
+        LEASE,
+        (o: Wire) => {
+          o.spec.renewTime = formatMicroTime(clock.now());
+        },
+        'a',
+      );
     });
     expect(await b.elector.tryAcquireOrRenew()).toBe(false);
     const puts = emu.control.requests.filter((r) => r.method === 'PUT');

@@ -18,7 +18,7 @@ import { ANNOTATIONS, createKubernetesSink, MANAGED_BY_LABEL } from '../../src/s
 import type { SecretSink } from '../../src/sinks/sink.js';
 import type { KubernetesEmulator } from '../emulators/kubernetes/server.js';
 import { FakeClock } from '../k8s/fake-clock.js';
-import { kubeConfigFor, NAMESPACE, startEmulator } from '../k8s/fixtures.js';
+import { kubeConfigFor, NAMESPACE, startEmulator, type Wire } from '../k8s/fixtures.js';
 import { makeRecord } from './sink-contract.js';
 
 function findKubectl(): string | undefined {
@@ -39,7 +39,9 @@ const kubectlPath = findKubectl();
 const required = process.env.SCW_GITOPS_REQUIRE_CROSSCHECKS === '1';
 
 if (!kubectlPath && !required) {
-  console.warn('kubectl not found: skipping the kubectl cross-check (install Debian package kubernetes-client)');
+  console.warn(
+    'kubectl not found: skipping the kubectl cross-check (install Debian package kubernetes-client)',
+  );
 }
 
 describe.skipIf(!kubectlPath && !required)('kubectl cross-check (Kubernetes sink + Lease)', () => {
@@ -47,13 +49,21 @@ describe.skipIf(!kubectlPath && !required)('kubectl cross-check (Kubernetes sink
   let home: string;
   let sink: SecretSink;
 
-  function kubectl(args: string[], kubeconfig = emu.kubeconfigPath): Promise<{ code: number; stdout: string; stderr: string }> {
-    if (!kubectlPath) throw new Error('kubectl is required (SCW_GITOPS_REQUIRE_CROSSCHECKS=1) but not installed');
+  function kubectl(
+    args: string[],
+    kubeconfig = emu.kubeconfigPath,
+  ): Promise<{ code: number; stdout: string; stderr: string }> {
+    if (!kubectlPath)
+      throw new Error('kubectl is required (SCW_GITOPS_REQUIRE_CROSSCHECKS=1) but not installed');
     return new Promise((resolve) => {
       execFile(
         kubectlPath,
         ['--kubeconfig', kubeconfig, '--request-timeout=10s', ...args],
-        { env: { PATH: process.env.PATH ?? '', HOME: home, KUBECONFIG: kubeconfig }, encoding: 'utf8', timeout: 30_000 },
+        {
+          env: { PATH: process.env.PATH ?? '', HOME: home, KUBECONFIG: kubeconfig },
+          encoding: 'utf8',
+          timeout: 30_000,
+        },
         (err, stdout, stderr) => {
           const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
           resolve({ code, stdout, stderr });
@@ -62,14 +72,15 @@ describe.skipIf(!kubectlPath && !required)('kubectl cross-check (Kubernetes sink
     });
   }
 
-  async function getJson(kind: string, name: string): Promise<any> {
+  async function getJson(kind: string, name: string): Promise<Wire> {
     const r = await kubectl(['get', kind, name, '-n', NAMESPACE, '-o', 'json', '--show-managed-fields']);
     expect(r.code, r.stderr).toBe(0);
     return JSON.parse(r.stdout);
   }
 
   beforeAll(async () => {
-    if (!kubectlPath) throw new Error('kubectl is required (SCW_GITOPS_REQUIRE_CROSSCHECKS=1) but not installed');
+    if (!kubectlPath)
+      throw new Error('kubectl is required (SCW_GITOPS_REQUIRE_CROSSCHECKS=1) but not installed');
     emu = await startEmulator({ tls: true });
     home = await mkdtemp(path.join(tmpdir(), 'kubectl-home-'));
     sink = createKubernetesSink({
@@ -158,7 +169,9 @@ describe.skipIf(!kubectlPath && !required)('kubectl cross-check (Kubernetes sink
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('serverside-applied');
     const loc = { sink: 'cluster', secretName: 'from-ssa' };
-    expect(await sink.verify(loc, { ...makeRecord({ accessKey: 'SCWKUBECTL0000000002' }), secretKey: secret })).toBe(true);
+    expect(
+      await sink.verify(loc, { ...makeRecord({ accessKey: 'SCWKUBECTL0000000002' }), secretKey: secret }),
+    ).toBe(true);
     await sink.write(loc, makeRecord());
     const again = await kubectl(['apply', '--validate=false', '--server-side', '-f', file]);
     expect(again.code).not.toBe(0);

@@ -13,11 +13,18 @@ import {
 import type { SinkLocation } from '../../src/sinks/sink.js';
 import type { KubernetesEmulator } from '../emulators/kubernetes/server.js';
 import { assertNoSecrets, createLogCapture, errorText } from '../helpers/log-capture.js';
-import { inClusterFor, minimalRole, NAMESPACE, startEmulator } from '../k8s/fixtures.js';
+import { inClusterFor, minimalRole, NAMESPACE, startEmulator, type Wire } from '../k8s/fixtures.js';
 import { describeSinkContract, makeRecord } from './sink-contract.js';
 
 function settings(overrides: Partial<KubernetesSinkSettings> = {}): KubernetesSinkSettings {
-  return { name: 'cluster', type: 'kubernetes', namespace: NAMESPACE, reloader: false, labels: {}, ...overrides };
+  return {
+    name: 'cluster',
+    type: 'kubernetes',
+    namespace: NAMESPACE,
+    reloader: false,
+    labels: {},
+    ...overrides,
+  };
 }
 
 function secretName(): string {
@@ -40,7 +47,10 @@ describeSinkContract('kubernetes sink (in-cluster, TLS)', async () => {
   const emu = await startEmulator({ tls: true });
   const token = `sa-${randomBytes(8).toString('hex')}`;
   const name = secretName();
-  emu.control.setToken(token, { user: `system:serviceaccount:${NAMESPACE}:scw-gitops`, rules: minimalRole(name) });
+  emu.control.setToken(token, {
+    user: `system:serviceaccount:${NAMESPACE}:scw-gitops`,
+    rules: minimalRole(name),
+  });
   const sa = await inClusterFor(emu, token, NAMESPACE);
   const badSa = await inClusterFor(emu, 'revoked-token', NAMESPACE);
   return {
@@ -72,16 +82,21 @@ describe('kubernetes sink', () => {
 
   it('writes an Opaque Secret with base64 data, labels, annotations via server-side apply', async () => {
     const cap = createLogCapture();
-    const sink = createKubernetesSink(settings({ kubeconfig: emu.kubeconfigPath, labels: { team: 'platform' } }), {
-      logger: cap.logger,
-    });
+    const sink = createKubernetesSink(
+      settings({ kubeconfig: emu.kubeconfigPath, labels: { team: 'platform' } }),
+      {
+        logger: cap.logger,
+      },
+    );
     const rec = makeRecord();
     await sink.write(loc, rec);
-    const s = emu.control.get('secrets', NAMESPACE, loc.secretName as string) as Record<string, any>;
+    const s = emu.control.get('secrets', NAMESPACE, loc.secretName as string) as Wire;
     expect(s.type).toBe('Opaque');
     expect(Buffer.from(s.data[DATA_ACCESS_KEY], 'base64').toString()).toBe(rec.accessKey);
     expect(Buffer.from(s.data[DATA_SECRET_KEY], 'base64').toString()).toBe(rec.secretKey.reveal());
-    expect(Buffer.from(s.data.SCW_DEFAULT_ORGANIZATION_ID, 'base64').toString()).toBe(rec.metadata.organizationId);
+    expect(Buffer.from(s.data.SCW_DEFAULT_ORGANIZATION_ID, 'base64').toString()).toBe(
+      rec.metadata.organizationId,
+    );
     expect(s.metadata.labels).toEqual({ [MANAGED_BY_LABEL]: 'scw-gitops', team: 'platform' });
     expect(s.metadata.annotations).toMatchObject({
       [ANNOTATIONS.accessKey]: rec.accessKey,
@@ -108,16 +123,22 @@ describe('kubernetes sink', () => {
     const sink = createKubernetesSink(settings({ kubeconfig: emu.kubeconfigPath }));
     const first = makeRecord();
     await sink.write(loc, first);
-    emu.control.externalWrite('secrets', NAMESPACE, loc.secretName as string, (o: any) => {
-      o.metadata.annotations['argocd.argoproj.io/tracking-id'] = 'x';
-    }, 'argocd');
-    const before = emu.control.get('secrets', NAMESPACE, loc.secretName as string) as any;
+    emu.control.externalWrite(
+      'secrets',
+      NAMESPACE,
+      loc.secretName as string,
+      (o: Wire) => {
+        o.metadata.annotations['argocd.argoproj.io/tracking-id'] = 'x';
+      },
+      'argocd',
+    );
+    const before = emu.control.get('secrets', NAMESPACE, loc.secretName as string) as Wire;
     const next = makeRecord();
     await sink.write(loc, next);
     const apply = emu.control.requests.filter((r) => r.method === 'PATCH').at(-1);
     expect(apply?.query.force).toBe('true');
     expect(JSON.parse(apply?.body as string).metadata.resourceVersion).toBe(before.metadata.resourceVersion);
-    const s = emu.control.get('secrets', NAMESPACE, loc.secretName as string) as any;
+    const s = emu.control.get('secrets', NAMESPACE, loc.secretName as string) as Wire;
     expect(s.metadata.annotations['argocd.argoproj.io/tracking-id']).toBe('x');
     expect(s.metadata.annotations[ANNOTATIONS.previousAccessKey]).toBe(first.accessKey);
     expect(s.metadata.uid).toBe(before.metadata.uid);
@@ -128,7 +149,7 @@ describe('kubernetes sink', () => {
     await sink.write(loc, makeRecord());
     const name = loc.secretName as string;
     emu.control.beforeNextWrite('secrets', NAMESPACE, name, () => {
-      emu.control.externalWrite('secrets', NAMESPACE, name, (o: any) => {
+      emu.control.externalWrite('secrets', NAMESPACE, name, (o: Wire) => {
         o.data.SCW_SECRET_KEY = Buffer.from('written-by-someone-else').toString('base64');
       });
     });
@@ -136,8 +157,10 @@ describe('kubernetes sink', () => {
     const err = await sink.write(loc, rec).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SinkError);
     expect((err as SinkError).retryable).toBe(true);
-    expect((err as SinkError).message).toMatch(/concurrent write detected \(Conflict\).*the object has been modified/);
-    const s = emu.control.get('secrets', NAMESPACE, name) as any;
+    expect((err as SinkError).message).toMatch(
+      /concurrent write detected \(Conflict\).*the object has been modified/,
+    );
+    const s = emu.control.get('secrets', NAMESPACE, name) as Wire;
     expect(Buffer.from(s.data.SCW_SECRET_KEY, 'base64').toString()).toBe('written-by-someone-else');
     assertNoSecrets([errorText(err)], [rec.secretKey.reveal()]);
     // The retry re-reads and succeeds.
@@ -152,29 +175,35 @@ describe('kubernetes sink', () => {
     let gets = 0;
     emu.control.beforeNextWrite('secrets', NAMESPACE, name, () => {
       gets += 1;
-      emu.control.externalWrite('secrets', NAMESPACE, name, (o: any) => {
-        o.metadata.labels = { [MANAGED_BY_LABEL]: 'scw-gitops' };
-        o.data = { SCW_SECRET_KEY: Buffer.from('theirs').toString('base64') };
-      }, 'other-controller');
+      emu.control.externalWrite(
+        'secrets',
+        NAMESPACE,
+        name,
+        (o: Wire) => {
+          o.metadata.labels = { [MANAGED_BY_LABEL]: 'scw-gitops' };
+          o.data = { SCW_SECRET_KEY: Buffer.from('theirs').toString('base64') };
+        },
+        'other-controller',
+      );
     });
     const err = await sink.write(loc, makeRecord()).catch((e: unknown) => e);
     expect(gets).toBe(1);
     expect(err).toBeInstanceOf(SinkError);
     expect((err as SinkError).message).toMatch(/Apply failed with .*conflict.*"other-controller" using v1/);
-    const s = emu.control.get('secrets', NAMESPACE, name) as any;
+    const s = emu.control.get('secrets', NAMESPACE, name) as Wire;
     expect(Buffer.from(s.data.SCW_SECRET_KEY, 'base64').toString()).toBe('theirs');
   });
 
   it('refuses to read or write a Secret it does not manage', async () => {
     const sink = createKubernetesSink(settings({ kubeconfig: emu.kubeconfigPath }));
     const name = loc.secretName as string;
-    emu.control.externalWrite('secrets', NAMESPACE, name, (o: any) => {
+    emu.control.externalWrite('secrets', NAMESPACE, name, (o: Wire) => {
       o.data = { token: Buffer.from('foreign').toString('base64') };
     });
     await expect(sink.write(loc, makeRecord())).rejects.toThrow(/not managed by scw-gitops/);
     await expect(sink.read(loc)).rejects.toThrow(/not managed by scw-gitops/);
     await expect(sink.preflight(loc)).rejects.toThrow(/not managed by scw-gitops/);
-    const s = emu.control.get('secrets', NAMESPACE, name) as any;
+    const s = emu.control.get('secrets', NAMESPACE, name) as Wire;
     expect(Object.keys(s.data)).toEqual(['token']);
   });
 
@@ -189,7 +218,9 @@ describe('kubernetes sink', () => {
     const err = (await sink.preflight(loc).catch((e: unknown) => e)) as SinkError;
     expect(err).toBeInstanceOf(SinkError);
     expect(err.retryable).toBe(false);
-    expect(err.message).toContain(`RBAC does not allow create, patch on secrets "${name}" in namespace "${NAMESPACE}"`);
+    expect(err.message).toContain(
+      `RBAC does not allow create, patch on secrets "${name}" in namespace "${NAMESPACE}"`,
+    );
     expect(emu.control.get('secrets', NAMESPACE, name)).toBeUndefined();
     // The write itself gets the server's Forbidden message.
     const werr = (await sink.write(loc, makeRecord()).catch((e: unknown) => e)) as SinkError;
@@ -211,19 +242,22 @@ describe('kubernetes sink', () => {
   it('adds the Reloader match annotation when enabled', async () => {
     const sink = createKubernetesSink(settings({ kubeconfig: emu.kubeconfigPath, reloader: true }));
     await sink.write(loc, makeRecord());
-    const s = emu.control.get('secrets', NAMESPACE, loc.secretName as string) as any;
+    const s = emu.control.get('secrets', NAMESPACE, loc.secretName as string) as Wire;
     expect(s.metadata.annotations[RELOADER_MATCH_ANNOTATION]).toBe('true');
   });
 
   it('a dropped previous-access-key annotation is removed by the next apply (SSA ownership)', async () => {
     const sink = createKubernetesSink(settings({ kubeconfig: emu.kubeconfigPath }));
     const base = makeRecord();
-    await sink.write(loc, { ...base, metadata: { ...base.metadata, previousAccessKey: 'SCWPREVIOUS0000000000' } });
-    const fresh = emu.control.get('secrets', NAMESPACE, loc.secretName as string) as any;
+    await sink.write(loc, {
+      ...base,
+      metadata: { ...base.metadata, previousAccessKey: 'SCWPREVIOUS0000000000' },
+    });
+    const fresh = emu.control.get('secrets', NAMESPACE, loc.secretName as string) as Wire;
     expect(fresh.metadata.annotations[ANNOTATIONS.previousAccessKey]).toBe('SCWPREVIOUS0000000000');
     const next = makeRecord();
     await sink.write(loc, next);
-    const s = emu.control.get('secrets', NAMESPACE, loc.secretName as string) as any;
+    const s = emu.control.get('secrets', NAMESPACE, loc.secretName as string) as Wire;
     expect(s.metadata.annotations[ANNOTATIONS.previousAccessKey]).toBe(base.accessKey);
   });
 
@@ -257,7 +291,9 @@ describe('kubernetes sink', () => {
 
   it('in-cluster mode without KUBERNETES_SERVICE_HOST fails with a clear SinkError', async () => {
     const sink = createKubernetesSink(settings(), { env: {}, serviceAccountDir: '/nonexistent' });
-    await expect(sink.read(loc)).rejects.toThrow(/KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set/);
+    await expect(sink.read(loc)).rejects.toThrow(
+      /KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set/,
+    );
   });
 
   it('describes locations as k8s:<namespace>/<name>', () => {

@@ -50,7 +50,8 @@ export function leafPaths(obj: JsonObject): Map<string, Json> {
       if (!isObject(v)) continue;
       for (const sub of ['labels', 'annotations']) {
         const m = v[sub];
-        if (isObject(m)) for (const [mk, mv] of Object.entries(m)) out.set(pathKey(['metadata', sub, mk]), mv);
+        if (isObject(m))
+          for (const [mk, mv] of Object.entries(m)) out.set(pathKey(['metadata', sub, mk]), mv);
       }
       continue;
     }
@@ -94,7 +95,8 @@ export function deleteAt(obj: JsonObject, path: FieldPath): void {
     const parent = stack[i] as JsonObject;
     const key = path[i] as string;
     const child = parent[key];
-    if (isObject(child) && Object.keys(child).length === 0 && !(i === 0 && key === 'metadata')) delete parent[key];
+    if (isObject(child) && Object.keys(child).length === 0 && !(i === 0 && key === 'metadata'))
+      delete parent[key];
     else break;
   }
 }
@@ -125,7 +127,10 @@ export function fieldsV1(paths: Iterable<string>): JsonObject {
       const k = `f:${seg}`;
       if (!isObject(cur[k])) cur[k] = {};
       const next = cur[k] as JsonObject;
-      if (i < path.length - 1 && (seg === 'data' || seg === 'labels' || seg === 'annotations' || seg === 'stringData'))
+      if (
+        i < path.length - 1 &&
+        (seg === 'data' || seg === 'labels' || seg === 'annotations' || seg === 'stringData')
+      )
         next['.'] = {};
       cur = next;
     });
@@ -182,11 +187,14 @@ export function jsonPatch(doc: JsonObject, ops: Json): JsonObject {
     const { parent, key } = parentOf(root, path);
     if (Array.isArray(parent)) {
       const i = Number(key);
-      if (!(i >= 0 && i < parent.length)) throw new JsonPatchError(`remove operation does not apply: doc is missing path: /${path.join('/')}`);
+      if (!(i >= 0 && i < parent.length))
+        throw new JsonPatchError(`remove operation does not apply: doc is missing path: /${path.join('/')}`);
       return parent.splice(i, 1)[0] as Json;
     }
     if (!isObject(parent) || !(key in parent))
-      throw new JsonPatchError(`remove operation does not apply: doc is missing path: "/${path.join('/')}": missing value`);
+      throw new JsonPatchError(
+        `remove operation does not apply: doc is missing path: "/${path.join('/')}": missing value`,
+      );
     const v = parent[key] as Json;
     delete parent[key];
     return v;
@@ -196,10 +204,14 @@ export function jsonPatch(doc: JsonObject, ops: Json): JsonObject {
     const { parent, key } = parentOf(root, path);
     if (Array.isArray(parent)) {
       const i = key === '-' ? parent.length : Number(key);
-      if (!(i >= 0 && i <= parent.length)) throw new JsonPatchError(`add operation does not apply: doc is missing path: /${path.join('/')}`);
+      if (!(i >= 0 && i <= parent.length))
+        throw new JsonPatchError(`add operation does not apply: doc is missing path: /${path.join('/')}`);
       parent.splice(i, 0, clone(value));
     } else if (isObject(parent)) parent[key] = clone(value);
-    else throw new JsonPatchError(`add operation does not apply: doc is missing path: "/${path.join('/')}": missing value`);
+    else
+      throw new JsonPatchError(
+        `add operation does not apply: doc is missing path: "/${path.join('/')}": missing value`,
+      );
     return root;
   };
   for (const raw of ops) {
@@ -215,7 +227,9 @@ export function jsonPatch(doc: JsonObject, ops: Json): JsonObject {
         break;
       case 'replace':
         if (get(out, path) === undefined)
-          throw new JsonPatchError(`replace operation does not apply: doc is missing key: /${path.join('/')}: missing value`);
+          throw new JsonPatchError(
+            `replace operation does not apply: doc is missing key: /${path.join('/')}: missing value`,
+          );
         if (path.length === 0) out = clone(raw.value as Json);
         else {
           remove(out, path);
@@ -231,13 +245,17 @@ export function jsonPatch(doc: JsonObject, ops: Json): JsonObject {
       case 'copy': {
         const from = parsePointer(String(raw.from ?? ''));
         const v = get(out, from);
-        if (v === undefined) throw new JsonPatchError(`copy operation does not apply: doc is missing from path: /${from.join('/')}`);
+        if (v === undefined)
+          throw new JsonPatchError(
+            `copy operation does not apply: doc is missing from path: /${from.join('/')}`,
+          );
         out = add(out, path, v);
         break;
       }
       case 'test': {
         const v = get(out, path);
-        if (!jsonEqual(v, raw.value as Json)) throw new JsonPatchError(`testing value /${path.join('/')} failed: test failed`);
+        if (!jsonEqual(v, raw.value as Json))
+          throw new JsonPatchError(`testing value /${path.join('/')} failed: test failed`);
         break;
       }
       default:

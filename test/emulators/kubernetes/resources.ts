@@ -63,7 +63,11 @@ function metaCauses(obj: JsonObject): StatusCause[] {
   const meta = isObject(obj.metadata) ? obj.metadata : {};
   const name = meta.name;
   if (typeof name !== 'string' || name === '') {
-    causes.push({ reason: 'FieldValueRequired', message: 'Required value: name or generateName is required', field: 'metadata.name' });
+    causes.push({
+      reason: 'FieldValueRequired',
+      message: 'Required value: name or generateName is required',
+      field: 'metadata.name',
+    });
   } else if (name.length > 253 || !DNS_SUBDOMAIN.test(name)) {
     causes.push({
       reason: 'FieldValueInvalid',
@@ -75,17 +79,31 @@ function metaCauses(obj: JsonObject): StatusCause[] {
     for (const [k, v] of Object.entries(meta.labels)) {
       const nameOnly = k.includes('/') ? k.slice(k.indexOf('/') + 1) : k;
       if (nameOnly.length === 0 || nameOnly.length > 63 || !LABEL_NAME.test(nameOnly)) {
-        causes.push({ reason: 'FieldValueInvalid', message: `Invalid value: "${k}": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character`, field: 'metadata.labels' });
+        causes.push({
+          reason: 'FieldValueInvalid',
+          message: `Invalid value: "${k}": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character`,
+          field: 'metadata.labels',
+        });
       }
       if (typeof v !== 'string' || v.length > 63 || !LABEL_VALUE.test(v)) {
-        causes.push({ reason: 'FieldValueInvalid', message: `Invalid value: "${String(v)}": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character`, field: 'metadata.labels' });
+        causes.push({
+          reason: 'FieldValueInvalid',
+          message: `Invalid value: "${String(v)}": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character`,
+          field: 'metadata.labels',
+        });
       }
     }
   }
   if (isObject(meta.annotations)) {
     let total = 0;
-    for (const [k, v] of Object.entries(meta.annotations)) total += k.length + (typeof v === 'string' ? v.length : 0);
-    if (total > 262144) causes.push({ reason: 'FieldValueTooLong', message: 'Too long: must have at most 262144 bytes', field: 'metadata.annotations' });
+    for (const [k, v] of Object.entries(meta.annotations))
+      total += k.length + (typeof v === 'string' ? v.length : 0);
+    if (total > 262144)
+      causes.push({
+        reason: 'FieldValueTooLong',
+        message: 'Too long: must have at most 262144 bytes',
+        field: 'metadata.annotations',
+      });
   }
   return causes;
 }
@@ -93,9 +111,19 @@ function metaCauses(obj: JsonObject): StatusCause[] {
 function checkStringMap(kind: string, obj: JsonObject, field: string): void {
   const v = obj[field];
   if (v === undefined || v === null) return;
-  if (!isObject(v)) throw errors.undecodable(kind, 'v1', `json: cannot unmarshal ${Array.isArray(v) ? 'array' : typeof v} into Go struct field ${kind}.${field} of type map[string]string`);
+  if (!isObject(v))
+    throw errors.undecodable(
+      kind,
+      'v1',
+      `json: cannot unmarshal ${Array.isArray(v) ? 'array' : typeof v} into Go struct field ${kind}.${field} of type map[string]string`,
+    );
   for (const [k, x] of Object.entries(v)) {
-    if (typeof x !== 'string') throw errors.undecodable(kind, 'v1', `json: cannot unmarshal ${typeof x} into Go struct field ${kind}.${field} of type ${field === 'data' ? '[]uint8' : 'string'} (key ${k})`);
+    if (typeof x !== 'string')
+      throw errors.undecodable(
+        kind,
+        'v1',
+        `json: cannot unmarshal ${typeof x} into Go struct field ${kind}.${field} of type ${field === 'data' ? '[]uint8' : 'string'} (key ${k})`,
+      );
   }
 }
 
@@ -105,13 +133,28 @@ function checkMeta(kind: string, apiVersion: string, obj: JsonObject): void {
     obj.metadata = {};
     return;
   }
-  if (!isObject(meta)) throw errors.undecodable(kind, apiVersion, 'json: cannot unmarshal into Go struct field .metadata of type v1.ObjectMeta');
+  if (!isObject(meta))
+    throw errors.undecodable(
+      kind,
+      apiVersion,
+      'json: cannot unmarshal into Go struct field .metadata of type v1.ObjectMeta',
+    );
   for (const f of ['labels', 'annotations'] as const) {
     const m = meta[f];
     if (m === undefined || m === null) continue;
-    if (!isObject(m)) throw errors.undecodable(kind, apiVersion, `json: cannot unmarshal into Go struct field ObjectMeta.metadata.${f} of type map[string]string`);
+    if (!isObject(m))
+      throw errors.undecodable(
+        kind,
+        apiVersion,
+        `json: cannot unmarshal into Go struct field ObjectMeta.metadata.${f} of type map[string]string`,
+      );
     for (const x of Object.values(m))
-      if (typeof x !== 'string') throw errors.undecodable(kind, apiVersion, `json: cannot unmarshal ${typeof x} into Go struct field ObjectMeta.metadata.${f} of type string`);
+      if (typeof x !== 'string')
+        throw errors.undecodable(
+          kind,
+          apiVersion,
+          `json: cannot unmarshal ${typeof x} into Go struct field ObjectMeta.metadata.${f} of type string`,
+        );
   }
 }
 
@@ -133,18 +176,32 @@ export const secrets: ResourceType = {
     if (isObject(obj.data)) {
       for (const v of Object.values(obj.data)) {
         const s = v as string;
-        if (!BASE64.test(s)) throw errors.undecodable('Secret', 'v1', `illegal base64 data at input byte ${illegalBase64Byte(s)}`);
+        if (!BASE64.test(s))
+          throw errors.undecodable(
+            'Secret',
+            'v1',
+            `illegal base64 data at input byte ${illegalBase64Byte(s)}`,
+          );
       }
     }
     if (obj.type !== undefined && obj.type !== null && typeof obj.type !== 'string')
-      throw errors.undecodable('Secret', 'v1', 'json: cannot unmarshal into Go struct field Secret.type of type v1.SecretType');
+      throw errors.undecodable(
+        'Secret',
+        'v1',
+        'json: cannot unmarshal into Go struct field Secret.type of type v1.SecretType',
+      );
     if (obj.immutable !== undefined && obj.immutable !== null && typeof obj.immutable !== 'boolean')
-      throw errors.undecodable('Secret', 'v1', 'json: cannot unmarshal into Go struct field Secret.immutable of type bool');
+      throw errors.undecodable(
+        'Secret',
+        'v1',
+        'json: cannot unmarshal into Go struct field Secret.immutable of type bool',
+      );
   },
   normalize(obj) {
     if (isObject(obj.stringData)) {
       const data: JsonObject = isObject(obj.data) ? obj.data : {};
-      for (const [k, v] of Object.entries(obj.stringData)) data[k] = Buffer.from(String(v), 'utf8').toString('base64');
+      for (const [k, v] of Object.entries(obj.stringData))
+        data[k] = Buffer.from(String(v), 'utf8').toString('base64');
       obj.data = data;
     }
     delete obj.stringData;
@@ -158,19 +215,41 @@ export const secrets: ResourceType = {
     if (isObject(obj.data)) {
       for (const [k, v] of Object.entries(obj.data)) {
         if (k.length > 253 || !DATA_KEY.test(k)) {
-          causes.push({ reason: 'FieldValueInvalid', message: `Invalid value: "${k}": a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')`, field: `data[${k}]` });
+          causes.push({
+            reason: 'FieldValueInvalid',
+            message: `Invalid value: "${k}": a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')`,
+            field: `data[${k}]`,
+          });
         }
         total += Buffer.from(String(v), 'base64').length;
       }
     }
-    if (total > 1048576) causes.push({ reason: 'FieldValueTooLong', message: 'Too long: must have at most 1048576 bytes', field: 'data' });
+    if (total > 1048576)
+      causes.push({
+        reason: 'FieldValueTooLong',
+        message: 'Too long: must have at most 1048576 bytes',
+        field: 'data',
+      });
     if (old) {
-      if (old.type !== obj.type) causes.push({ reason: 'FieldValueInvalid', message: `Invalid value: "${String(obj.type)}": field is immutable`, field: 'type' });
+      if (old.type !== obj.type)
+        causes.push({
+          reason: 'FieldValueInvalid',
+          message: `Invalid value: "${String(obj.type)}": field is immutable`,
+          field: 'type',
+        });
       if (old.immutable === true) {
         if (JSON.stringify(old.data ?? {}) !== JSON.stringify(obj.data ?? {}))
-          causes.push({ reason: 'FieldValueForbidden', message: 'Forbidden: field is immutable when `immutable` is set', field: 'data' });
+          causes.push({
+            reason: 'FieldValueForbidden',
+            message: 'Forbidden: field is immutable when `immutable` is set',
+            field: 'data',
+          });
         if (obj.immutable !== true)
-          causes.push({ reason: 'FieldValueForbidden', message: 'Forbidden: field is immutable when `immutable` is set', field: 'immutable' });
+          causes.push({
+            reason: 'FieldValueForbidden',
+            message: 'Forbidden: field is immutable when `immutable` is set',
+            field: 'immutable',
+          });
       }
     }
     return causes;
@@ -207,17 +286,30 @@ export const leases: ResourceType = {
   decode(obj) {
     checkMeta('Lease', 'coordination.k8s.io/v1', obj);
     if (obj.spec === undefined || obj.spec === null) return;
-    if (!isObject(obj.spec)) throw errors.undecodable('Lease', 'coordination.k8s.io/v1', 'json: cannot unmarshal into Go struct field Lease.spec of type v1.LeaseSpec');
+    if (!isObject(obj.spec))
+      throw errors.undecodable(
+        'Lease',
+        'coordination.k8s.io/v1',
+        'json: cannot unmarshal into Go struct field Lease.spec of type v1.LeaseSpec',
+      );
     checkMicroTime(obj, 'acquireTime');
     checkMicroTime(obj, 'renewTime');
     for (const f of ['leaseDurationSeconds', 'leaseTransitions']) {
       const v = obj.spec[f];
       if (v !== undefined && v !== null && (typeof v !== 'number' || !Number.isInteger(v)))
-        throw errors.undecodable('Lease', 'coordination.k8s.io/v1', `json: cannot unmarshal ${typeof v} into Go struct field LeaseSpec.spec.${f} of type int32`);
+        throw errors.undecodable(
+          'Lease',
+          'coordination.k8s.io/v1',
+          `json: cannot unmarshal ${typeof v} into Go struct field LeaseSpec.spec.${f} of type int32`,
+        );
     }
     const h = obj.spec.holderIdentity;
     if (h !== undefined && h !== null && typeof h !== 'string')
-      throw errors.undecodable('Lease', 'coordination.k8s.io/v1', 'json: cannot unmarshal into Go struct field LeaseSpec.spec.holderIdentity of type string');
+      throw errors.undecodable(
+        'Lease',
+        'coordination.k8s.io/v1',
+        'json: cannot unmarshal into Go struct field LeaseSpec.spec.holderIdentity of type string',
+      );
   },
   normalize(obj) {
     if (isObject(obj.spec)) {
@@ -229,10 +321,18 @@ export const leases: ResourceType = {
     const spec = isObject(obj.spec) ? obj.spec : {};
     const d = spec.leaseDurationSeconds;
     if (typeof d === 'number' && d <= 0)
-      causes.push({ reason: 'FieldValueInvalid', message: `Invalid value: ${d}: must be greater than 0`, field: 'spec.leaseDurationSeconds' });
+      causes.push({
+        reason: 'FieldValueInvalid',
+        message: `Invalid value: ${d}: must be greater than 0`,
+        field: 'spec.leaseDurationSeconds',
+      });
     const t = spec.leaseTransitions;
     if (typeof t === 'number' && t < 0)
-      causes.push({ reason: 'FieldValueInvalid', message: `Invalid value: ${t}: must be greater than or equal to 0`, field: 'spec.leaseTransitions' });
+      causes.push({
+        reason: 'FieldValueInvalid',
+        message: `Invalid value: ${t}: must be greater than or equal to 0`,
+        field: 'spec.leaseTransitions',
+      });
     return causes;
   },
 };
@@ -249,13 +349,32 @@ export const coreEvents: ResourceType = {
   allowCreateOnUpdate: true,
   allowUnconditionalUpdate: true,
   knownFields: [
-    'apiVersion', 'kind', 'metadata', 'involvedObject', 'reason', 'message', 'source', 'firstTimestamp', 'lastTimestamp',
-    'count', 'type', 'eventTime', 'series', 'action', 'related', 'reportingComponent', 'reportingInstance',
+    'apiVersion',
+    'kind',
+    'metadata',
+    'involvedObject',
+    'reason',
+    'message',
+    'source',
+    'firstTimestamp',
+    'lastTimestamp',
+    'count',
+    'type',
+    'eventTime',
+    'series',
+    'action',
+    'related',
+    'reportingComponent',
+    'reportingInstance',
   ],
   decode(obj) {
     checkMeta('Event', 'v1', obj);
     if (typeof obj.eventTime === 'string' && parseMicroTime(obj.eventTime) === undefined)
-      throw errors.undecodable('Event', 'v1', `parsing time "\\"${obj.eventTime}\\"" as "\\"${MICROTIME_LAYOUT}\\"": cannot parse`);
+      throw errors.undecodable(
+        'Event',
+        'v1',
+        `parsing time "\\"${obj.eventTime}\\"" as "\\"${MICROTIME_LAYOUT}\\"": cannot parse`,
+      );
   },
   normalize() {},
   validate(obj) {
@@ -265,18 +384,36 @@ export const coreEvents: ResourceType = {
     const ns = (involved.namespace as string | undefined) ?? '';
     if (obj.eventTime === undefined || obj.eventTime === null) {
       if (ns !== '' && ns !== meta.namespace)
-        causes.push({ reason: 'FieldValueInvalid', message: `Invalid value: "${ns}": does not match event.namespace`, field: 'involvedObject.namespace' });
+        causes.push({
+          reason: 'FieldValueInvalid',
+          message: `Invalid value: "${ns}": does not match event.namespace`,
+          field: 'involvedObject.namespace',
+        });
     } else {
       for (const f of ['reportingComponent', 'reportingInstance', 'action', 'reason']) {
         const v = obj[f];
-        if (typeof v !== 'string' || v === '') causes.push({ reason: 'FieldValueRequired', message: 'Required value', field: f });
-        else if (v.length > 128) causes.push({ reason: 'FieldValueTooLong', message: 'Too long: must have at most 128 bytes', field: f });
+        if (typeof v !== 'string' || v === '')
+          causes.push({ reason: 'FieldValueRequired', message: 'Required value', field: f });
+        else if (v.length > 128)
+          causes.push({
+            reason: 'FieldValueTooLong',
+            message: 'Too long: must have at most 128 bytes',
+            field: f,
+          });
       }
       if (typeof obj.message === 'string' && obj.message.length > 1024)
-        causes.push({ reason: 'FieldValueTooLong', message: 'Too long: must have at most 1024 bytes', field: 'message' });
+        causes.push({
+          reason: 'FieldValueTooLong',
+          message: 'Too long: must have at most 1024 bytes',
+          field: 'message',
+        });
     }
     if (obj.type !== undefined && obj.type !== 'Normal' && obj.type !== 'Warning')
-      causes.push({ reason: 'FieldValueNotSupported', message: `Unsupported value: "${String(obj.type)}": supported values: "Normal", "Warning"`, field: 'type' });
+      causes.push({
+        reason: 'FieldValueNotSupported',
+        message: `Unsupported value: "${String(obj.type)}": supported values: "Normal", "Warning"`,
+        field: 'type',
+      });
     return causes;
   },
 };
@@ -293,35 +430,78 @@ export const eventsV1: ResourceType = {
   allowCreateOnUpdate: true,
   allowUnconditionalUpdate: true,
   knownFields: [
-    'apiVersion', 'kind', 'metadata', 'eventTime', 'series', 'reportingController', 'reportingInstance', 'action', 'reason',
-    'regarding', 'related', 'note', 'type', 'deprecatedSource', 'deprecatedFirstTimestamp', 'deprecatedLastTimestamp', 'deprecatedCount',
+    'apiVersion',
+    'kind',
+    'metadata',
+    'eventTime',
+    'series',
+    'reportingController',
+    'reportingInstance',
+    'action',
+    'reason',
+    'regarding',
+    'related',
+    'note',
+    'type',
+    'deprecatedSource',
+    'deprecatedFirstTimestamp',
+    'deprecatedLastTimestamp',
+    'deprecatedCount',
   ],
   decode(obj) {
     checkMeta('Event', 'events.k8s.io/v1', obj);
     if (obj.eventTime !== undefined && obj.eventTime !== null) {
       const parsed = typeof obj.eventTime === 'string' ? parseMicroTime(obj.eventTime) : undefined;
       if (parsed === undefined)
-        throw errors.undecodable('Event', 'events.k8s.io/v1', `parsing time "\\"${String(obj.eventTime)}\\"" as "\\"${MICROTIME_LAYOUT}\\"": cannot parse`);
+        throw errors.undecodable(
+          'Event',
+          'events.k8s.io/v1',
+          `parsing time "\\"${String(obj.eventTime)}\\"" as "\\"${MICROTIME_LAYOUT}\\"": cannot parse`,
+        );
       obj.eventTime = parsed;
     }
   },
   normalize() {},
   validate(obj) {
     const causes = metaCauses(obj);
-    if (typeof obj.eventTime !== 'string') causes.push({ reason: 'FieldValueRequired', message: 'Required value', field: 'eventTime' });
+    if (typeof obj.eventTime !== 'string')
+      causes.push({ reason: 'FieldValueRequired', message: 'Required value', field: 'eventTime' });
     for (const f of ['reportingController', 'reportingInstance', 'action', 'reason']) {
       const v = obj[f];
-      if (typeof v !== 'string' || v === '') causes.push({ reason: 'FieldValueRequired', message: 'Required value', field: f });
-      else if (v.length > 128) causes.push({ reason: 'FieldValueTooLong', message: 'Too long: must have at most 128 bytes', field: f });
+      if (typeof v !== 'string' || v === '')
+        causes.push({ reason: 'FieldValueRequired', message: 'Required value', field: f });
+      else if (v.length > 128)
+        causes.push({
+          reason: 'FieldValueTooLong',
+          message: 'Too long: must have at most 128 bytes',
+          field: f,
+        });
     }
     if (typeof obj.note === 'string' && obj.note.length > 1024)
-      causes.push({ reason: 'FieldValueTooLong', message: 'Too long: must have at most 1024 bytes', field: 'note' });
-    for (const f of ['deprecatedSource', 'deprecatedFirstTimestamp', 'deprecatedLastTimestamp', 'deprecatedCount']) {
+      causes.push({
+        reason: 'FieldValueTooLong',
+        message: 'Too long: must have at most 1024 bytes',
+        field: 'note',
+      });
+    for (const f of [
+      'deprecatedSource',
+      'deprecatedFirstTimestamp',
+      'deprecatedLastTimestamp',
+      'deprecatedCount',
+    ]) {
       if (obj[f] !== undefined && obj[f] !== null)
-        causes.push({ reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(obj[f])}: needs to be unset`, field: f });
+        causes.push({
+          reason: 'FieldValueInvalid',
+          message: `Invalid value: ${JSON.stringify(obj[f])}: needs to be unset`,
+          field: f,
+        });
     }
     if (obj.type !== 'Normal' && obj.type !== 'Warning')
-      causes.push({ reason: 'FieldValueNotSupported', message: `Unsupported value: "${String(obj.type ?? '')}": supported values: "Normal", "Warning"`, field: 'type' });
+      causes.push({
+        reason: 'FieldValueNotSupported',
+        message: `Unsupported value: "${String(obj.type ?? '')}": supported values: "Normal", "Warning"`,
+        field: 'type',
+      });
     return causes;
   },
 };

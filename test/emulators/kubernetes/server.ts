@@ -113,7 +113,13 @@ export interface EmulatorControl {
   /** The stored object as a client would read it (with managedFields), or undefined. */
   get(resource: EmulatedResource, namespace: string, name: string): JsonObject | undefined;
   /** A write by another client (operation Update under `manager`), creating the object if absent. */
-  externalWrite(resource: EmulatedResource, namespace: string, name: string, mutate: (obj: JsonObject) => void, manager?: string): JsonObject;
+  externalWrite(
+    resource: EmulatedResource,
+    namespace: string,
+    name: string,
+    mutate: (obj: JsonObject) => void,
+    manager?: string,
+  ): JsonObject;
   /** Run `fn` just before the next write request (PUT/PATCH/DELETE) to this object is processed. */
   beforeNextWrite(resource: EmulatedResource, namespace: string, name: string, fn: () => void): void;
   /** Remove an object without any checks. */
@@ -166,10 +172,18 @@ function secondPrecision(d: Date): string {
   return `${d.toISOString().slice(0, 19)}Z`;
 }
 
-function ruleMatches(rule: RbacRule, verb: string, group: string, resource: string, name: string | undefined, ns: string | undefined): boolean {
+function ruleMatches(
+  rule: RbacRule,
+  verb: string,
+  group: string,
+  resource: string,
+  name: string | undefined,
+  ns: string | undefined,
+): boolean {
   const has = (list: readonly string[], v: string) => list.includes('*') || list.includes(v);
   if (!has(rule.verbs, verb) || !has(rule.apiGroups, group) || !has(rule.resources, resource)) return false;
-  if (rule.resourceNames && rule.resourceNames.length > 0 && (!name || !rule.resourceNames.includes(name))) return false;
+  if (rule.resourceNames && rule.resourceNames.length > 0 && (!name || !rule.resourceNames.includes(name)))
+    return false;
   if (rule.namespaces && (!ns || !rule.namespaces.includes(ns))) return false;
   return true;
 }
@@ -211,7 +225,10 @@ function parseManagedFields(v: Json): Managed[] {
 }
 
 function matchesLabelSelector(labels: JsonObject, selector: string): boolean {
-  for (const term of selector.split(',').map((t) => t.trim()).filter(Boolean)) {
+  for (const term of selector
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean)) {
     let m = /^([^!=]+)!=(.*)$/.exec(term);
     if (m) {
       if (labels[(m[1] as string).trim()] === (m[2] as string).trim()) return false;
@@ -236,7 +253,8 @@ export async function startKubernetesEmulator(opts: EmulatorOptions = {}): Promi
   tokens.set(adminToken, { user: 'system:admin', rules: 'admin' });
   for (const [t, id] of Object.entries(opts.tokens ?? {})) tokens.set(t, id);
   const namespaces = new Map<string, { uid: string; created: string }>();
-  for (const ns of opts.namespaces ?? ['default']) namespaces.set(ns, { uid: randomUUID(), created: secondPrecision(now()) });
+  for (const ns of opts.namespaces ?? ['default'])
+    namespaces.set(ns, { uid: randomUUID(), created: secondPrecision(now()) });
   const store = new Map<string, Stored>();
   const events: StoredEvent[] = [];
   const requests: RecordedRequest[] = [];
@@ -246,7 +264,8 @@ export async function startKubernetesEmulator(opts: EmulatorOptions = {}): Promi
   let latencyMs = 0;
   let eventCounter = 0;
 
-  const keyOf = (type: ResourceType, ns: string, name: string) => `${type.group}/${type.resource}/${ns}/${name}`;
+  const keyOf = (type: ResourceType, ns: string, name: string) =>
+    `${type.group}/${type.resource}/${ns}/${name}`;
 
   function render(type: ResourceType, stored: Stored): JsonObject {
     const out = clone(stored.obj);
@@ -269,13 +288,26 @@ export async function startKubernetesEmulator(opts: EmulatorOptions = {}): Promi
     return { kind: kind as Json, apiVersion: apiVersion as Json, metadata: metadata as Json, ...rest };
   }
 
-  function authorize(ctx: Ctx, verb: string, type: { group: string; resource: string; kind: string }, name: string | undefined, ns: string | undefined): void {
+  function authorize(
+    ctx: Ctx,
+    verb: string,
+    type: { group: string; resource: string; kind: string },
+    name: string | undefined,
+    ns: string | undefined,
+  ): void {
     if (ctx.rules === 'admin') return;
     if (ctx.rules.some((r) => ruleMatches(r, verb, type.group, type.resource, name, ns))) return;
     throw errors.forbidden(type, name, ctx.user, verb, ns);
   }
 
-  function allowed(rules: 'admin' | readonly RbacRule[], verb: string, group: string, resource: string, name: string | undefined, ns: string | undefined): boolean {
+  function allowed(
+    rules: 'admin' | readonly RbacRule[],
+    verb: string,
+    group: string,
+    resource: string,
+    name: string | undefined,
+    ns: string | undefined,
+  ): boolean {
     if (rules === 'admin') return true;
     return rules.some((r) => ruleMatches(r, verb, group, resource, name, ns));
   }
@@ -294,7 +326,13 @@ export async function startKubernetesEmulator(opts: EmulatorOptions = {}): Promi
   }
 
   /** Ownership after an Update-operation write (never conflicts; takes over changed fields). */
-  function updateOwnership(managers: Managed[], oldObj: JsonObject | undefined, newObj: JsonObject, manager: string, apiVersion: string): Managed[] {
+  function updateOwnership(
+    managers: Managed[],
+    oldObj: JsonObject | undefined,
+    newObj: JsonObject,
+    manager: string,
+    apiVersion: string,
+  ): Managed[] {
     const before = oldObj ? leafPaths(oldObj) : new Map<string, Json>();
     const after = leafPaths(newObj);
     const changed = new Set<string>();
@@ -336,7 +374,15 @@ export async function startKubernetesEmulator(opts: EmulatorOptions = {}): Promi
   }
 
   /** Validate, store (unless dryRun) and return [status, rendered]. */
-  function persist(type: ResourceType, ns: string, name: string, obj: JsonObject, old: Stored | undefined, managers: Managed[], dryRun: boolean): [number, JsonObject] {
+  function persist(
+    type: ResourceType,
+    ns: string,
+    name: string,
+    obj: JsonObject,
+    old: Stored | undefined,
+    managers: Managed[],
+    dryRun: boolean,
+  ): [number, JsonObject] {
     type.normalize(obj);
     const meta = obj.metadata as JsonObject;
     meta.name = name;
@@ -378,9 +424,18 @@ export async function startKubernetesEmulator(opts: EmulatorOptions = {}): Promi
     try {
       v = yamlAllowed ? parseYaml(raw) : JSON.parse(raw);
     } catch (e) {
-      throw errors.undecodable(type.kind, type.apiVersion, (e as Error).message.split('\n')[0] ?? 'invalid body');
+      throw errors.undecodable(
+        type.kind,
+        type.apiVersion,
+        (e as Error).message.split('\n')[0] ?? 'invalid body',
+      );
     }
-    if (!isObject(v)) throw errors.undecodable(type.kind, type.apiVersion, `couldn't get version/kind; json parse error: cannot unmarshal ${Array.isArray(v) ? 'array' : typeof v} into Go value of type struct`);
+    if (!isObject(v))
+      throw errors.undecodable(
+        type.kind,
+        type.apiVersion,
+        `couldn't get version/kind; json parse error: cannot unmarshal ${Array.isArray(v) ? 'array' : typeof v} into Go value of type struct`,
+      );
     return v as JsonObject;
   }
 
@@ -390,7 +445,10 @@ export async function startKubernetesEmulator(opts: EmulatorOptions = {}): Promi
       throw errors.badRequest(`fieldValidation parameter unsupported: "${mode}"`);
     const unknown = unknownFields(type, obj);
     if (unknown.length === 0) return;
-    if (mode === 'Strict') throw errors.badRequest(`strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`);
+    if (mode === 'Strict')
+      throw errors.badRequest(
+        `strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`,
+      );
     if (mode === 'Warn' || mode === '') for (const f of unknown) warnings.push(`unknown field "${f}"`);
     for (const f of unknown) delete obj[f];
   }
@@ -398,13 +456,21 @@ export async function startKubernetesEmulator(opts: EmulatorOptions = {}): Promi
   function checkBodyIdentity(type: ResourceType, obj: JsonObject, ns: string, urlName?: string): void {
     const meta = obj.metadata as JsonObject;
     if (obj.kind !== undefined && obj.kind !== type.kind)
-      throw errors.badRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${type.apiVersion})`);
+      throw errors.badRequest(
+        `the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${type.apiVersion})`,
+      );
     if (obj.apiVersion !== undefined && obj.apiVersion !== type.apiVersion)
-      throw errors.badRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${type.apiVersion})`);
+      throw errors.badRequest(
+        `the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${type.apiVersion})`,
+      );
     if (meta.namespace !== undefined && meta.namespace !== '' && meta.namespace !== ns)
-      throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      throw errors.badRequest(
+        'the namespace of the provided object does not match the namespace sent on the request',
+      );
     if (urlName !== undefined && meta.name !== undefined && meta.name !== urlName)
-      throw errors.badRequest(`the name of the object (${String(meta.name)}) does not match the name on the URL (${urlName})`);
+      throw errors.badRequest(
+        `the name of the object (${String(meta.name)}) does not match the name on the URL (${urlName})`,
+      );
   }
 
   function dryRunOf(ctx: Ctx): boolean {
@@ -417,7 +483,13 @@ export async function startKubernetesEmulator(opts: EmulatorOptions = {}): Promi
     const fm = ctx.query.get('fieldManager');
     if (fm === null) return undefined;
     if (fm.length > 128 || !/^[\x20-\x7e]*$/.test(fm))
-      throw errors.invalidOptions(kindOfOptions, [{ reason: 'FieldValueInvalid', message: `Invalid value: "${fm}": must be at most 128 characters and printable`, field: 'fieldManager' }]);
+      throw errors.invalidOptions(kindOfOptions, [
+        {
+          reason: 'FieldValueInvalid',
+          message: `Invalid value: "${fm}": must be at most 128 characters and printable`,
+          field: 'fieldManager',
+        },
+      ]);
     return fm;
   }
 
@@ -450,10 +522,21 @@ export async function startKubernetesEmulator(opts: EmulatorOptions = {}): Promi
       delete item.apiVersion;
       items.push(item);
     }
-    return { kind: type.listKind, apiVersion: type.apiVersion, metadata: { resourceVersion: String(rvCounter) }, items };
+    return {
+      kind: type.listKind,
+      apiVersion: type.apiVersion,
+      metadata: { resourceVersion: String(rvCounter) },
+      items,
+    };
   }
 
-  function doCreate(type: ResourceType, ns: string, raw: string, ctx: Ctx, warnings: string[]): [number, JsonObject] {
+  function doCreate(
+    type: ResourceType,
+    ns: string,
+    raw: string,
+    ctx: Ctx,
+    warnings: string[],
+  ): [number, JsonObject] {
     const dryRun = dryRunOf(ctx);
     const fm = fieldManagerOf(ctx, 'CreateOptions.meta.k8s.io') ?? managerFromUserAgent(ctx.userAgent);
     const obj = parseBody(type, raw, false);
@@ -466,9 +549,24 @@ export async function startKubernetesEmulator(opts: EmulatorOptions = {}): Promi
     }
     const name = typeof meta.name === 'string' ? meta.name : '';
     if (meta.resourceVersion !== undefined && meta.resourceVersion !== '')
-      throw errors.invalid(type, name, [{ reason: 'FieldValueInvalid', message: 'Invalid value: "' + String(meta.resourceVersion) + '": resourceVersion should not be set on objects to be created', field: 'metadata.resourceVersion' }]);
+      throw errors.invalid(type, name, [
+        {
+          reason: 'FieldValueInvalid',
+          message:
+            'Invalid value: "' +
+            String(meta.resourceVersion) +
+            '": resourceVersion should not be set on objects to be created',
+          field: 'metadata.resourceVersion',
+        },
+      ]);
     if (name === '') {
-      throw errors.invalid(type, '', [{ reason: 'FieldValueRequired', message: 'Required value: name or generateName is required', field: 'metadata.name' }]);
+      throw errors.invalid(type, '', [
+        {
+          reason: 'FieldValueRequired',
+          message: 'Required value: name or generateName is required',
+          field: 'metadata.name',
+        },
+      ]);
     }
     requireNamespace(ns);
     if (store.has(keyOf(type, ns, name))) throw errors.alreadyExists(type, name);
@@ -478,7 +576,14 @@ export async function startKubernetesEmulator(opts: EmulatorOptions = {}): Promi
     return persist(type, ns, name, obj, undefined, managers, dryRun);
   }
 
-  function doReplace(type: ResourceType, ns: string, name: string, raw: string, ctx: Ctx, warnings: string[]): [number, JsonObject] {
+  function doReplace(
+    type: ResourceType,
+    ns: string,
+    name: string,
+    raw: string,
+    ctx: Ctx,
+    warnings: string[],
+  ): [number, JsonObject] {
     const dryRun = dryRunOf(ctx);
     const fm = fieldManagerOf(ctx, 'UpdateOptions.meta.k8s.io') ?? managerFromUserAgent(ctx.userAgent);
     const obj = parseBody(type, raw, false);
@@ -489,18 +594,35 @@ export async function startKubernetesEmulator(opts: EmulatorOptions = {}): Promi
     if (meta.name === undefined) meta.name = name;
     runHooks(type, ns, name);
     const old = store.get(keyOf(type, ns, name));
-    const rv = typeof meta.resourceVersion === 'string' && meta.resourceVersion !== '' ? meta.resourceVersion : undefined;
+    const rv =
+      typeof meta.resourceVersion === 'string' && meta.resourceVersion !== ''
+        ? meta.resourceVersion
+        : undefined;
     if (!old) {
       if (!type.allowCreateOnUpdate) throw errors.notFound(type, name);
       authorize(ctx, 'create', type, name, ns);
       requireNamespace(ns);
       if (rv !== undefined) throw errors.notFound(type, name);
       type.normalize(obj);
-      return persist(type, ns, name, obj, undefined, updateOwnership([], undefined, obj, fm, type.apiVersion), dryRun);
+      return persist(
+        type,
+        ns,
+        name,
+        obj,
+        undefined,
+        updateOwnership([], undefined, obj, fm, type.apiVersion),
+        dryRun,
+      );
     }
     if (rv === undefined) {
       if (!type.allowUnconditionalUpdate)
-        throw errors.invalid(type, name, [{ reason: 'FieldValueInvalid', message: 'Invalid value: 0x0: must be specified for an update', field: 'metadata.resourceVersion' }]);
+        throw errors.invalid(type, name, [
+          {
+            reason: 'FieldValueInvalid',
+            message: 'Invalid value: 0x0: must be specified for an update',
+            field: 'metadata.resourceVersion',
+          },
+        ]);
     } else if (rv !== (old.obj.metadata as JsonObject).resourceVersion) {
       throw errors.optimisticLock(type, name);
     }
@@ -509,11 +631,23 @@ export async function startKubernetesEmulator(opts: EmulatorOptions = {}): Promi
     return persist(type, ns, name, obj, old, managers, dryRun);
   }
 
-  function doApply(type: ResourceType, ns: string, name: string, raw: string, ctx: Ctx): [number, JsonObject] {
+  function doApply(
+    type: ResourceType,
+    ns: string,
+    name: string,
+    raw: string,
+    ctx: Ctx,
+  ): [number, JsonObject] {
     const dryRun = dryRunOf(ctx);
     const fm = fieldManagerOf(ctx, 'PatchOptions.meta.k8s.io');
     if (fm === undefined || fm === '')
-      throw errors.invalidOptions('PatchOptions.meta.k8s.io', [{ reason: 'FieldValueRequired', message: 'Required value: is required for apply patch', field: 'fieldManager' }]);
+      throw errors.invalidOptions('PatchOptions.meta.k8s.io', [
+        {
+          reason: 'FieldValueRequired',
+          message: 'Required value: is required for apply patch',
+          field: 'fieldManager',
+        },
+      ]);
     const forceParam = ctx.query.get('force');
     const force = forceParam === 'true';
     const intent = parseBody(type, raw, true);
@@ -528,7 +662,10 @@ export async function startKubernetesEmulator(opts: EmulatorOptions = {}): Promi
       throw errors.badRequest('metadata.managedFields must be nil');
     runHooks(type, ns, name);
     const old = store.get(keyOf(type, ns, name));
-    const rv = typeof imeta.resourceVersion === 'string' && imeta.resourceVersion !== '' ? imeta.resourceVersion : undefined;
+    const rv =
+      typeof imeta.resourceVersion === 'string' && imeta.resourceVersion !== ''
+        ? imeta.resourceVersion
+        : undefined;
     if (!old) {
       authorize(ctx, 'create', type, name, ns);
       requireNamespace(ns);
@@ -559,19 +696,30 @@ export async function startKubernetesEmulator(opts: EmulatorOptions = {}): Promi
       const total = [...conflicts.values()].reduce((n, l) => n + l.length, 0);
       const causes: StatusCause[] = [];
       for (const [label, list] of conflicts)
-        for (const k of list) causes.push({ reason: 'FieldManagerConflict', message: `conflict with ${label}`, field: renderPath(keyPath(k)) });
+        for (const k of list)
+          causes.push({
+            reason: 'FieldManagerConflict',
+            message: `conflict with ${label}`,
+            field: renderPath(keyPath(k)),
+          });
       let message: string;
       if (total === 1) {
         const [label, list] = [...conflicts.entries()][0] as [string, string[]];
         message = `Apply failed with 1 conflict: conflict with ${label}: ${renderPath(keyPath(list[0] as string))}`;
       } else {
         message = `Apply failed with ${total} conflicts: ${[...conflicts.entries()]
-          .map(([label, list]) => `conflicts with ${label}:\n${list.map((k) => `- ${renderPath(keyPath(k))}`).join('\n')}`)
+          .map(
+            ([label, list]) =>
+              `conflicts with ${label}:\n${list.map((k) => `- ${renderPath(keyPath(k))}`).join('\n')}`,
+          )
           .join('\n')}`;
       }
       throw errors.applyConflict(message, causes);
     }
-    if (force) for (const list of conflicts.values()) for (const k of list) for (const m of managers) if (!(m.manager === fm && m.operation === 'Apply')) m.fields.delete(k);
+    if (force)
+      for (const list of conflicts.values())
+        for (const k of list)
+          for (const m of managers) if (!(m.manager === fm && m.operation === 'Apply')) m.fields.delete(k);
     let mine = managers.find((m) => m.manager === fm && m.operation === 'Apply');
     // Remove fields this manager applied before and dropped now, unless someone else owns them.
     if (mine) {
@@ -581,21 +729,49 @@ export async function startKubernetesEmulator(opts: EmulatorOptions = {}): Promi
         if (!ownedElsewhere) deleteAt(base, keyPath(k));
       }
     } else {
-      mine = { manager: fm, operation: 'Apply', apiVersion: String(intent.apiVersion), time: secondPrecision(now()), fields: new Set() };
+      mine = {
+        manager: fm,
+        operation: 'Apply',
+        apiVersion: String(intent.apiVersion),
+        time: secondPrecision(now()),
+        fields: new Set(),
+      };
       managers.push(mine);
     }
     mine.fields = new Set(applied.keys());
     mine.time = secondPrecision(now());
     for (const [k, v] of applied) setAt(base, keyPath(k), v);
     const bmeta = base.metadata as JsonObject;
-    for (const f of ['resourceVersion', 'uid', 'creationTimestamp']) if (old) bmeta[f] = (old.obj.metadata as JsonObject)[f] as Json;
-    return persist(type, ns, name, base, old, managers.filter((m) => m.fields.size > 0), dryRun);
+    for (const f of ['resourceVersion', 'uid', 'creationTimestamp'])
+      if (old) bmeta[f] = (old.obj.metadata as JsonObject)[f] as Json;
+    return persist(
+      type,
+      ns,
+      name,
+      base,
+      old,
+      managers.filter((m) => m.fields.size > 0),
+      dryRun,
+    );
   }
 
-  function doPatch(type: ResourceType, ns: string, name: string, raw: string, ctx: Ctx, contentType: string): [number, JsonObject] {
+  function doPatch(
+    type: ResourceType,
+    ns: string,
+    name: string,
+    raw: string,
+    ctx: Ctx,
+    contentType: string,
+  ): [number, JsonObject] {
     if (contentType === 'application/apply-patch+yaml') return doApply(type, ns, name, raw, ctx);
     if (ctx.query.has('force'))
-      throw errors.invalidOptions('PatchOptions.meta.k8s.io', [{ reason: 'FieldValueForbidden', message: 'Forbidden: may not be specified for non-apply patch', field: 'force' }]);
+      throw errors.invalidOptions('PatchOptions.meta.k8s.io', [
+        {
+          reason: 'FieldValueForbidden',
+          message: 'Forbidden: may not be specified for non-apply patch',
+          field: 'force',
+        },
+      ]);
     const dryRun = dryRunOf(ctx);
     const fm = fieldManagerOf(ctx, 'PatchOptions.meta.k8s.io') ?? managerFromUserAgent(ctx.userAgent);
     runHooks(type, ns, name);
@@ -611,22 +787,29 @@ export async function startKubernetesEmulator(opts: EmulatorOptions = {}): Promi
       throw errors.badRequest(`error decoding patch: ${(e as Error).message}`);
     }
     if (contentType === 'application/json-patch+json') {
-      if (!Array.isArray(patchBody)) throw errors.badRequest(`json: cannot unmarshal object into Go value of type jsonpatch.Patch`);
+      if (!Array.isArray(patchBody))
+        throw errors.badRequest(`json: cannot unmarshal object into Go value of type jsonpatch.Patch`);
       try {
         patched = jsonPatch(current, patchBody as Json);
       } catch (e) {
-        if (e instanceof JsonPatchError) throw new StatusError(422, { message: e.message, reason: 'Invalid', details: {} });
+        if (e instanceof JsonPatchError)
+          throw new StatusError(422, { message: e.message, reason: 'Invalid', details: {} });
         throw errors.badRequest((e as Error).message);
       }
     } else {
-      if (!isObject(patchBody)) throw errors.badRequest('json: cannot unmarshal array into Go value of type map[string]interface {}');
+      if (!isObject(patchBody))
+        throw errors.badRequest('json: cannot unmarshal array into Go value of type map[string]interface {}');
       const pmeta = isObject(patchBody.metadata) ? patchBody.metadata : undefined;
       const rv = pmeta?.resourceVersion;
-      if (typeof rv === 'string' && rv !== (old.obj.metadata as JsonObject).resourceVersion) throw errors.optimisticLock(type, name);
+      if (typeof rv === 'string' && rv !== (old.obj.metadata as JsonObject).resourceVersion)
+        throw errors.optimisticLock(type, name);
       patched = mergePatch(current, patchBody as Json) as JsonObject;
     }
     const pmeta = patched.metadata as JsonObject;
-    if (pmeta.resourceVersion !== undefined && pmeta.resourceVersion !== (old.obj.metadata as JsonObject).resourceVersion)
+    if (
+      pmeta.resourceVersion !== undefined &&
+      pmeta.resourceVersion !== (old.obj.metadata as JsonObject).resourceVersion
+    )
       throw errors.optimisticLock(type, name);
     checkBodyIdentity(type, patched, ns, name);
     // A patch may rewrite metadata.managedFields (kubectl's client-side → SSA migration does).
@@ -643,7 +826,13 @@ export async function startKubernetesEmulator(opts: EmulatorOptions = {}): Promi
     return persist(type, ns, name, patched, old, managers, dryRun);
   }
 
-  function doDelete(type: ResourceType, ns: string, name: string, raw: string, ctx: Ctx): [number, JsonObject | StatusBody] {
+  function doDelete(
+    type: ResourceType,
+    ns: string,
+    name: string,
+    raw: string,
+    ctx: Ctx,
+  ): [number, JsonObject | StatusBody] {
     const dryRun = dryRunOf(ctx);
     runHooks(type, ns, name);
     const k = keyOf(type, ns, name);
@@ -661,9 +850,17 @@ export async function startKubernetesEmulator(opts: EmulatorOptions = {}): Promi
       if (pre) {
         const storageKey = `/registry/${type.resource}/${ns}/${name}`;
         if (typeof pre.uid === 'string' && pre.uid !== meta.uid)
-          throw errors.conflict(type, name, `StorageError: invalid object, Code: 4, Key: ${storageKey}, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${String(meta.uid)}`);
+          throw errors.conflict(
+            type,
+            name,
+            `StorageError: invalid object, Code: 4, Key: ${storageKey}, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${String(meta.uid)}`,
+          );
         if (typeof pre.resourceVersion === 'string' && pre.resourceVersion !== meta.resourceVersion)
-          throw errors.conflict(type, name, `StorageError: invalid object, Code: 4, Key: ${storageKey}, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${String(meta.resourceVersion)}`);
+          throw errors.conflict(
+            type,
+            name,
+            `StorageError: invalid object, Code: 4, Key: ${storageKey}, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${String(meta.resourceVersion)}`,
+          );
       }
     }
     if (!dryRun) {
@@ -673,14 +870,21 @@ export async function startKubernetesEmulator(opts: EmulatorOptions = {}): Promi
     return [200, deleteSuccess(type, name, String(meta.uid))];
   }
 
-  function doEventCreate(type: ResourceType, ns: string, raw: string, ctx: Ctx, warnings: string[]): [number, JsonObject] {
+  function doEventCreate(
+    type: ResourceType,
+    ns: string,
+    raw: string,
+    ctx: Ctx,
+    warnings: string[],
+  ): [number, JsonObject] {
     const dryRun = dryRunOf(ctx);
     const obj = parseBody(type, raw, false);
     checkFieldValidation(type, obj, ctx, warnings);
     type.decode(obj);
     checkBodyIdentity(type, obj, ns);
     const meta = obj.metadata as JsonObject;
-    if (typeof meta.generateName === 'string' && !meta.name) meta.name = `${meta.generateName}${(eventCounter++).toString(36)}`;
+    if (typeof meta.generateName === 'string' && !meta.name)
+      meta.name = `${meta.generateName}${(eventCounter++).toString(36)}`;
     const name = typeof meta.name === 'string' ? meta.name : '';
     meta.namespace = ns;
     const causes = type.validate(obj, undefined);
@@ -712,16 +916,29 @@ export async function startKubernetesEmulator(opts: EmulatorOptions = {}): Promi
   function discovery(p: string, port: number): JsonObject | undefined {
     switch (p) {
       case '/version':
-        return { major: '1', minor: '32', gitVersion: 'v1.32.0-scw-gitops-emulator', platform: 'linux/amd64' };
+        return {
+          major: '1',
+          minor: '32',
+          gitVersion: 'v1.32.0-scw-gitops-emulator',
+          platform: 'linux/amd64',
+        };
       case '/api':
-        return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: `127.0.0.1:${port}` }] };
+        return {
+          kind: 'APIVersions',
+          versions: ['v1'],
+          serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: `127.0.0.1:${port}` }],
+        };
       case '/apis': {
         const group = (name: string) => ({
           name,
           versions: [{ groupVersion: `${name}/v1`, version: 'v1' }],
           preferredVersion: { groupVersion: `${name}/v1`, version: 'v1' },
         });
-        return { kind: 'APIGroupList', apiVersion: 'v1', groups: [group('authorization.k8s.io'), group('coordination.k8s.io'), group('events.k8s.io')] };
+        return {
+          kind: 'APIGroupList',
+          apiVersion: 'v1',
+          groups: [group('authorization.k8s.io'), group('coordination.k8s.io'), group('events.k8s.io')],
+        };
       }
       case '/api/v1':
         return {
@@ -729,20 +946,45 @@ export async function startKubernetesEmulator(opts: EmulatorOptions = {}): Promi
           groupVersion: 'v1',
           resources: [
             resourceEntry(coreEvents, CRUD),
-            { name: 'namespaces', singularName: 'namespace', namespaced: false, kind: 'Namespace', verbs: ['get', 'list'], shortNames: ['ns'] },
+            {
+              name: 'namespaces',
+              singularName: 'namespace',
+              namespaced: false,
+              kind: 'Namespace',
+              verbs: ['get', 'list'],
+              shortNames: ['ns'],
+            },
             resourceEntry(secrets, CRUD),
           ],
         } as unknown as JsonObject;
       case '/apis/coordination.k8s.io/v1':
-        return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: 'coordination.k8s.io/v1', resources: [resourceEntry(leases, CRUD)] } as unknown as JsonObject;
+        return {
+          kind: 'APIResourceList',
+          apiVersion: 'v1',
+          groupVersion: 'coordination.k8s.io/v1',
+          resources: [resourceEntry(leases, CRUD)],
+        } as unknown as JsonObject;
       case '/apis/events.k8s.io/v1':
-        return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: 'events.k8s.io/v1', resources: [resourceEntry(eventsV1, CRUD)] } as unknown as JsonObject;
+        return {
+          kind: 'APIResourceList',
+          apiVersion: 'v1',
+          groupVersion: 'events.k8s.io/v1',
+          resources: [resourceEntry(eventsV1, CRUD)],
+        } as unknown as JsonObject;
       case '/apis/authorization.k8s.io/v1':
         return {
           kind: 'APIResourceList',
           apiVersion: 'v1',
           groupVersion: 'authorization.k8s.io/v1',
-          resources: [{ name: 'selfsubjectaccessreviews', singularName: 'selfsubjectaccessreview', namespaced: false, kind: 'SelfSubjectAccessReview', verbs: ['create'] }],
+          resources: [
+            {
+              name: 'selfsubjectaccessreviews',
+              singularName: 'selfsubjectaccessreview',
+              namespaced: false,
+              kind: 'SelfSubjectAccessReview',
+              verbs: ['create'],
+            },
+          ],
         } as unknown as JsonObject;
       default:
         return undefined;
@@ -754,7 +996,12 @@ export async function startKubernetesEmulator(opts: EmulatorOptions = {}): Promi
     return {
       kind: 'Namespace',
       apiVersion: 'v1',
-      metadata: { name, uid: n.uid, creationTimestamp: n.created, labels: { 'kubernetes.io/metadata.name': name } },
+      metadata: {
+        name,
+        uid: n.uid,
+        creationTimestamp: n.created,
+        labels: { 'kubernetes.io/metadata.name': name },
+      },
       spec: { finalizers: ['kubernetes'] },
       status: { phase: 'Active' },
     };
@@ -762,16 +1009,32 @@ export async function startKubernetesEmulator(opts: EmulatorOptions = {}): Promi
 
   // ---- HTTP --------------------------------------------------------------------------------
 
-  function route(method: string, p: string, raw: string, ctx: Ctx, contentType: string, warnings: string[]): [number, unknown] {
-    let m = /^\/api\/v1\/namespaces\/([^/]+)\/(secrets|events)(?:\/([^/]+))?$/.exec(p);
+  function route(
+    method: string,
+    p: string,
+    raw: string,
+    ctx: Ctx,
+    contentType: string,
+    warnings: string[],
+  ): [number, unknown] {
+    const coreM = /^\/api\/v1\/namespaces\/([^/]+)\/(secrets|events)(?:\/([^/]+))?$/.exec(p);
+    const groupM =
+      /^\/apis\/(coordination\.k8s\.io|events\.k8s\.io)\/v1\/namespaces\/([^/]+)\/(leases|events)(?:\/([^/]+))?$/.exec(
+        p,
+      );
+    const allM =
+      /^\/api\/v1\/(secrets|events)$/.exec(p) ?? /^\/apis\/coordination\.k8s\.io\/v1\/(leases)$/.exec(p);
+    const nsM = /^\/api\/v1\/namespaces(?:\/([^/]+))?$/.exec(p);
     let type: ResourceType | undefined;
     let ns: string | undefined;
     let name: string | undefined;
-    if (m) {
+    if (coreM) {
+      const m = coreM;
       ns = decodeURIComponent(m[1] as string);
       type = m[2] === 'secrets' ? secrets : coreEvents;
       name = m[3] === undefined ? undefined : decodeURIComponent(m[3]);
-    } else if ((m = /^\/apis\/(coordination\.k8s\.io|events\.k8s\.io)\/v1\/namespaces\/([^/]+)\/(leases|events)(?:\/([^/]+))?$/.exec(p))) {
+    } else if (groupM) {
+      const m = groupM;
       const g = m[1];
       const r = m[3];
       if (g === 'coordination.k8s.io' && r === 'leases') type = leases;
@@ -779,17 +1042,27 @@ export async function startKubernetesEmulator(opts: EmulatorOptions = {}): Promi
       else throw errors.routeNotFound();
       ns = decodeURIComponent(m[2] as string);
       name = m[4] === undefined ? undefined : decodeURIComponent(m[4]);
-    } else if ((m = /^\/api\/v1\/(secrets|events)$/.exec(p)) || (m = /^\/apis\/coordination\.k8s\.io\/v1\/(leases)$/.exec(p))) {
+    } else if (allM) {
+      const m = allM;
       if (method !== 'GET') throw errors.methodNotAllowed();
       const t = m[1] === 'secrets' ? secrets : m[1] === 'leases' ? leases : coreEvents;
       authorize(ctx, 'list', t, undefined, undefined);
       return [200, doList(t, undefined, ctx)];
-    } else if ((m = /^\/api\/v1\/namespaces(?:\/([^/]+))?$/.exec(p))) {
+    } else if (nsM) {
+      const m = nsM;
       const nsRef = { group: '', resource: 'namespaces', kind: 'Namespace' };
       if (method !== 'GET') throw errors.methodNotAllowed();
       if (m[1] === undefined) {
         authorize(ctx, 'list', nsRef, undefined, undefined);
-        return [200, { kind: 'NamespaceList', apiVersion: 'v1', metadata: { resourceVersion: String(rvCounter) }, items: [...namespaces.keys()].sort().map(namespaceObject) }];
+        return [
+          200,
+          {
+            kind: 'NamespaceList',
+            apiVersion: 'v1',
+            metadata: { resourceVersion: String(rvCounter) },
+            items: [...namespaces.keys()].sort().map(namespaceObject),
+          },
+        ];
       }
       const n = decodeURIComponent(m[1]);
       authorize(ctx, 'get', nsRef, n, undefined);
@@ -806,12 +1079,37 @@ export async function startKubernetesEmulator(opts: EmulatorOptions = {}): Promi
       const spec = isObject(body) && isObject(body.spec) ? body.spec : {};
       const ra = isObject(spec.resourceAttributes) ? spec.resourceAttributes : undefined;
       if (!ra)
-        throw new StatusError(422, { message: 'SelfSubjectAccessReview.authorization.k8s.io "" is invalid: spec.resourceAttributes: Invalid value: "null": exactly one of nonResourceAttributes or resourceAttributes must be specified', reason: 'Invalid', details: { group: 'authorization.k8s.io', kind: 'SelfSubjectAccessReview' } });
+        throw new StatusError(422, {
+          message:
+            'SelfSubjectAccessReview.authorization.k8s.io "" is invalid: spec.resourceAttributes: Invalid value: "null": exactly one of nonResourceAttributes or resourceAttributes must be specified',
+          reason: 'Invalid',
+          details: { group: 'authorization.k8s.io', kind: 'SelfSubjectAccessReview' },
+        });
       const str = (v: Json | undefined) => (typeof v === 'string' && v !== '' ? v : undefined);
-      const ok = allowed(ctx.rules, str(ra.verb) ?? '', str(ra.group) ?? '', str(ra.resource) ?? '', str(ra.name), str(ra.namespace));
+      const ok = allowed(
+        ctx.rules,
+        str(ra.verb) ?? '',
+        str(ra.group) ?? '',
+        str(ra.resource) ?? '',
+        str(ra.name),
+        str(ra.namespace),
+      );
       const status: JsonObject = { allowed: ok };
-      if (ok) status.reason = ctx.rules === 'admin' ? 'RBAC: allowed by ClusterRoleBinding "cluster-admin"' : 'RBAC: allowed by RoleBinding';
-      return [201, { kind: 'SelfSubjectAccessReview', apiVersion: 'authorization.k8s.io/v1', metadata: { creationTimestamp: null }, spec, status }];
+      if (ok)
+        status.reason =
+          ctx.rules === 'admin'
+            ? 'RBAC: allowed by ClusterRoleBinding "cluster-admin"'
+            : 'RBAC: allowed by RoleBinding';
+      return [
+        201,
+        {
+          kind: 'SelfSubjectAccessReview',
+          apiVersion: 'authorization.k8s.io/v1',
+          metadata: { creationTimestamp: null },
+          spec,
+          status,
+        },
+      ];
     }
     if (!type || ns === undefined) throw errors.routeNotFound();
 
@@ -823,7 +1121,9 @@ export async function startKubernetesEmulator(opts: EmulatorOptions = {}): Promi
       }
       if (method === 'POST') {
         authorize(ctx, 'create', type, undefined, ns);
-        return isEvents ? doEventCreate(type, ns, raw, ctx, warnings) : doCreate(type, ns, raw, ctx, warnings);
+        return isEvents
+          ? doEventCreate(type, ns, raw, ctx, warnings)
+          : doCreate(type, ns, raw, ctx, warnings);
       }
       throw errors.methodNotAllowed();
     }
@@ -837,7 +1137,12 @@ export async function startKubernetesEmulator(opts: EmulatorOptions = {}): Promi
       case 'PATCH': {
         authorize(ctx, 'patch', type, name, ns);
         const ct = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
-        const accepted = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml'];
+        const accepted = [
+          'application/json-patch+json',
+          'application/merge-patch+json',
+          'application/strategic-merge-patch+json',
+          'application/apply-patch+yaml',
+        ];
         if (!accepted.includes(ct)) throw errors.unsupportedMediaType(ct);
         return doPatch(type, ns, name, raw, ctx, ct);
       }
@@ -872,9 +1177,25 @@ export async function startKubernetesEmulator(opts: EmulatorOptions = {}): Promi
     await new Promise<void>((resolve, reject) => {
       execFile(
         'openssl',
-        ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
-          '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
-          '-keyout', (tlsFiles as { key: string }).key, '-out', (tlsFiles as { cert: string }).cert],
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:prime256v1',
+          '-nodes',
+          '-days',
+          '2',
+          '-subj',
+          '/CN=127.0.0.1',
+          '-addext',
+          'subjectAltName=IP:127.0.0.1,DNS:localhost',
+          '-keyout',
+          (tlsFiles as { key: string }).key,
+          '-out',
+          (tlsFiles as { cert: string }).cert,
+        ],
         (err) => (err ? reject(new Error(`kubernetes emulator: openssl failed: ${err.message}`)) : resolve()),
       );
     });
@@ -912,7 +1233,10 @@ export async function startKubernetesEmulator(opts: EmulatorOptions = {}): Promi
             if (fault.status === 503) throw errors.unavailable(fault.message);
             if (fault.status === 504) throw errors.timeout();
             if (fault.status === 500) throw errors.internal(fault.message);
-            throw new StatusError(fault.status, { message: fault.message ?? `injected fault ${fault.status}`, reason: 'InternalError' });
+            throw new StatusError(fault.status, {
+              message: fault.message ?? `injected fault ${fault.status}`,
+              reason: 'InternalError',
+            });
           }
           const doc = method === 'GET' ? discovery(url.pathname, port) : undefined;
           if (doc) {
@@ -921,7 +1245,12 @@ export async function startKubernetesEmulator(opts: EmulatorOptions = {}): Promi
           } else if (method === 'GET' && url.pathname.startsWith('/openapi/')) {
             throw errors.routeNotFound();
           } else {
-            const ctx: Ctx = { user: identity.user, rules: identity.rules, query: url.searchParams, userAgent };
+            const ctx: Ctx = {
+              user: identity.user,
+              rules: identity.rules,
+              query: url.searchParams,
+              userAgent,
+            };
             [status, payload] = route(method, url.pathname, raw, ctx, contentType ?? '', warnings);
           }
         } catch (e) {
@@ -953,7 +1282,10 @@ export async function startKubernetesEmulator(opts: EmulatorOptions = {}): Promi
   const url = `${tlsFiles ? 'https' : 'http'}://127.0.0.1:${port}`;
   const caData = tlsFiles ? (await readFile(tlsFiles.cert)).toString('base64') : undefined;
 
-  async function writeKubeconfig(token: string, namespace = opts.contextNamespace ?? 'default'): Promise<string> {
+  async function writeKubeconfig(
+    token: string,
+    namespace = opts.contextNamespace ?? 'default',
+  ): Promise<string> {
     const file = path.join(dir, `kubeconfig-${randomBytes(4).toString('hex')}.yaml`);
     const text = [
       'apiVersion: v1',

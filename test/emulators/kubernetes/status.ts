@@ -45,7 +45,11 @@ export class StatusError extends Error {
   readonly code: number;
   readonly body: StatusBody;
   readonly headers: Record<string, string>;
-  constructor(code: number, body: Omit<StatusBody, 'kind' | 'apiVersion' | 'metadata' | 'status' | 'code'>, headers: Record<string, string> = {}) {
+  constructor(
+    code: number,
+    body: Omit<StatusBody, 'kind' | 'apiVersion' | 'metadata' | 'status' | 'code'>,
+    headers: Record<string, string> = {},
+  ) {
     super(body.message ?? `status ${code}`);
     this.code = code;
     this.headers = headers;
@@ -70,7 +74,13 @@ export const errors = {
   unauthorized(): StatusError {
     return new StatusError(401, { message: 'Unauthorized', reason: 'Unauthorized' });
   },
-  forbidden(ref: ResourceRef, name: string | undefined, user: string, verb: string, namespace: string | undefined): StatusError {
+  forbidden(
+    ref: ResourceRef,
+    name: string | undefined,
+    user: string,
+    verb: string,
+    namespace: string | undefined,
+  ): StatusError {
     const subject = name ? `${qualified(ref)} "${name}"` : qualified(ref);
     const scope = namespace ? ` in the namespace "${namespace}"` : ' at the cluster scope';
     const message = `${subject} is forbidden: User "${user}" cannot ${verb} resource "${ref.resource}" in API group "${ref.group}"${scope}`;
