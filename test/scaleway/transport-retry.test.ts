@@ -132,14 +132,17 @@ describe('retries of idempotent calls', () => {
   });
 
   it('retries timeouts on GET and ends with a TransportError', async () => {
-    const { client, server } = await setup(sequence(hang), {
-      timeoutMs: 50,
+    const { client, events } = await setup(sequence(hang), {
+      timeoutMs: 100,
       retry: { retries: 1, minTimeoutMs: 1 },
     });
     const err = await client.getApplication(uuidFor(1)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TransportError);
     expect((err as TransportError).failure).toBe('timeout');
-    expect(server.requests).toHaveLength(2);
+    expect(events.map((e) => [e.status, e.attempt])).toEqual([
+      ['error', 1],
+      ['error', 2],
+    ]);
   });
 
   it('retries 409 transient_state on PUT members', async () => {
@@ -226,11 +229,12 @@ describe('non-idempotent POST', () => {
   });
 
   it('is never re-sent after a timeout', async () => {
-    const { client, server } = await setup(sequence(hang), { timeoutMs: 50 });
+    const { client, server, events } = await setup(sequence(hang), { timeoutMs: 100 });
     await expect(client.createApiKey({ applicationId: uuidFor(1), description: 'k' })).rejects.toBeInstanceOf(
       AmbiguousWriteError,
     );
-    expect(server.requests).toHaveLength(1);
+    expect(events).toHaveLength(1);
+    expect(server.requests.length).toBeLessThanOrEqual(1);
   });
 
   it('is never re-sent after a connection reset', async () => {
@@ -279,12 +283,11 @@ describe('non-idempotent POST', () => {
 
 describe('abort', () => {
   it('rejects with the caller reason and does not retry', async () => {
-    const { client, server } = await setup(sequence(hang));
     const ctrl = new AbortController();
     const reason = new Error('caller gave up');
-    const p = client.getApplication(uuidFor(1), { signal: ctrl.signal });
-    setTimeout(() => ctrl.abort(reason), 20);
-    await expect(p).rejects.toBe(reason);
+    // the caller gives up while the server holds the request
+    const { client, server } = await setup(() => ctrl.abort(reason));
+    await expect(client.getApplication(uuidFor(1), { signal: ctrl.signal })).rejects.toBe(reason);
     expect(server.requests).toHaveLength(1);
   });
 
