@@ -524,12 +524,14 @@ async function applyApiKey(
       if (step.action === 'replace' && !previous) {
         throw new StepError('plan-invalid', step.address, 'replace step has no live key to replace');
       }
+      // One new key per name and run: never a second one while one is pending delivery (or
+      // after one failed, or was already delivered). Checked and set with no await in between.
       const state = ctx.deliveries.get(step.address);
-      if (state === 'pending' || state === 'failed') {
+      if (state !== undefined) {
         throw new StepError(
           'key-delivery-in-progress',
           step.address,
-          `another key of this name is ${state === 'pending' ? 'pending delivery' : 'undelivered'} in this run; no second key is created`,
+          `another key of this name is ${state === 'pending' ? 'pending delivery' : state === 'failed' ? 'undelivered' : 'already delivered'} in this run; no second key is created`,
         );
       }
       const location = ctx.locate(key);

@@ -304,6 +304,17 @@ describe('secret custody', () => {
     expect(h.client.callsTo('createApiKey')).toHaveLength(1);
   });
 
+  it('never mints two keys for one address in a run, even when the steps run concurrently', async () => {
+    const h = harness({ applications: [APP] });
+    const first = step(desiredKey('k', 'ci'), { id: 'create:ApiKey/k#1' });
+    const second = step(desiredKey('k', 'ci'), { id: 'create:ApiKey/k#2' });
+    const summary = await executePlan(plan([first, second]), h.deps(), { concurrency: 2 });
+    expect(summary.outcomes.map((o) => o.result)).toEqual(['created', 'failed']);
+    expect(summary.outcomes[1]!.error).toMatch(/pending delivery in this run; no second key is created/);
+    expect(h.client.callsTo('createApiKey')).toHaveLength(1);
+    expect(h.keysOf('k').map((k) => k.state)).toEqual(['ready']);
+  });
+
   it('computes expires_at from the lifetime at apply time', async () => {
     const h = harness({ applications: [APP] });
     h.clock.set('2026-11-23T02:00:00.000Z');
