@@ -61,6 +61,8 @@ export const DATA_ACCESS_KEY = 'SCW_ACCESS_KEY';
 export const DATA_SECRET_KEY = 'SCW_SECRET_KEY';
 export const DATA_ORGANIZATION_ID = 'SCW_DEFAULT_ORGANIZATION_ID';
 export const DATA_PROJECT_ID = 'SCW_DEFAULT_PROJECT_ID';
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
 export const RELOADER_MATCH_ANNOTATION = 'reloader.stakater.com/match';
 
 export const ANNOTATIONS = {
@@ -153,6 +155,12 @@ export function createKubernetesSink(
         settings.name,
         `k8s:${namespace}/?: no secret name for the key (set sink.secretName)`,
       );
+    if (name.length > 253 || !DNS_SUBDOMAIN.test(name)) {
+      throw new SinkError(
+        settings.name,
+        `k8s:${namespace}/${name}: "${name}" is not a valid Secret name (lowercase RFC 1123 subdomain: a-z, 0-9, '-', '.'; set sink.secretName)`,
+      );
+    }
     return { namespace, name, where: `k8s:${namespace}/${name}` };
   }
 

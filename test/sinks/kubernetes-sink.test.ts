@@ -272,11 +272,20 @@ describe('kubernetes sink', () => {
     const e2 = (await sink.write(loc, makeRecord()).catch((e: unknown) => e)) as SinkError;
     expect(e2.retryable).toBe(true);
     expect(e2.message).toContain('HTTP 429');
-    const bad = { sink: 'cluster', secretName: 'Not_A_Valid_Name' };
-    const e3 = (await sink.write(bad, makeRecord()).catch((e: unknown) => e)) as SinkError;
+    // The server's validation (422) is not retryable: a label value the API server rejects.
+    const badLabels = createKubernetesSink(
+      settings({ kubeconfig: emu.kubeconfigPath, labels: { team: 'not valid!' } }),
+    );
+    const e3 = (await badLabels.write(loc, makeRecord()).catch((e: unknown) => e)) as SinkError;
     expect(e3.retryable).toBe(false);
     expect(e3.message).toContain('HTTP 422');
-    expect(e3.message).toContain('metadata.name: Invalid value: "Not_A_Valid_Name"');
+    expect(e3.message).toContain('metadata.labels: Invalid value: "not valid!"');
+    // An invalid name is refused before any request.
+    const before = emu.control.requests.length;
+    await expect(
+      sink.write({ sink: 'cluster', secretName: 'Not_A_Valid_Name' }, makeRecord()),
+    ).rejects.toThrow(/"Not_A_Valid_Name" is not a valid Secret name/);
+    expect(emu.control.requests.length).toBe(before);
   });
 
   it('times out a hanging request with a retryable error', async () => {
