@@ -275,7 +275,7 @@ const API_KEY: KindTable = {
             },
             path: {
               description:
-                'Vault: secret path under the sink’s prefix; file sink: file name under its directory. Relative, `/`-separated. Default: the key name.',
+                'Vault: secret path under the sink’s prefix; file sink: file name under its directory. Relative, `/`-separated, no `..`. Default: the key name (file sinks: `<key name>.env` or `.json` by format).',
               type: {
                 type: 'string',
                 minLength: 1,

@@ -2,9 +2,10 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { generateSchema, schemaPath } from '../../scripts/gen-schema.js';
+import { generateSchema, referencePath, schemaPath } from '../../scripts/gen-schema.js';
 import { buildJsonSchema, renderSchemaFile } from '../../src/desired/json-schema.js';
 import { parseDesiredText } from '../../src/desired/parse.js';
+import { renderReference } from '../../src/desired/reference.js';
 import { validateJsonSchema } from './json-schema-validator.js';
 
 const repo = join(import.meta.dirname, '..', '..');
@@ -29,7 +30,23 @@ function documents(text: string): unknown[] {
 describe('schema/scw-gitops.schema.json', () => {
   it('is exactly what scripts/gen-schema.ts generates (regenerate with: npx tsx scripts/gen-schema.ts)', async () => {
     expect(readFileSync(schemaPath, 'utf8')).toBe(renderSchemaFile());
-    await expect(generateSchema(true)).resolves.toEqual({ path: schemaPath, upToDate: true });
+    expect(readFileSync(referencePath, 'utf8')).toBe(renderReference());
+    await expect(generateSchema(true)).resolves.toEqual([
+      { path: schemaPath, upToDate: true },
+      { path: referencePath, upToDate: true },
+    ]);
+  });
+
+  it('the Markdown reference lists every field of every kind', () => {
+    const md = renderReference();
+    for (const row of [
+      '| `metadata.name` | string | yes | 1-64 chars; `^[a-z0-9]([a-z0-9.-]{0,62}[a-z0-9])?$` |',
+      '| `spec.rules[].condition` | string |  | ≤ 2048 chars |',
+      '| `spec.rotation.overlap` | duration |  |  |',
+      '| `spec.principal` | mapping | yes | exactly one of `application`, `group`, `none` |',
+    ]) {
+      expect(md).toContain(row);
+    }
   });
 
   it('is a draft 2020-12 schema with one branch per kind and closed objects', () => {
