@@ -212,13 +212,15 @@ export function createTransport(opts: TransportOptions): Transport {
     } finally {
       clearTimeout(timeout);
       limiter.release();
-      opts.onRequest?.({
+      const event: RequestEvent = {
         method: spec.method,
         route: spec.route,
         status,
         attempt,
         durationMs: performance.now() - started,
-      });
+      };
+      opts.logger?.trace(event, 'scaleway: request');
+      opts.onRequest?.(event);
     }
   }
 

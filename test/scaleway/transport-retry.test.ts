@@ -1,6 +1,8 @@
 /**
  * Retry rules of the HTTP client against a throwaway local server (tiny backoffs).
  */
+import { Writable } from 'node:stream';
+import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Secret } from '../../src/model/secret.js';
 import {
@@ -86,6 +88,30 @@ describe('request basics', () => {
     expect(e.requestId).toBe('req-1');
     expect(e.message).not.toContain(TOKEN);
     expect(JSON.stringify(e.body)).not.toContain(TOKEN);
+  });
+});
+
+describe('logging', () => {
+  it('logs requests and retries at trace level without the token or bodies', async () => {
+    const lines: string[] = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        lines.push(chunk.toString('utf8'));
+        cb();
+      },
+    });
+    const logger = pino({ level: 'trace' }, stream);
+    const denied = { details: [], message: 'insufficient permissions', type: 'permissions_denied' };
+    const { client } = await setup(sequence(empty429, status(503, {}), ok(wireApp(1)), status(403, denied)), {
+      logger,
+    });
+    await client.getApplication(uuidFor(1));
+    await client.createApplication({ name: 'x', description: 'body text', tags: [] }).catch(() => undefined);
+    const out = lines.join('');
+    expect(out).toContain('scaleway: request');
+    expect(out).toContain('scaleway: retrying');
+    expect(out).not.toContain(TOKEN);
+    expect(out).not.toContain('body text');
   });
 });
 
