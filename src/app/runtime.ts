@@ -9,6 +9,8 @@
  *
  * `close()` closes the sinks and stops the sandbox; it is idempotent.
  */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Settings } from '../config/settings.js';
@@ -54,6 +56,7 @@ export async function createRuntime(settings: Settings, deps: RuntimeDeps): Prom
   if (settings.scaleway.sandbox?.enabled) {
     const { startSandbox } = await import('../sandbox/server.js');
     const sb = settings.scaleway.sandbox;
+    if (sb.stateFile !== undefined) await mkdir(path.dirname(sb.stateFile), { recursive: true });
     sandbox = await startSandbox({
       port: sb.port,
       host: '127.0.0.1',

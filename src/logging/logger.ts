@@ -34,6 +34,9 @@ export function createLogger(opts: CreateLoggerOptions = {}): Logger {
       base: sanitizeLogValue(opts.base ?? {}) as Record<string, unknown>,
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: [...REDACT_PATHS], censor: '[redacted]' },
+      // Errors are already flattened and scrubbed by sanitizeLogValue (type, message, stack,
+      // own properties, cause); pino's default err serializer would re-type them as Object.
+      serializers: { err: (e: unknown) => e, error: (e: unknown) => e },
       formatters: {
         level: (label) => ({ level: label }),
         bindings: (bindings) => sanitizeLogValue(bindings) as Record<string, unknown>,

@@ -86,8 +86,15 @@ describe('createLogger redaction', () => {
     expect(cap.find('grandchild')[0]).toMatchObject({ reconcileId: 'rec-1' });
     expect(cap.find('note')[0]).toMatchObject({ note: 'the key is [redacted]' });
     expect(cap.find('circular')[0]).toMatchObject({ circ: { name: 'loop', self: '[circular]' } });
-    const wrapped = cap.find('wrapped')[0] as { err: { message: string } };
-    expect(wrapped.err.message).toBe('outer: inner [redacted]');
+    const wrapped = cap.find('wrapped')[0] as {
+      err: { type: string; message: string; cause: { message: string } };
+    };
+    expect(wrapped.err).toMatchObject({
+      type: 'Error',
+      message: 'outer',
+      cause: { message: 'inner [redacted]' },
+    });
+    expect(cap.find('config')[0]).toMatchObject({ err: { type: 'ConfigError', code: 'config-invalid' } });
   });
 
   it('redacts in pretty mode too', () => {
