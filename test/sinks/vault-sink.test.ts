@@ -559,3 +559,21 @@ describe('vault sink: configuration and connectivity errors', () => {
     expect(count(f, 'auth/approle/login')).toBe(1);
   });
 });
+
+describe('vault sink: TLS with caFile', () => {
+  it('trusts the CA from caFile and refuses the server without it', async () => {
+    const f = await fixture({ method: 'token', emulator: { tls: true } });
+    expect(f.vault.url).toMatch(/^https:/);
+    const caFile = `${f.dir}/ca.pem`;
+    await writeFile(caFile, f.vault.caPem!);
+    const trusted = f.makeSink({ caFile });
+    const rec = makeRecord();
+    await trusted.write(loc, rec);
+    expect(await trusted.verify(loc, rec)).toBe(true);
+    const untrusted = f.makeSink();
+    const err = await rejection(untrusted.read(loc));
+    expect(err).toBeInstanceOf(SinkError);
+    expect(err.message).toMatch(/SELF_SIGNED.*not trusted: check caFile/);
+    expect((err as SinkError).retryable).toBe(false);
+  });
+});

@@ -173,12 +173,15 @@ export class VaultClient {
         if (req.signal?.aborted) throw req.signal.reason;
         const timedOut = timeout.aborted;
         const code = (err as { code?: string }).code;
+        // A certificate problem is configuration (caFile), not a transient failure.
+        const certificate = code !== undefined && /CERT|SELF_SIGNED|ERR_TLS/.test(code);
+        const what = timedOut
+          ? `no answer within ${this.#o.timeoutMs} ms`
+          : `${code ?? 'network error'}${err instanceof Error && !code ? `: ${err.message}` : ''}`;
         return new VaultError(
           this.#o.sink,
-          timedOut
-            ? `${label}: no answer within ${this.#o.timeoutMs} ms`
-            : `${label}: ${code ?? 'network error'}${err instanceof Error && !code ? `: ${err.message}` : ''}`,
-          { retryable: true, cause: err },
+          `${label}: ${what}${certificate ? ' (the server certificate is not trusted: check caFile)' : ''}`,
+          { retryable: !certificate, cause: err },
         );
       }
       if ((res.status === 307 || res.status === 308) && hop < MAX_REDIRECTS) {

@@ -18,7 +18,12 @@
  * are not verified (the TokenReview outcome is configured by the test).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import http from 'node:http';
+import https from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import {
   allows,
@@ -67,6 +72,8 @@ export interface VaultEmulatorOptions {
    */
   readonly namespaces?: readonly string[];
   readonly version?: string;
+  /** Serve HTTPS with a self-signed certificate for 127.0.0.1 made by `openssl` (PEM in `caPem`). */
+  readonly tls?: boolean;
 }
 
 export interface TokenSpec {
@@ -172,6 +179,8 @@ export interface VaultEmulatorControl {
 
 export interface VaultEmulator {
   readonly url: string;
+  /** The self-signed certificate (PEM) when started with `tls: true`. */
+  readonly caPem?: string;
   readonly rootToken: string;
   readonly control: VaultEmulatorControl;
   close(): Promise<void>;
@@ -875,7 +884,7 @@ export async function startVaultEmulator(opts: VaultEmulatorOptions = {}): Promi
     return reply(result);
   }
 
-  const server = http.createServer((req, res) => {
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     (async () => {
       const method = (req.method ?? 'GET').toUpperCase();
       const out = await handle({
@@ -897,7 +906,11 @@ export async function startVaultEmulator(opts: VaultEmulatorOptions = {}): Promi
         res.end(JSON.stringify({ errors: [`internal error: ${String(err)}`] }));
       }
     });
-  });
+  };
+  const tls = opts.tls ? await selfSignedCertificate() : undefined;
+  const server = tls
+    ? https.createServer({ key: tls.key, cert: tls.cert }, handler)
+    : http.createServer(handler);
 
   // Node's HTTP parser only knows a fixed list of methods and refuses Vault's `LIST` verb (and any
   // other unknown token) before a handler runs. Parse such a request from the raw packet and answer
@@ -935,7 +948,8 @@ export async function startVaultEmulator(opts: VaultEmulatorOptions = {}): Promi
   const { port } = server.address() as AddressInfo;
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
+    ...(tls ? { caPem: tls.cert } : {}),
     rootToken,
     control,
     close: () =>
@@ -944,4 +958,41 @@ export async function startVaultEmulator(opts: VaultEmulatorOptions = {}): Promi
         server.close((err) => (err ? reject(err) : resolve()));
       }),
   };
+}
+
+/** A throw-away self-signed certificate for 127.0.0.1 / localhost. */
+async function selfSignedCertificate(): Promise<{ key: string; cert: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'vault-emulator-tls-'));
+  try {
+    const keyFile = join(dir, 'key.pem');
+    const certFile = join(dir, 'cert.pem');
+    await new Promise<void>((resolve, reject) =>
+      execFile(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:prime256v1',
+          '-nodes',
+          '-days',
+          '2',
+          '-subj',
+          '/CN=vault-emulator',
+          '-addext',
+          'subjectAltName=IP:127.0.0.1,DNS:localhost',
+          '-keyout',
+          keyFile,
+          '-out',
+          certFile,
+        ],
+        (err) => (err ? reject(new Error(`vault emulator: openssl failed: ${err.message}`)) : resolve()),
+      ),
+    );
+    return { key: await readFile(keyFile, 'utf8'), cert: await readFile(certFile, 'utf8') };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
