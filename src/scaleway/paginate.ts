@@ -66,7 +66,13 @@ async function listOnce<T>(o: ListAllOptions<T>): Promise<Attempt<T>> {
     const worker = async (): Promise<void> => {
       while (!stop && next <= lastPage) {
         const page = next++;
-        const res = await o.fetchPage(page, perPage, o.signal);
+        let res: WirePage;
+        try {
+          res = await o.fetchPage(page, perPage, o.signal);
+        } catch (err) {
+          stop = true; // the listing failed: the other workers issue no further pages
+          throw err;
+        }
         pages[page - 1] = res.items;
         if (res.totalCount !== total) consistentTotals = false;
         if (res.items.length === 0) stop = true;

@@ -115,6 +115,19 @@ describe('listing', () => {
     expect(server.requests).toHaveLength(5);
   });
 
+  it('stops issuing pages once one page failed for good', async () => {
+    const all = apps(2000);
+    const { client, server } = await setup((req, res) => {
+      if (req.url.searchParams.get('page') === '2') {
+        json(res, 400, { message: 'invalid argument(s)', type: 'invalid_arguments', details: [] });
+        return;
+      }
+      json(res, 200, page(all, req.url));
+    }, 1);
+    await expect(client.listApplications()).rejects.toMatchObject({ status: 400 });
+    expect(server.requests).toHaveLength(2);
+  });
+
   it('walks a legacy envelope without total_count until a short page', async () => {
     const all = apps(45);
     const { client, server } = await setup((req, res) => {
