@@ -170,6 +170,7 @@ export function validateDocuments(
     }
     diagnostics.push(...r.diagnostics);
   }
+  diagnostics.push(...checkSinkCollisions(docs, opts));
 
   const hasError = diagnostics.some((x) => x.severity === 'error') || docs.some((d) => !d.valid);
   const resources = hasError
@@ -355,6 +356,54 @@ function checkApiKey(d: ParsedDocument, r: Reporter, opts: ValidateOptions): voi
       `${JSON.stringify(path)} must not contain \`.\` or \`..\` segments`,
     );
   }
+}
+
+/**
+ * Two keys writing to the same place in the same sink would overwrite each other's secret.
+ * Without the sink types, both location forms are compared: the path (file, Vault; default: the
+ * key name) and namespace + Secret name (Kubernetes; default Secret name: the key name).
+ */
+function checkSinkCollisions(docs: readonly ParsedDocument[], opts: ValidateOptions): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const keys = docs.filter((d) => d.kind === 'ApiKey');
+  const groups = new Map<string, { doc: ParsedDocument; field: string }[]>();
+  for (const d of keys) {
+    const sink = rec(d.spec['sink']) ?? {};
+    const sinkName = str(sink['name']) ?? opts.defaultSink ?? '';
+    const path = str(sink['path']);
+    const secretName = str(sink['secretName']);
+    const namespace = str(sink['namespace']) ?? '';
+    const add = (k: string, field: string) => groups.set(k, [...(groups.get(k) ?? []), { doc: d, field }]);
+    add(
+      JSON.stringify([sinkName, 'path', path ?? d.name]),
+      path !== undefined ? 'spec.sink.path' : 'metadata.name',
+    );
+    add(
+      JSON.stringify([sinkName, 'secret', namespace, secretName ?? d.name]),
+      secretName !== undefined ? 'spec.sink.secretName' : 'metadata.name',
+    );
+  }
+  const seen = new Set<string>();
+  for (const group of groups.values()) {
+    const distinct = [...new Map(group.map((g) => [g.doc.address, g])).values()];
+    if (distinct.length < 2) continue;
+    for (const g of distinct) {
+      const others = distinct.filter((o) => o !== g).map((o) => o.doc.address);
+      const id = `${g.doc.address}|${others.join(',')}`;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      out.push({
+        severity: 'error',
+        code: 'sink-collision',
+        message: `the secret would be written to the same sink location as ${others.join(', ')}; each key needs its own place`,
+        location: g.doc.valueSources[g.field] ?? g.doc.source,
+        resource: g.doc.address,
+        field: g.field,
+        hint: 'give each key a distinct `spec.sink.path` (or `secretName`)',
+      });
+    }
+  }
+  return out;
 }
 
 function checkPolicy(d: ParsedDocument, r: Reporter): void {

@@ -419,3 +419,33 @@ describe('options', () => {
     expect(diags.find((d) => d.code === 'invalid-instance')?.location).toBeUndefined();
   });
 });
+
+describe('sink locations', () => {
+  it('two keys writing to the same path of the same sink collide', () => {
+    const text = `${key('  lifetime: 1d\n  sink: { name: local, path: shared.env }\n', 'k1')}---\n${key('  lifetime: 1d\n  sink: { name: local, path: shared.env }\n', 'k2')}`;
+    const diags = check(text).filter((d) => d.code === 'sink-collision');
+    expect(diags.map((d) => [d.resource, d.field, d.location?.line, d.location?.col, d.message])).toEqual([
+      ['ApiKey/k1', 'spec.sink.path', 8, 30, expect.stringContaining('same sink location as ApiKey/k2')],
+      ['ApiKey/k2', 'spec.sink.path', 17, 30, expect.stringContaining('same sink location as ApiKey/k1')],
+    ]);
+  });
+
+  it('an explicit path equal to another key name collides with that key’s default', () => {
+    const text = `${key('  lifetime: 1d\n', 'k1')}---\n${key('  lifetime: 1d\n  sink: { path: k1 }\n', 'k2')}`;
+    expectOne(
+      check(text).filter((d) => d.resource === 'ApiKey/k2'),
+      {
+        code: 'sink-collision',
+        line: 16,
+        col: 17,
+        resource: 'ApiKey/k2',
+        field: 'spec.sink.path',
+      },
+    );
+  });
+
+  it('the same path in different sinks, or a Secret name in another namespace, is fine', () => {
+    const text = `${key('  lifetime: 1d\n  sink: { name: a, path: x }\n', 'k1')}---\n${key('  lifetime: 1d\n  sink: { name: b, path: x }\n', 'k2')}---\n${key('  lifetime: 1d\n  sink: { name: a, namespace: n1, secretName: s }\n', 'k3')}---\n${key('  lifetime: 1d\n  sink: { name: a, namespace: n2, secretName: s }\n', 'k4')}`;
+    expect(check(text)).toEqual([]);
+  });
+});
