@@ -30,16 +30,19 @@ export interface ChildRun {
 }
 
 /**
- * The driver as node arguments. Bundled once with esbuild (tsx's own compiler, always installed
- * with it) it starts in ~0.3 s instead of ~2 s under `--import tsx`, which keeps the crash tests
- * well under a minute; without esbuild it falls back to tsx.
+ * Node arguments running a TypeScript entry point (`test/crash/driver.ts`, `src/cli/main.ts`).
+ * Bundled once with esbuild (tsx's own compiler, installed with it) a pass starts in well under a
+ * second instead of ~2 s under `--import tsx`, which keeps the crash tests under a minute; without
+ * esbuild, or with SCW_GITOPS_CRASH_TSX=1, it runs the sources through tsx.
  */
-export async function prepareDriver(outDir: string): Promise<string[]> {
+export async function prepareEntry(entry: string, outDir: string): Promise<string[]> {
+  const viaTsx = ['--import', 'tsx', entry];
+  if (process.env.SCW_GITOPS_CRASH_TSX === '1') return viaTsx;
   try {
     const esbuild = (await import('esbuild')) as typeof import('esbuild');
-    const outfile = join(outDir, 'driver.mjs');
+    const outfile = join(outDir, `${entry.replace(/[^a-z0-9]+/gi, '-')}.mjs`);
     await esbuild.build({
-      entryPoints: [join(REPO, 'test/crash/driver.ts')],
+      entryPoints: [join(REPO, entry)],
       bundle: true,
       platform: 'node',
       format: 'esm',
@@ -52,8 +55,12 @@ export async function prepareDriver(outDir: string): Promise<string[]> {
     });
     return [outfile];
   } catch {
-    return ['--import', 'tsx', 'test/crash/driver.ts'];
+    return viaTsx;
   }
+}
+
+export function prepareDriver(outDir: string): Promise<string[]> {
+  return prepareEntry('test/crash/driver.ts', outDir);
 }
 
 /** Run `node <args>` from the repository root; bounded by `timeoutMs`. */
