@@ -16,7 +16,8 @@
  * Every write creates a new version with check-and-set (`options.cas` = the version read just
  * before, 0 when creating), so two writers never clobber each other: on a mismatch the record is
  * re-read, and if it already holds this access key and secret the write counts as done
- * (idempotent), otherwise the write fails and says another writer changed it. Versions are kept
+ * (idempotent), otherwise the write fails and says another writer changed it. A secret at the path
+ * that scw-gitops did not write is never overwritten. Versions are kept
  * (the mount's/key's `max_versions` is respected, never forced to 1), so during a rotation overlap
  * consumers can still read version N-1 with the previous key.
  *
@@ -164,8 +165,17 @@ class VaultSink implements SecretSink {
         const stored = toStoredRecord(cur);
         if (holds(stored, record)) {
           // Already delivered (a retry or a second pass): only make sure the metadata is complete.
-          await this.#writeMetadata(kv, key, record, cur, stored.metadata.previousAccessKey, signal);
+          const prev = record.metadata.previousAccessKey ?? stored.metadata.previousAccessKey;
+          await this.#writeMetadata(kv, key, record, cur, prev, signal);
           return;
+        }
+        if (!isOurs(cur)) {
+          // Never replace a secret scw-gitops did not write (ownership rule): say so instead.
+          throw new SinkError(
+            this.name,
+            `${this.describe(location)} holds a secret not written by scw-gitops (no ${VAULT_DATA_KEYS.accessKey} ` +
+              `and no managedBy=${MANAGED_BY} metadata); refusing to overwrite it — choose another path`,
+          );
         }
       }
       const previous =
@@ -380,6 +390,13 @@ class VaultSink implements SecretSink {
 function storedAccessKey(cur: Extract<KvReadResult, { kind: 'present' }>): string {
   const v = cur.data[VAULT_DATA_KEYS.accessKey];
   return typeof v === 'string' ? v : (cur.customMetadata?.accessKey ?? '');
+}
+
+/** Written by scw-gitops: our data layout or our ownership marker in custom_metadata. */
+function isOurs(cur: Extract<KvReadResult, { kind: 'present' }>): boolean {
+  return (
+    typeof cur.data[VAULT_DATA_KEYS.accessKey] === 'string' || cur.customMetadata?.managedBy === MANAGED_BY
+  );
 }
 
 function toStoredRecord(cur: Extract<KvReadResult, { kind: 'present' }>): StoredRecord {

@@ -111,6 +111,14 @@ describe('vault sink: record layout and versions', () => {
     ).toBe('team-ci');
   });
 
+  it('refuses to overwrite a secret at the path that scw-gitops did not write', async () => {
+    const f = await fixture({ method: 'token' });
+    await f.raw('POST', `secret/data/${KEY}`, { data: { password: 'someone-elses-0c8f1d' } });
+    const err = await rejection(f.sink.write(loc, makeRecord()));
+    expect(err.message).toMatch(/holds a secret not written by scw-gitops .*refusing to overwrite/);
+    expect(f.vault.control.mount('secret')?.retainedVersions(KEY)).toEqual([1]);
+  });
+
   it('reads a soft-deleted latest version as absent and writes over it with its version as cas', async () => {
     const f = await fixture({ method: 'token' });
     await f.sink.write(loc, makeRecord());
