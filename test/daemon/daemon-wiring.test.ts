@@ -1,0 +1,279 @@
+/**
+ * Daemon wiring with a fake pass and a fake runtime: leader election gating, abort on loss of
+ * leadership, graceful stop during a pass, rotation-check decisions and status/metrics updates.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Runtime } from '../../src/app/runtime.js';
+import { systemClock } from '../../src/clock.js';
+import { defaultSettings } from '../../src/config/load-settings.js';
+import type { Settings } from '../../src/config/settings.js';
+import { type Daemon, startDaemon } from '../../src/daemon/daemon.js';
+import type { LeaderCallbacks, LeaderFactory } from '../../src/daemon/leader.js';
+import { createDaemonMetrics } from '../../src/daemon/metrics.js';
+import type { PassReport } from '../../src/daemon/pass-report.js';
+import type { DaemonPassContext } from '../../src/daemon/reconcile-pass.js';
+import { DaemonState } from '../../src/daemon/state.js';
+import type { Plan } from '../../src/model/plan.js';
+import type { ScalewayClient } from '../../src/scaleway/port.js';
+import { createLogCapture } from '../helpers/log-capture.js';
+import { waitFor } from './fake-clock.js';
+
+function fakeRuntime(): Runtime & { closed: boolean } {
+  const rt = {
+    client: { organizationId: 'org-1' } as unknown as ScalewayClient,
+    sinks: new Map(),
+    organizationId: 'org-1',
+    apiUrl: 'http://127.0.0.1:1',
+    credentialSource: 'test',
+    closed: false,
+    async close() {
+      rt.closed = true;
+    },
+  };
+  return rt;
+}
+
+function plan(keys: Plan['keys'] = [], steps = 0): Plan {
+  return {
+    formatVersion: 1,
+    createdAt: '2026-01-01T00:00:00.000Z',
+    organizationId: 'org-1',
+    instance: 'default',
+    liveFingerprint: 'x',
+    steps: Array.from({ length: steps }, () => ({}) as Plan['steps'][number]),
+    summary: { create: steps, update: 0, replace: 0, delete: 0, adopt: 0 },
+    diagnostics: [],
+    keys,
+    upcoming: [],
+  } as Plan;
+}
+
+describe('daemon wiring', () => {
+  let dir: string;
+  let daemon: Daemon | undefined;
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'scw-wiring-'));
+  });
+  afterEach(async () => {
+    await daemon?.stop();
+    daemon = undefined;
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  function settings(over: Partial<Settings> = {}): Settings {
+    const d = defaultSettings();
+    return { ...d, source: { dir }, server: { host: '127.0.0.1', port: 0 }, ...over };
+  }
+
+  it('runs passes only while leading and aborts the running pass when leadership is lost', async () => {
+    let callbacks: LeaderCallbacks | undefined;
+    let leading = false;
+    let stoppedElector = false;
+    const factory: LeaderFactory = async (_s, deps, cb) => {
+      callbacks = cb;
+      return {
+        identity: `${deps.identity}_abcd`,
+        isLeader: () => leading,
+        start: () => undefined,
+        stop: () => {
+          stoppedElector = true;
+        },
+      };
+    };
+    const contexts: DaemonPassContext[] = [];
+    let release!: () => void;
+    const pass = async (ctx: DaemonPassContext): Promise<PassReport> => {
+      contexts.push(ctx);
+      await new Promise<void>((r) => {
+        release = r;
+      });
+      return { verdict: 'success', result: 'converged', listed: true };
+    };
+    const cap = createLogCapture();
+    const runtime = fakeRuntime();
+    daemon = await startDaemon({
+      settings: settings({
+        leaderElection: { ...defaultSettings().leaderElection, enabled: true, identity: 'pod-0' },
+      }),
+      env: {},
+      logger: cap.logger,
+      clock: systemClock,
+      runtime,
+      pass,
+      leaderFactory: factory,
+      disable: { cron: true, watch: true },
+    });
+    // Not the leader: the startup request is held.
+    await new Promise((r) => setTimeout(r, 100));
+    expect(contexts).toHaveLength(0);
+    let metrics = await (await fetch(`${daemon.url}/metrics`)).text();
+    expect(metrics).toMatch(/^scw_gitops_leader 0$/m);
+    // Elected: the held request runs.
+    leading = true;
+    callbacks!.onStartedLeading();
+    await waitFor(() => contexts.length === 1, 5000, 'pass after election');
+    expect(contexts[0]!.reasons).toEqual(['leader-elected', 'startup']);
+    metrics = await (await fetch(`${daemon.url}/metrics`)).text();
+    expect(metrics).toMatch(/^scw_gitops_leader 1$/m);
+    // Lost: the pass's signal is aborted (the executor stops between steps).
+    leading = false;
+    callbacks!.onStoppedLeading();
+    expect(contexts[0]!.signal.aborted).toBe(true);
+    release();
+    await waitFor(() => !daemon!.loop.running, 5000, 'pass end');
+    // New triggers are held again while not leading.
+    daemon.request('webhook-github');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(contexts).toHaveLength(1);
+    const status = (await (await fetch(`${daemon.url}/status`)).json()) as Record<string, unknown>;
+    expect(status).toMatchObject({ leader: false, identity: 'pod-0_abcd' });
+    await daemon.stop();
+    expect(stoppedElector).toBe(true);
+    expect(runtime.closed).toBe(true);
+    daemon = undefined;
+  });
+
+  it('stop() lets the running pass finish before closing the runtime', async () => {
+    const events: string[] = [];
+    let release!: () => void;
+    const runtime = fakeRuntime();
+    daemon = await startDaemon({
+      settings: settings(),
+      env: {},
+      logger: createLogCapture().logger,
+      clock: systemClock,
+      runtime,
+      pass: async (ctx) => {
+        events.push('pass:start');
+        await new Promise<void>((r) => {
+          release = r;
+        });
+        events.push(ctx.signal.aborted ? 'pass:end(aborted between steps)' : 'pass:end');
+        return { verdict: 'success', result: 'converged', listed: true };
+      },
+      disable: { cron: true, watch: true },
+    });
+    await waitFor(() => events.length === 1, 5000, 'pass start');
+    const url = daemon.url;
+    const stopping = daemon.stop().then(() => events.push('stopped'));
+    await new Promise((r) => setTimeout(r, 50));
+    // still serving probes while the pass finishes; liveness says stopping
+    expect((await fetch(`${url}/healthz`)).status).toBe(503);
+    expect(runtime.closed).toBe(false);
+    release();
+    await stopping;
+    expect(events).toEqual(['pass:start', 'pass:end(aborted between steps)', 'stopped']);
+    expect(runtime.closed).toBe(true);
+    daemon = undefined;
+  });
+
+  it('records pass results in status and metrics, readiness after the first listing', async () => {
+    const reports: PassReport[] = [
+      { verdict: 'terminal', result: 'invalid', listed: false, error: 'a.yaml:1:1: error' },
+      {
+        verdict: 'success',
+        result: 'applied',
+        listed: true,
+        revision: 'f'.repeat(40),
+        plan: plan(
+          [
+            {
+              address: 'ApiKey/ci',
+              accessKey: 'SCWAAAAAAAAAAAAAAAAA',
+              expiresAt: '2026-03-01T00:00:00.000Z',
+              secondsToExpiry: 3600,
+              rotateAt: '2026-02-01T00:00:00.000Z',
+            },
+          ],
+          2,
+        ),
+      },
+    ];
+    daemon = await startDaemon({
+      settings: settings(),
+      env: {},
+      logger: createLogCapture().logger,
+      clock: systemClock,
+      runtime: fakeRuntime(),
+      pass: async () => reports.shift()!,
+      disable: { cron: true, watch: true },
+    });
+    await waitFor(() => daemon!.loop.passes === 1 && !daemon!.loop.running, 5000, 'first pass');
+    expect((await fetch(`${daemon.url}/readyz`)).status).toBe(503);
+    daemon.request('file-change');
+    await waitFor(() => daemon!.loop.passes === 2 && !daemon!.loop.running, 5000, 'second pass');
+    expect((await fetch(`${daemon.url}/readyz`)).status).toBe(200);
+    const metrics = await (await fetch(`${daemon.url}/metrics`)).text();
+    expect(metrics).toContain('scw_gitops_reconcile_total{result="invalid"} 1\n');
+    expect(metrics).toContain('scw_gitops_reconcile_total{result="applied"} 1\n');
+    expect(metrics).toContain('scw_gitops_plan_changes{action="create"} 2\n');
+    expect(metrics).toContain('scw_gitops_key_seconds_to_expiry{key="ApiKey/ci"} 3600\n');
+    expect(metrics).toMatch(/^scw_gitops_last_success_timestamp_seconds \d+(\.\d+)?$/m);
+    const status = (await (await fetch(`${daemon.url}/status`)).json()) as Record<string, unknown>;
+    expect(status).toMatchObject({
+      ready: true,
+      revision: 'f'.repeat(40),
+      lastPass: { result: 'applied', reasons: ['file-change'] },
+      nextRotations: [{ address: 'ApiKey/ci', rotateAt: '2026-02-01T00:00:00.000Z' }],
+    });
+    expect((status['errors'] as { message: string }[])[0]!.message).toBe('a.yaml:1:1: error');
+  });
+});
+
+describe('DaemonState.rotationDue', () => {
+  const state = () => new DaemonState(createDaemonMetrics({ version: 't' }), { leaderElection: false });
+  const rec = { reconcileId: 'r', reasons: ['x'], attempt: 1, startedAt: '2026-01-01T00:00:00Z' };
+
+  it('asks for a pass only when a known instant has passed', () => {
+    const s = state();
+    const now = new Date('2026-01-15T00:00:00Z');
+    expect(s.rotationDue(now)).toBe(false); // nothing known yet
+    s.passFinished(
+      rec,
+      {
+        verdict: 'success',
+        result: 'converged',
+        listed: true,
+        plan: plan([
+          {
+            address: 'ApiKey/a',
+            accessKey: 'SCWA',
+            expiresAt: '2026-03-01T00:00:00Z',
+            secondsToExpiry: 1,
+            rotateAt: '2026-02-01T00:00:00Z',
+          },
+        ]),
+        nextDueAt: Date.parse('2026-01-20T00:00:00Z'),
+      },
+      now,
+      10,
+    );
+    expect(s.rotationDue(now)).toBe(false);
+    expect(s.rotationDue(new Date('2026-01-20T00:00:00Z'))).toBe(true); // overlap end (nextDueAt)
+    const s2 = state();
+    s2.passFinished(
+      rec,
+      {
+        verdict: 'success',
+        result: 'converged',
+        listed: true,
+        plan: plan([
+          {
+            address: 'ApiKey/a',
+            accessKey: 'SCWA',
+            expiresAt: null,
+            secondsToExpiry: null,
+            rotateAt: '2026-02-01T00:00:00Z',
+          },
+        ]),
+      },
+      now,
+      10,
+    );
+    expect(s2.rotationDue(new Date('2026-01-31T23:59:59Z'))).toBe(false);
+    expect(s2.rotationDue(new Date('2026-02-01T00:00:00Z'))).toBe(true);
+  });
+});
