@@ -1,8 +1,43 @@
+/**
+ * `scw-gitops apply --plan FILE`: execute a plan saved with `plan --output json --out FILE`.
+ * The organization is listed again first; if anything the plan depends on changed since, the
+ * plan is stale and refused (plan again). Exit status: 0 applied, 1 error, stale plan or failed step.
+ */
+import {
+  COMMON_HELP,
+  type CommandDeps,
+  parseOrUsage,
+  reportError,
+  UsageError,
+} from '../../reconciler/command.js';
+import { runApplySaved } from '../../reconciler/cli-flows.js';
 import type { CliIO } from '../io.js';
-import { EXIT_ERROR } from '../io.js';
+import { EXIT_OK } from '../io.js';
 
-/** Placeholder until the command's issue lands. */
-export async function run(_argv: readonly string[], io: CliIO): Promise<number> {
-  io.stderr('scw-gitops apply: not implemented yet\n');
-  return EXIT_ERROR;
+export const HELP = `Usage: scw-gitops apply --plan FILE [options]
+
+Apply a saved JSON plan (from 'scw-gitops plan --output json --out FILE'). Refused when the
+organization changed since the plan was made.
+
+Options:
+  --plan FILE              the saved plan (required)
+${COMMON_HELP}
+Only --config, --instance, --output (text/json) and --no-color matter here: the plan is fixed.
+
+Exit status: 0 applied, 1 error, stale plan or failed step.
+`;
+
+export async function run(argv: readonly string[], io: CliIO, deps: CommandDeps = {}): Promise<number> {
+  try {
+    const flags = parseOrUsage(argv);
+    if (flags.values.help) {
+      io.stdout(HELP);
+      return EXIT_OK;
+    }
+    if (flags.values.plan === undefined) throw new UsageError('missing --plan FILE');
+    if (flags.positionals.length > 0) throw new UsageError('apply takes no DIR: the plan is fixed');
+    return await runApplySaved(flags, io, deps);
+  } catch (err) {
+    return reportError(io, 'apply', err);
+  }
 }

@@ -1,8 +1,42 @@
+/**
+ * `scw-gitops reconcile DIR`: plan and apply in one pass (`--dry-run`: plan only, the CI mode).
+ * Exit status: --dry-run: 0 no changes, 2 changes pending, 1 error; otherwise 0 when everything
+ * was applied (or nothing had to be), 1 on any error or failed step.
+ */
+import {
+  COMMON_HELP,
+  type CommandDeps,
+  parseOrUsage,
+  reportError,
+  UsageError,
+} from '../../reconciler/command.js';
+import { runDryRun, runReconcile } from '../../reconciler/cli-flows.js';
 import type { CliIO } from '../io.js';
-import { EXIT_ERROR } from '../io.js';
+import { EXIT_OK } from '../io.js';
 
-/** Placeholder until the command's issue lands. */
-export async function run(_argv: readonly string[], io: CliIO): Promise<number> {
-  io.stderr('scw-gitops reconcile: not implemented yet\n');
-  return EXIT_ERROR;
+export const HELP = `Usage: scw-gitops reconcile [DIR] [options]
+
+One reconciliation pass: load the desired state, list the organization, plan, and apply.
+New API key secrets are delivered to their sinks before a step counts as done.
+
+Options:
+  --dry-run                plan only (CI mode): exit 0 no changes, 2 changes pending, 1 error
+${COMMON_HELP}
+Exit status: 0 applied or nothing to do, 1 error or failed step (--dry-run: see above).
+`;
+
+export async function run(argv: readonly string[], io: CliIO, deps: CommandDeps = {}): Promise<number> {
+  try {
+    const flags = parseOrUsage(argv);
+    if (flags.values.help) {
+      io.stdout(HELP);
+      return EXIT_OK;
+    }
+    if (flags.values.plan !== undefined) throw new UsageError('--plan belongs to apply');
+    if (flags.values['dry-run']) return await runDryRun('reconcile', flags, io, deps);
+    if (flags.values.at !== undefined) throw new UsageError('--at only works with --dry-run');
+    return await runReconcile(flags, io, deps);
+  } catch (err) {
+    return reportError(io, 'reconcile', err);
+  }
 }

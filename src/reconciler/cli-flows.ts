@@ -1,0 +1,147 @@
+/**
+ * The flows behind the plan / reconcile / apply commands (see command.ts for the shared pieces).
+ */
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
+import type { CliIO } from '../cli/io.js';
+import { EXIT_CHANGES, EXIT_ERROR, EXIT_OK } from '../cli/io.js';
+import { systemClock } from '../clock.js';
+import type { Plan } from '../model/plan.js';
+import { parsePlanJson } from '../render/json.js';
+import { renderPlanText } from '../render/text.js';
+import {
+  type CommandDeps,
+  commandLogger,
+  emitPlan,
+  openRuntime,
+  outputFormat,
+  type ParsedFlags,
+  parseAt,
+  planOverrides,
+  printDiagnostics,
+  renderSummary,
+  resolveDir,
+  resolveSettings,
+  useColor,
+} from './command.js';
+import { applySavedPlan, type ReconcileDeps, type ReconcileResult, reconcileOnce } from './reconcile-once.js';
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(value).sort()) {
+      const v = (value as Record<string, unknown>)[k];
+      if (v !== undefined) out[k] = sortKeys(v);
+    }
+    return out;
+  }
+  return value;
+}
+
+/** Diagnostics of the desired-state load (the plan renders its own). */
+function loadDiagnostics(result: ReconcileResult) {
+  const inPlan = new Set(result.plan?.diagnostics ?? []);
+  return result.diagnostics.filter((d) => !inPlan.has(d));
+}
+
+async function withRuntime<T>(
+  flags: ParsedFlags,
+  io: CliIO,
+  deps: CommandDeps,
+  fn: (rd: ReconcileDeps) => Promise<T>,
+): Promise<T> {
+  const settings = await resolveSettings(flags.values, io);
+  const logger = commandLogger(io, deps);
+  const runtime = await openRuntime(settings, io, deps, logger);
+  try {
+    return await fn({
+      client: runtime.client,
+      sinks: runtime.sinks,
+      settings,
+      clock: deps.clock ?? systemClock,
+      logger,
+    });
+  } finally {
+    await runtime.close();
+  }
+}
+
+/** plan / reconcile --dry-run: 0 no changes, 2 changes pending, 1 error. */
+export async function runDryRun(
+  command: string,
+  flags: ParsedFlags,
+  io: CliIO,
+  deps: CommandDeps,
+): Promise<number> {
+  const format = outputFormat(flags.values.output);
+  const at = parseAt(flags.values.at);
+  return withRuntime(flags, io, deps, async (rd) => {
+    const dir = resolveDir(flags.positionals, rd.settings, io);
+    const result = await reconcileOnce(rd, {
+      dir,
+      dryRun: true,
+      planOptions: planOverrides(flags.values),
+      ...(at ? { now: at } : {}),
+      signal: io.signal,
+    });
+    printDiagnostics(io, loadDiagnostics(result));
+    if (result.plan) await emitPlan(result.plan, flags.values, io, format);
+    if (result.kind === 'error') {
+      io.stderr(`scw-gitops ${command}: ${result.error ?? 'failed'}\n`);
+      return EXIT_ERROR;
+    }
+    return result.kind === 'no-changes' ? EXIT_OK : EXIT_CHANGES;
+  });
+}
+
+function printApplied(result: ReconcileResult, flags: ParsedFlags, io: CliIO): number {
+  const format = outputFormat(flags.values.output);
+  if (format === 'json') {
+    io.stdout(
+      `${JSON.stringify(sortKeys({ kind: result.kind, plan: result.plan, summary: result.summary, error: result.error }), null, 2)}\n`,
+    );
+  } else if (result.plan) {
+    io.stdout(renderPlanText(result.plan, { color: useColor(flags.values, io) }));
+    if (result.summary) io.stdout(`\n${renderSummary(result.summary, result.plan as Plan)}`);
+  }
+  if (result.kind === 'applied' || result.kind === 'no-changes') return EXIT_OK;
+  io.stderr(`scw-gitops: ${result.error ?? result.kind}\n`);
+  return EXIT_ERROR;
+}
+
+/** reconcile (apply): 0 applied / nothing to do, 1 otherwise. */
+export async function runReconcile(flags: ParsedFlags, io: CliIO, deps: CommandDeps): Promise<number> {
+  outputFormat(flags.values.output);
+  return withRuntime(flags, io, deps, async (rd) => {
+    const dir = resolveDir(flags.positionals, rd.settings, io);
+    const result = await reconcileOnce(rd, {
+      dir,
+      dryRun: false,
+      planOptions: planOverrides(flags.values),
+      signal: io.signal,
+    });
+    printDiagnostics(io, loadDiagnostics(result));
+    return printApplied(result, flags, io);
+  });
+}
+
+/** apply --plan FILE. */
+export async function runApplySaved(flags: ParsedFlags, io: CliIO, deps: CommandDeps): Promise<number> {
+  outputFormat(flags.values.output);
+  const file = flags.values.plan!;
+  const path = isAbsolute(file) ? file : resolve(io.cwd, file);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    io.stderr(`scw-gitops apply: cannot read ${file}${code ? ` (${code})` : ''}\n`);
+    return EXIT_ERROR;
+  }
+  const plan = parsePlanJson(text, file);
+  return withRuntime(flags, io, deps, async (rd) => {
+    const result = await applySavedPlan(plan, rd, { signal: io.signal });
+    return printApplied(result, flags, io);
+  });
+}

@@ -1,0 +1,288 @@
+/**
+ * What the `plan`, `reconcile` and `apply` commands share: flag parsing, settings and runtime
+ * (client + sinks), plan options from flags, rendering, and error reporting. Each command file
+ * in src/cli/commands is a thin wrapper over this.
+ *
+ * Settings: `--config FILE` (H8's loadSettings), else the built-in defaults with Scaleway
+ * credentials from the environment / scw profile. The desired-state directory is the positional
+ * DIR, else the settings' `source.dir`.
+ *
+ * Output: the plan rendering goes to stdout (or `--out FILE`, then stdout gets the text
+ * rendering and a note); logs (warn and above unless SCW_GITOPS_LOG_LEVEL) and errors go to
+ * stderr. Colour only on a TTY without --no-color / NO_COLOR.
+ */
+import { writeFile } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Logger } from 'pino';
+import { createRuntime, type Runtime } from '../app/runtime.js';
+import type { CliIO } from '../cli/io.js';
+import { EXIT_ERROR } from '../cli/io.js';
+import { type Clock, systemClock } from '../clock.js';
+import { loadSettings } from '../config/load-settings.js';
+import type { Settings } from '../config/settings.js';
+import { parseDuration } from '../desired/duration.js';
+import { AppError, ConfigError, toAppError } from '../errors.js';
+import { type Diagnostic, formatDiagnostic } from '../model/diagnostics.js';
+import { INSTANCE_PATTERN } from '../model/ownership.js';
+import type { ApplySummary, Plan } from '../model/plan.js';
+import { scrubSecrets } from '../model/secret.js';
+import { KINDS, type Kind } from '../model/resources.js';
+import { createLogger, resolvePretty } from '../logging/logger.js';
+import type { PlanOptions } from '../planner/options.js';
+import { renderPlanJson } from '../render/json.js';
+import { renderPlanMarkdown } from '../render/markdown.js';
+import { renderPlanText } from '../render/text.js';
+
+export type OutputFormat = 'text' | 'json' | 'markdown';
+
+/** Test seams: a clock and a logger; everything else comes from CliIO. */
+export interface CommandDeps {
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  /** Home directory for the scw config file. */
+  readonly homeDir?: string;
+}
+
+export const COMMON_OPTIONS = {
+  config: { type: 'string' },
+  output: { type: 'string', short: 'o' },
+  out: { type: 'string' },
+  instance: { type: 'string' },
+  'allow-mass-delete': { type: 'boolean' },
+  'max-deletes': { type: 'string' },
+  'max-delete-percent': { type: 'string' },
+  'no-prune': { type: 'boolean' },
+  'prune-kinds': { type: 'string' },
+  adopt: { type: 'boolean' },
+  at: { type: 'string' },
+  within: { type: 'string' },
+  'no-color': { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
+  plan: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export const COMMON_HELP = `  --config FILE            settings file (sinks, prune, safety, instance, Scaleway endpoint).
+                           Without it: built-in defaults, credentials from SCW_* / scw profile
+  -o, --output FORMAT      text (default), json (the saved-plan format) or markdown (PR comment)
+  --out FILE               write the rendering to FILE (json: a plan for 'apply --plan')
+  --instance NAME          scw-gitops instance (overrides the settings)
+  --allow-mass-delete      lift the mass-delete guard for this run
+  --max-deletes N          refuse a plan deleting more than N objects
+  --max-delete-percent P   refuse a plan deleting more than P% of the owned objects
+  --no-prune               never delete objects absent from git (all kinds)
+  --prune-kinds K1,K2      prune only these kinds (Project,Application,Group,Policy,ApiKey)
+  --adopt                  adopt every unmarked object whose name is declared
+  --at TIME                plan as of another instant (RFC 3339), e.g. to preview rotations
+  --within DURATION        list key rotations due within DURATION (e.g. 30d)
+  --no-color               no ANSI colours (also NO_COLOR)
+  -h, --help               show this help
+`;
+
+export type ParsedFlags = ReturnType<typeof parseFlags>;
+
+export function parseFlags(argv: readonly string[]) {
+  return parseArgs({ args: [...argv], options: COMMON_OPTIONS, allowPositionals: true, strict: true });
+}
+
+export class UsageError extends AppError {
+  constructor(message: string) {
+    super('usage', message);
+  }
+}
+
+export function outputFormat(v: string | undefined): OutputFormat {
+  const o = v ?? 'text';
+  if (o !== 'text' && o !== 'json' && o !== 'markdown') {
+    throw new UsageError(`--output must be text, json or markdown, got ${JSON.stringify(o)}`);
+  }
+  return o;
+}
+
+function positiveInt(flag: string, v: string): number {
+  if (!/^\d+$/.test(v)) throw new UsageError(`${flag} must be a whole number, got ${JSON.stringify(v)}`);
+  return Number.parseInt(v, 10);
+}
+
+/** Plan-option overrides from the flags (settings give the rest). */
+export function planOverrides(values: ParsedFlags['values']): Partial<PlanOptions> {
+  const o: { -readonly [K in keyof PlanOptions]?: PlanOptions[K] } = {};
+  if (values['allow-mass-delete']) o.allowMassDelete = true;
+  if (values['max-deletes'] !== undefined) o.maxDeletes = positiveInt('--max-deletes', values['max-deletes']);
+  if (values['max-delete-percent'] !== undefined) {
+    const p = positiveInt('--max-delete-percent', values['max-delete-percent']);
+    if (p > 100) throw new UsageError('--max-delete-percent must be between 0 and 100');
+    o.maxDeletePercent = p;
+  }
+  if (values['no-prune'] && values['prune-kinds'] !== undefined) {
+    throw new UsageError('--no-prune and --prune-kinds cannot be combined');
+  }
+  if (values['no-prune']) {
+    o.prune = { Project: false, Application: false, Group: false, Policy: false, ApiKey: false };
+  }
+  if (values['prune-kinds'] !== undefined) {
+    const kinds = values['prune-kinds']
+      .split(',')
+      .map((k) => k.trim())
+      .filter(Boolean);
+    const prune: Record<Kind, boolean> = {
+      Project: false,
+      Application: false,
+      Group: false,
+      Policy: false,
+      ApiKey: false,
+    };
+    for (const k of kinds) {
+      const kind = KINDS.find((x) => x.toLowerCase() === k.toLowerCase());
+      if (!kind)
+        throw new UsageError(`--prune-kinds: unknown kind ${JSON.stringify(k)} (one of ${KINDS.join(', ')})`);
+      prune[kind] = true;
+    }
+    o.prune = prune;
+  }
+  if (values.adopt) o.adoptAll = true;
+  if (values.within !== undefined) {
+    const ms = parseDuration(values.within);
+    if (ms === undefined)
+      throw new UsageError(`--within: not a duration: ${JSON.stringify(values.within)} (e.g. 30d, 12h)`);
+    o.withinMs = ms;
+  }
+  return o;
+}
+
+export function parseAt(v: string | undefined): Date | undefined {
+  if (v === undefined) return undefined;
+  const d = new Date(v);
+  if (Number.isNaN(d.getTime()) || !/^\d{4}-\d{2}-\d{2}/.test(v)) {
+    throw new UsageError(`--at: not an RFC 3339 time: ${JSON.stringify(v)}`);
+  }
+  return d;
+}
+
+export async function resolveSettings(values: ParsedFlags['values'], io: CliIO): Promise<Settings> {
+  let settings = await loadSettings(values.config, { env: io.env, cwd: io.cwd });
+  if (values.instance !== undefined) {
+    if (!INSTANCE_PATTERN.test(values.instance)) {
+      throw new UsageError(`--instance: '${values.instance}' must be 1-32 characters of [a-z0-9-]`);
+    }
+    settings = { ...settings, instance: values.instance };
+  }
+  return settings;
+}
+
+/** The desired-state directory: DIR argument (relative to cwd), else settings.source.dir. */
+export function resolveDir(positionals: readonly string[], settings: Settings, io: CliIO): string {
+  if (positionals.length > 1) throw new UsageError(`expected one DIR, got ${positionals.length}`);
+  const arg = positionals[0];
+  if (arg !== undefined) return isAbsolute(arg) ? arg : resolve(io.cwd, arg);
+  if (settings.file === undefined) throw new UsageError('missing DIR (or --config with source.dir)');
+  return settings.source.dir;
+}
+
+export function commandLogger(io: CliIO, deps: CommandDeps): Logger {
+  if (deps.logger) return deps.logger;
+  return createLogger({
+    level: io.env.SCW_GITOPS_LOG_LEVEL ?? 'warn',
+    pretty: resolvePretty('auto', io.isTTY),
+    destination: { write: (line: string) => io.stderr(line) },
+    base: { service: 'scw-gitops' },
+  });
+}
+
+export async function openRuntime(
+  settings: Settings,
+  io: CliIO,
+  deps: CommandDeps,
+  logger: Logger,
+): Promise<Runtime> {
+  return createRuntime(settings, {
+    env: io.env,
+    logger,
+    clock: deps.clock ?? systemClock,
+    ...(deps.homeDir !== undefined ? { homeDir: deps.homeDir } : {}),
+  });
+}
+
+export function useColor(values: ParsedFlags['values'], io: CliIO): boolean {
+  return io.isTTY && !values['no-color'] && io.env.NO_COLOR === undefined;
+}
+
+export function renderPlan(plan: Plan, format: OutputFormat, color: boolean): string {
+  switch (format) {
+    case 'json':
+      return renderPlanJson(plan);
+    case 'markdown':
+      return renderPlanMarkdown(plan);
+    case 'text':
+      return renderPlanText(plan, { color });
+  }
+}
+
+/** Write the rendering (stdout, or --out FILE plus the text rendering on stdout). */
+export async function emitPlan(
+  plan: Plan,
+  values: ParsedFlags['values'],
+  io: CliIO,
+  format: OutputFormat,
+): Promise<void> {
+  const color = useColor(values, io);
+  if (values.out !== undefined) {
+    const file = isAbsolute(values.out) ? values.out : resolve(io.cwd, values.out);
+    await writeFile(file, renderPlan(plan, format, false), { mode: 0o644 });
+    io.stdout(renderPlanText(plan, { color }));
+    io.stdout(
+      `\nSaved the ${format} plan to ${values.out}${format === 'json' ? ` (apply it with: scw-gitops apply --plan ${values.out})` : ''}\n`,
+    );
+    return;
+  }
+  io.stdout(renderPlan(plan, format, color));
+}
+
+export function printDiagnostics(io: CliIO, diags: readonly Diagnostic[]): void {
+  for (const d of diags) io.stderr(`${formatDiagnostic(d)}\n`);
+}
+
+/** Outcome lines after an apply, in plan order. */
+export function renderSummary(summary: ApplySummary, plan: Plan): string {
+  const byId = new Map(summary.outcomes.map((o) => [o.stepId, o]));
+  const lines: string[] = [];
+  for (const step of plan.steps) {
+    const o = byId.get(step.id);
+    if (!o) continue;
+    const extra = o.accessKey ? ` (${o.accessKey})` : '';
+    lines.push(`${step.address}: ${o.result}${extra}${o.error ? `: ${o.error}` : ''}`);
+  }
+  const c = summary.counts;
+  const totals = `${c.created} created, ${c.updated} updated, ${c.replaced} replaced, ${c.deleted} deleted, ${c.adopted} adopted`;
+  lines.push('');
+  lines.push(
+    summary.ok
+      ? `Apply complete! ${totals}.`
+      : `Apply incomplete: ${totals}; ${c.failed} failed, ${c.skipped} skipped.`,
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+/** One clear stderr message for any error; ConfigError diagnostics one per line. */
+export function reportError(io: CliIO, command: string, err: unknown): number {
+  if (err instanceof UsageError) {
+    io.stderr(`scw-gitops ${command}: ${err.message}\n\nRun 'scw-gitops ${command} --help' for usage.\n`);
+    return EXIT_ERROR;
+  }
+  if (err instanceof ConfigError) {
+    io.stderr(`scw-gitops ${command}: ${scrubSecrets(err.message)}\n`);
+    return EXIT_ERROR;
+  }
+  const e = toAppError(err);
+  io.stderr(`scw-gitops ${command}: ${scrubSecrets(e.message)}\n`);
+  return EXIT_ERROR;
+}
+
+export function parseOrUsage(argv: readonly string[]): ParsedFlags {
+  try {
+    return parseFlags(argv);
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+}
