@@ -89,6 +89,11 @@ export interface KubernetesSinkDeps {
   readonly requestTimeoutMs?: number;
   /** Ready client configuration (bypasses settings.kubeconfig / in-cluster loading). */
   readonly kubeConfig?: KubeConfig;
+  /**
+   * Record a core/v1 Event on the Secret after each effective write (default true). Best effort:
+   * a failure (e.g. RBAC without `events: create`) is logged at debug and never fails the write.
+   */
+  readonly recordEvents?: boolean;
 }
 
 interface Target {
@@ -311,6 +316,61 @@ export function createKubernetesSink(
     return review.status?.allowed === true;
   }
 
+  let eventSeq = 0;
+  /** client-go style Event on the Secret: name `<object>.<hex unix-nanos>`, legacy timestamps. */
+  async function recordEvent(
+    t: Target,
+    record: SecretRecord,
+    written: V1Secret,
+    created: boolean,
+    previous: string | undefined,
+  ): Promise<void> {
+    const now = clock.now();
+    const nanos = BigInt(now.getTime()) * 1_000_000n + BigInt(eventSeq++ % 1_000_000);
+    const stamp = `${now.toISOString().slice(0, 19)}Z`;
+    const instance = record.metadata.instance ?? 'scw-gitops';
+    const message =
+      `Delivered the secret of Scaleway API key ${record.accessKey} (${record.metadata.keyName})` +
+      (previous ? `; replaces ${previous}, which stays valid until retired` : '');
+    try {
+      await withTimeout(
+        getClients().core.createNamespacedEvent({
+          namespace: t.namespace,
+          body: {
+            apiVersion: 'v1',
+            kind: 'Event',
+            metadata: { name: `${t.name}.${nanos.toString(16)}`, namespace: t.namespace },
+            involvedObject: {
+              apiVersion: 'v1',
+              kind: 'Secret',
+              name: t.name,
+              namespace: t.namespace,
+              ...(written.metadata?.uid ? { uid: written.metadata.uid } : {}),
+              ...(written.metadata?.resourceVersion
+                ? { resourceVersion: written.metadata.resourceVersion }
+                : {}),
+            },
+            reason: created ? 'SecretCreated' : 'KeyRotated',
+            message,
+            type: 'Normal',
+            source: { component: FIELD_MANAGER },
+            firstTimestamp: stamp as unknown as Date,
+            lastTimestamp: stamp as unknown as Date,
+            count: 1,
+            reportingComponent: FIELD_MANAGER,
+            reportingInstance: instance,
+          },
+        }),
+        timeoutMs,
+      );
+    } catch (e) {
+      log?.debug(
+        { where: t.where, err: decodeK8sError(e).message },
+        'could not record a Kubernetes Event (ignored)',
+      );
+    }
+  }
+
   const sink: SecretSink = {
     name: settings.name,
     type: 'kubernetes',
@@ -397,8 +457,9 @@ export function createKubernetesSink(
           previous = stored.metadata.previousAccessKey;
       }
       const rv = existing?.metadata?.resourceVersion;
+      let written: V1Secret;
       try {
-        await withTimeout(
+        written = await withTimeout(
           core.patchNamespacedSecret(
             {
               name: t.name,
@@ -420,6 +481,7 @@ export function createKubernetesSink(
         { where: t.where, accessKey: record.accessKey, created: existing === undefined },
         'secret written to Kubernetes',
       );
+      if (deps.recordEvents ?? true) await recordEvent(t, record, written, existing === undefined, previous);
     },
 
     async read(location, signal) {

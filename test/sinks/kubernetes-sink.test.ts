@@ -239,6 +239,32 @@ describe('kubernetes sink', () => {
     expect(emu.control.get('secrets', NAMESPACE, loc.secretName as string)).toBeUndefined();
   });
 
+  it('records a best-effort core/v1 Event on the Secret, without the secret', async () => {
+    const sink = createKubernetesSink(settings({ kubeconfig: emu.kubeconfigPath }));
+    const first = makeRecord();
+    await sink.write(loc, first);
+    const second = makeRecord();
+    await sink.write(loc, second);
+    await sink.write(loc, second); // no-op: no event
+    const evs = emu.control.events.filter(
+      (e) => e.object.involvedObject && (e.object.involvedObject as Wire).name === loc.secretName,
+    );
+    expect(evs.map((e) => e.object.reason)).toEqual(['SecretCreated', 'KeyRotated']);
+    const ev = evs[1]?.object as Wire;
+    expect(ev.involvedObject).toMatchObject({
+      kind: 'Secret',
+      namespace: NAMESPACE,
+      uid: expect.any(String),
+    });
+    expect(ev.message).toContain(second.accessKey);
+    expect(ev.message).toContain(`replaces ${first.accessKey}`);
+    expect(ev.firstTimestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    assertNoSecrets([JSON.stringify(evs)], [first.secretKey.reveal(), second.secretKey.reveal()]);
+    // Without permission to create events the write still succeeds.
+    emu.control.addFault({ path: '/events', status: 403, times: Number.POSITIVE_INFINITY });
+    await sink.write(loc, makeRecord());
+  });
+
   it('adds the Reloader match annotation when enabled', async () => {
     const sink = createKubernetesSink(settings({ kubeconfig: emu.kubeconfigPath, reloader: true }));
     await sink.write(loc, makeRecord());
