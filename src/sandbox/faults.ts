@@ -79,6 +79,13 @@ export function faultOptionsFromEnv(env: Readonly<Record<string, string | undefi
   }
   const seed = parseSeed(env['SCW_SANDBOX_SEED']);
   if (seed !== undefined) out.seed = seed;
+  try {
+    validateFaultOptions(out);
+  } catch (err) {
+    const key = (err as Error).message.split(' ')[2]?.replace(':', '');
+    const name = ENV.find(([, k]) => k === key)?.[0] ?? 'SCW_SANDBOX_*';
+    throw new Error(`${name}: ${(err as Error).message.split(': ').slice(1).join(': ')}`);
+  }
   return out;
 }
 
