@@ -193,7 +193,7 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions)
   const withPlan = { plan, diagnostics, listed: true, ...base, ...nextDue };
   const errors = plan.diagnostics.filter((d) => d.severity === 'error').length;
   if (errors > 0) {
-    log.warn({ errors }, 'plan refused');
+    log.info({ errors }, 'plan refused');
     return {
       kind: 'error',
       terminal: true,

@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/errors.js';
+import type { SinkObservation } from '../../src/model/plan.js';
+import { knownSecretValues, Secret } from '../../src/model/secret.js';
+import type { Address } from '../../src/model/resources.js';
+import { buildPlan } from '../../src/planner/build-plan.js';
+import { defaultPlanOptions, pruneAll } from '../../src/planner/options.js';
+import { parsePlanJson, renderPlanJson } from '../../src/render/json.js';
+import { renderPlanMarkdown } from '../../src/render/markdown.js';
+import { renderPlanText } from '../../src/render/text.js';
+import { dApp, desired, dKey, lApp, liveState, lKey } from '../planner/builders.js';
+
+const NOW = new Date('2026-06-01T00:00:00.000Z');
+
+function keyPlan() {
+  // One key created, one replaced (custody lost), one app drifted, one pruned.
+  return buildPlan({
+    desired: desired(
+      dApp('app', { description: 'pipes | and `ticks`', tags: ['t=1'] }),
+      dKey('new', { rotation: { lifetimeMs: 30 * 86_400_000 } }),
+      dKey('old'),
+    ),
+    live: liveState({ applications: [lApp('app'), lApp('gone')], apiKeys: [lKey('old')] }),
+    sinkRecords: new Map<Address, SinkObservation>([['ApiKey/old', { accessKey: null }]]),
+    options: defaultPlanOptions({ prune: pruneAll(true), maxDeletePercent: 100 }),
+    now: NOW,
+  });
+}
+
+describe('text rendering', () => {
+  it('uses terraform-like symbols and a summary line; colour only when asked', () => {
+    const plan = keyPlan();
+    const plain = renderPlanText(plan);
+    expect(plain).toContain('  + ApiKey/new');
+    expect(plain).toContain('-/+ ApiKey/old');
+    expect(plain).toContain('  ~ Application/app');
+    expect(plain).toContain('      ~ tags: [] -> ["t=1"]');
+    expect(plain).toContain('  - Application/gone');
+    expect(plain.trimEnd().split('\n').at(-1)).toBe(
+      'Plan: 1 to create, 1 to update, 1 to replace, 1 to delete, 0 to adopt.',
+    );
+    expect(plain).not.toContain('\u001b[');
+    expect(renderPlanText(plan, { color: true })).toContain('\u001b[32m');
+  });
+
+  it('no changes', () => {
+    const plan = buildPlan({
+      desired: desired(dApp('app')),
+      live: liveState({ applications: [lApp('app')] }),
+      sinkRecords: new Map(),
+      options: defaultPlanOptions(),
+      now: NOW,
+    });
+    expect(renderPlanText(plan).trimEnd().split('\n').at(-1)).toBe(
+      'No changes. Your organization matches the desired state.',
+    );
+    expect(renderPlanMarkdown(plan)).toContain(
+      '**No changes. Your organization matches the desired state.**',
+    );
+  });
+});
+
+describe('JSON rendering', () => {
+  it('is byte-stable with sorted keys and reads back', () => {
+    const plan = keyPlan();
+    const json = renderPlanJson(plan);
+    expect(json.endsWith('}\n')).toBe(true);
+    const reordered = Object.fromEntries(Object.entries(plan).reverse()) as typeof plan;
+    expect(renderPlanJson(reordered)).toBe(json);
+    const top = Object.keys(JSON.parse(json) as object);
+    expect(top).toEqual([...top].sort());
+    expect(renderPlanJson(parsePlanJson(json))).toBe(json);
+  });
+
+  it('refuses what is not a plan of this format', () => {
+    expect(() => parsePlanJson('nope', 'p.json')).toThrow(ConfigError);
+    const v2 = JSON.stringify({ ...JSON.parse(renderPlanJson(keyPlan())), formatVersion: 2 });
+    expect(() => parsePlanJson(v2, 'p.json')).toThrow(/unsupported plan formatVersion 2/);
+    const broken = JSON.stringify({ ...JSON.parse(renderPlanJson(keyPlan())), steps: [{ id: 1 }] });
+    expect(() => parsePlanJson(broken, 'p.json')).toThrow(/steps\[0\]/);
+  });
+});
+
+describe('Markdown rendering', () => {
+  it('summary table, details per kind, escaped cells', () => {
+    const md = renderPlanMarkdown(keyPlan());
+    expect(md).toContain('**Plan: 1 to create, 1 to update, 1 to replace, 1 to delete, 0 to adopt.**');
+    expect(md).toContain('<details><summary>ApiKey (2)</summary>');
+    expect(md).toContain('```diff');
+    expect(md).not.toMatch(/\| [^|\n]*pipes \| and/);
+  });
+
+  it('highlights warnings and errors', () => {
+    const refused = buildPlan({
+      desired: desired(dApp('app')),
+      live: liveState({ applications: [lApp('app', { instance: null })] }),
+      sinkRecords: new Map(),
+      options: defaultPlanOptions(),
+      now: NOW,
+    });
+    const md = renderPlanMarkdown(refused);
+    expect(md).toContain('> [!CAUTION]');
+    expect(md).toContain('**Plan refused: 1 error. Nothing will be changed.**');
+  });
+});
+
+describe('secrets', () => {
+  it('no rendering of a plan around created keys contains a secret value', () => {
+    // Secrets that exist in this process (as after a key creation), and the plan around them.
+    const s1 = new Secret('7d3c1f4e-1111-4aaa-8bbb-0123456789ab');
+    const s2 = new Secret('0f9e8d7c-2222-4ccc-9ddd-ba9876543210');
+    const plan = keyPlan();
+    const outputs = [
+      renderPlanText(plan),
+      renderPlanText(plan, { color: true }),
+      renderPlanJson(plan),
+      renderPlanMarkdown(plan),
+    ];
+    const values = knownSecretValues();
+    expect(values).toEqual(expect.arrayContaining([s1.reveal(), s2.reveal()]));
+    for (const text of outputs) {
+      for (const v of values) {
+        expect(text.includes(v)).toBe(false);
+        expect(text.includes(Buffer.from(v).toString('base64'))).toBe(false);
+      }
+    }
+    expect(renderPlanText(plan)).toContain('secret: (sensitive: delivered to (default sink))');
+  });
+});
