@@ -211,8 +211,20 @@ class VaultSink implements SecretSink {
     });
   }
 
+  /** Revoke a login-obtained token (best effort) and release connections. */
   async close(): Promise<void> {
+    const kv = this.#kv;
+    this.#kv = undefined;
+    this.#mountChecked = false;
+    if (kv) {
+      try {
+        await (await kv).revokeToken();
+      } catch {
+        // never created (configuration error): nothing to revoke
+      }
+    }
     this.#transport?.close();
+    this.#transport = undefined;
   }
 
   // ------------------------------------------------------------------ internals

@@ -212,6 +212,19 @@ describe('vault sink: token lifecycle (injected clock)', () => {
     expect(await f.sink.verify(loc, rec)).toBe(true);
   });
 
+  it('close() revokes a login token but never a static token', async () => {
+    const f = await fixture({ method: 'kubernetes' });
+    await f.sink.read(loc);
+    expect(f.vault.control.tokenCount()).toBe(1);
+    await f.sink.close?.();
+    expect(f.vault.control.tokenCount()).toBe(0);
+    const t = await fixture({ method: 'token' });
+    await t.sink.read(loc);
+    await t.sink.close?.();
+    expect(t.vault.control.tokenCount()).toBe(1);
+    expect(count(t, 'auth/token/revoke-self')).toBe(0);
+  });
+
   it('approle: renewal refused because the role was deleted → a fresh login is attempted and refused clearly', async () => {
     const f = await fixture({ method: 'approle', ttl: 3600 });
     await f.sink.read(loc);

@@ -52,6 +52,8 @@ export interface VaultRequest {
    * (AppRole `missing role_id`, Kubernetes `could not load backend configuration`).
    */
   readonly retryServerErrors?: boolean;
+  /** Single attempt, no retries (best-effort calls such as revoke on shutdown). */
+  readonly noRetry?: boolean;
 }
 
 export interface VaultResponse {
@@ -108,7 +110,8 @@ export class VaultClient {
   async request(method: string, req: VaultRequest): Promise<VaultResponse> {
     const label = `vault ${method} /v1/${req.path}`;
     let lastError: VaultError | undefined;
-    for (let attempt = 0; attempt <= this.#retry.retries; attempt++) {
+    const retries = req.noRetry ? 0 : this.#retry.retries;
+    for (let attempt = 0; attempt <= retries; attempt++) {
       if (attempt > 0) {
         const wait = lastError === undefined ? 0 : this.#delay(attempt, lastError.retryAfterMs);
         this.#o.logger?.debug(
@@ -127,7 +130,7 @@ export class VaultClient {
     }
     throw new VaultError(
       this.#o.sink,
-      `${lastError?.message.replace(/^sink [^:]+: /, '') ?? label} (gave up after ${this.#retry.retries + 1} attempts)`,
+      `${lastError?.message.replace(/^sink [^:]+: /, '') ?? label} (gave up after ${retries + 1} attempts)`,
       {
         retryable: true,
         vaultErrors: lastError?.vaultErrors ?? [],

@@ -89,6 +89,11 @@ export class KvV2 {
     }
   }
 
+  /** Revoke the login token (shutdown). */
+  revokeToken(): Promise<void> {
+    return this.#tokens.revoke();
+  }
+
   /** `GET sys/internal/ui/mounts/<mount>`: the mount's type and KV version. */
   async mountInfo(signal?: AbortSignal): Promise<MountInfo> {
     const res = await this.call('GET', `sys/internal/ui/mounts/${encodePath(this.mount)}`, {

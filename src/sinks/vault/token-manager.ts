@@ -95,6 +95,30 @@ export class TokenManager {
     this.#state = undefined;
   }
 
+  /**
+   * Revoke a token this manager obtained by logging in (best effort, one attempt): called on
+   * shutdown so restarts do not leave live tokens behind. Static tokens are never revoked: they
+   * belong to whoever issued them.
+   */
+  async revoke(): Promise<void> {
+    const s = this.#state;
+    this.#state = undefined;
+    if (!s || !this.canLogin) return;
+    try {
+      await this.#client.request('POST', {
+        path: 'auth/token/revoke-self',
+        token: s.token.reveal(),
+        noRetry: true,
+      });
+      this.#deps.logger?.debug({ sink: this.#client.sink }, 'vault token revoked');
+    } catch (err) {
+      this.#deps.logger?.warn(
+        { sink: this.#client.sink, status: err instanceof VaultError ? err.status : undefined },
+        'vault token revocation failed (it expires at its TTL)',
+      );
+    }
+  }
+
   /** Seconds left on the current token (undefined if none or never expiring). For tests and health. */
   remainingSeconds(): number | undefined {
     const s = this.#state;
