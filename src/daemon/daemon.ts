@@ -44,6 +44,8 @@ export interface DaemonDeps {
   readonly disable?: { readonly watch?: boolean; readonly cron?: boolean };
   /** Poll interval of the git-sync link (default 1000 ms). */
   readonly linkPollMs?: number;
+  /** Random delay added to each resync tick so replicas and instances spread (default 5000 ms). */
+  readonly resyncJitterMs?: number;
 }
 
 export interface Daemon {
@@ -284,7 +286,11 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
 
     if (!deps.disable?.cron) {
       tasks.push(
-        schedule(settings.schedule.resync, () => void request('resync'), { name: 'resync', noOverlap: true }),
+        schedule(settings.schedule.resync, () => void request('resync'), {
+          name: 'resync',
+          noOverlap: true,
+          ...((deps.resyncJitterMs ?? 5000) > 0 ? { maxRandomDelay: deps.resyncJitterMs ?? 5000 } : {}),
+        }),
         schedule(
           settings.schedule.rotationCheck,
           () => {

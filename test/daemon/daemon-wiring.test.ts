@@ -223,6 +223,41 @@ describe('daemon wiring', () => {
   });
 });
 
+describe('daemon cron triggers', () => {
+  it('requests resync passes and rotation passes when something is due', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'scw-cron-'));
+    const reasons: string[][] = [];
+    const d = defaultSettings();
+    const daemon = await startDaemon({
+      settings: {
+        ...d,
+        source: { dir },
+        server: { host: '127.0.0.1', port: 0 },
+        // every second (six-field form); the rotation check every second as well
+        schedule: { resync: '* * * * * *', rotationCheck: '* * * * * *', debounceMs: 100 },
+      },
+      env: {},
+      logger: createLogCapture().logger,
+      clock: systemClock,
+      runtime: fakeRuntime(),
+      resyncJitterMs: 0,
+      pass: async (ctx) => {
+        reasons.push([...ctx.reasons]);
+        // something became due a while ago: the rotation check must ask for a pass
+        return { verdict: 'success', result: 'converged', listed: true, nextDueAt: Date.now() - 1000 };
+      },
+      disable: { watch: true },
+    });
+    try {
+      await waitFor(() => reasons.some((r) => r.includes('resync')), 10_000, 'resync pass');
+      await waitFor(() => reasons.some((r) => r.includes('rotation-due')), 10_000, 'rotation pass');
+    } finally {
+      await daemon.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('DaemonState.rotationDue', () => {
   const state = () => new DaemonState(createDaemonMetrics({ version: 't' }), { leaderElection: false });
   const rec = { reconcileId: 'r', reasons: ['x'], attempt: 1, startedAt: '2026-01-01T00:00:00Z' };
