@@ -15,7 +15,7 @@ import {
   routeNotFound,
   SandboxApiError,
 } from './errors.js';
-import { FaultController, type FaultOptions, faultOptionsFromEnv } from './faults.js';
+import { FaultController, type FaultOptions, type FaultPatch, faultOptionsFromEnv } from './faults.js';
 import { MicroClock, parseMicros, uuidV4 } from './ids.js';
 import { isAllowed, resourceOfPath } from './permissions.js';
 import { loadStateFile, saveStateFile } from './persistence.js';
@@ -63,6 +63,11 @@ export interface SandboxOptions {
    * IAMManager/IAMReadOnly (IAM) or ProjectManager/ProjectReadOnly (projects) through their policies.
    */
   enforcePermissions?: boolean;
+  /**
+   * JSON layout of answers: compact (default) or the `", "`-separated form some real recordings
+   * show (SPEC §1); clients must parse, never compare bytes.
+   */
+  jsonStyle?: 'compact' | 'spaced';
   /** Managed VPN gateway app+policy pairs seeded in a fresh org (default 2). */
   managedVpnGateways?: number;
 }
@@ -177,6 +182,11 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHa
       return;
     }
 
+    if (path.startsWith('/_sandbox/')) {
+      handleAdmin(req, res, method, path, raw);
+      return;
+    }
+
     const delay = faults.latencyMs();
     if (delay > 0) await sleep(delay);
 
@@ -260,6 +270,56 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHa
     if (result.body === undefined) sendEmpty(res, result.status);
     else sendJson(res, result.status, result.body);
   };
+
+  /**
+   * Sandbox control API (not part of Scaleway's), admin key only, never subject to faults:
+   * `GET /_sandbox/faults`, `PATCH /_sandbox/faults` (JSON; null clears a setting),
+   * `GET /_sandbox/stats` (requests and injected faults). Lets a chaos run steer a sandbox
+   * started with `scw-gitops sandbox`.
+   */
+  function handleAdmin(
+    req: IncomingMessage,
+    res: ServerResponse,
+    method: string,
+    path: string,
+    raw: Buffer,
+  ): void {
+    try {
+      const caller = authenticate(req);
+      if (caller.access_key !== store.adminAccessKey)
+        throw permissionsDenied('sandbox', method === 'GET' ? 'read' : 'write');
+      const numeric = (): Record<string, unknown> => {
+        const { onListPage: _hook, ...rest } = faults.get();
+        return rest;
+      };
+      if (path === '/_sandbox/faults' && method === 'GET') {
+        sendJson(res, 200, numeric());
+      } else if (path === '/_sandbox/faults' && method === 'PATCH') {
+        const body = parseBody(raw, method);
+        const patch: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(body)) {
+          if (k === 'onListPage') continue;
+          patch[k] = v === null ? undefined : v;
+        }
+        try {
+          faults.adjust(patch as FaultPatch);
+        } catch (err) {
+          throw invalidRequest((err as Error).message);
+        }
+        sendJson(res, 200, numeric());
+      } else if (path === '/_sandbox/stats' && method === 'GET') {
+        sendJson(res, 200, { requests: count, injected_faults: faults.injectedCount() });
+      } else {
+        throw routeNotFound(method, path);
+      }
+    } catch (err) {
+      if (err instanceof SandboxApiError) sendJson(res, err.status, err.body);
+      else sendJson(res, 500, { message: 'internal error', type: 'internal_error' });
+    }
+  }
+
+  const sendJson = (res: ServerResponse, status: number, body: unknown): void =>
+    writeJson(res, status, body, opts.jsonStyle ?? 'compact');
 
   function authenticate(req: IncomingMessage) {
     const header = req.headers['x-auth-token'];
@@ -367,8 +427,20 @@ function baseHeaders(res: ServerResponse): void {
   res.setHeader('X-Request-Id', randomUUID());
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
+/** JSON with `", "` between members and items, `":"` without space (as some recordings show). */
+export function spacedJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map((v) => spacedJson(v)).join(', ')}]`;
+  if (value !== null && typeof value === 'object') {
+    const parts = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `${JSON.stringify(k)}:${spacedJson(v)}`);
+    return `{${parts.join(', ')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+function writeJson(res: ServerResponse, status: number, body: unknown, style: 'compact' | 'spaced'): void {
+  const text = style === 'spaced' ? spacedJson(body) : JSON.stringify(body);
   baseHeaders(res);
   res.writeHead(status, {
     'Content-Type': 'application/json',
@@ -393,7 +465,7 @@ function sendRateLimited(res: ServerResponse): void {
 
 function send5xx(res: ServerResponse, status: number): void {
   if (status === 500) {
-    sendJson(res, 500, { message: 'internal error', type: 'internal_error' });
+    writeJson(res, 500, { message: 'internal error', type: 'internal_error' }, 'compact');
     return;
   }
   const text =

@@ -53,3 +53,40 @@ describe('sandbox basics', () => {
     });
   });
 });
+
+describe('sandbox control API and JSON layout', () => {
+  it('lets the admin key read and change faults at runtime over HTTP', async () => {
+    const api = await openSandbox({ faults: { latencyMs: 0 } });
+    try {
+      const got = await api.get('/_sandbox/faults');
+      expect(got.json).toEqual({ latencyMs: 0 });
+      const set = await api.patch('/_sandbox/faults', { rate429: 1, latencyMs: null });
+      expect(set.json).toEqual({ rate429: 1 });
+      expect((await api.get('/iam/v1alpha1/users')).status).toBe(429);
+      // the control API itself is never faulted
+      expect((await api.patch('/_sandbox/faults', { rate429: null })).status).toBe(200);
+      expect((await api.get('/iam/v1alpha1/users')).status).toBe(200);
+      expect((await api.patch('/_sandbox/faults', { rate429: 7 })).status).toBe(400);
+      expect((await api.get('/_sandbox/stats')).json).toMatchObject({ injected_faults: 1 });
+      const app = (await api.post('/iam/v1alpha1/applications', { name: 'x', organization_id: api.org }))
+        .json;
+      const key = (await api.post('/iam/v1alpha1/api-keys', { application_id: app.id })).json;
+      expect((await api.call('GET', '/_sandbox/faults', undefined, key.secret_key)).status).toBe(403);
+      expect((await api.call('GET', '/_sandbox/faults', undefined, null)).status).toBe(401);
+    } finally {
+      await api.h.close();
+    }
+  });
+
+  it('can answer with ", "-separated JSON like some real recordings', async () => {
+    const api = await openSandbox({ jsonStyle: 'spaced', seed: false });
+    try {
+      const r = await api.get('/iam/v1alpha1/users');
+      expect(r.text).toMatch(/^\{"users":\[\{"id":"[0-9a-f-]{36}", "email":/);
+      expect(r.json.total_count).toBe(1);
+      expect(Number(r.headers.get('content-length'))).toBe(Buffer.byteLength(r.text));
+    } finally {
+      await api.h.close();
+    }
+  });
+});

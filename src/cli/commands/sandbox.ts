@@ -23,6 +23,8 @@ Options:
   --page-size N            default IAM page size (default 20)
   --projects-page-size N   default projects page size (default 50)
   --name-filter MODE       exact (default) or contains, for name=/policy_name= filters
+  --json-style STYLE       compact (default) or spaced (", " separators, as some real answers)
+  --no-permissions         accept any valid key (skip the IAM rights check of non-owner keys)
   --latency MS             added latency per request            (env SCW_SANDBOX_LATENCY_MS)
   --rate-429 R             probability of a gateway 429          (env SCW_SANDBOX_429_RATE)
   --rate-5xx R             probability of a 5xx                  (env SCW_SANDBOX_5XX_RATE)
@@ -60,12 +62,14 @@ interface Parsed {
   seed: boolean;
   organizationId?: string;
   nameFilter?: 'exact' | 'contains';
+  jsonStyle?: 'compact' | 'spaced';
+  enforcePermissions: boolean;
   numbers: Record<string, number>;
   faults: FaultOptions;
 }
 
 function parseArgs(argv: readonly string[]): Parsed {
-  const out: Parsed = { help: false, seed: true, numbers: {}, faults: {} };
+  const out: Parsed = { help: false, seed: true, enforcePermissions: true, numbers: {}, faults: {} };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     const eq = arg.indexOf('=');
@@ -82,7 +86,13 @@ function parseArgs(argv: readonly string[]): Parsed {
     else if (flag === '--state') out.state = value();
     else if (flag === '--no-seed') out.seed = false;
     else if (flag === '--organization-id') out.organizationId = value();
-    else if (flag === '--name-filter') {
+    else if (flag === '--no-permissions') out.enforcePermissions = false;
+    else if (flag === '--json-style') {
+      const v = value();
+      if (v !== 'compact' && v !== 'spaced')
+        throw new Error(`--json-style: expected compact or spaced, got "${v}"`);
+      out.jsonStyle = v;
+    } else if (flag === '--name-filter') {
       const v = value();
       if (v !== 'exact' && v !== 'contains')
         throw new Error(`--name-filter: expected exact or contains, got "${v}"`);
@@ -123,6 +133,8 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
     handle = await startSandbox({
       env: {},
       seed: parsed.seed,
+      enforcePermissions: parsed.enforcePermissions,
+      ...(parsed.jsonStyle !== undefined && { jsonStyle: parsed.jsonStyle }),
       faults: {
         ...envFaults,
         ...parsed.faults,
@@ -156,6 +168,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
       `export SCW_DEFAULT_ORGANIZATION_ID=${handle.organizationId}`,
       `export SCW_DEFAULT_PROJECT_ID=${handle.organizationId}`,
       parsed.state ? `# state: ${parsed.state}` : '# state: in memory (use --state FILE to keep it)',
+      `# faults: GET/PATCH ${handle.url}/_sandbox/faults (admin key)`,
       '',
     ].join('\n'),
   );
