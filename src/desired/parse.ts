@@ -10,7 +10,7 @@
  * Syntax errors, non-mapping documents, the header (apiVersion, kind) and every field are checked
  * here; rules that need several fields or several resources are in `validate.ts`.
  */
-import { isMap, isScalar, LineCounter, type Node, parseAllDocuments } from 'yaml';
+import { type Document, isMap, isScalar, LineCounter, type Node, parseAllDocuments } from 'yaml';
 import type { Diagnostic, SourceLocation } from '../model/diagnostics.js';
 import { API_VERSION, type Address, address } from '../model/resources.js';
 import {
@@ -124,7 +124,7 @@ export function parseDesiredText(text: string, file: string): ParseResult {
 }
 
 function parseDocument(
-  doc: Parameters<typeof checkObject>[4]['doc'],
+  doc: Document.Parsed,
   root: Node,
   file: string,
   lineCounter: LineCounter,

@@ -74,6 +74,7 @@ describe('expiry', () => {
       message: /not in the future \(now is 2026-06-01T12:00:00.000Z\)/,
     });
     expect(codes(check(key(`  expiresAt: "2026-06-01T14:00:00+01:00"\n`)))).toEqual([]);
+    expect(codes(check(key(`  expiresAt: 2030-01-01t00:00:00.123456789z\n`)))).toEqual([]);
   });
 
   it('expiresAt must be RFC 3339 with an offset', () => {
