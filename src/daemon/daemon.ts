@@ -238,7 +238,12 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
             version,
             queue: { running: loop.running, pending: loop.pending, backingOff: loop.backingOff },
           }),
-        ready: () => ({ ready: state.ready, reason: state.readyReason }),
+        // A standby replica (leader election, not leading) is ready: it serves probes and waits
+        // for the lease; otherwise rolling updates would never finish while the old pod leads.
+        ready: () =>
+          state.ready || (settings.leaderElection.enabled && !state.leader)
+            ? { ready: true }
+            : { ready: false, reason: state.readyReason },
         healthy: () => (state.stopping ? { healthy: false, reason: 'stopping' } : { healthy: true }),
         trigger: (reason, detail) => {
           log.info({ trigger: reason, ...detail }, 'webhook received');

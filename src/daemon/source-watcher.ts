@@ -9,13 +9,14 @@
  *   shows up there, not in the old target) and the link is also polled with `readlink` (cheap and
  *   race-free, the reader-side method git-sync documents). When the target changes, the content
  *   watcher is moved to the new real path and a change is reported.
+ * - A directory that does not exist yet (git-sync before its first sync) is waited for; its
+ *   appearance is reported as a change.
  */
 import { type FSWatcher as NodeFsWatcher, watch as fsWatch } from 'node:fs';
 import { readlink, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { type FSWatcher, watch } from 'chokidar';
 import type { Logger } from 'pino';
-import { ConfigError } from '../errors.js';
 import { findLink } from './revision.js';
 
 export interface SourceWatcherOptions {
@@ -42,15 +43,6 @@ const HIDDEN = /(^|[/\\])\.[^/\\]/;
 
 export async function watchSource(opts: SourceWatcherOptions): Promise<SourceWatcher> {
   const dir = path.resolve(opts.dir);
-  let real: string;
-  try {
-    real = await realpath(dir);
-  } catch (err) {
-    throw new ConfigError(
-      `source.dir ${dir}: cannot be watched (${(err as NodeJS.ErrnoException).code ?? err})`,
-    );
-  }
-  const link = await findLink(dir);
   const log = opts.logger.child({ component: 'source-watcher' });
   let closed = false;
   let timer: NodeJS.Timeout | undefined;
@@ -58,6 +50,7 @@ export async function watchSource(opts: SourceWatcherOptions): Promise<SourceWat
   let pendingReason = 'file-change';
   let pendingPaths = new Set<string>();
   const maxWaitMs = Math.max(opts.debounceMs * 10, 1000);
+  const pollMs = opts.linkPollMs ?? 1000;
 
   const fire = () => {
     timer = undefined;
@@ -97,8 +90,12 @@ export async function watchSource(opts: SourceWatcherOptions): Promise<SourceWat
     return w;
   };
 
-  let content = await startContent(real);
-  let lastLinkTarget = link ? await readlink(link).catch(() => undefined) : undefined;
+  let real: string | undefined = await realpath(dir).catch(() => undefined);
+  let content: FSWatcher | undefined;
+  let link: string | undefined;
+  let lastLinkTarget: string | undefined;
+  let linkWatcher: NodeFsWatcher | undefined;
+  let poll: NodeJS.Timeout | undefined;
   let checking = false;
 
   const checkLink = async () => {
@@ -115,7 +112,7 @@ export async function watchSource(opts: SourceWatcherOptions): Promise<SourceWat
         const old = content;
         real = next;
         content = await startContent(next);
-        await old.close().catch(() => undefined);
+        await old?.close().catch(() => undefined);
       }
       schedule('source-swapped');
     } finally {
@@ -123,9 +120,10 @@ export async function watchSource(opts: SourceWatcherOptions): Promise<SourceWat
     }
   };
 
-  let linkWatcher: NodeFsWatcher | undefined;
-  let poll: NodeJS.Timeout | undefined;
-  if (link) {
+  const startLink = async () => {
+    link = await findLink(dir);
+    if (!link) return;
+    lastLinkTarget = await readlink(link).catch(() => undefined);
     const linkName = path.basename(link);
     try {
       linkWatcher = fsWatch(path.dirname(link), { persistent: false }, (_event, filename) => {
@@ -135,20 +133,52 @@ export async function watchSource(opts: SourceWatcherOptions): Promise<SourceWat
     } catch (err) {
       log.debug({ err }, 'cannot watch the link directory; polling only');
     }
-    poll = setInterval(() => void checkLink(), opts.linkPollMs ?? 1000);
+    poll = setInterval(() => void checkLink(), pollMs);
     poll.unref();
+  };
+
+  let waiting: NodeJS.Timeout | undefined;
+  if (real !== undefined) {
+    content = await startContent(real);
+    await startLink();
+    log.info({ dir, target: real, link }, 'watching desired state');
+  } else {
+    // git-sync may not have published the first commit yet: wait for the directory to appear.
+    log.warn({ dir }, 'desired-state directory does not exist yet; waiting for it');
+    let starting = false;
+    waiting = setInterval(() => {
+      if (starting || closed) return;
+      starting = true;
+      void (async () => {
+        const found = await realpath(dir).catch(() => undefined);
+        if (found === undefined || closed) {
+          starting = false;
+          return;
+        }
+        clearInterval(waiting);
+        waiting = undefined;
+        real = found;
+        content = await startContent(found);
+        await startLink();
+        log.info({ dir, target: real, link }, 'desired state appeared; watching it');
+        schedule('source-appeared');
+      })();
+    }, pollMs);
+    waiting.unref();
   }
-  log.info({ dir, target: real, link }, 'watching desired state');
 
   return {
-    target: () => real,
-    link,
+    target: () => real ?? dir,
+    get link() {
+      return link;
+    },
     async close() {
       closed = true;
       if (timer) clearTimeout(timer);
       if (poll) clearInterval(poll);
+      if (waiting) clearInterval(waiting);
       linkWatcher?.close();
-      await content.close();
+      await content?.close();
     },
   };
 }

@@ -111,6 +111,8 @@ describe('daemon wiring', () => {
     expect(contexts).toHaveLength(0);
     let metrics = await (await fetch(`${daemon.url}/metrics`)).text();
     expect(metrics).toMatch(/^scw_gitops_leader 0$/m);
+    // a standby replica is ready (rolling updates must be able to proceed)
+    expect((await fetch(`${daemon.url}/readyz`)).status).toBe(200);
     // Elected: the held request runs.
     leading = true;
     callbacks!.onStartedLeading();

@@ -75,4 +75,23 @@ describe('watchSource', () => {
     await waitFor(() => changes.length > before, 10_000, 'change in new target');
     expect(changes.at(-1)).toBe('file-change');
   });
+
+  it('waits for a directory that does not exist yet (git-sync before its first sync)', async () => {
+    const changes: string[] = [];
+    const A = 'c'.repeat(40);
+    watcher = await watchSource({
+      dir: path.join(root, 'repo'),
+      debounceMs: 100,
+      linkPollMs: 100,
+      logger: silent,
+      onChange: (reason) => changes.push(reason),
+    });
+    expect(changes).toEqual([]);
+    await mkdir(path.join(root, '.worktrees', A), { recursive: true });
+    await symlink(`.worktrees/${A}`, path.join(root, 'repo'));
+    await waitFor(() => changes.includes('source-appeared'), 10_000, 'directory appeared');
+    expect(watcher.link).toBe(path.join(root, 'repo'));
+    await writeFile(path.join(root, '.worktrees', A, 'new.yaml'), 'x: 1\n');
+    await waitFor(() => changes.includes('file-change'), 10_000, 'change after appearance');
+  });
 });
