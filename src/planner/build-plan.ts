@@ -816,7 +816,7 @@ class Planner {
         [],
       );
       for (const k of pending) if (k !== p) dropPending(k);
-      if (current) this.previousKeys(d, [...ready, ...retiring], current, obs, rot.overlapMs, true);
+      if (current) this.previousKeys(d, [...ready.slice(1), ...retiring], current, obs, rot.overlapMs);
       return;
     }
     for (const k of pending) dropPending(k);
@@ -943,7 +943,24 @@ class Planner {
         refs: sortRecord(refs),
       });
     }
-    this.previousKeys(d, [...ready.slice(1), ...retiring], current, obs, rot.overlapMs, false);
+    if (
+      state.status === 'rotation-due' &&
+      d.expiresAt !== undefined &&
+      forcing.length === 0 &&
+      !custodyLost
+    ) {
+      // Fixed spec.expiresAt: never rotated automatically (the new key would expire at the same
+      // instant); say so while there is still time to act.
+      this.diag(
+        'warning',
+        'expiry-approaching',
+        `key ${cur.accessKey} expires at ${cur.expiresAt}; spec.expiresAt is fixed, so it is not rotated automatically`,
+        d,
+        'spec.expiresAt',
+        'set a later spec.expiresAt (the key is then replaced) or use spec.lifetime for automatic rotation',
+      );
+    }
+    this.previousKeys(d, [...ready.slice(1), ...retiring], current, obs, rot.overlapMs);
   }
 
   /** Previous keys (retiring, or older ready ones) go once the overlap since delivery has elapsed. */
@@ -953,10 +970,8 @@ class Planner {
     successor: KeyEntry,
     obs: SinkObservation | undefined,
     overlapMs: number,
-    includeSuccessorItself: boolean,
   ): void {
     for (const k of previous) {
-      if (k === successor && !includeSuccessorItself) continue;
       if (k === successor) continue;
       const delivered = deliveredAtMs(
         successor.key,

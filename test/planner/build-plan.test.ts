@@ -519,3 +519,29 @@ describe('buildPlan: rule scope types (with the permission-set catalogue)', () =
     expect(codes(onProjects)).toEqual(['error:organization-set-on-projects']);
   });
 });
+
+describe('buildPlan: fixed expiry and mass-delete accounting', () => {
+  it('a fixed spec.expiresAt is never rotated automatically, but warned about', () => {
+    const key = lKey('ci', { createdAt: '2026-01-01T00:00:00.000Z', expiresAt: '2026-06-10T00:00:00.000Z' });
+    const p = plan(
+      desired(dApp('app'), dKey('ci', { expiresAt: '2026-06-10T00:00:00Z' })),
+      liveState({ applications: [lApp('app')], apiKeys: [key] }),
+    );
+    expect(p.steps).toEqual([]);
+    expect(codes(p)).toEqual(['warning:expiry-approaching']);
+  });
+
+  it('retiring keys past their overlap do not count toward the mass-delete guard', () => {
+    const keys = ['a', 'b', 'c'].flatMap((n) => [
+      lKey(`${n}-old`, { name: n, state: 'retiring', createdAt: '2026-01-01T00:00:00.000Z' }),
+      lKey(`${n}-new`, { name: n, createdAt: '2026-05-01T00:00:00.000Z' }),
+    ]);
+    const p = plan(
+      desired(dApp('app'), dKey('a'), dKey('b'), dKey('c')),
+      liveState({ applications: [lApp('app')], apiKeys: keys }),
+      { maxDeletes: 1 },
+    );
+    expect(p.diagnostics).toEqual([]);
+    expect(p.steps.map((s) => s.reason)).toEqual(['overlap-elapsed', 'overlap-elapsed', 'overlap-elapsed']);
+  });
+});
