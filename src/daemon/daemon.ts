@@ -65,19 +65,23 @@ export function instrumentSinks(
 ): Map<string, SecretSink> {
   const out = new Map<string, SecretSink>();
   for (const [name, sink] of sinks) {
-    const wrapped: SecretSink = Object.create(sink) as SecretSink;
-    Object.assign(wrapped, {
-      write: async (...args: Parameters<SecretSink['write']>) => {
+    const wrapped: SecretSink = {
+      name: sink.name,
+      type: sink.type,
+      preflight: (location, signal) => sink.preflight(location, signal),
+      read: (location, signal) => sink.read(location, signal),
+      describe: (location) => sink.describe(location),
+      write: async (location, record, signal) => {
         try {
-          return await sink.write(...args);
+          await sink.write(location, record, signal);
         } catch (err) {
           metrics.secretDeliveries.inc({ sink: name, result: 'failure' });
           throw err;
         }
       },
-      verify: async (...args: Parameters<SecretSink['verify']>) => {
+      verify: async (location, record, signal) => {
         try {
-          const ok = await sink.verify(...args);
+          const ok = await sink.verify(location, record, signal);
           metrics.secretDeliveries.inc({ sink: name, result: ok ? 'success' : 'failure' });
           return ok;
         } catch (err) {
@@ -85,11 +89,8 @@ export function instrumentSinks(
           throw err;
         }
       },
-      preflight: sink.preflight.bind(sink),
-      read: sink.read.bind(sink),
-      describe: sink.describe.bind(sink),
-      ...(sink.close ? { close: sink.close.bind(sink) } : {}),
-    });
+      ...(sink.close ? { close: () => sink.close!() } : {}),
+    };
     out.set(name, wrapped);
   }
   return out;

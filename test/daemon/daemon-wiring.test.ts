@@ -10,7 +10,7 @@ import type { Runtime } from '../../src/app/runtime.js';
 import { systemClock } from '../../src/clock.js';
 import { defaultSettings } from '../../src/config/load-settings.js';
 import type { Settings } from '../../src/config/settings.js';
-import { type Daemon, startDaemon } from '../../src/daemon/daemon.js';
+import { type Daemon, instrumentSinks, startDaemon } from '../../src/daemon/daemon.js';
 import type { LeaderCallbacks, LeaderFactory } from '../../src/daemon/leader.js';
 import { createDaemonMetrics } from '../../src/daemon/metrics.js';
 import type { PassReport } from '../../src/daemon/pass-report.js';
@@ -18,6 +18,7 @@ import type { DaemonPassContext } from '../../src/daemon/reconcile-pass.js';
 import { DaemonState } from '../../src/daemon/state.js';
 import type { Plan } from '../../src/model/plan.js';
 import type { ScalewayClient } from '../../src/scaleway/port.js';
+import type { SecretRecord, SecretSink } from '../../src/sinks/sink.js';
 import { createLogCapture } from '../helpers/log-capture.js';
 import { waitFor } from './fake-clock.js';
 
@@ -257,6 +258,41 @@ describe('daemon cron triggers', () => {
       await daemon.stop();
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('instrumentSinks', () => {
+  it('counts verified deliveries and failures per sink, passing calls through', async () => {
+    const metrics = createDaemonMetrics({ version: 't' });
+    const calls: string[] = [];
+    let verifyResult = true;
+    const sink: SecretSink = {
+      name: 'local',
+      type: 'file',
+      preflight: async () => {
+        calls.push('preflight');
+      },
+      write: async (loc) => {
+        calls.push(`write:${loc.path}`);
+        if (loc.path === 'fail') throw new Error('disk full');
+      },
+      read: async () => undefined,
+      verify: async () => verifyResult,
+      describe: (loc) => `file:${loc.path}`,
+    };
+    const wrapped = instrumentSinks(new Map([['local', sink]]), metrics).get('local')!;
+    const record = {} as SecretRecord;
+    expect(wrapped.name).toBe('local');
+    expect(wrapped.describe({ sink: 'local', path: 'a' })).toBe('file:a');
+    await wrapped.preflight({ sink: 'local' });
+    await wrapped.write({ sink: 'local', path: 'a' }, record);
+    expect(await wrapped.verify({ sink: 'local', path: 'a' }, record)).toBe(true);
+    verifyResult = false;
+    expect(await wrapped.verify({ sink: 'local', path: 'a' }, record)).toBe(false);
+    await expect(wrapped.write({ sink: 'local', path: 'fail' }, record)).rejects.toThrow('disk full');
+    expect(calls).toEqual(['preflight', 'write:a', 'write:fail']);
+    expect(metrics.secretDeliveries.get({ sink: 'local', result: 'success' })).toBe(1);
+    expect(metrics.secretDeliveries.get({ sink: 'local', result: 'failure' })).toBe(2);
   });
 });
 
