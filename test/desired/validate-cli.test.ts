@@ -1,3 +1,5 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { CliIO } from '../../src/cli/io.js';
@@ -118,7 +120,8 @@ describe('scw-gitops validate', () => {
   it('prints --help and rejects bad usage', async () => {
     const help = fakeIO();
     expect(await main(['validate', '--help'], help)).toBe(0);
-    expect(help.out).toContain('Usage: scw-gitops validate DIR [options]');
+    expect(help.out).toContain('Usage: scw-gitops validate [DIR] [options]');
+    expect(help.out).toContain('--config FILE');
     expect(help.out).toContain('--sinks a,b');
 
     for (const argv of [
@@ -132,6 +135,48 @@ describe('scw-gitops validate', () => {
       expect(await main(['validate', ...argv], io)).toBe(1);
       expect(io.err).toMatch(/^scw-gitops validate: /);
       expect(io.out).toBe('');
+    }
+  });
+
+  it('--config takes the instance, sink names, default sink and source.dir from a settings file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'scw-gitops-validate-'));
+    try {
+      const settings = join(dir, 'settings.yaml');
+      await writeFile(
+        settings,
+        [
+          'apiVersion: scw-gitops/v1alpha1',
+          'kind: Settings',
+          'instance: team-a',
+          `source: { dir: ${JSON.stringify(join(repo, 'examples', 'invalid'))} }`,
+          'sinks:',
+          '  - { name: local, type: file, dir: ./secrets, format: dotenv }',
+          '  - { name: vaulty, type: file, dir: ./other, format: json }',
+          'defaults: { sink: local }',
+          '',
+        ].join('\n'),
+      );
+      const io = fakeIO();
+      expect(await main(['validate', '--config', settings], io)).toBe(1);
+      expect(io.out).toContain(
+        'examples/invalid/mistakes.yaml:38:11: error [unknown-sink] ApiKey/Deploy_Key spec.sink.name: sink "vault" is not declared in the settings (sinks: local, vaulty) (did you mean `vaulty`?)',
+      );
+      expect(io.out.trimEnd().split('\n').at(-1)).toBe('examples/invalid: invalid, 14 errors, 0 warnings');
+
+      // An explicit DIR wins over source.dir; flags win over the settings.
+      const io2 = fakeIO();
+      expect(await main(['validate', 'examples/basic', '--config', settings, '--sinks', 'local'], io2)).toBe(
+        0,
+      );
+      expect(io2.out).toContain('examples/basic: valid, 20 resources');
+
+      await writeFile(settings, 'apiVersion: scw-gitops/v1alpha1\nkind: Settings\nsourse: {}\n');
+      const bad = fakeIO();
+      expect(await main(['validate', '--config', settings], bad)).toBe(1);
+      expect(bad.err).toMatch(/^scw-gitops validate: settings file .*settings\.yaml is invalid/);
+      expect(bad.out).toBe('');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

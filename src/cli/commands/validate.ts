@@ -13,12 +13,14 @@ import { DEFAULT_INSTANCE } from '../../model/ownership.js';
 import { KINDS } from '../../model/resources.js';
 import { type CliIO, EXIT_ERROR, EXIT_OK } from '../io.js';
 
-export const HELP = `Usage: scw-gitops validate DIR [options]
+export const HELP = `Usage: scw-gitops validate [DIR] [options]
 
 Validate a desired-state directory (every .yaml/.yml file below it) or a single file.
 Offline: no credentials and no API call. Every problem is reported at once.
 
 Options:
+  --config FILE         settings file: its instance, sink names, defaults.sink and (when DIR
+                        is omitted) source.dir are used; the flags below override them
   --instance NAME       scw-gitops instance (decides the ownership markers that must fit
                         in descriptions). Default: ${DEFAULT_INSTANCE}
   --sinks a,b           sink names declared in the settings; ApiKey spec.sink.name must be one
@@ -51,11 +53,9 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
     io.stdout(HELP);
     return EXIT_OK;
   }
-  if (positionals.length !== 1) {
-    return usageError(
-      io,
-      positionals.length === 0 ? 'missing DIR' : `expected one DIR, got ${positionals.length}`,
-    );
+  if (positionals.length > 1) return usageError(io, `expected one DIR, got ${positionals.length}`);
+  if (positionals.length === 0 && values.config === undefined) {
+    return usageError(io, 'missing DIR (or --config)');
   }
   const output = values.output ?? 'text';
   if (output !== 'text' && output !== 'json') {
@@ -67,15 +67,33 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
     if (Number.isNaN(now.getTime()))
       return usageError(io, `--now: not a date: ${JSON.stringify(values.now)}`);
   }
-  const sinkNames =
+  let sinkNames =
     values.sinks === undefined
       ? undefined
       : values.sinks
           .split(',')
           .map((s) => s.trim())
           .filter((s) => s.length > 0);
-
-  const arg = positionals[0]!;
+  let instance = values.instance;
+  let defaultSink = values['default-sink'];
+  let arg = positionals[0];
+  if (values.config !== undefined) {
+    // Settings only name where secrets come from (env vars, files); reading them needs none.
+    const { loadSettings } = await import('../../config/load-settings.js');
+    const { ConfigError } = await import('../../errors.js');
+    try {
+      const settings = await loadSettings(values.config, { env: io.env, cwd: io.cwd });
+      instance ??= settings.instance;
+      sinkNames ??= settings.sinks.map((x) => x.name);
+      defaultSink ??= settings.defaults.sink;
+      arg ??= relative(io.cwd, settings.source.dir) || '.';
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      io.stderr(`scw-gitops validate: ${err.message}\n`);
+      return EXIT_ERROR;
+    }
+  }
+  if (arg === undefined) return usageError(io, 'missing DIR');
   const root = isAbsolute(arg) ? arg : resolve(io.cwd, arg);
   // Show file paths the way the user can open them: relative to the working directory.
   const isFile = await stat(root).then(
@@ -90,10 +108,10 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   };
 
   const result = await loadDesiredState(root, {
-    instance: values.instance ?? DEFAULT_INSTANCE,
+    instance: instance ?? DEFAULT_INSTANCE,
     now,
     ...(sinkNames !== undefined ? { sinkNames } : {}),
-    ...(values['default-sink'] !== undefined ? { defaultSink: values['default-sink'] } : {}),
+    ...(defaultSink !== undefined ? { defaultSink } : {}),
   });
   const diagnostics: Diagnostic[] = result.diagnostics.map((d) =>
     d.location ? { ...d, location: { ...d.location, file: display(d.location.file) } } : d,
@@ -150,6 +168,7 @@ function parse(argv: readonly string[]) {
     allowPositionals: true,
     strict: true,
     options: {
+      config: { type: 'string', short: 'c' },
       instance: { type: 'string' },
       sinks: { type: 'string' },
       'default-sink': { type: 'string' },
