@@ -250,8 +250,9 @@ export class LeaderElector {
 
   /** Renew loop: returns when a renewal round misses renewDeadline, or when stopped. */
   async #renew(signal: AbortSignal): Promise<void> {
+    // wait.Until(…, RetryPeriod) in client-go: a round runs at once, then every RetryPeriod. Each
+    // round polls tryAcquireOrRenew every RetryPeriod until it succeeds or RenewDeadline passes.
     while (!signal.aborted) {
-      if (!(await this.#sleep(this.#retryMs, signal))) return;
       const deadline = this.#clock.now().getTime() + this.#renewDeadlineMs;
       let renewed = false;
       while (!signal.aborted) {
@@ -264,6 +265,7 @@ export class LeaderElector {
         if (this.#clock.now().getTime() >= deadline) break;
       }
       if (!renewed) return;
+      if (!(await this.#sleep(this.#retryMs, signal))) return;
     }
   }
 
