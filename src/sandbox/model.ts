@@ -11,6 +11,8 @@ export interface ProjectRecord {
   created_at: string;
   updated_at: string;
   description: string;
+  /** Set through POST …/project-qualification; GET/list show `unknown_architecture_type` otherwise. */
+  qualification?: Record<string, unknown>;
 }
 
 export interface ApplicationRecord {

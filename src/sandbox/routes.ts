@@ -248,6 +248,36 @@ route('PATCH', '/account/v3/projects/{project_id}', (ctx) => {
   return ok(projectJson(p, 'write'));
 });
 
+const ARCHITECTURE_TYPES = [
+  'unknown_architecture_type',
+  'object_storage',
+  'web_hosting',
+  'instance',
+  'elastic',
+  'kubernetes',
+  'serverless',
+  'dedicated_server',
+  'other_architecture_type',
+];
+
+route('POST', '/account/v3/projects/{project_id}/project-qualification', (ctx) => {
+  const id = pathUuid(ctx, 'project_id');
+  const q = ctx.body['qualification'];
+  if (q === null || typeof q !== 'object' || Array.isArray(q)) {
+    throw invalidArgument('qualification', 'required', 'value is required');
+  }
+  const arch = (q as Json)['architecture_type'] ?? 'unknown_architecture_type';
+  if (typeof arch !== 'string' || !ARCHITECTURE_TYPES.includes(arch)) {
+    throw invalidArgument(
+      'qualification.architecture_type',
+      'constraint',
+      `value must be one of ${ARCHITECTURE_TYPES.join(', ')}`,
+    );
+  }
+  const p = ctx.store.setProjectQualification(id, { ...(q as Json), architecture_type: arch });
+  return ok({ project_id: p.id, qualification: structuredClone(p.qualification) });
+});
+
 route('DELETE', '/account/v3/projects/{project_id}', (ctx) => {
   const id = pathUuid(ctx, 'project_id');
   ctx.store.getProject(id);

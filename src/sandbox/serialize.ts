@@ -23,7 +23,10 @@ export function projectJson(p: ProjectRecord, mode: 'write' | 'read'): Wire {
     created_at: p.created_at,
     updated_at: p.updated_at,
     description: p.description,
-    qualification: mode === 'write' ? null : { architecture_type: 'unknown_architecture_type' },
+    qualification:
+      mode === 'write'
+        ? null
+        : (structuredClone(p.qualification) ?? { architecture_type: 'unknown_architecture_type' }),
   };
 }
 

@@ -371,7 +371,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHa
     store,
     requestCount: () => count,
     requests: () => [...log],
-    seedApplications: (n, o) => seedApplications(store, n, o ?? {}),
+    seedApplications: (n, o) => store.batch(() => seedApplications(store, n, o ?? {})),
     seedManagedVpnGateway: () => seedVpnGateway(store),
     persist,
     close: () => {

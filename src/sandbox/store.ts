@@ -149,9 +149,28 @@ export class SandboxStore {
     return uuidV4(this.opts.rng);
   }
 
+  private batching = 0;
+  private batchedKinds = new Set<WriteKind>();
+
   private written(kind: WriteKind): void {
     if (kind === 'policy') this.policyChangeAt = this.opts.now().getTime();
-    this.opts.onWrite?.(kind);
+    if (this.batching > 0) this.batchedKinds.add(kind);
+    else this.opts.onWrite?.(kind);
+  }
+
+  /** Runs many writes with one write notification per kind at the end (bulk seeding, persistence). */
+  batch<T>(fn: () => T): T {
+    this.batching++;
+    try {
+      return fn();
+    } finally {
+      this.batching--;
+      if (this.batching === 0) {
+        const kinds = [...this.batchedKinds];
+        this.batchedKinds.clear();
+        for (const k of kinds) this.opts.onWrite?.(k);
+      }
+    }
   }
 
   private checkOrg(orgId: string | undefined, resource: string): void {
@@ -190,6 +209,13 @@ export class SandboxStore {
     if (patch.name !== undefined) p.name = patch.name;
     if (patch.description !== undefined) p.description = patch.description;
     p.updated_at = this.opts.clock.timestamp();
+    this.written('project');
+    return p;
+  }
+
+  setProjectQualification(id: string, qualification: Record<string, unknown>): ProjectRecord {
+    const p = this.getProject(id);
+    p.qualification = structuredClone(qualification);
     this.written('project');
     return p;
   }

@@ -102,3 +102,52 @@ describe('sandbox: Account v3 projects', () => {
     expect(r.projects.map((p: { name: string }) => p.name)).toEqual(['A-proj', 'b-proj']);
   });
 });
+
+describe('sandbox: project qualification and policy clone', () => {
+  it('stores a qualification that GET then shows (POST/PATCH still answer null)', async () => {
+    const api = await openSandbox({ seed: false });
+    try {
+      const p = (await api.post('/account/v3/projects', { name: 'qualified', organization_id: api.org }))
+        .json;
+      const q = await api.post(`/account/v3/projects/${p.id}/project-qualification`, {
+        qualification: { architecture_type: 'kubernetes' },
+      });
+      expect(q.json).toEqual({ project_id: p.id, qualification: { architecture_type: 'kubernetes' } });
+      expect((await api.get(`/account/v3/projects/${p.id}`)).json.qualification).toEqual({
+        architecture_type: 'kubernetes',
+      });
+      expect(
+        (await api.patch(`/account/v3/projects/${p.id}`, { description: 'x' })).json.qualification,
+      ).toBeNull();
+      const bad = await api.post(`/account/v3/projects/${p.id}/project-qualification`, {
+        qualification: { architecture_type: 'mainframe' },
+      });
+      expect(bad.status).toBe(400);
+    } finally {
+      await api.h.close();
+    }
+  });
+
+  it('clones a policy with new rule ids', async () => {
+    const api = await openSandbox({ seed: false });
+    try {
+      const p = (
+        await api.post('/iam/v1alpha1/policies', {
+          name: 'orig',
+          organization_id: api.org,
+          no_principal: true,
+          rules: [{ permission_set_names: ['IAMReadOnly'], organization_id: api.org }],
+        })
+      ).json;
+      const c = (await api.post(`/iam/v1alpha1/policies/${p.id}/clone`, {})).json;
+      expect(c.id).not.toBe(p.id);
+      expect(c).toMatchObject({ nb_rules: 1, editable: true, no_principal: true });
+      const r1 = (await api.get(`/iam/v1alpha1/rules?policy_id=${p.id}`)).json.rules[0];
+      const r2 = (await api.get(`/iam/v1alpha1/rules?policy_id=${c.id}`)).json.rules[0];
+      expect(r2.id).not.toBe(r1.id);
+      expect(r2.permission_set_names).toEqual(['IAMReadOnly']);
+    } finally {
+      await api.h.close();
+    }
+  });
+});
