@@ -16,7 +16,7 @@ import { observeSinks } from '../../src/executor/sink-state.js';
 import type { DesiredState } from '../../src/model/desired.js';
 import { Secret } from '../../src/model/secret.js';
 import { buildPlan, defaultPlanOptions } from '../../src/planner/build-plan.js';
-import { type SandboxHandle, startSandbox } from '../../src/sandbox/server.js';
+import { type FaultOptions, type SandboxHandle, startSandbox } from '../../src/sandbox/server.js';
 import { createScalewayClient } from '../../src/scaleway/http-client.js';
 import { observeLive } from '../../src/scaleway/observe.js';
 import { createFileSink } from '../../src/sinks/file-sink.js';
@@ -81,6 +81,13 @@ function desired(): DesiredState {
   return r.state;
 }
 
+const CHAOS: FaultOptions = {
+  ambiguousWriteRate: 0.2,
+  rate5xx: 0.05,
+  resetRate: 0.05,
+  groupTransientWindowMs: 50,
+};
+
 describe('apply against a faulty sandbox', { timeout: 60_000 }, () => {
   let dir: string;
   let sandbox: SandboxHandle;
@@ -94,19 +101,14 @@ describe('apply against a faulty sandbox', { timeout: 60_000 }, () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it.each([[11], [23], [42]])('converges without duplicates or lost secrets (seed %i)', async (seed) => {
-    sandbox = await startSandbox({
-      env: {},
-      seed: false,
-      randomSeed: seed,
-      faults: {
-        seed,
-        ambiguousWriteRate: 0.2,
-        rate5xx: 0.05,
-        resetRate: 0.05,
-        groupTransientWindowMs: 50,
-      },
-    });
+  it.each<[number, FaultOptions]>([
+    [11, CHAOS],
+    [23, CHAOS],
+    [42, CHAOS],
+    // IAM propagation: every request is refused (403) for a moment after a policy change.
+    [7, { transient403WindowMs: 150, transient403IncludesAdmin: true, groupTransientWindowMs: 50 }],
+  ])('converges without duplicates or lost secrets (seed %i)', async (seed, faults) => {
+    sandbox = await startSandbox({ env: {}, seed: false, randomSeed: seed, faults: { seed, ...faults } });
     const secrets = trackIssuedSecrets(sandbox);
     const logs = createLogCapture({ level: 'debug' });
     const client = createScalewayClient({
@@ -146,17 +148,27 @@ describe('apply against a faulty sandbox', { timeout: 60_000 }, () => {
         clock: systemClock,
         logger: logs.logger,
         defaultSink: 'local',
-        retry: { baseDelayMs: 5, maxDelayMs: 40, sinkDelayMs: 5 },
+        // Backoff outlasting the sandbox's 150 ms propagation window: 20+40+80+100+100 ms.
+        retry: { baseDelayMs: 20, maxDelayMs: 100, sinkDelayMs: 5 },
         crashHook: () => undefined,
       });
       for (const o of summary.outcomes) if (o.result === 'failed') failures.push(o.error ?? '');
+      // Let any propagation window close before the next listing.
+      if (faults.transient403WindowMs) await systemClock.sleep(faults.transient403WindowMs);
       // Whatever failed, no key is ever left active without being marked pending or delivered.
       for (const name of ['ci', 'web-deployer', 'ci-nightly']) {
         for (const k of ownedKeys(sandbox, name)) expect(['pending', 'ready', 'retiring']).toContain(k.state);
       }
     }
     expect(lastSteps, `not converged after ${passes} passes; failures: ${failures.join(' | ')}`).toBe(0);
-    expect(sandbox.requests().some((r) => r.fault === 'ambiguous')).toBe(true);
+    // The faults did happen.
+    const faulted = new Set(sandbox.requests().map((r) => r.fault));
+    if (faults.ambiguousWriteRate) expect(faulted.has('ambiguous')).toBe(true);
+    if (faulted.has('403')) {
+      // Refused right after the policy change, retried by the executor, never a failed step.
+      expect(logs.lines.some((l) => l.msg === 'retrying' && l.reason === 'iam-propagation')).toBe(true);
+      expect(failures.filter((f) => f.includes('403'))).toEqual([]);
+    }
 
     // Every named object exists exactly once.
     const count = (items: Iterable<{ name: string }>, name: string) =>
