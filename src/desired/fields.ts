@@ -128,9 +128,17 @@ function metadata(name: Field): ObjectType {
   };
 }
 
+/** Descriptions must not contain our ownership markers (`[scw-gitops:…]`), or ownership could be forged. */
+export const DESCRIPTION_PATTERN = '^(?![\\s\\S]*\\[scw-gitops:)';
+
 const description = (limitNote: string): Field => ({
-  description: `Free text, at most ${MAX_DESCRIPTION_LENGTH} characters${limitNote}.`,
-  type: { type: 'string', maxLength: MAX_DESCRIPTION_LENGTH },
+  description: `Free text, at most ${MAX_DESCRIPTION_LENGTH} characters${limitNote}; must not contain \`[scw-gitops:\`.`,
+  type: {
+    type: 'string',
+    maxLength: MAX_DESCRIPTION_LENGTH,
+    pattern: DESCRIPTION_PATTERN,
+    patternHint: '`[scw-gitops:` is reserved for the ownership markers scw-gitops appends',
+  },
 });
 
 /** Shared by applications, groups and policies (emitted once in the JSON Schema, as `$defs/tags`). */

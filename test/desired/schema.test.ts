@@ -118,6 +118,7 @@ describe('schema/scw-gitops.schema.json', () => {
     ['reserved tag', `${header('Application', 'a')}spec:\n  tags: [scw-gitops=x]\n`, false],
     ['duplicate tag', `${header('Application', 'a')}spec:\n  tags: [x, x]\n`, false],
     ['description 201', `${header('Application', 'a')}spec:\n  description: ${'x'.repeat(201)}\n`, false],
+    ['description with marker', `${header('Group', 'g')}spec:\n  description: "x [scw-gitops:a]"\n`, false],
     ['key minimal', `${header('ApiKey', 'k')}spec:\n  application: a\n`, true],
     ['key without spec', header('ApiKey', 'k'), false],
     ['key uppercase name', `${header('ApiKey', 'K')}spec:\n  application: a\n`, false],

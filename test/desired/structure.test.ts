@@ -313,6 +313,23 @@ describe('descriptions, tags, conditions', () => {
     ).toEqual([]);
   });
 
+  it('descriptions cannot contain an ownership marker', () => {
+    const diags = diagnosticsOf(
+      `${header('Project', 'web')}spec:\n  description: "mine [scw-gitops:prod]"\n`,
+    );
+    expectOne(diags, {
+      code: 'invalid-format',
+      line: 6,
+      col: 16,
+      resource: 'Project/web',
+      field: 'spec.description',
+      message: /`\[scw-gitops:` is reserved/,
+    });
+    expect(diagnosticsOf(`${header('Project', 'web')}spec:\n  description: "[scw-gitops] docs"\n`)).toEqual(
+      [],
+    );
+  });
+
   it('at most 9 user tags (10 with the ownership tag)', () => {
     const tags = Array.from({ length: 10 }, (_, i) => `t${i}`).join(', ');
     const diags = diagnosticsOf(`${header('Group', 'g')}spec:\n  tags: [${tags}]\n`);
