@@ -13,12 +13,7 @@
  */
 import type { pino } from 'pino';
 import type { Clock } from '../clock.js';
-import type {
-  KubernetesSinkSettings,
-  Settings,
-  SinkSettings,
-  VaultSinkSettings,
-} from '../config/settings.js';
+import type { Settings, SinkSettings } from '../config/settings.js';
 import { ConfigError } from '../errors.js';
 import type { DesiredApiKey } from '../model/desired.js';
 import { createFileSink, defaultFileName } from './file-sink.js';
@@ -32,28 +27,9 @@ export interface SinkDeps {
   readonly cwd?: string;
 }
 
-interface VaultSinkModule {
-  createVaultSink(
-    settings: VaultSinkSettings,
-    deps: { env: SinkDeps['env']; logger?: pino.Logger; clock?: Clock },
-  ): SecretSink;
-}
-
-interface KubernetesSinkModule {
-  createKubernetesSink(
-    settings: KubernetesSinkSettings,
-    deps: { env: SinkDeps['env']; logger?: pino.Logger; clock?: Clock },
-  ): SecretSink;
-}
-
-// Specifiers held in variables: these modules are optional at type-check time (built in parallel)
-// and loaded only when a settings file declares such a sink.
-const VAULT_MODULE = './vault-sink.js';
-const KUBERNETES_MODULE = './kubernetes-sink.js';
-
-async function loadModule<T>(specifier: string, what: string): Promise<T> {
+async function loadModule<T>(load: () => Promise<T>, what: string): Promise<T> {
   try {
-    return (await import(specifier)) as T;
+    return await load();
   } catch (err) {
     throw new ConfigError(
       `sinks: cannot load the ${what} sink implementation (${err instanceof Error ? err.message : String(err)})`,
@@ -67,11 +43,12 @@ async function createSink(s: SinkSettings, deps: SinkDeps): Promise<SecretSink> 
     case 'file':
       return createFileSink(s, { logger, ...(deps.cwd !== undefined ? { cwd: deps.cwd } : {}) });
     case 'vault': {
-      const mod = await loadModule<VaultSinkModule>(VAULT_MODULE, 'vault');
+      // Imported lazily: its dependencies load only when a settings file declares such a sink.
+      const mod = await loadModule(() => import('./vault-sink.js'), 'vault');
       return mod.createVaultSink(s, { env: deps.env, logger, clock: deps.clock });
     }
     case 'kubernetes': {
-      const mod = await loadModule<KubernetesSinkModule>(KUBERNETES_MODULE, 'kubernetes');
+      const mod = await loadModule(() => import('./kubernetes-sink.js'), 'kubernetes');
       return mod.createKubernetesSink(s, { env: deps.env, logger, clock: deps.clock });
     }
     default: {

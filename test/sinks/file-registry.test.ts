@@ -47,6 +47,18 @@ describe('sink registry', () => {
     expect(sinks.get('b')!.describe({ sink: 'b', path: 'x.json' })).toBe(`file:${join(dir, 'b', 'x.json')}`);
   });
 
+  it('loads the vault and kubernetes sinks lazily, by type', async () => {
+    const sinks = await createSinks(settings([vault, k8s]), {
+      env: { VAULT_TOKEN: 'test-token-not-used' },
+      logger: createLogCapture().logger,
+      clock: systemClock,
+    });
+    expect([...sinks.values()].map((s) => [s.name, s.type])).toEqual([
+      ['vault', 'vault'],
+      ['k8s', 'kubernetes'],
+    ]);
+  });
+
   it('refuses duplicate names and an unknown default sink', async () => {
     const deps = { env: {}, logger: createLogCapture().logger, clock: systemClock };
     const f: SinkSettings = { name: 'a', type: 'file', dir, format: 'dotenv' };
