@@ -188,10 +188,9 @@ export function createKubernetesSink(
       message = 'the API server rejected the credentials (401 Unauthorized)';
     }
     const status = f.code === 0 ? '' : ` (HTTP ${f.code})`;
-    return new SinkError(settings.name, `${t.where}: ${op} failed${status}: ${message}`, {
-      retryable,
-      cause: undefined,
-    });
+    // No `cause`: client-node's ApiException message embeds the raw response body and headers;
+    // the Status message above is all we keep.
+    return new SinkError(settings.name, `${t.where}: ${op} failed${status}: ${message}`, { retryable });
   }
 
   async function getSecret(t: Target, signal?: AbortSignal): Promise<V1Secret | undefined> {
