@@ -99,3 +99,73 @@ export function seedApplications(
   }
   return ids;
 }
+
+export interface BulkSeed {
+  applications?: number;
+  /** API keys created for each of the new applications. */
+  apiKeysPerApplication?: number;
+  groups?: number;
+  /** Policies with one organization-scoped rule, attached to the new applications round-robin (or no principal). */
+  policies?: number;
+  projects?: number;
+  prefix?: string;
+}
+
+export interface BulkSeedResult {
+  applicationIds: string[];
+  accessKeys: string[];
+  groupIds: string[];
+  policyIds: string[];
+  projectIds: string[];
+}
+
+/** Bulk content for benchmarks and large-listing tests (names `<prefix>-<kind>-00001`…). */
+export function seedBulk(store: SandboxStore, spec: BulkSeed): BulkSeedResult {
+  const prefix = spec.prefix ?? 'bulk';
+  const pad = (i: number, n: number) => String(i).padStart(Math.max(5, String(n).length), '0');
+  const out: BulkSeedResult = {
+    applicationIds: [],
+    accessKeys: [],
+    groupIds: [],
+    policyIds: [],
+    projectIds: [],
+  };
+  const nProjects = spec.projects ?? 0;
+  for (let i = 1; i <= nProjects; i++) {
+    out.projectIds.push(store.createProject({ name: `${prefix}-project-${pad(i, nProjects)}` }).id);
+  }
+  out.applicationIds = seedApplications(store, spec.applications ?? 0, { prefix: `${prefix}-app` });
+  for (const id of out.applicationIds) {
+    for (let k = 0; k < (spec.apiKeysPerApplication ?? 0); k++) {
+      out.accessKeys.push(
+        store.createApiKey({
+          bearer: { application_id: id },
+          description: `${prefix} key`,
+          creation_ip: '127.0.0.1',
+        }).access_key,
+      );
+    }
+  }
+  const nGroups = spec.groups ?? 0;
+  for (let i = 1; i <= nGroups; i++) {
+    out.groupIds.push(store.createGroup({ name: `${prefix}-group-${pad(i, nGroups)}` }).id);
+  }
+  const nPolicies = spec.policies ?? 0;
+  for (let i = 1; i <= nPolicies; i++) {
+    const app = out.applicationIds[(i - 1) % Math.max(1, out.applicationIds.length)];
+    out.policyIds.push(
+      store.createPolicy({
+        name: `${prefix}-policy-${pad(i, nPolicies)}`,
+        principal: app ? { application_id: app } : { no_principal: true },
+        rules: [
+          {
+            permission_set_names: ['AllProductsReadOnly'],
+            condition: '',
+            scope: { organization_id: store.organizationId },
+          },
+        ],
+      }).id,
+    );
+  }
+  return out;
+}

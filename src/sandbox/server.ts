@@ -21,12 +21,20 @@ import { isAllowed, resourceOfPath } from './permissions.js';
 import { loadStateFile, saveStateFile } from './persistence.js';
 import { createRng, parseSeed } from './prng.js';
 import { matchRoute, type RouteResult } from './routes.js';
-import { seedApplications, seedOrganization, seedVpnGateway } from './seed.js';
+import {
+  type BulkSeed,
+  type BulkSeedResult,
+  seedApplications,
+  seedBulk,
+  seedOrganization,
+  seedVpnGateway,
+} from './seed.js';
 import { SandboxStore } from './store.js';
 import type { Json } from './validation.js';
 
 export type { FaultOptions, ListPageInfo } from './faults.js';
 export { FaultController } from './faults.js';
+export type { BulkSeed, BulkSeedResult } from './seed.js';
 export { SandboxStore } from './store.js';
 
 export interface SandboxOptions {
@@ -97,6 +105,8 @@ export interface SandboxHandle {
   requests(): readonly RequestRecord[];
   /** Bulk-create `n` ordinary applications (benchmarks); returns their ids. */
   seedApplications(n: number, opts?: { prefix?: string; tags?: string[] }): string[];
+  /** Bulk content (applications, keys, groups, policies, projects) in one batch. */
+  seedBulk(spec: BulkSeed): BulkSeedResult;
   /** Adds one more managed VPN gateway application + policy. */
   seedManagedVpnGateway(): void;
   /** Writes the state file now (no-op without stateFile). */
@@ -372,6 +382,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHa
     requestCount: () => count,
     requests: () => [...log],
     seedApplications: (n, o) => store.batch(() => seedApplications(store, n, o ?? {})),
+    seedBulk: (spec) => store.batch(() => seedBulk(store, spec)),
     seedManagedVpnGateway: () => seedVpnGateway(store),
     persist,
     close: () => {

@@ -102,3 +102,31 @@ describe('sandbox: lists, pagination, sorting, filters', () => {
     }
   });
 });
+
+describe('sandbox: bulk seeding for benchmarks', () => {
+  it('seeds applications, keys, groups, policies and projects in one batch', async () => {
+    const api = await openSandbox({ seed: false });
+    try {
+      const r = api.h.seedBulk({
+        applications: 150,
+        apiKeysPerApplication: 2,
+        groups: 25,
+        policies: 30,
+        projects: 3,
+      });
+      expect(r.applicationIds).toHaveLength(150);
+      expect(r.accessKeys).toHaveLength(300);
+      const apps = (await api.get('/iam/v1alpha1/applications?page=2&page_size=100')).json;
+      expect(apps.total_count).toBe(150);
+      expect(apps.applications[0]).toMatchObject({ name: 'bulk-app-00101', nb_api_keys: 2 });
+      expect((await api.get('/iam/v1alpha1/api-keys?bearer_type=application')).json.total_count).toBe(300);
+      expect((await api.get('/iam/v1alpha1/groups')).json.total_count).toBe(25);
+      const pol = (await api.get('/iam/v1alpha1/policies?page_size=1')).json;
+      expect(pol.total_count).toBe(30);
+      expect(pol.policies[0]).toMatchObject({ name: 'bulk-policy-00001', nb_rules: 1 });
+      expect((await api.get('/account/v3/projects')).json.total_count).toBe(4);
+    } finally {
+      await api.h.close();
+    }
+  });
+});
