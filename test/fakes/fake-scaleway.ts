@@ -38,14 +38,42 @@ export function apiError(
   return new ScalewayApiError({ method, route, status, message, info, requestId: randomUUID() });
 }
 
-export function notFound(resource: string, id: string): ScalewayApiError {
+export function notFound(resource: string, id: string, method = 'GET', route = '/fake'): ScalewayApiError {
   return apiError(
     404,
     { type: 'not_found', resource, resourceId: id },
     'resource is not found',
-    '/fake',
-    'GET',
+    route,
+    method,
   );
+}
+
+/** Route templates of the real API, for error messages shaped like the HTTP client's. */
+const ROUTES: Readonly<Record<string, readonly [string, string]>> = {
+  getProject: ['GET', '/account/v3/projects/{project_id}'],
+  updateProject: ['PATCH', '/account/v3/projects/{project_id}'],
+  deleteProject: ['DELETE', '/account/v3/projects/{project_id}'],
+  getApplication: ['GET', '/iam/v1alpha1/applications/{application_id}'],
+  updateApplication: ['PATCH', '/iam/v1alpha1/applications/{application_id}'],
+  deleteApplication: ['DELETE', '/iam/v1alpha1/applications/{application_id}'],
+  getApiKey: ['GET', '/iam/v1alpha1/api-keys/{access_key}'],
+  updateApiKey: ['PATCH', '/iam/v1alpha1/api-keys/{access_key}'],
+  deleteApiKey: ['DELETE', '/iam/v1alpha1/api-keys/{access_key}'],
+  createApiKey: ['POST', '/iam/v1alpha1/api-keys'],
+  getGroup: ['GET', '/iam/v1alpha1/groups/{group_id}'],
+  updateGroup: ['PATCH', '/iam/v1alpha1/groups/{group_id}'],
+  setGroupMembers: ['PUT', '/iam/v1alpha1/groups/{group_id}/members'],
+  deleteGroup: ['DELETE', '/iam/v1alpha1/groups/{group_id}'],
+  getPolicy: ['GET', '/iam/v1alpha1/policies/{policy_id}'],
+  updatePolicy: ['PATCH', '/iam/v1alpha1/policies/{policy_id}'],
+  deletePolicy: ['DELETE', '/iam/v1alpha1/policies/{policy_id}'],
+  listRules: ['GET', '/iam/v1alpha1/rules'],
+  setRules: ['PUT', '/iam/v1alpha1/rules'],
+};
+
+function missing(method: string, resource: string, id: string): ScalewayApiError {
+  const [verb, route] = ROUTES[method] ?? ['GET', '/fake'];
+  return notFound(resource, id, verb, route);
 }
 
 export function transientState(resource: string, id: string): ScalewayApiError {
@@ -206,7 +234,8 @@ export class FakeScalewayClient implements ScalewayClient {
   }
 
   #accessKey(): string {
-    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+    // Crockford base32, as real access keys.
+    const alphabet = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
     let s = 'SCW';
     for (let i = 0; i < 17; i++) s += alphabet[Math.floor(Math.random() * alphabet.length)];
     return this.apiKeys.has(s) ? this.#accessKey() : s;
@@ -420,16 +449,14 @@ export class FakeScalewayClient implements ScalewayClient {
   listProjects(filter: { name?: string } = {}, opts?: CallOptions): Promise<Project[]> {
     return this.#call('listProjects', [filter, opts], () => {
       checkAbort(opts);
-      return [...this.projects.values()].filter(
-        (p) => filter.name === undefined || p.name.includes(filter.name),
-      );
+      return [...this.projects.values()].filter((p) => filter.name === undefined || p.name === filter.name);
     });
   }
   getProject(id: string, opts?: CallOptions): Promise<Project> {
     return this.#call('getProject', [id, opts], () => {
       checkAbort(opts);
       const p = this.projects.get(id);
-      if (!p) throw notFound('project', id);
+      if (!p) throw missing('getProject', 'project', id);
       return p;
     });
   }
@@ -467,7 +494,7 @@ export class FakeScalewayClient implements ScalewayClient {
     return this.#call('updateProject', [id, patch, opts], () => {
       checkAbort(opts);
       const p = this.projects.get(id);
-      if (!p) throw notFound('project', id);
+      if (!p) throw missing('updateProject', 'project', id);
       this.#checkDescription(patch.description);
       const next: Project = {
         ...p,
@@ -483,7 +510,7 @@ export class FakeScalewayClient implements ScalewayClient {
     return this.#call('deleteProject', [id, opts], () => {
       checkAbort(opts);
       const p = this.projects.get(id);
-      if (!p) throw notFound('project', id);
+      if (!p) throw missing('deleteProject', 'project', id);
       if (p.isDefault) {
         throw apiError(
           412,
@@ -504,7 +531,7 @@ export class FakeScalewayClient implements ScalewayClient {
       checkAbort(opts);
       return [...this.applications.values()].filter(
         (a) =>
-          (filter.name === undefined || a.name.includes(filter.name)) &&
+          (filter.name === undefined || a.name === filter.name) &&
           (filter.tag === undefined || a.tags.includes(filter.tag)) &&
           (filter.editable === undefined || a.editable === filter.editable),
       );
@@ -514,7 +541,7 @@ export class FakeScalewayClient implements ScalewayClient {
     return this.#call('getApplication', [id, opts], () => {
       checkAbort(opts);
       const a = this.applications.get(id);
-      if (!a) throw notFound('application', id);
+      if (!a) throw missing('getApplication', 'application', id);
       return a;
     });
   }
@@ -553,7 +580,7 @@ export class FakeScalewayClient implements ScalewayClient {
     return this.#call('updateApplication', [id, patch, opts], () => {
       checkAbort(opts);
       const a = this.applications.get(id);
-      if (!a) throw notFound('application', id);
+      if (!a) throw missing('updateApplication', 'application', id);
       this.#checkEditable(a, 'application', id);
       this.#checkDescription(patch.description);
       this.#checkTags(patch.tags);
@@ -572,7 +599,7 @@ export class FakeScalewayClient implements ScalewayClient {
     return this.#call('deleteApplication', [id, opts], () => {
       checkAbort(opts);
       const a = this.applications.get(id);
-      if (!a) throw notFound('application', id);
+      if (!a) throw missing('deleteApplication', 'application', id);
       this.#checkDeletable(a, 'application', id);
       this.applications.delete(id);
       for (const [ak, k] of this.apiKeys) {
@@ -606,7 +633,7 @@ export class FakeScalewayClient implements ScalewayClient {
     return this.#call('getApiKey', [accessKey, opts], () => {
       checkAbort(opts);
       const k = this.apiKeys.get(accessKey);
-      if (!k) throw notFound('access_key', accessKey);
+      if (!k) throw missing('getApiKey', 'access_key', accessKey);
       return k;
     });
   }
@@ -622,9 +649,10 @@ export class FakeScalewayClient implements ScalewayClient {
     return this.#call('createApiKey', [input, opts], () => {
       checkAbort(opts);
       this.#checkDescription(input.description);
-      if (!this.applications.has(input.applicationId)) throw notFound('application', input.applicationId);
+      if (!this.applications.has(input.applicationId))
+        throw missing('createApiKey', 'application', input.applicationId);
       if (input.defaultProjectId !== undefined && !this.projects.has(input.defaultProjectId)) {
-        throw notFound('project_id', input.defaultProjectId);
+        throw missing('createApiKey', 'project_id', input.defaultProjectId);
       }
       if (input.expiresAt && Date.parse(input.expiresAt) <= this.#now().getTime()) {
         throw invalidArgument('expires_at', 'must be in the future');
@@ -659,11 +687,11 @@ export class FakeScalewayClient implements ScalewayClient {
     return this.#call('updateApiKey', [accessKey, patch, opts], () => {
       checkAbort(opts);
       const k = this.apiKeys.get(accessKey);
-      if (!k) throw notFound('access_key', accessKey);
+      if (!k) throw missing('updateApiKey', 'access_key', accessKey);
       this.#checkEditable(k, 'api_key', accessKey);
       this.#checkDescription(patch.description);
       if (patch.defaultProjectId !== undefined && !this.projects.has(patch.defaultProjectId)) {
-        throw notFound('project_id', patch.defaultProjectId);
+        throw missing('updateApiKey', 'project_id', patch.defaultProjectId);
       }
       const next: ApiKey = {
         ...k,
@@ -680,7 +708,7 @@ export class FakeScalewayClient implements ScalewayClient {
     return this.#call('deleteApiKey', [accessKey, opts], () => {
       checkAbort(opts);
       const k = this.apiKeys.get(accessKey);
-      if (!k) throw notFound('access_key', accessKey);
+      if (!k) throw missing('deleteApiKey', 'access_key', accessKey);
       this.#checkDeletable(k, 'api_key', accessKey);
       this.apiKeys.delete(accessKey);
       this.#recountKeys();
@@ -693,7 +721,7 @@ export class FakeScalewayClient implements ScalewayClient {
       checkAbort(opts);
       return [...this.groups.values()].filter(
         (g) =>
-          (filter.name === undefined || g.name.includes(filter.name)) &&
+          (filter.name === undefined || g.name === filter.name) &&
           (filter.tag === undefined || g.tags.includes(filter.tag)),
       );
     });
@@ -702,7 +730,7 @@ export class FakeScalewayClient implements ScalewayClient {
     return this.#call('getGroup', [id, opts], () => {
       checkAbort(opts);
       const g = this.groups.get(id);
-      if (!g) throw notFound('group', id);
+      if (!g) throw missing('getGroup', 'group', id);
       return g;
     });
   }
@@ -742,7 +770,7 @@ export class FakeScalewayClient implements ScalewayClient {
     return this.#call('updateGroup', [id, patch, opts], () => {
       checkAbort(opts);
       const g = this.groups.get(id);
-      if (!g) throw notFound('group', id);
+      if (!g) throw missing('updateGroup', 'group', id);
       this.#checkEditable(g, 'group', id);
       this.#checkDescription(patch.description);
       this.#checkTags(patch.tags);
@@ -765,8 +793,9 @@ export class FakeScalewayClient implements ScalewayClient {
     return this.#call('setGroupMembers', [id, members, opts], () => {
       checkAbort(opts);
       const g = this.groups.get(id);
-      if (!g) throw notFound('group', id);
-      for (const a of members.applicationIds) if (!this.applications.has(a)) throw notFound('application', a);
+      if (!g) throw missing('setGroupMembers', 'group', id);
+      for (const a of members.applicationIds)
+        if (!this.applications.has(a)) throw missing('setGroupMembers', 'application', a);
       const next: Group = {
         ...g,
         applicationIds: [...members.applicationIds],
@@ -781,7 +810,7 @@ export class FakeScalewayClient implements ScalewayClient {
     return this.#call('deleteGroup', [id, opts], () => {
       checkAbort(opts);
       const g = this.groups.get(id);
-      if (!g) throw notFound('group', id);
+      if (!g) throw missing('deleteGroup', 'group', id);
       this.#checkDeletable(g, 'group', id);
       this.groups.delete(id);
     });
@@ -796,7 +825,7 @@ export class FakeScalewayClient implements ScalewayClient {
       checkAbort(opts);
       return [...this.policies.values()].filter(
         (p) =>
-          (filter.policyName === undefined || p.name.includes(filter.policyName)) &&
+          (filter.policyName === undefined || p.name === filter.policyName) &&
           (filter.tag === undefined || p.tags.includes(filter.tag)) &&
           (filter.editable === undefined || p.editable === filter.editable),
       );
@@ -806,7 +835,7 @@ export class FakeScalewayClient implements ScalewayClient {
     return this.#call('getPolicy', [id, opts], () => {
       checkAbort(opts);
       const p = this.policies.get(id);
-      if (!p) throw notFound('policy', id);
+      if (!p) throw missing('getPolicy', 'policy', id);
       return p;
     });
   }
@@ -860,7 +889,7 @@ export class FakeScalewayClient implements ScalewayClient {
     return this.#call('updatePolicy', [id, patch, opts], () => {
       checkAbort(opts);
       const p = this.policies.get(id);
-      if (!p) throw notFound('policy', id);
+      if (!p) throw missing('updatePolicy', 'policy', id);
       this.#checkEditable(p, 'policy', id);
       this.#checkDescription(patch.description);
       this.#checkTags(patch.tags);
@@ -881,7 +910,7 @@ export class FakeScalewayClient implements ScalewayClient {
     return this.#call('deletePolicy', [id, opts], () => {
       checkAbort(opts);
       const p = this.policies.get(id);
-      if (!p) throw notFound('policy', id);
+      if (!p) throw missing('deletePolicy', 'policy', id);
       this.#checkDeletable(p, 'policy', id);
       this.policies.delete(id);
       this.rules.delete(id);
@@ -890,7 +919,7 @@ export class FakeScalewayClient implements ScalewayClient {
   listRules(policyId: string, opts?: CallOptions): Promise<Rule[]> {
     return this.#call('listRules', [policyId, opts], () => {
       checkAbort(opts);
-      if (!this.policies.has(policyId)) throw notFound('policy', policyId);
+      if (!this.policies.has(policyId)) throw missing('listRules', 'policy', policyId);
       return [...(this.rules.get(policyId) ?? [])];
     });
   }
@@ -898,7 +927,7 @@ export class FakeScalewayClient implements ScalewayClient {
     return this.#call('setRules', [policyId, rules, opts], () => {
       checkAbort(opts);
       const p = this.policies.get(policyId);
-      if (!p) throw notFound('policy', policyId);
+      if (!p) throw missing('setRules', 'policy', policyId);
       this.#checkEditable(p, 'policy', policyId);
       this.#checkRules(rules);
       const next = rules.map((r) => this.#rule(r));
