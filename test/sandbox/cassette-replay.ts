@@ -644,6 +644,12 @@ export async function replayCassette(c: Cassette, opts: ReplayOptions = {}): Pro
       if (it.status === 429 && res.headers.get('x-envoy-ratelimited') !== 'true')
         add('429 without X-Envoy-Ratelimited');
       if (res.headers.get('retry-after') !== null) add('unexpected Retry-After header');
+      if (it.responseHeaders['X-Request-Id'] && !UUID.test(res.headers.get('x-request-id') ?? '')) {
+        add('missing or malformed X-Request-Id');
+      }
+      const length = res.headers.get('content-length');
+      if (length !== null && Number(length) !== Buffer.byteLength(text))
+        add(`Content-Length ${length} ≠ body`);
 
       if (res.status === it.status) {
         const emuBody = parseJson(text);
