@@ -398,6 +398,8 @@ function unknownFieldHint(
   siblings: readonly string[],
   knownPaths: readonly string[],
 ): string | undefined {
+  if (key === '<<')
+    return 'YAML merge keys are not supported; write the fields out (anchors and aliases of whole values work)';
   const local = didYouMean(key, siblings);
   if (local) return local;
   // The field exists elsewhere (e.g. `tags` under metadata instead of spec).

@@ -162,6 +162,18 @@ describe('unknown fields', () => {
     });
   });
 
+  it('YAML merge keys are explained', () => {
+    const text = `${header('Application', 'app')}spec:\n  <<: { description: x }\n`;
+    expectOne(diagnosticsOf(text), {
+      code: 'unknown-field',
+      line: 6,
+      col: 3,
+      resource: 'Application/app',
+      field: 'spec.<<',
+      hint: /merge keys are not supported/,
+    });
+  });
+
   it('a spec field put under metadata says where it belongs', () => {
     const diags = diagnosticsOf(`${header('Application', 'app')}  tags: [x]\n`);
     expectOne(diags, {
