@@ -5,7 +5,8 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { loadDesiredState } from '../../src/desired/load.js';
 import { run as apply } from '../../src/cli/commands/apply.js';
 import { run as plan } from '../../src/cli/commands/plan.js';
 import { run as reconcile } from '../../src/cli/commands/reconcile.js';
@@ -15,10 +16,16 @@ import { type SandboxHandle, startSandbox } from '../../src/sandbox/server.js';
 import { createLogCapture } from '../helpers/log-capture.js';
 
 const EXAMPLES = resolve(import.meta.dirname, '../../examples/basic');
-/** examples/basic with one permission-set scope type per rule. */
-const FIXTURE = resolve(import.meta.dirname, '../reconciler/fixtures/org');
 
 let sandbox: SandboxHandle;
+let total: number;
+let keys: number;
+
+beforeAll(async () => {
+  const loaded = await loadDesiredState(EXAMPLES, { instance: 'default', now: new Date() });
+  total = loaded.state!.resources.length;
+  keys = loaded.state!.resources.filter((r) => r.kind === 'ApiKey').length;
+});
 let dir: string;
 
 beforeEach(async () => {
@@ -61,7 +68,7 @@ async function settingsFile(extra = ''): Promise<string> {
 kind: Settings
 instance: default
 source:
-  dir: ${FIXTURE}
+  dir: ${EXAMPLES}
 scaleway:
   apiUrl: ${sandbox.url}
   organizationId: ${sandbox.organizationId}
@@ -84,28 +91,31 @@ ${extra}`,
 }
 
 describe('scw-gitops plan', () => {
-  it('plan examples/basic on a fresh sandbox prints the full create plan (exit 2 when valid)', async () => {
+  it('plan examples/basic on a fresh sandbox (no settings, credentials from env) prints the full create plan, exit 2', async () => {
     const t = io();
     const code = await plan([EXAMPLES], t.io, deps());
-    // examples/basic must plan cleanly against the sandbox's permission-set catalogue.
     expect(t.err()).toBe('');
     expect(code).toBe(2);
-    expect(t.out()).toContain('Plan: 20 to create, 0 to update, 0 to replace, 0 to delete, 0 to adopt.');
+    expect(t.out()).toContain(
+      `Plan: ${total} to create, 0 to update, 0 to replace, 0 to delete, 0 to adopt.`,
+    );
   });
 
-  it('fixture: full create plan, exit 2; reconcile; then "No changes", exit 0', async () => {
+  it('with a settings file: plan (exit 2), reconcile (exit 0), then "No changes" (exit 0)', async () => {
     const cfg = await settingsFile();
     const first = io();
     expect(await plan(['--config', cfg], first.io, deps())).toBe(2);
     expect(first.out()).toContain('+ Application/api-backend');
     expect(first.out()).toContain('+ ApiKey/web-deployer-ci');
-    expect(first.out()).toContain('Plan: 20 to create, 0 to update, 0 to replace, 0 to delete, 0 to adopt.');
+    expect(first.out()).toContain(
+      `Plan: ${total} to create, 0 to update, 0 to replace, 0 to delete, 0 to adopt.`,
+    );
 
     const rec = io();
     const code = await reconcile(['--config', cfg], rec.io, deps());
     expect(rec.err()).toBe('');
     expect(code).toBe(0);
-    expect(rec.out()).toContain('Apply complete! 20 created');
+    expect(rec.out()).toContain(`Apply complete! ${total} created`);
 
     const again = io();
     expect(await reconcile(['--config', cfg, '--dry-run'], again.io, deps())).toBe(0);
@@ -123,11 +133,13 @@ describe('scw-gitops plan', () => {
     expect(await plan(['--config', cfg, '-o', 'json'], j.io, deps())).toBe(2);
     const parsed = JSON.parse(j.out()) as { formatVersion: number; summary: { create: number } };
     expect(parsed.formatVersion).toBe(1);
-    expect(parsed.summary.create).toBe(20);
+    expect(parsed.summary.create).toBe(total);
 
     const m = io();
     expect(await plan(['--config', cfg, '--output', 'markdown', '--out', 'plan.md'], m.io, deps())).toBe(2);
-    expect(await readFile(join(dir, 'plan.md'), 'utf8')).toContain('<details><summary>ApiKey (6)</summary>');
+    expect(await readFile(join(dir, 'plan.md'), 'utf8')).toContain(
+      `<details><summary>ApiKey (${keys})</summary>`,
+    );
     expect(m.out()).toContain('Saved the markdown plan to plan.md');
 
     expect(await reconcile(['--config', cfg], io().io, deps())).toBe(0);
@@ -143,7 +155,7 @@ describe('scw-gitops plan', () => {
 
   it('usage errors and invalid desired state exit 1 with one clear message', async () => {
     const u = io();
-    expect(await plan(['--output', 'yaml', FIXTURE], u.io, deps())).toBe(1);
+    expect(await plan(['--output', 'yaml', EXAMPLES], u.io, deps())).toBe(1);
     expect(u.err()).toContain('--output must be text, json or markdown');
     const bad = join(dir, 'bad');
     const { mkdir } = await import('node:fs/promises');
