@@ -85,7 +85,7 @@ export function matchRoute(method: string, path: string): RouteMatch {
     if (r.method !== method) continue;
     const params: Record<string, string> = {};
     r.names.forEach((n, i) => {
-      params[n] = decodeURIComponent(m[i + 1] ?? '');
+      params[n] = safeDecode(m[i + 1] ?? '');
     });
     return { handler: r.handler, params };
   }
@@ -93,6 +93,14 @@ export function matchRoute(method: string, path: string): RouteMatch {
 }
 
 // ------------------------------------------------------------------ helpers
+
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
 
 const ok = (body: Wire): RouteResult => ({ status: 200, body });
 const noContent: RouteResult = { status: 204 };

@@ -186,9 +186,18 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHa
     let raw: Buffer;
     try {
       raw = await readBody(req);
-    } catch {
-      req.socket.destroy();
-      record({ method, path, status: 'reset' });
+    } catch (err) {
+      if ((err as Error).message === 'body too large') {
+        record({ method, path, status: 413 });
+        res.setHeader('Connection', 'close');
+        sendJson(res, 413, {
+          message: `request body larger than ${MAX_BODY} bytes`,
+          type: 'invalid_request_error',
+        });
+      } else {
+        req.socket.destroy();
+        record({ method, path, status: 'reset' });
+      }
       return;
     }
 
@@ -404,6 +413,7 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
     req.on('data', (c: Buffer) => {
       size += c.length;
       if (size > MAX_BODY) {
+        req.pause();
         reject(new Error('body too large'));
         return;
       }

@@ -90,3 +90,22 @@ describe('sandbox control API and JSON layout', () => {
     }
   });
 });
+
+describe('sandbox request hygiene', () => {
+  it('answers 400 to malformed JSON, 404 to unknown routes, 405 to wrong methods', async () => {
+    const api = await openSandbox({ seed: false });
+    try {
+      const bad = await api.call('POST', '/iam/v1alpha1/applications', '{"name":');
+      expect(bad.status).toBe(400);
+      expect(bad.json).toEqual({ message: 'request body is not valid JSON', type: 'invalid_request_error' });
+      expect((await api.call('POST', '/iam/v1alpha1/applications', '[1]')).status).toBe(400);
+      expect((await api.get('/iam/v1alpha1/ssh-keys')).status).toBe(404);
+      expect((await api.call('PUT', '/iam/v1alpha1/applications', {})).status).toBe(405);
+      expect((await api.get('/iam/v1alpha1/applications/%E0%A4%A')).status).toBe(400);
+      // trailing slash and unknown query parameters are tolerated
+      expect((await api.get('/iam/v1alpha1/applications/?foo=bar')).status).toBe(200);
+    } finally {
+      await api.h.close();
+    }
+  });
+});
