@@ -8,41 +8,15 @@
  * planner, the executor and the sinks) and the sandbox the same clock (startSandbox `clock`, used
  * for timestamps and expiry), so both agree on time.
  */
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { run as plan } from '../../src/cli/commands/plan.js';
-import { run as reconcile } from '../../src/cli/commands/reconcile.js';
-import type { CliIO } from '../../src/cli/io.js';
-import type { Clock } from '../../src/clock.js';
-import { parseKeyDescription } from '../../src/model/ownership.js';
-import { type SandboxHandle, startSandbox } from '../../src/sandbox/server.js';
-import { assertNoSecrets, createLogCapture } from '../helpers/log-capture.js';
+import { assertNoSecrets } from '../helpers/log-capture.js';
+import { type CliHarness, startCliHarness } from './cli-harness.js';
 
 const SEC = 1000;
 const MIN = 60 * SEC;
+const T0 = Date.parse('2027-03-01T09:00:00.000Z');
 
-let sandbox: SandboxHandle;
-let dir: string;
-let now: number;
-const clock: Clock = {
-  now: () => new Date(now),
-  sleep: async (ms) => {
-    now += ms;
-  },
-};
-const cap = createLogCapture({ level: 'debug' });
-const outputs: string[] = [];
-
-beforeEach(async () => {
-  now = Date.parse('2027-03-01T09:00:00.000Z');
-  sandbox = await startSandbox({ env: {}, seed: false, randomSeed: 5, clock: () => new Date(now) });
-  dir = await mkdtemp(join(tmpdir(), 'scw-gitops-rotation-sandbox-'));
-  await mkdir(join(dir, 'desired'));
-  await writeFile(
-    join(dir, 'desired', 'keys.yaml'),
-    `---
+const DESIRED = `---
 apiVersion: scw-gitops/v1alpha1
 kind: Application
 metadata:
@@ -61,99 +35,34 @@ spec:
   rotation:
     rotateBefore: 1m
     overlap: 30s
-`,
-  );
-  await writeFile(
-    join(dir, 'settings.yaml'),
-    `apiVersion: scw-gitops/v1alpha1
-kind: Settings
-instance: default
-source:
-  dir: ${join(dir, 'desired')}
-scaleway:
-  apiUrl: ${sandbox.url}
-  organizationId: ${sandbox.organizationId}
-sinks:
-  - name: local
-    type: file
-    dir: ${join(dir, 'secrets')}
-    format: dotenv
-defaults:
-  sink: local
-`,
-  );
-  cap.clear();
-  outputs.length = 0;
-});
+`;
 
+let h: CliHarness;
+beforeEach(async () => {
+  h = await startCliHarness(DESIRED, T0);
+});
 afterEach(async () => {
-  await sandbox.close();
-  await rm(dir, { recursive: true, force: true });
+  await h.close();
 });
-
-function io(): { io: CliIO; out: () => string; err: () => string } {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    io: {
-      stdout: (t) => {
-        out.push(t);
-        outputs.push(t);
-      },
-      stderr: (t) => {
-        err.push(t);
-        outputs.push(t);
-      },
-      env: {
-        SCW_API_URL: sandbox.url,
-        SCW_ACCESS_KEY: sandbox.adminAccessKey,
-        SCW_SECRET_KEY: sandbox.adminSecretKey,
-        SCW_DEFAULT_ORGANIZATION_ID: sandbox.organizationId,
-      },
-      cwd: dir,
-      isTTY: false,
-      signal: new AbortController().signal,
-    },
-    out: () => out.join(''),
-    err: () => err.join(''),
-  };
-}
-
-const deps = () => ({ clock, logger: cap.logger, homeDir: dir });
 
 async function runReconcile(): Promise<string> {
-  const t = io();
-  const code = await reconcile(['--config', join(dir, 'settings.yaml')], t.io, deps());
-  expect(code, `reconcile: ${t.out()}\n${t.err()}`).toBe(0);
-  return t.out();
+  const r = await h.reconcile();
+  expect(r.code, `reconcile: ${r.out}\n${r.err}`).toBe(0);
+  return r.out;
 }
 
-/** The owned keys named `short` in the sandbox, with their custody state. */
-function keys() {
-  return [...sandbox.store.apiKeys.values()]
-    .map((k) => ({ k, m: parseKeyDescription(k.description).marker }))
-    .filter((x) => x.m?.name === 'short')
-    .map((x) => ({
-      accessKey: x.k.access_key,
-      state: x.m!.state,
-      expiresAt: x.k.expires_at,
-      expired: sandbox.store.isExpired(x.k),
-    }));
-}
-
-/** The dotenv file the sink wrote: access key, previous access key, and whether the secret matches. */
-async function sinkFile() {
-  const text = await readFile(join(dir, 'secrets', 'short.env'), 'utf8');
-  const accessKey = /^SCW_ACCESS_KEY=(\S+)$/m.exec(text)?.[1];
-  const secret = /^SCW_SECRET_KEY=(\S+)$/m.exec(text)?.[1];
-  const previous = /previousAccessKey=(SCW[A-Z0-9]+)/.exec(text)?.[1];
-  const issued = accessKey ? sandbox.store.apiKeys.get(accessKey)?.secret_key : undefined;
-  return { accessKey, previous, secretMatches: secret !== undefined && secret === issued, text };
-}
+const keys = () =>
+  h.keys('short').map((k) => ({
+    accessKey: k.accessKey,
+    state: k.state,
+    expiresAt: k.expiresAt,
+    expired: k.expiresAt !== null && Date.parse(k.expiresAt) <= h.now(),
+  }));
+const sinkFile = () => h.sinkFile('short');
 
 describe('rotation against the sandbox, CLI reconcile, file sink, injected clock', () => {
   it('2m lifetime / 1m rotateBefore: created, rotated a minute later, old key deleted after the overlap', async () => {
-    const t0 = now;
+    const t0 = h.now();
     // 1. First reconcile: the key is created with expires_at = now + 2m, secret in the file.
     expect(await runReconcile()).toContain('Apply complete! 2 created');
     const [a] = keys();
@@ -165,20 +74,20 @@ describe('rotation against the sandbox, CLI reconcile, file sink, injected clock
     expect(s1.secretMatches).toBe(true);
 
     // 30 s later: not due yet (rotation at expiry − 1m), nothing to do.
-    now = t0 + 30 * SEC;
-    const early = io();
-    expect(await reconcile(['--config', join(dir, 'settings.yaml'), '--dry-run'], early.io, deps())).toBe(0);
-    expect(early.out()).toContain('No changes');
+    h.setNow(t0 + 30 * SEC);
+    const early = await h.reconcile('--dry-run');
+    expect(early.code).toBe(0);
+    expect(early.out).toContain('No changes');
 
     // 2. A minute (and a bit) later, a second reconcile rotates it.
-    now = t0 + MIN + 1 * SEC;
+    h.setNow(t0 + MIN + 1 * SEC);
     const rotated = await runReconcile();
     expect(rotated).toContain('ApiKey/short: replaced');
     const after = keys();
     expect(after).toHaveLength(2);
     const b = after.find((k) => k.accessKey !== a!.accessKey)!;
     expect(b.state).toBe('ready');
-    expect(Date.parse(b.expiresAt!)).toBe(now + 2 * MIN);
+    expect(Date.parse(b.expiresAt!)).toBe(h.now() + 2 * MIN);
     expect(after.find((k) => k.accessKey === a!.accessKey)).toMatchObject({
       state: 'retiring',
       expired: false,
@@ -187,16 +96,13 @@ describe('rotation against the sandbox, CLI reconcile, file sink, injected clock
     expect(s2.accessKey).toBe(b.accessKey);
     expect(s2.previous).toBe(a!.accessKey);
     expect(s2.secretMatches).toBe(true);
-    const rotatedAt = now;
+    const rotatedAt = h.now();
 
     // Inside the overlap (30 s): the old key survives; the plan says when it goes.
-    now = rotatedAt + 29 * SEC;
-    const inside = io();
-    expect(
-      await plan(['--config', join(dir, 'settings.yaml'), '-o', 'json'], inside.io, deps()),
-      inside.err(),
-    ).toBe(0);
-    const insidePlan = JSON.parse(inside.out()) as { steps: unknown[]; nextDueAt?: string };
+    h.setNow(rotatedAt + 29 * SEC);
+    const inside = await h.plan('-o', 'json');
+    expect(inside.code, inside.err).toBe(0);
+    const insidePlan = JSON.parse(inside.out) as { steps: unknown[]; nextDueAt?: string };
     expect(insidePlan.steps).toEqual([]);
     expect(Date.parse(insidePlan.nextDueAt!)).toBeGreaterThanOrEqual(rotatedAt + 30 * SEC);
     expect(Date.parse(insidePlan.nextDueAt!)).toBeLessThan(rotatedAt + 31 * SEC);
@@ -204,19 +110,19 @@ describe('rotation against the sandbox, CLI reconcile, file sink, injected clock
     expect(keys().map((k) => k.accessKey)).toContain(a!.accessKey);
 
     // 3. After the overlap: the old key is deleted (before it would have expired), the new one stays.
-    now = rotatedAt + 31 * SEC;
+    h.setNow(rotatedAt + 31 * SEC);
     const cleanup = await runReconcile();
     expect(cleanup).toContain('ApiKey/short: deleted');
-    expect(now).toBeLessThan(Date.parse(a!.expiresAt!));
+    expect(h.now()).toBeLessThan(Date.parse(a!.expiresAt!));
     expect(keys().map((k) => [k.accessKey, k.state])).toEqual([[b.accessKey, 'ready']]);
     expect((await sinkFile()).accessKey).toBe(b.accessKey);
 
     // And the cycle goes on: the new key rotates a minute after its creation.
-    now = rotatedAt + MIN + 1 * SEC;
+    h.setNow(rotatedAt + MIN + 1 * SEC);
     expect(await runReconcile()).toContain('ApiKey/short: replaced');
     expect(keys()).toHaveLength(2);
 
-    assertNoSecrets(cap.lines);
-    assertNoSecrets(outputs);
+    assertNoSecrets(h.logs.lines);
+    assertNoSecrets(h.outputs);
   });
 });
