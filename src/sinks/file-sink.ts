@@ -28,7 +28,7 @@
  *   over the target, fsync of the directory. A crash leaves either the old or the new file, plus
  *   at most a stray `.*.tmp` file that the next write of that key removes;
  * - concurrent writers are serialised by a lock file (`.<name>.lock`, O_EXCL, holding the writer's
- *   pid; a lock whose process is gone is taken over), and the version read before the write
+ *   pid; a lock whose process is gone, or older than a minute, is taken over), and the version read before the write
  *   (inode, mtime, size) is checked again under the lock: a record changed by someone else in
  *   between is never silently overwritten;
  * - locations are file names relative to the directory; absolute paths and `..` escapes are refused;
@@ -59,6 +59,8 @@ export interface FileSinkDeps {
 }
 
 const DIR_MODE = 0o700;
+/** A lock file older than this is taken over whoever it names. */
+const STALE_LOCK_MS = 60_000;
 const FILE_MODE = 0o600;
 const COMMENT_PREFIX = '# scw-gitops:';
 const RECORD_KIND = 'ApiKeySecret';
@@ -320,7 +322,19 @@ export function createFileSink(settings: FileSinkSettings, deps: FileSinkDeps = 
       } catch (err) {
         if (fsCode(err) !== 'EEXIST') throw fail(`cannot create lock ${lock}`, err);
         const holder = Number.parseInt(await readFile(lock, 'utf8').catch(() => ''), 10);
-        if (Number.isFinite(holder) && holder > 0 && holder !== process.pid && processAlive(holder)) {
+        // A write holds the lock for milliseconds; an old lock is stale even if its pid now
+        // names another live process (pid reuse after a restart, another container's pid).
+        const age = await stat(lock).then(
+          (s) => Date.now() - s.mtimeMs,
+          () => Number.POSITIVE_INFINITY,
+        );
+        if (
+          Number.isFinite(holder) &&
+          holder > 0 &&
+          holder !== process.pid &&
+          age < STALE_LOCK_MS &&
+          processAlive(holder)
+        ) {
           throw new SinkError(name, `${file} is being written by process ${holder} (lock ${lock})`, {
             retryable: true,
           });

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -105,6 +105,19 @@ describe('file sink', () => {
     expect(err).toBeInstanceOf(SinkError);
     expect((err as SinkError).retryable).toBe(true);
     expect(await sink.read({ sink: 'local', path: 'ci.env' })).toBeUndefined();
+  });
+
+  it('takes over a lock older than a minute even if its pid is alive (pid reuse)', async () => {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const lock = join(dir, '.ci.env.lock');
+    await writeFile(lock, `${process.ppid}\n`);
+    const old = new Date(Date.now() - 5 * 60_000);
+    await utimes(lock, old, old);
+    const sink = createFileSink({ name: 'local', type: 'file', dir, format: 'dotenv' });
+    const rec = makeRecord();
+    await sink.write({ sink: 'local', path: 'ci.env' }, rec);
+    expect(await sink.verify({ sink: 'local', path: 'ci.env' }, rec)).toBe(true);
+    expect(await readdir(dir)).toEqual(['ci.env']);
   });
 
   it.each([['../escape.env'], ['a/../../escape.env'], ['/etc/passwd'], ['.'], [''], ['.ci.env.lock']])(
