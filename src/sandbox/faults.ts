@@ -35,7 +35,7 @@ export interface FaultOptions {
   projectDelete412Rate?: number;
   /** Window (ms) after a membership change during which the next one on the same group gets 409 transient_state. */
   groupTransientWindowMs?: number;
-  /** Window (ms) after any policy, rule or group change during which requests may get 403 permissions_denied (IAM propagation). */
+  /** Window (ms) after any policy/rule change during which requests may get 403 permissions_denied (IAM propagation). */
   transient403WindowMs?: number;
   /** Probability [0,1] of that 403 inside the window (default 1 when the window is set). */
   transient403Rate?: number;

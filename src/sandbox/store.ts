@@ -135,7 +135,7 @@ export class SandboxStore {
     return this.opts.nameFilter ?? 'exact';
   }
 
-  /** Time (ms) of the last policy, rule or group change; the transient-403 fault keys off it. */
+  /** Time (ms) of the last policy/rule change; the transient-403 fault keys off it. */
   get lastPolicyChangeMs(): number {
     return this.policyChangeAt;
   }
@@ -153,8 +153,7 @@ export class SandboxStore {
   private batchedKinds = new Set<WriteKind>();
 
   private written(kind: WriteKind): void {
-    // Grants change with policies and with group membership (policies attached to groups).
-    if (kind === 'policy' || kind === 'group') this.policyChangeAt = this.opts.now().getTime();
+    if (kind === 'policy') this.policyChangeAt = this.opts.now().getTime();
     if (this.batching > 0) this.batchedKinds.add(kind);
     else this.opts.onWrite?.(kind);
   }
