@@ -66,6 +66,23 @@ describe('schema/scw-gitops.schema.json', () => {
     closed(schema);
   });
 
+  it('uses patterns that compile as ECMAScript regexes with and without the u flag (editors differ)', () => {
+    const patterns = new Set<string>();
+    const walk = (o: unknown): void => {
+      if (typeof o !== 'object' || o === null) return;
+      for (const [k, v] of Object.entries(o)) {
+        if (k === 'pattern' && typeof v === 'string') patterns.add(v);
+        else walk(v);
+      }
+    };
+    walk(schema);
+    expect(patterns.size).toBeGreaterThanOrEqual(10);
+    for (const p of patterns) {
+      expect(() => new RegExp(p)).not.toThrow();
+      expect(() => new RegExp(p, 'u')).not.toThrow();
+    }
+  });
+
   const basic = yamlFiles(join(repo, 'examples', 'basic'));
   it('covers the example files', () => {
     expect(basic.length).toBeGreaterThanOrEqual(5);
