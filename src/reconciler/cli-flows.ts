@@ -1,11 +1,12 @@
 /**
  * The flows behind the plan / reconcile / apply commands (see command.ts for the shared pieces).
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import type { CliIO } from '../cli/io.js';
 import { EXIT_CHANGES, EXIT_ERROR, EXIT_OK } from '../cli/io.js';
 import { systemClock } from '../clock.js';
+import type { Settings } from '../config/settings.js';
 import type { Plan } from '../model/plan.js';
 import { parsePlanJson } from '../render/json.js';
 import { renderPlanText } from '../render/text.js';
@@ -19,6 +20,7 @@ import {
   parseAt,
   planOverrides,
   printDiagnostics,
+  renderPlan,
   renderSummary,
   resolveDir,
   resolveSettings,
@@ -46,12 +48,11 @@ function loadDiagnostics(result: ReconcileResult) {
 }
 
 async function withRuntime<T>(
-  flags: ParsedFlags,
+  settings: Settings,
   io: CliIO,
   deps: CommandDeps,
   fn: (rd: ReconcileDeps) => Promise<T>,
 ): Promise<T> {
-  const settings = await resolveSettings(flags.values, io);
   const logger = commandLogger(io, deps);
   const runtime = await openRuntime(settings, io, deps, logger);
   try {
@@ -76,12 +77,14 @@ export async function runDryRun(
 ): Promise<number> {
   const format = outputFormat(flags.values.output);
   const at = parseAt(flags.values.at);
-  return withRuntime(flags, io, deps, async (rd) => {
-    const dir = resolveDir(flags.positionals, rd.settings, io);
+  const planOptions = planOverrides(flags.values);
+  const settings = await resolveSettings(flags.values, io);
+  const dir = resolveDir(flags.positionals, settings, io);
+  return withRuntime(settings, io, deps, async (rd) => {
     const result = await reconcileOnce(rd, {
       dir,
       dryRun: true,
-      planOptions: planOverrides(flags.values),
+      planOptions,
       ...(at ? { now: at } : {}),
       signal: io.signal,
     });
@@ -112,16 +115,22 @@ function printApplied(result: ReconcileResult, flags: ParsedFlags, io: CliIO): n
 
 /** reconcile (apply): 0 applied / nothing to do, 1 otherwise. */
 export async function runReconcile(flags: ParsedFlags, io: CliIO, deps: CommandDeps): Promise<number> {
-  outputFormat(flags.values.output);
-  return withRuntime(flags, io, deps, async (rd) => {
-    const dir = resolveDir(flags.positionals, rd.settings, io);
+  const format = outputFormat(flags.values.output);
+  const planOptions = planOverrides(flags.values);
+  const settings = await resolveSettings(flags.values, io);
+  const dir = resolveDir(flags.positionals, settings, io);
+  return withRuntime(settings, io, deps, async (rd) => {
     const result = await reconcileOnce(rd, {
       dir,
       dryRun: false,
-      planOptions: planOverrides(flags.values),
+      planOptions,
       signal: io.signal,
     });
     printDiagnostics(io, loadDiagnostics(result));
+    if (result.plan && flags.values.out !== undefined) {
+      const file = isAbsolute(flags.values.out) ? flags.values.out : resolve(io.cwd, flags.values.out);
+      await writeFile(file, renderPlan(result.plan, format, false));
+    }
     return printApplied(result, flags, io);
   });
 }
@@ -140,7 +149,8 @@ export async function runApplySaved(flags: ParsedFlags, io: CliIO, deps: Command
     return EXIT_ERROR;
   }
   const plan = parsePlanJson(text, file);
-  return withRuntime(flags, io, deps, async (rd) => {
+  const settings = await resolveSettings(flags.values, io);
+  return withRuntime(settings, io, deps, async (rd) => {
     const result = await applySavedPlan(plan, rd, { signal: io.signal });
     return printApplied(result, flags, io);
   });

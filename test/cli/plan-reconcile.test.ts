@@ -167,6 +167,15 @@ describe('scw-gitops plan', () => {
     const b = io();
     expect(await plan([bad], b.io, deps())).toBe(1);
     expect(b.err()).toMatch(/x\.yaml:\d+:\d+: error/);
+    const noDir = io();
+    expect(await plan([], noDir.io, deps())).toBe(1);
+    expect(noDir.err()).toContain('missing DIR');
+    const at = io();
+    expect(await reconcile(['--at', '2027-01-01T00:00:00Z', EXAMPLES], at.io, deps())).toBe(1);
+    expect(at.err()).toContain('--at only works with --dry-run');
+    const kinds = io();
+    expect(await plan(['--prune-kinds', 'Apps', EXAMPLES], kinds.io, deps())).toBe(1);
+    expect(kinds.err()).toContain('unknown kind "Apps"');
     const h = io();
     expect(await reconcile(['--help'], h.io, deps())).toBe(0);
     expect(h.out()).toContain('--dry-run');
