@@ -33,6 +33,8 @@ export class DaemonState {
   lastPass: PassRecord | undefined;
   lastSuccessAt: string | undefined;
   lastReport: PassReport | undefined;
+  /** The last pass that produced a plan (kept across failed passes for /status). */
+  lastPlanReport: PassReport | undefined;
   readonly errors: { at: string; reconcileId?: string; message: string }[] = [];
   stopping = false;
 
@@ -85,6 +87,7 @@ export class DaemonState {
         this.readyReason = '';
       }
       if (report.plan) {
+        this.lastPlanReport = report;
         for (const [action, n] of Object.entries(report.plan.summary)) m.planChanges.set({ action }, n);
         m.keySecondsToExpiry.reset();
         for (const k of report.plan.keys) {
@@ -137,7 +140,7 @@ export class DaemonState {
     rotateAt: string | null;
     expiresAt: string | null;
   }[] {
-    const keys = this.lastReport?.plan?.keys ?? [];
+    const keys = this.lastPlanReport?.plan?.keys ?? [];
     return [...keys]
       .filter((k) => k.rotateAt !== null || k.expiresAt !== null)
       .sort((a, b) => (a.rotateAt ?? a.expiresAt ?? '').localeCompare(b.rotateAt ?? b.expiresAt ?? ''))
@@ -150,7 +153,7 @@ export class DaemonState {
   }
 
   status(extra: Record<string, unknown> = {}): Record<string, unknown> {
-    const plan = this.lastReport?.plan;
+    const plan = this.lastPlanReport?.plan;
     return {
       ready: this.ready,
       leader: this.leader,
