@@ -75,9 +75,20 @@ describe('test-only JSON Schema validator', () => {
   });
 
   it('refuses keywords outside its subset instead of ignoring them', () => {
-    expect(() => validateJsonSchema({ minimum: 3 }, 1)).toThrow(/unsupported JSON Schema keyword minimum/);
-    expect(() =>
-      validateJsonSchema({ type: 'object', additionalProperties: { type: 'string' } }, { a: 'x' }),
-    ).toThrow(/additionalProperties: false/);
+    expect(() => validateJsonSchema({ exclusiveMinimum: 3 }, 1)).toThrow(
+      /unsupported JSON Schema keyword exclusiveMinimum/,
+    );
+    expect(() => validateJsonSchema({ type: 'object', additionalProperties: 'no' }, { a: 'x' })).toThrow(
+      /additionalProperties must be false, true or a schema/,
+    );
+  });
+
+  it('checks minimum/maximum and additionalProperties given as a schema', () => {
+    expect(paths({ type: 'integer', minimum: 1, maximum: 3 }, 2)).toEqual([]);
+    expect(paths({ type: 'integer', minimum: 1, maximum: 3 }, 0)).toEqual(['/']);
+    expect(paths({ type: 'integer', minimum: 1, maximum: 3 }, 4)).toEqual(['/']);
+    const labels = { type: 'object', additionalProperties: { type: 'string' } };
+    expect(paths(labels, { a: 'x' })).toEqual([]);
+    expect(paths(labels, { a: 'x', b: 1 })).toEqual(['/b']);
   });
 });

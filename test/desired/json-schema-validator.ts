@@ -1,7 +1,8 @@
 /**
  * Test-only JSON Schema (2020-12) validator for exactly the subset that
- * `src/desired/json-schema.ts` emits: type, properties, required, additionalProperties (false),
- * enum, const, pattern, minLength/maxLength, minItems/maxItems, uniqueItems, items, oneOf,
+ * `src/desired/json-schema.ts` and the Helm chart's values.schema.json use: type, properties,
+ * required, additionalProperties (false or a schema), enum, const, pattern, minLength/maxLength,
+ * minimum/maximum, minItems/maxItems, uniqueItems, items, oneOf,
  * allOf, not, $ref to `#/$defs/...`, plus the annotations $schema, title, description, format,
  * $defs. Any other keyword throws, so the generator cannot start emitting something this
  * validator silently ignores.
@@ -25,6 +26,8 @@ const SUPPORTED = new Set([
   'pattern',
   'minLength',
   'maxLength',
+  'minimum',
+  'maximum',
   'minItems',
   'maxItems',
   'uniqueItems',
@@ -98,6 +101,12 @@ export function validateJsonSchema(rootSchema: Schema, instance: unknown): Schem
         fail(`does not match ${schema['pattern']}`);
       }
     }
+    if (typeof value === 'number') {
+      if (typeof schema['minimum'] === 'number' && value < schema['minimum'])
+        fail(`below ${schema['minimum']}`);
+      if (typeof schema['maximum'] === 'number' && value > schema['maximum'])
+        fail(`above ${schema['maximum']}`);
+    }
     if (Array.isArray(value)) {
       if (typeof schema['minItems'] === 'number' && value.length < schema['minItems']) fail('too few items');
       if (typeof schema['maxItems'] === 'number' && value.length > schema['maxItems']) fail('too many items');
@@ -123,8 +132,13 @@ export function validateJsonSchema(rootSchema: Schema, instance: unknown): Schem
         const sub = Object.hasOwn(props, k) ? props[k] : undefined;
         if (sub) errors.push(...check(sub, v, `${path}/${k}`));
         else if (schema['additionalProperties'] === false) fail(`unknown property ${k}`, `${path}/${k}`);
-        else if (schema['additionalProperties'] !== undefined) {
-          throw new Error('only additionalProperties: false is supported');
+        else if (
+          typeof schema['additionalProperties'] === 'object' &&
+          schema['additionalProperties'] !== null
+        ) {
+          errors.push(...check(schema['additionalProperties'] as Schema, v, `${path}/${k}`));
+        } else if (schema['additionalProperties'] !== undefined && schema['additionalProperties'] !== true) {
+          throw new Error('additionalProperties must be false, true or a schema');
         }
       }
     }

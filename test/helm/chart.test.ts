@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { validateJsonSchema } from './json-schema.js';
+import { validateJsonSchema } from '../desired/json-schema-validator.js';
 import { TemplateEngine } from './go-template.js';
 
 const chartDir = path.resolve(import.meta.dirname, '../../helm/scw-gitops');
@@ -96,13 +96,13 @@ describe('helm chart', () => {
   });
 
   it('values.schema.json rejects bad values with a path', () => {
-    expect(validateJsonSchema(schema, merge(defaults, { instance: 'Bad Name' }))).toEqual([
-      expect.stringContaining('/instance'),
-    ]);
-    expect(validateJsonSchema(schema, merge(defaults, { servce: {} }))[0]).toContain('servce');
-    expect(validateJsonSchema(schema, merge(defaults, { service: { port: 70000 } }))[0]).toContain(
-      '/service/port',
-    );
+    const paths = (over: Record<string, unknown>) =>
+      validateJsonSchema(schema, merge(defaults, over)).map((e) => e.path);
+    expect(paths({ instance: 'Bad Name' })).toEqual(['/instance']);
+    expect(paths({ servce: {} })).toEqual(['/servce']);
+    expect(paths({ service: { port: 70000 } })).toEqual(['/service/port']);
+    expect(paths({ podLabels: { team: 7 } })).toEqual(['/podLabels/team']);
+    expect(paths({ sinks: [] })).toEqual(['/sinks']);
   });
 
   it('renders the default values into valid Kubernetes objects', () => {
