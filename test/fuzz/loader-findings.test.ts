@@ -1,0 +1,16 @@
+/**
+ * Findings of the loader fuzzing that need a fix outside test/fuzz (reported to the owner of
+ * src/desired). Each test states the input, what is expected and fails until the fix lands.
+ */
+import { describe, expect, it } from 'vitest';
+import { checkLoader } from './fuzz-cases.js';
+
+describe('loader fuzzing findings', () => {
+  // src/desired/load.ts loadDesiredFromTexts: `diagnostics.push(...parsed.diagnostics)` spreads
+  // one argument per diagnostic; a file with ~125k+ diagnostics (here 150,000 duplicate keys,
+  // 750 KB) overflows the call stack and the loader throws RangeError instead of answering.
+  it('a file with 150,000 duplicate keys gets diagnostics, not a RangeError', () => {
+    const v = checkLoader([{ file: 'dup.yaml', text: 'a: b\n'.repeat(150_000) }]);
+    expect(v, v ? `${v.kind}: ${v.detail}` : '').toBeUndefined();
+  });
+});
