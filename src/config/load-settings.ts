@@ -175,6 +175,8 @@ type Fields = Record<string, Node | null>;
 
 class Validator {
   readonly diagnostics: Diagnostic[] = [];
+  /** `dir` nodes of file sinks, by sink index (checked against source.dir). */
+  readonly fileSinkDirs = new Map<number, Node>();
   constructor(
     private readonly file: string,
     private readonly baseDir: string,
@@ -444,6 +446,20 @@ class Validator {
     const log = this.log(f['log'], d.log);
     const applyConcurrency = this.int(f, 'applyConcurrency', '', 1, 64) ?? d.applyConcurrency;
 
+    // Secrets inside the desired-state tree would end up in git and re-trigger the watcher.
+    sinks.forEach((sink, i) => {
+      if (sink.type !== 'file') return;
+      const rel = path.relative(source.dir, sink.dir);
+      if (rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel))) {
+        this.error(
+          this.fileSinkDirs.get(i),
+          `sinks[${i}].dir`,
+          'secrets-in-source',
+          `sinks[${i}].dir is inside source.dir: secrets would land in the desired-state tree (and in git)`,
+          'use a directory outside the desired-state directory, e.g. ../.secrets',
+        );
+      }
+    });
     if (scaleway.sandbox?.enabled && leaderElection.enabled) {
       this.error(
         f['leaderElection'],
@@ -561,6 +577,7 @@ class Validator {
         const f = this.fields(itemNode, at, [...common, 'dir', 'format']) ?? {};
         const dir = this.path(f, 'dir', at);
         if (dir === undefined) this.missing(f, 'dir', at, itemNode);
+        else if (f['dir']) this.fileSinkDirs.set(i, f['dir']);
         const name = this.sinkName(f, at, itemNode);
         if (name && dir) {
           const s: FileSinkSettings = {

@@ -139,6 +139,14 @@ applyConcurrency: 8
     expect(s.applyConcurrency).toBe(8);
   });
 
+  it('refuses a file sink inside the desired-state directory', () => {
+    const errs = errors('sinks:\n  - name: local\n    type: file\n    dir: desired/.secrets\n');
+    expect(errs.map((e) => [e.code, e.field, e.location?.line])).toEqual([
+      ['secrets-in-source', 'sinks[0].dir', 8],
+    ]);
+    expect(errors('sinks:\n  - name: local\n    type: file\n    dir: desired-secrets\n')).toEqual([]);
+  });
+
   it('accepts prune: true for every kind', () => {
     const { settings } = parse('prune: true\n');
     expect(Object.values(settings!.prune)).toEqual([true, true, true, true, true]);
