@@ -31,8 +31,9 @@ export async function pass(
   logger: Logger,
   dir: string,
   overrides: Partial<PlanOptions> = {},
+  opts: { readonly dryRun?: boolean; readonly at?: Date } = {},
 ): Promise<PassResult> {
-  const now = world.clock.now();
+  const now = opts.at ?? world.clock.now();
   const loaded = await loadDesiredState(dir, {
     instance: settings.instance,
     now,
@@ -52,7 +53,7 @@ export async function pass(
     now,
   });
   const refused = plan.diagnostics.some((d) => d.severity === 'error');
-  if (refused || plan.steps.length === 0) return { plan, refused };
+  if (refused || plan.steps.length === 0 || opts.dryRun) return { plan, refused };
   const summary = await executePlan(plan, {
     client: world.client,
     sinks,

@@ -12,6 +12,8 @@
  *   stopped holding it, and promptly after that;
  * - one current (ready) key per name, held by the sink with its exact secret; other keys of the
  *   name only inside the current key's overlap; never two new keys of a name in one pass;
+ * - a clean pass converges (planning again finds nothing) and nothing is due before the plan's
+ *   `nextDueAt` (the daemon may sleep until then);
  * - no secret in any log line.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -293,6 +295,27 @@ describe('a year of rotations with an injected clock', () => {
             );
           }
         }
+      }
+      if (!crashed) {
+        // The daemon may sleep until nextDueAt: planning any earlier finds nothing to do.
+        const plan =
+          result.plan.steps.length === 0
+            ? result.plan
+            : (await pass(world, settings, sinks, cap.logger, dir, {}, { dryRun: true })).plan;
+        expect(plan.steps, `steps left right after the pass at ${iso(now)}`).toEqual([]);
+        expect(plan.nextDueAt, `no nextDueAt at ${iso(now)}`).toBeDefined();
+        const due = Date.parse(plan.nextDueAt!);
+        expect(due).toBeGreaterThan(now);
+        const justBefore = await pass(
+          world,
+          settings,
+          sinks,
+          cap.logger,
+          dir,
+          {},
+          { dryRun: true, at: new Date(due - 1) },
+        );
+        expect(justBefore.plan.steps, `steps before nextDueAt ${plan.nextDueAt}`).toEqual([]);
       }
       known = after;
       assertNoSecrets(cap.lines);
