@@ -94,6 +94,8 @@ export const API_KEY_NAME_PATTERN = '^[a-z0-9]([a-z0-9.-]{0,62}[a-z0-9])?$';
 /** RFC 3339 timestamp with a mandatory offset (`Z` or `±hh:mm`). */
 export const RFC3339_PATTERN =
   '^\\d{4}-\\d{2}-\\d{2}[Tt]\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?([Zz]|[+-]\\d{2}:\\d{2})$';
+/** Scaleway access key: `SCW` + 17 characters (Crockford base32 in practice; the SDKs accept A-Z0-9). */
+export const ACCESS_KEY_PATTERN = '^SCW[A-Z0-9]{17}$';
 /** Kubernetes namespace (DNS-1123 label). */
 export const K8S_NAMESPACE_PATTERN = '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$';
 /** Kubernetes object name (DNS-1123 subdomain). */
@@ -270,6 +272,16 @@ const API_KEY: KindTable = {
             ),
           },
         },
+      },
+      adoptAccessKey: {
+        description:
+          'Adopt this existing key (access key `SCW…`) instead of creating one; needs `metadata.adopt: true`. Its secret was never held by scw-gitops (custody state `external`): it stays in use until the first rotation, which creates a new key through the sink and retires this one after the overlap. Written by `scw-gitops import`.',
+        type: {
+          type: 'string',
+          pattern: ACCESS_KEY_PATTERN,
+          patternHint: 'an access key: `SCW` followed by 17 characters of A-Z and 0-9',
+        },
+        code: 'invalid-access-key',
       },
       sink: {
         description: 'Where the secret goes: a sink declared in the settings plus a per-key location.',

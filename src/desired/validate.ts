@@ -107,6 +107,26 @@ export function validateDocuments(
     }
   }
 
+  // One live key can be adopted by one ApiKey only.
+  const byAccessKey = new Map<string, ParsedDocument[]>();
+  for (const d of docs) {
+    const ak = d.kind === 'ApiKey' ? str(d.spec['adoptAccessKey']) : undefined;
+    if (ak !== undefined) byAccessKey.set(ak, [...(byAccessKey.get(ak) ?? []), d]);
+  }
+  for (const [ak, group] of byAccessKey) {
+    if (group.length < 2) continue;
+    for (const d of group) {
+      diagnostics.push({
+        severity: 'error',
+        code: 'duplicate-adopt',
+        message: `access key ${ak} is adopted by ${group.length} keys: ${group.map((o) => o.address).join(', ')}`,
+        location: d.fieldSources['spec.adoptAccessKey'] ?? d.source,
+        resource: d.address,
+        field: 'spec.adoptAccessKey',
+      });
+    }
+  }
+
   const declared = new Map<Kind, Set<string>>();
   for (const d of docs) {
     const set = declared.get(d.kind) ?? new Set<string>();
@@ -215,6 +235,15 @@ function checkApiKey(d: ParsedDocument, r: Reporter, opts: ValidateOptions): voi
     ` [scw-gitops:${opts.instance}:${d.name}:retiring]`,
   );
   const spec = d.spec;
+  if (str(spec['adoptAccessKey']) !== undefined && d.metadata['adopt'] !== true) {
+    r.add(
+      'error',
+      'adopt-required',
+      'spec.adoptAccessKey',
+      'naming an existing key to take over needs `metadata.adopt: true`',
+      'set `metadata.adopt: true`, or remove `spec.adoptAccessKey` to create a new key',
+    );
+  }
   const expiresAt = str(spec['expiresAt']);
   if (expiresAt !== undefined) {
     const t = Date.parse(expiresAt.toUpperCase());
@@ -520,6 +549,7 @@ function toResource(d: ParsedDocument): DesiredResource {
         ...(typeof sk['secretName'] === 'string' ? { secretName: sk['secretName'] } : {}),
       };
       const expiresAt = str(s['expiresAt']);
+      const adoptAccessKey = str(s['adoptAccessKey']);
       return {
         ...base(d),
         kind: 'ApiKey',
@@ -529,6 +559,7 @@ function toResource(d: ParsedDocument): DesiredResource {
         ...(expiresAt !== undefined ? { expiresAt } : {}),
         rotation,
         sink,
+        ...(adoptAccessKey !== undefined ? { adoptAccessKey } : {}),
       } satisfies DesiredApiKey;
     }
   }

@@ -71,7 +71,8 @@ export interface SinkTarget {
  *   description?: string,
  *   expiresAt?: RFC 3339 | lifetime?: duration, # mutually exclusive; neither = never expires
  *   rotation?: { rotateBefore?, maxAge?, overlap? } (durations),
- *   sink?: { name?, path?, namespace?, secretName? }
+ *   sink?: { name?, path?, namespace?, secretName? },
+ *   adoptAccessKey?: SCW…                       # with metadata.adopt: take over this existing key
  * }
  */
 export interface DesiredApiKey extends DesiredBase {
@@ -85,6 +86,11 @@ export interface DesiredApiKey extends DesiredBase {
   readonly expiresAt?: string;
   readonly rotation: RotationPolicy;
   readonly sink: SinkTarget;
+  /**
+   * spec.adoptAccessKey: with `adopt`, take over this existing (unmarked) key instead of creating
+   * one. Its secret was never held by scw-gitops: custody state `external` until the first rotation.
+   */
+  readonly adoptAccessKey?: string;
 }
 
 /** kind: Group. spec: { description?, tags?, members?: { applications?: [names] } } */
