@@ -129,6 +129,10 @@ export function stepBody(step: PlanStep): string[] {
     for (const c of step.changes) lines.push(changeLine(c));
   }
   if (step.action === 'replace') {
+    if (step.after && !step.changes.some((c) => c.field === 'expiresAt')) {
+      const expiry = desiredAttributes(step.after, step).find(([k]) => k === 'expiresAt');
+      if (expiry) lines.push(`+ new key expiresAt: ${expiry[1]}`);
+    }
     const old = liveId(step);
     const rot = step.rotation;
     lines.push(
