@@ -266,6 +266,12 @@ describe('buildPlan: prune and safety', () => {
     expect(p.steps.filter((s) => s.action === 'delete')).toEqual([]);
     expect(codes(p)).toContain('warning:suspect-listing');
   });
+  it('a project listing without the default project disables pruning', () => {
+    const l = liveState({ projects: [lProject('old')], applications: [lApp('a')] });
+    const p = plan(desired(dApp('a')), l, { prune: pruneAll(true) });
+    expect(p.steps).toEqual([]);
+    expect(codes(p)).toEqual(['warning:not-pruned', 'warning:suspect-listing']);
+  });
   it('deletes in reverse dependency order after dependents', () => {
     const l = liveState({
       projects: [...liveState().projects, lProject('old')],
