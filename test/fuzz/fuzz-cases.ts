@@ -403,7 +403,7 @@ export function runFuzz(
       const input = JSON.stringify(result.counterexample?.[0] ?? null);
       failures.push({
         family: fam.name,
-        violation: String((result.errorInstance as Error | undefined)?.message ?? result.error ?? 'failed'),
+        violation: String((result.errorInstance as Error | undefined)?.message ?? 'failed'),
         input: input.length > 600 ? `${input.slice(0, 600)}… (${input.length} chars)` : input,
       });
     }
