@@ -259,6 +259,9 @@ function summarizeRun(
   };
 }
 
+/** Clock skew tolerated between the machine that planned and the one that applies. */
+const FUTURE_PLAN_TOLERANCE_MS = 5 * 60 * 1000;
+
 export interface ApplySavedPlanOptions {
   readonly signal?: AbortSignal;
   readonly onOutcome?: (o: StepOutcome) => void;
@@ -267,7 +270,8 @@ export interface ApplySavedPlanOptions {
 /**
  * Execute a saved plan. Re-lists the organization and recomputes the fingerprint over the same
  * scope; a mismatch (anything owned, conflicting or referenced changed) → StalePlanError.
- * Also refuses plans of another organization or instance, and refused plans (ConfigError).
+ * Also refuses plans of another organization or instance, plans made for a future instant
+ * (`plan --at`), and refused plans (ConfigError).
  */
 export async function applySavedPlan(
   plan: Plan,
@@ -277,6 +281,13 @@ export async function applySavedPlan(
   const { settings } = deps;
   if (plan.diagnostics.some((d) => d.severity === 'error')) {
     throw new ConfigError('the saved plan was refused when it was made (it has errors); nothing to apply');
+  }
+  // A plan computed for a future instant (`plan --at`) would rotate keys early: refuse it.
+  const ahead = Date.parse(plan.createdAt) - deps.clock.now().getTime();
+  if (!(ahead <= FUTURE_PLAN_TOLERANCE_MS)) {
+    throw new StalePlanError(
+      `the saved plan was computed for ${plan.createdAt}, in the future (plan --at?); only plans made for now can be applied`,
+    );
   }
   if (plan.instance !== settings.instance) {
     throw new StalePlanError(

@@ -140,6 +140,8 @@ describe('applySavedPlan', () => {
     const { deps } = await setup();
     const dry = await reconcileOnce(deps, { dir: EXAMPLES, dryRun: true });
     const saved = parsePlanJson(renderPlanJson(dry.plan!));
+    const future = { ...saved, createdAt: '2027-01-01T00:00:00.000Z' };
+    await expect(applySavedPlan(future, deps)).rejects.toThrow(/in the future/);
     const ok = await applySavedPlan(saved, deps);
     expect(ok.kind).toBe('applied');
 
