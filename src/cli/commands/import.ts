@@ -1,8 +1,189 @@
+/**
+ * `scw-gitops import --out DIR`: list the live organization and write desired-state YAML that
+ * describes it (src/importer/generate.ts), every resource with `metadata.adopt: true`, so the
+ * next `scw-gitops plan DIR` shows adoptions only. Refuses to write into a non-empty DIR unless
+ * `--force`. Exit status: 0 written, 1 error.
+ */
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { systemClock } from '../../clock.js';
+import { loadDesiredState } from '../../desired/load.js';
+import { generateImport, IMPORT_FILES, type ImportResult } from '../../importer/generate.js';
+import { formatDiagnostic } from '../../model/diagnostics.js';
+import { KINDS } from '../../model/resources.js';
+import {
+  type CommandDeps,
+  commandLogger,
+  openRuntime,
+  type ParsedFlags,
+  reportError,
+  resolveSettings,
+  UsageError,
+} from '../../reconciler/command.js';
+import { observeLive } from '../../scaleway/observe.js';
 import type { CliIO } from '../io.js';
-import { EXIT_ERROR } from '../io.js';
+import { EXIT_ERROR, EXIT_OK } from '../io.js';
 
-/** Placeholder until the command's issue lands. */
-export async function run(_argv: readonly string[], io: CliIO): Promise<number> {
-  io.stderr('scw-gitops import: not implemented yet\n');
-  return EXIT_ERROR;
+export const HELP = `Usage: scw-gitops import --out DIR [options]
+
+Write the desired-state YAML of an existing organization (projects, applications, groups,
+policies and, with --include-keys, API keys without their secrets) to DIR, one file per kind.
+Every resource has metadata.adopt: true, so 'scw-gitops plan DIR' right after the import shows
+adoptions only. Objects Scaleway manages, objects of other scw-gitops instances and objects the
+desired-state format cannot express are skipped and listed.
+
+Options:
+  --out DIR                directory to write (required); must be empty or absent unless --force
+  --config FILE            settings file (instance, sinks, Scaleway endpoint). Without it:
+                           built-in defaults, credentials from SCW_* / scw profile
+  --instance NAME          scw-gitops instance (overrides the settings)
+  --include-keys           also import API keys (named after their application; adopted in
+                           custody state 'external' and replaced through a sink at the first rotation)
+  --force                  write into a non-empty DIR (replaces the import's own files there)
+  -h, --help               show this help
+
+Exit status: 0 written, 1 error.
+`;
+
+export const IMPORT_OPTIONS = {
+  out: { type: 'string' },
+  config: { type: 'string' },
+  instance: { type: 'string' },
+  'include-keys': { type: 'boolean' },
+  force: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function parse(argv: readonly string[]) {
+  try {
+    return parseArgs({ args: [...argv], options: IMPORT_OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+}
+
+async function entries(dir: string): Promise<string[] | undefined> {
+  try {
+    return await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+export function renderImportReport(result: ImportResult, shownDir: string): string {
+  const lines: string[] = [];
+  const counts = KINDS.map((k) => [k, result.imported.filter((o) => o.kind === k).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${n} ${k}`);
+  lines.push(
+    `Imported ${plural(result.imported.length, 'object')} into ${shownDir}${counts.length > 0 ? ` (${counts.join(', ')})` : ''}:`,
+  );
+  for (const [file] of result.files) {
+    const n = result.imported.filter((o) => o.file === file).length;
+    lines.push(`  ${join(shownDir, file)}  ${plural(n, 'resource')}`);
+  }
+  const warnings = result.skipped.filter((s) => s.severity === 'warning');
+  const infos = result.skipped.filter((s) => s.severity === 'info');
+  if (warnings.length > 0) {
+    lines.push('', `Not imported, needs a decision (${warnings.length}):`);
+    for (const s of warnings) lines.push(`  ${s.kind}/${s.name} (${s.id}): ${s.reason}`);
+  }
+  if (infos.length > 0) {
+    lines.push('', `Not imported, by design (${infos.length}):`);
+    for (const s of infos) lines.push(`  ${s.kind}/${s.name} (${s.id}): ${s.reason}`);
+  }
+  if (result.notes.length > 0) {
+    lines.push('', 'Review:');
+    for (const n of result.notes) lines.push(`  ${n}`);
+  }
+  if (result.diagnostics.length > 0) {
+    lines.push('', 'Validator warnings on the output:');
+    for (const d of result.diagnostics) lines.push(`  ${formatDiagnostic(d)}`);
+  }
+  lines.push(
+    '',
+    `Next: scw-gitops plan ${shownDir}  (expect adoptions only), commit ${shownDir}, then reconcile.`,
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+export async function run(argv: readonly string[], io: CliIO, deps: CommandDeps = {}): Promise<number> {
+  try {
+    const { values, positionals } = parse(argv);
+    if (values.help) {
+      io.stdout(HELP);
+      return EXIT_OK;
+    }
+    if (positionals.length > 0)
+      throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}; use --out DIR`);
+    if (values.out === undefined || values.out === '') throw new UsageError('missing --out DIR');
+    const out = isAbsolute(values.out) ? values.out : resolve(io.cwd, values.out);
+    const shown = relative(io.cwd, out) || '.';
+    const existing = await entries(out);
+    if (existing !== undefined && existing.length > 0 && !values.force) {
+      io.stderr(
+        `scw-gitops import: ${shown} is not empty (${plural(existing.length, 'entry')}); choose an empty directory or pass --force\n`,
+      );
+      return EXIT_ERROR;
+    }
+
+    const settings = await resolveSettings(
+      {
+        ...(values.config !== undefined ? { config: values.config } : {}),
+        ...(values.instance !== undefined ? { instance: values.instance } : {}),
+      } as ParsedFlags['values'],
+      io,
+    );
+    const clock = deps.clock ?? systemClock;
+    const logger = commandLogger(io, deps);
+    const runtime = await openRuntime(settings, io, deps, logger);
+    let live: Awaited<ReturnType<typeof observeLive>>;
+    try {
+      live = await observeLive(runtime.client, {
+        instance: settings.instance,
+        now: () => clock.now(),
+        readRules: 'all',
+        signal: io.signal,
+      });
+    } finally {
+      await runtime.close();
+    }
+
+    const now = clock.now();
+    const sinkNames = settings.sinks.map((s) => s.name);
+    const validateOpts = {
+      instance: settings.instance,
+      now,
+      ...(sinkNames.length > 0 ? { sinkNames } : {}),
+      ...(settings.defaults.sink !== undefined ? { defaultSink: settings.defaults.sink } : {}),
+    };
+    const result = generateImport(live, { ...validateOpts, includeKeys: values['include-keys'] === true });
+
+    await mkdir(out, { recursive: true });
+    if (values.force) {
+      // Our own files from an earlier import that this one no longer writes would be stale.
+      for (const file of Object.values(IMPORT_FILES)) {
+        if (!result.files.has(file)) await rm(join(out, file), { force: true });
+      }
+    }
+    for (const [file, text] of result.files) await writeFile(join(out, file), text, { mode: 0o644 });
+
+    // What was written must load exactly like `plan` will load it.
+    const check = await loadDesiredState(out, validateOpts);
+    if (!check.state) {
+      for (const d of check.diagnostics) io.stderr(`${formatDiagnostic(d)}\n`);
+      io.stderr(`scw-gitops import: the files written to ${shown} do not validate (see above)\n`);
+      return EXIT_ERROR;
+    }
+    io.stdout(renderImportReport(result, shown));
+    return EXIT_OK;
+  } catch (err) {
+    return reportError(io, 'import', err);
+  }
 }
