@@ -13,6 +13,7 @@ import type { Clock } from '../../src/clock.js';
 import type { CrashPoint } from '../../src/executor/crash-points.js';
 import { parseKeyDescription } from '../../src/model/ownership.js';
 import { FakeScalewayClient } from '../fakes/fake-scaleway.js';
+import type { SecretSink } from '../../src/sinks/sink.js';
 import { FakeSink } from '../fakes/fake-sink.js';
 
 /** Where a crash can be injected: the executor's custody points, and around an overlap deletion. */
@@ -108,6 +109,23 @@ export class World {
   async #guard<T>(op: () => Promise<T>): Promise<T> {
     this.#refuseIfDead();
     return op();
+  }
+
+  /** A real sink behind the crash model: writes are refused once the process is dead. */
+  guardSink(inner: SecretSink): SecretSink {
+    const world = this;
+    return {
+      name: inner.name,
+      type: inner.type,
+      preflight: (l, s) => inner.preflight(l, s),
+      read: (l, s) => inner.read(l, s),
+      verify: (l, r, s) => inner.verify(l, r, s),
+      describe: (l) => inner.describe(l),
+      async write(l, r, s) {
+        world.#refuseIfDead();
+        return inner.write(l, r, s);
+      },
+    };
   }
 
   /** Owned keys of one desired name, with their custody state. */
