@@ -1,7 +1,7 @@
 /**
  * Secret sinks: where a new API key's one-time secret is delivered. Implementations:
  * `FileSink` (src/sinks/file-sink.ts), `VaultSink` (src/sinks/vault-sink.ts),
- * `KubernetesSink` (src/sinks/kubernetes-sink.ts). One contract suite (test/sinks/sink.contract.ts)
+ * `KubernetesSink` (src/sinks/kubernetes-sink.ts). One contract suite (test/sinks/sink-contract.ts)
  * runs against all of them.
  *
  * Contract:
