@@ -5,6 +5,11 @@
  *   field path and, for unknown keys, a did-you-mean hint; `loadSettings` throws one ConfigError.
  * - Relative paths (source dir, sink dirs, CA files, kubeconfigs, secret files) are resolved
  *   against the settings file's directory, so the daemon can be started from anywhere.
+ * - Data paths, the ones the daemon writes to (file sink `dir`, `scaleway.sandbox.stateFile`), are
+ *   resolved against the data directory instead: `dataDir` in the file (itself relative to the
+ *   file's directory; default the file's directory), replaced by `SCW_GITOPS_DATA_DIR` when set.
+ *   That lets a container with a read-only root filesystem move them to a volume (the image sets
+ *   SCW_GITOPS_DATA_DIR=/data) without editing the file. Absolute data paths never move.
  * - Secrets never live in the file: a literal secret field (`secret`, `token`, `password`,
  *   `secretKey`, `secretId`) is an error pointing at the `*Env` / `*File` alternatives.
  * - Durations are strings (`90d`, `12h`, `30s`) parsed with the desired-state `parseDuration`.
@@ -85,7 +90,8 @@ export interface LoadSettingsOptions {
 
 /**
  * Read and validate a settings file; `undefined` = built-in defaults (paths relative to `cwd`).
- * Environment overrides: `SCW_GITOPS_LOG_LEVEL`, `SCW_GITOPS_INSTANCE`.
+ * Environment overrides (see ENV_OVERRIDES): `SCW_GITOPS_LOG_LEVEL`, `SCW_GITOPS_INSTANCE`,
+ * `SCW_GITOPS_HOST`, `SCW_GITOPS_PORT`, `SCW_GITOPS_DATA_DIR` (relative to `cwd`).
  * Throws ConfigError (with every diagnostic) when the file is missing or invalid.
  */
 export async function loadSettings(file: string | undefined, opts: LoadSettingsOptions): Promise<Settings> {
@@ -103,7 +109,12 @@ export async function loadSettings(file: string | undefined, opts: LoadSettingsO
       `settings file ${file}: ${code === 'ENOENT' ? 'not found' : `cannot be read (${code ?? String(err)})`}`,
     );
   }
-  const { settings, diagnostics } = parseSettings(text, { file, baseDir: path.dirname(abs) });
+  const dataDirEnv = opts.env['SCW_GITOPS_DATA_DIR'];
+  const { settings, diagnostics } = parseSettings(text, {
+    file,
+    baseDir: path.dirname(abs),
+    ...(dataDirEnv ? { dataDir: path.resolve(opts.cwd, dataDirEnv) } : {}),
+  });
   const errors = diagnostics.filter((d) => d.severity === 'error');
   if (errors.length > 0 || !settings) {
     throw new ConfigError(`settings file ${file} is invalid (${errors.length} error(s))`, diagnostics);
@@ -111,8 +122,27 @@ export async function loadSettings(file: string | undefined, opts: LoadSettingsO
   return applyEnv({ ...settings, file: abs }, opts.env);
 }
 
+/** Environment variables that override the settings file (documented in `run --help`). */
+export const ENV_OVERRIDES = {
+  SCW_GITOPS_LOG_LEVEL: 'log.level',
+  SCW_GITOPS_INSTANCE: 'instance',
+  SCW_GITOPS_HOST: 'server.host',
+  SCW_GITOPS_PORT: 'server.port (0 = any free port)',
+  SCW_GITOPS_DATA_DIR: 'dataDir: where relative file-sink dirs and the sandbox state file go',
+} as const;
+
 function applyEnv(s: Settings, env: Readonly<Record<string, string | undefined>>): Settings {
   let out = s;
+  const host = env['SCW_GITOPS_HOST'];
+  if (host) out = { ...out, server: { ...out.server, host } };
+  const port = env['SCW_GITOPS_PORT'];
+  if (port) {
+    const n = /^\d{1,5}$/.test(port) ? Number(port) : Number.NaN;
+    if (!(n >= 0 && n <= 65535)) {
+      throw new ConfigError(`SCW_GITOPS_PORT: '${port}' is not a TCP port (0-65535)`);
+    }
+    out = { ...out, server: { ...out.server, port: n } };
+  }
   const level = env['SCW_GITOPS_LOG_LEVEL'];
   if (level) {
     if (!(LOG_LEVELS as readonly string[]).includes(level)) {
@@ -140,6 +170,11 @@ export interface ParseSettingsOptions {
   readonly file: string;
   /** Relative paths are resolved against this directory. */
   readonly baseDir: string;
+  /**
+   * Absolute data directory that replaces the file's `dataDir` (SCW_GITOPS_DATA_DIR): relative
+   * file-sink dirs and the sandbox state file are resolved against it.
+   */
+  readonly dataDir?: string;
 }
 
 /** Pure-ish (no I/O): parse settings text, returning settings only when there is no error. */
@@ -149,7 +184,7 @@ export function parseSettings(
 ): { settings?: Settings; diagnostics: Diagnostic[] } {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
-  const v = new Validator(opts.file, opts.baseDir, lc);
+  const v = new Validator(opts.file, opts.baseDir, lc, opts.dataDir);
   for (const e of doc.errors) {
     const pos = e.linePos?.[0] ?? lc.linePos(e.pos[0]);
     v.diagnostics.push({
@@ -177,11 +212,16 @@ class Validator {
   readonly diagnostics: Diagnostic[] = [];
   /** `dir` nodes of file sinks, by sink index (checked against source.dir). */
   readonly fileSinkDirs = new Map<number, Node>();
+  /** Base of the data paths (set by root() from `dataDir` or the override). */
+  private dataBase: string;
   constructor(
     private readonly file: string,
     private readonly baseDir: string,
     private readonly lc: LineCounter,
-  ) {}
+    private readonly dataDirOverride?: string,
+  ) {
+    this.dataBase = dataDirOverride ?? baseDir;
+  }
 
   loc(node: Node | undefined | null): SourceLocation {
     const offset = node?.range?.[0] ?? 0;
@@ -286,6 +326,12 @@ class Validator {
   path(f: Fields, key: string, at: string): string | undefined {
     const s = this.str(f, key, at);
     return s === undefined ? undefined : path.resolve(this.baseDir, s);
+  }
+
+  /** A path the daemon writes to: relative to the data directory. */
+  dataPath(f: Fields, key: string, at: string): string | undefined {
+    const s = this.str(f, key, at);
+    return s === undefined ? undefined : path.resolve(this.dataBase, s);
   }
 
   bool(f: Fields, key: string, at: string): boolean | undefined {
@@ -414,7 +460,10 @@ class Validator {
         'leaderElection',
         'log',
         'applyConcurrency',
+        'dataDir',
       ]) ?? {};
+    const dataDir = this.path(f, 'dataDir', '');
+    if (this.dataDirOverride === undefined && dataDir !== undefined) this.dataBase = dataDir;
     const apiVersion = f['apiVersion'];
     if (apiVersion === undefined) {
       this.error(node, 'apiVersion', 'missing-field', `apiVersion is required ('${API_VERSION}')`);
@@ -478,6 +527,7 @@ class Validator {
     }
     return {
       instance,
+      dataDir: this.dataBase,
       source,
       scaleway,
       sinks,
@@ -519,7 +569,7 @@ class Validator {
     let sandbox: ScalewaySettings['sandbox'];
     if (f['sandbox'] !== undefined) {
       const s = this.fields(f['sandbox'], 'scaleway.sandbox', ['enabled', 'port', 'stateFile']) ?? {};
-      const stateFile = this.path(s, 'stateFile', 'scaleway.sandbox');
+      const stateFile = this.dataPath(s, 'stateFile', 'scaleway.sandbox');
       sandbox = {
         enabled: this.bool(s, 'enabled', 'scaleway.sandbox') ?? true,
         port: this.int(s, 'port', 'scaleway.sandbox', 0, 65535) ?? 0,
@@ -575,7 +625,7 @@ class Validator {
       }
       if (type === 'file') {
         const f = this.fields(itemNode, at, [...common, 'dir', 'format']) ?? {};
-        const dir = this.path(f, 'dir', at);
+        const dir = this.dataPath(f, 'dir', at);
         if (dir === undefined) this.missing(f, 'dir', at, itemNode);
         else if (f['dir']) this.fileSinkDirs.set(i, f['dir']);
         const name = this.sinkName(f, at, itemNode);

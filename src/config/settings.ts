@@ -124,6 +124,11 @@ export interface Settings {
   /** Path of the settings file (for messages and relative paths). */
   readonly file?: string;
   readonly instance: string;
+  /**
+   * Absolute directory the relative data paths (file-sink dirs, the sandbox state file) were
+   * resolved against: `dataDir` in the file, or SCW_GITOPS_DATA_DIR. Informational.
+   */
+  readonly dataDir?: string;
   readonly source: { readonly dir: string };
   readonly scaleway: ScalewaySettings;
   readonly sinks: readonly SinkSettings[];

@@ -338,6 +338,57 @@ describe('loadSettings', () => {
     );
   });
 
+  it('moves the shipped sandbox data paths with SCW_GITOPS_DATA_DIR (read-only image, /data volume)', async () => {
+    const root = path.resolve(import.meta.dirname, '../..');
+    const plain = await loadSettings('config/sandbox.yaml', { env: {}, cwd: root });
+    expect(plain.dataDir).toBe(root);
+    expect(plain.scaleway.sandbox?.stateFile).toBe(path.join(root, '.sandbox/state.json'));
+    const moved = await loadSettings(path.join(root, 'config/sandbox.yaml'), {
+      env: { SCW_GITOPS_DATA_DIR: '/data', SCW_GITOPS_PORT: '0', SCW_GITOPS_HOST: '0.0.0.0' },
+      cwd: '/',
+    });
+    expect(moved.dataDir).toBe('/data');
+    expect(moved.scaleway.sandbox?.stateFile).toBe('/data/.sandbox/state.json');
+    expect(moved.sinks).toEqual([
+      { name: 'local', type: 'file', dir: '/data/.secrets/sandbox', format: 'dotenv' },
+    ]);
+    // read-only inputs stay where the file says
+    expect(moved.source.dir).toBe(path.join(root, 'examples/basic'));
+    expect(moved.server).toEqual({ host: '0.0.0.0', port: 0 });
+    // a relative override is relative to the working directory
+    const rel = await loadSettings('config/sandbox.yaml', { env: { SCW_GITOPS_DATA_DIR: 'var' }, cwd: root });
+    expect(rel.scaleway.sandbox?.stateFile).toBe(path.join(root, 'var/.sandbox/state.json'));
+  });
+
+  it('resolves data paths against dataDir, leaves absolute ones and the other paths alone', async () => {
+    const file = path.join(dir, 'data.yaml');
+    await writeFile(
+      file,
+      `${HEADER}dataDir: state\nscaleway: { sandbox: { stateFile: sb.json } }\nsinks:\n  - { name: a, type: file, dir: keys }\n  - { name: b, type: file, dir: /abs/keys }\nwebhooks: { github: { secretFile: gh-secret } }\n`,
+    );
+    const s = await loadSettings(file, { env: {}, cwd: '/' });
+    expect(s.dataDir).toBe(path.join(dir, 'state'));
+    expect(s.scaleway.sandbox?.stateFile).toBe(path.join(dir, 'state/sb.json'));
+    expect(s.sinks.map((k) => (k.type === 'file' ? k.dir : ''))).toEqual([
+      path.join(dir, 'state/keys'),
+      '/abs/keys',
+    ]);
+    expect(s.webhooks.github).toEqual({ secretFile: path.join(dir, 'gh-secret') });
+    const env = await loadSettings(file, { env: { SCW_GITOPS_DATA_DIR: '/data' }, cwd: '/' });
+    expect(env.sinks.map((k) => (k.type === 'file' ? k.dir : ''))).toEqual(['/data/keys', '/abs/keys']);
+  });
+
+  it('refuses a port override that is not a port', async () => {
+    const file = path.join(dir, 'ok.yaml');
+    await writeFile(file, HEADER);
+    for (const bad of ['http', '-1', '70000', '80.5']) {
+      await expect(loadSettings(file, { env: { SCW_GITOPS_PORT: bad }, cwd: dir })).rejects.toThrow(
+        /SCW_GITOPS_PORT/,
+      );
+    }
+    expect((await loadSettings(file, { env: { SCW_GITOPS_PORT: '9090' }, cwd: dir })).server.port).toBe(9090);
+  });
+
   it('without a file returns defaults rooted at cwd', async () => {
     const s = await loadSettings(undefined, { env: {}, cwd: dir });
     expect(s.source.dir).toBe(dir);

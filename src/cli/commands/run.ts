@@ -26,8 +26,13 @@ Options:
   -h, --help          Show this help
 
 Environment:
+  SCW_GITOPS_CONFIG     Settings file when --config is absent
   SCW_GITOPS_LOG_LEVEL  Override log.level (trace, debug, info, warn, error)
   SCW_GITOPS_INSTANCE   Override instance
+  SCW_GITOPS_HOST       Override server.host
+  SCW_GITOPS_PORT       Override server.port (0 = any free port; the URL is logged)
+  SCW_GITOPS_DATA_DIR   Override dataDir: relative file-sink dirs and the sandbox state file are
+                        resolved against it (a writable volume under a read-only root filesystem)
 `;
 
 export async function run(argv: readonly string[], io: CliIO): Promise<number> {
