@@ -141,6 +141,12 @@ class Planner {
   /** Live ids the plan depends on (owned, conflicting, referenced), per kind, for the fingerprint. */
   readonly touched = new Map<Kind, Set<string>>();
   readonly entries: Record<NamedKind, Entry[]>;
+  /** Live entries by name (creation order), per kind. */
+  readonly byName = {} as Record<NamedKind, Map<string, Entry[]>>;
+  /** Ids of named objects and access keys of keys carrying our instance's marker. */
+  readonly ownedIds = new Set<string>();
+  readonly #ourKeys: KeyEntry[];
+  readonly keysByName = new Map<string, KeyEntry[]>();
   readonly keyEntries: KeyEntry[];
   readonly nameById = new Map<string, string>();
   readonly projectNameById = new Map<string, string>();
@@ -213,11 +219,23 @@ class Planner {
     };
     for (const k of ['Project', 'Application', 'Group', 'Policy'] as const) {
       this.entries[k].sort(byCreated((e: Entry) => e.id));
+      const index = new Map<string, Entry[]>();
+      for (const e of this.entries[k]) {
+        index.set(e.name, [...(index.get(e.name) ?? []), e]);
+        if (e.owner === opts.instance) this.ownedIds.add(e.id);
+      }
+      this.byName[k] = index;
     }
     this.keyEntries = live.apiKeys.map((key) => {
       const parsed = parseKeyDescription(key.description);
       return { key, description: parsed.description, marker: parsed.marker };
     });
+    this.#ourKeys = this.keyEntries.filter((k) => k.marker?.instance === opts.instance);
+    for (const k of this.#ourKeys) {
+      this.ownedIds.add(k.key.accessKey);
+      const name = k.marker!.name;
+      this.keysByName.set(name, [...(this.keysByName.get(name) ?? []), k]);
+    }
     for (const a of live.applications) this.nameById.set(a.id, a.name);
     for (const g of live.groups) this.nameById.set(g.id, g.name);
     for (const p of live.projects)
@@ -276,7 +294,7 @@ class Planner {
     const r = this.refs.get(addr);
     if (r) return r;
     if (this.blocked.has(addr)) return undefined;
-    const candidates = this.entries[kind].filter((e) => e.name === name);
+    const candidates = this.byName[kind].get(name) ?? [];
     const notOurs = candidates.filter((e) => e.owner !== this.instance);
     if (notOurs.length === 1) {
       const e = notOurs[0]!;
@@ -318,7 +336,7 @@ class Planner {
 
   /** Step 2: match one desired named resource to the live objects of its kind. */
   match(d: DesiredResource & { kind: NamedKind }): { entry?: Entry; adopt?: boolean } | undefined {
-    const entries = this.entries[d.kind].filter((e) => e.name === d.name);
+    const entries = this.byName[d.kind].get(d.name) ?? [];
     for (const e of entries) this.touch(d.kind, e.id);
     const ours = entries.filter((e) => e.owner === this.instance && !e.protected);
     if (ours.length > 0) {
@@ -721,8 +739,8 @@ class Planner {
 
   // ---------------------------------------------------------------- API keys
 
-  ourKeys(): KeyEntry[] {
-    return this.keyEntries.filter((k) => k.marker?.instance === this.instance);
+  ourKeys(): readonly KeyEntry[] {
+    return this.#ourKeys;
   }
 
   apiKey(d: DesiredApiKey): void {
@@ -739,7 +757,7 @@ class Planner {
       refs: sortRecord(refs),
     };
 
-    const mine = this.ourKeys().filter((k) => k.marker!.name === d.name);
+    const mine = this.keysByName.get(d.name) ?? [];
     for (const k of mine) this.touch('ApiKey', k.key.accessKey);
     const usable = mine.filter((k) => {
       if (!isProtected(k.key)) return true;
@@ -1121,19 +1139,26 @@ class Planner {
 
   /** A delete next to a create of the same kind is often a rename: say so on both. */
   renameNotes(): void {
+    const noted = new Set<string>();
+    const createsByKind = new Map<Kind, Draft[]>();
+    for (const s of this.steps) {
+      if (s.action === 'create') createsByKind.set(s.kind, [...(createsByKind.get(s.kind) ?? []), s]);
+    }
     for (let i = 0; i < this.steps.length; i++) {
       const del = this.steps[i]!;
       if (del.action !== 'delete' || del.reason !== 'pruned' || del.kind === 'ApiKey') continue;
-      const creates = this.steps.filter((s) => s.action === 'create' && s.kind === del.kind);
+      const creates = createsByKind.get(del.kind) ?? [];
       if (creates.length === 0) continue;
       const oldDesc = descriptionOf(del.before);
       const same = creates.filter((c) => oldDesc !== '' && descriptionOfDesired(c.after) === oldDesc);
       const candidates = same.length > 0 ? same : creates.length === 1 ? creates : [];
       if (candidates.length !== 1) continue;
       const c = candidates[0]!;
+      if (noted.has(c.id)) continue;
+      noted.add(c.id);
       const note = `renamed to ${c.name}? names are identity: a rename is a delete plus a create`;
       this.steps[i] = { ...del, detail: `${del.detail ?? ''}; ${note}` };
-      const ci = this.steps.indexOf(c);
+      const ci = this.steps.findIndex((x) => x.id === c.id);
       this.steps[ci] = {
         ...c,
         detail: `${del.address} is deleted in this plan; names are identity: a rename is a delete plus a create`,
@@ -1184,14 +1209,9 @@ class Planner {
   /** Non-owned live objects the plan looked at (owned ones are always in the fingerprint). */
   fingerprintScope(): FingerprintScope {
     const scope: Partial<Record<Kind, string[]>> = {};
-    const owned = (kind: Kind, id: string): boolean => {
-      if (kind === 'ApiKey') {
-        return this.keyEntries.some((k) => k.key.accessKey === id && k.marker?.instance === this.instance);
-      }
-      return this.entries[kind].some((e) => e.id === id && e.owner === this.instance);
-    };
+    const owned = (id: string): boolean => this.ownedIds.has(id);
     for (const kind of KINDS) {
-      const ids = [...(this.touched.get(kind) ?? [])].filter((id) => !owned(kind, id)).sort();
+      const ids = [...(this.touched.get(kind) ?? [])].filter((id) => !owned(id)).sort();
       if (ids.length > 0) scope[kind] = ids;
     }
     return scope;
@@ -1262,10 +1282,36 @@ function sortRecord<T>(r: Record<string, T>): Record<string, T> {
 
 const DELETE_ORDER: readonly Kind[] = [...KINDS].reverse();
 
+/** Ids of live objects a step's `before` points at (bearer, default project, members, principal, rule projects). */
+function liveReferences(step: Draft): string[] {
+  const b = step.before;
+  if (!b) return [];
+  switch (b.kind) {
+    case 'ApiKey':
+      return [b.object.bearer.id, b.object.defaultProjectId];
+    case 'Group':
+      return [...b.object.applicationIds];
+    case 'Policy': {
+      const out: string[] = b.object.principal.type === 'none' ? [] : [b.object.principal.id];
+      for (const r of b.rules ?? []) if (r.scope.type === 'projects') out.push(...r.scope.projectIds);
+      return out;
+    }
+    default:
+      return [];
+  }
+}
+
+function liveIdOf(step: Draft): string | undefined {
+  const b = step.before;
+  if (!b) return undefined;
+  return b.kind === 'ApiKey' ? b.object.accessKey : b.object.id;
+}
+
 /**
- * dependsOn and waves. Non-delete steps depend on the create steps they reference. A delete of
- * kind K runs after every step of the kinds that come after K in KINDS (so a project is deleted
- * after the keys and policies that might still point at it); key deletes depend on nothing.
+ * dependsOn and waves. Non-delete steps depend on the create steps they reference. A delete
+ * runs after every step (of a kind later in KINDS) whose live object still points at the deleted
+ * object: an application after its keys and the group/policy steps naming it, a project after
+ * the keys and policies scoped to it, a group after the policies whose principal it is.
  * wave = 0 without dependencies, else 1 + the highest wave among them.
  */
 export function orderSteps(drafts: readonly Draft[]): PlanStep[] {
@@ -1276,11 +1322,19 @@ export function orderSteps(drafts: readonly Draft[]): PlanStep[] {
     if (d.action !== 'delete') {
       for (const r of Object.values(d.refs ?? {}))
         if ('step' in r && byId.has(r.step) && r.step !== d.id) s.add(r.step);
-    } else {
-      const rank = kindRank(d.kind);
-      for (const o of drafts) if (o !== d && kindRank(o.kind) > rank) s.add(o.id);
     }
     deps.set(d.id, s);
+  }
+  const deleteById = new Map<string, Draft>();
+  for (const d of drafts) {
+    const id = d.action === 'delete' ? liveIdOf(d) : undefined;
+    if (id !== undefined) deleteById.set(id, d);
+  }
+  for (const o of drafts) {
+    for (const ref of liveReferences(o)) {
+      const del = deleteById.get(ref);
+      if (del && del !== o && kindRank(o.kind) > kindRank(del.kind)) deps.get(del.id)!.add(o.id);
+    }
   }
   const wave = new Map<string, number>();
   const visiting = new Set<string>();

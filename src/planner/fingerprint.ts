@@ -80,7 +80,10 @@ export type FingerprintScope = Readonly<Partial<Record<Kind, readonly string[]>>
  * fresh listing and the saved plan alone, which is what `apply --plan` does.
  */
 export function fingerprintLive(live: LiveState, instance: string, scope: FingerprintScope): string {
-  const inScope = (kind: Kind, id: string) => scope[kind]?.includes(id) ?? false;
+  const sets = new Map<Kind, Set<string>>();
+  for (const [kind, ids] of Object.entries(scope) as [Kind, readonly string[]][])
+    sets.set(kind, new Set(ids));
+  const inScope = (kind: Kind, id: string) => sets.get(kind)?.has(id) ?? false;
   const tagged = (tags: readonly string[]) => ownerFromTags(tags) === instance;
   const policies = live.policies.filter((p) => tagged(p.tags) || inScope('Policy', p.id));
   const rules = new Map<string, readonly Rule[]>();

@@ -276,13 +276,15 @@ describe('buildPlan: prune and safety', () => {
     const l = liveState({
       projects: [...liveState().projects, lProject('old')],
       applications: [lApp('a')],
-      apiKeys: [lKey('k', { app: 'a' })],
+      apiKeys: [lKey('k', { app: 'a', defaultProjectId: uuid('project:old') })],
+      policies: [lPolicy('unrelated')],
     });
     const p = plan(desired(), l, { prune: pruneAll(true), allowMassDelete: true });
-    expect(p.steps.map((s) => [s.kind, s.wave])).toEqual([
-      ['ApiKey', 0],
-      ['Application', 1],
-      ['Project', 2],
+    expect(p.steps.map((s) => [s.kind, s.wave, s.dependsOn.length])).toEqual([
+      ['ApiKey', 0, 0],
+      ['Policy', 0, 0],
+      ['Application', 1, 1],
+      ['Project', 1, 1],
     ]);
   });
 });
