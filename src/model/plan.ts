@@ -2,10 +2,12 @@
  * The plan is a value: built by the pure planner from (desired, live, options, now), then
  * rendered (text / JSON / Markdown), saved, or executed. Nothing in it is secret.
  *
- * Stable JSON (`formatVersion`), documented in docs/plan-format.md. Steps are already ordered:
- * creates and updates dependencies first (Project → Application → Group → Policy → ApiKey),
- * deletes in reverse. `wave` groups independent steps: every step of wave N depends only on
- * steps of waves < N, so the executor may run a wave in parallel.
+ * Stable JSON (`formatVersion`), documented in src/render/json.ts (renderPlanJson/parsePlanJson).
+ * Steps are already ordered (topologically, by wave): creates and updates after the creates they
+ * reference (Project → Application → Group → Policy → ApiKey), deletes after the steps whose live
+ * object still points at the deleted one (reverse kind order). `wave` groups independent steps:
+ * every step of wave N depends only on steps of waves < N, so the executor may run a wave in
+ * parallel. A plan with an error diagnostic is refused: it has no steps (`isRefused`).
  */
 import type { Diagnostic } from './diagnostics.js';
 import type { DesiredResource } from './desired.js';
