@@ -96,6 +96,21 @@ export function instrumentSinks(
   return out;
 }
 
+const MAX_LOGGED_CHANGES = 100;
+
+/** The plan's steps with their outcome, one short line each (`create Application/x: created`). */
+export function planChanges(report: PassReport): string[] {
+  const outcome = new Map((report.apply?.outcomes ?? []).map((o) => [o.stepId, o] as const));
+  const steps = report.plan?.steps ?? [];
+  const lines = steps.slice(0, MAX_LOGGED_CHANGES).map((step) => {
+    const o = outcome.get(step.id);
+    const result = o ? `: ${o.result}${o.error ? ` (${o.error})` : ''}` : '';
+    return `${step.action} ${step.address} [${step.reason}]${result}`;
+  });
+  if (steps.length > MAX_LOGGED_CHANGES) lines.push(`… and ${steps.length - MAX_LOGGED_CHANGES} more`);
+  return lines;
+}
+
 export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
   const { settings, logger, clock } = deps;
   const log = logger.child({ component: 'daemon' });
@@ -147,7 +162,9 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
           result: withRev.result,
           revision: withRev.revision,
           plan: withRev.plan?.summary,
+          ...(withRev.plan?.steps.length ? { changes: planChanges(withRev) } : {}),
           applied: withRev.apply?.counts,
+          ...(withRev.outlook ? { remainingSteps: withRev.outlook.remainingSteps } : {}),
           error: withRev.error,
         },
         'reconcile pass finished',
@@ -354,7 +371,13 @@ export async function runOnce(
         ...(rev ? { revision: rev.revision } : {}),
       });
       plog.info(
-        { result: report.result, plan: report.plan?.summary, error: report.error },
+        {
+          result: report.result,
+          plan: report.plan?.summary,
+          ...(report.plan?.steps.length ? { changes: planChanges(report) } : {}),
+          applied: report.apply?.counts,
+          error: report.error,
+        },
         'reconcile pass finished',
       );
       return report;

@@ -4,7 +4,7 @@
  * Nothing in it is secret.
  */
 import type { Diagnostic } from '../model/diagnostics.js';
-import type { ApplySummary, Plan } from '../model/plan.js';
+import type { ApplySummary, KeyExpiry, Plan } from '../model/plan.js';
 import type { PassVerdict } from './backoff.js';
 
 export type PassResult =
@@ -20,6 +20,23 @@ export type PassResult =
   | 'failed'
   /** stopped between steps (shutdown, lost leadership) */
   | 'aborted';
+
+/**
+ * The keys' outlook after an apply that changed something, from a fresh dry-run plan: the plan
+ * that was applied was computed before its new keys existed, so its `keys` miss them (and list
+ * the keys it replaced or deleted). Feeds the per-key expiry gauge, /status next rotations and
+ * the rotation check until the next pass.
+ */
+export interface PassOutlook {
+  /** ISO instant of the re-observation. */
+  readonly observedAt: string;
+  readonly keys: readonly KeyExpiry[];
+  readonly upcoming: readonly KeyExpiry[];
+  /** Epoch ms, as PassReport.nextDueAt. */
+  readonly nextDueAt?: number;
+  /** Steps a new pass would still make (0 = converged). */
+  readonly remainingSteps: number;
+}
 
 export interface PassReport {
   readonly verdict: PassVerdict;
@@ -37,4 +54,6 @@ export interface PassReport {
    * changes: a rotation becoming due, a key expiring, an overlap ending. Undefined = unknown.
    */
   readonly nextDueAt?: number;
+  /** Present after an apply that changed something (and whose re-observation succeeded). */
+  readonly outlook?: PassOutlook;
 }

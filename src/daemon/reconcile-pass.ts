@@ -9,7 +9,7 @@ import type { Settings } from '../config/settings.js';
 import { scrubSecrets } from '../model/secret.js';
 import { type ReconcileResult, reconcileOnce } from '../reconciler/reconcile-once.js';
 import type { PassVerdict } from './backoff.js';
-import type { PassReport, PassResult } from './pass-report.js';
+import type { PassOutlook, PassReport, PassResult } from './pass-report.js';
 import type { PassContext } from './single-flight.js';
 
 export interface DaemonPassContext extends PassContext {
@@ -33,7 +33,73 @@ export function createReconcilePass(runtime: Runtime, settings: Settings, clock:
       // ctx.logger already carries reconcileId.
       { dir: settings.source.dir, dryRun: false, signal: ctx.signal },
     );
-    return toPassReport(result, ctx.revision);
+    const report = toPassReport(result, ctx.revision);
+    if (!changedSomething(result) || ctx.signal.aborted) return report;
+    const outlook = await observeOutlook(runtime, settings, clock, ctx);
+    return outlook ? withOutlook(report, outlook) : report;
+  };
+}
+
+/** Did the apply change the organization (a step created, updated, replaced, deleted, adopted)? */
+export function changedSomething(r: ReconcileResult): boolean {
+  return (r.summary?.outcomes ?? []).some((o) => o.result !== 'skipped' && o.result !== 'failed');
+}
+
+/**
+ * Re-observe after an apply (one listing + sink reads, no writes): a dry-run plan of the same
+ * desired state gives the new keys' expiry and rotation times. Best effort: a failure is logged
+ * and the pass keeps the applied plan's (older) outlook; it never fails the pass.
+ */
+async function observeOutlook(
+  runtime: Runtime,
+  settings: Settings,
+  clock: Clock,
+  ctx: DaemonPassContext,
+): Promise<PassOutlook | undefined> {
+  try {
+    const after = await reconcileOnce(
+      {
+        client: runtime.client,
+        sinks: runtime.sinks,
+        settings,
+        clock,
+        logger: ctx.logger.child({ phase: 'outlook' }),
+        ...(ctx.revision ? { revision: ctx.revision } : {}),
+      },
+      { dir: settings.source.dir, dryRun: true, signal: ctx.signal },
+    );
+    if (!after.plan || after.kind === 'error') {
+      ctx.logger.warn({ error: after.error }, 'could not re-observe the keys after the apply');
+      return undefined;
+    }
+    const remainingSteps = after.plan.steps.length;
+    if (remainingSteps > 0) {
+      ctx.logger.warn(
+        { remaining: after.plan.summary },
+        'the organization does not match the desired state yet after the apply; the next pass continues',
+      );
+    }
+    return {
+      observedAt: after.plan.createdAt,
+      keys: after.plan.keys,
+      upcoming: after.plan.upcoming,
+      ...(after.nextDueAt !== undefined ? { nextDueAt: after.nextDueAt } : {}),
+      remainingSteps,
+    };
+  } catch (err) {
+    if (ctx.signal.aborted) return undefined;
+    ctx.logger.warn({ err }, 'could not re-observe the keys after the apply');
+    return undefined;
+  }
+}
+
+/** The report with the post-apply outlook; its next due instant replaces the applied plan's. */
+export function withOutlook(report: PassReport, outlook: PassOutlook): PassReport {
+  const { nextDueAt: _stale, ...rest } = report;
+  return {
+    ...rest,
+    ...(outlook.nextDueAt !== undefined ? { nextDueAt: outlook.nextDueAt } : {}),
+    outlook,
   };
 }
 

@@ -23,6 +23,11 @@ export interface PassRecord {
 
 const MAX_ERRORS = 20;
 
+/** The keys as they are after the pass: the post-apply outlook when there is one, else the plan's. */
+function keysOf(report: PassReport): readonly KeyExpiry[] {
+  return report.outlook?.keys ?? report.plan?.keys ?? [];
+}
+
 export class DaemonState {
   ready = false;
   readyReason = 'no successful listing yet';
@@ -90,7 +95,7 @@ export class DaemonState {
         this.lastPlanReport = report;
         for (const [action, n] of Object.entries(report.plan.summary)) m.planChanges.set({ action }, n);
         m.keySecondsToExpiry.reset();
-        for (const k of report.plan.keys) {
+        for (const k of keysOf(report)) {
           if (k.secondsToExpiry !== null) m.keySecondsToExpiry.set({ key: k.address }, k.secondsToExpiry);
         }
       }
@@ -125,7 +130,11 @@ export class DaemonState {
     if (!r) return false;
     const t = now.getTime();
     if (r.nextDueAt !== undefined && r.nextDueAt <= t) return true;
-    const keys: readonly KeyExpiry[] = r.plan ? [...r.plan.keys, ...r.plan.upcoming] : [];
+    const keys: readonly KeyExpiry[] = r.outlook
+      ? [...r.outlook.keys, ...r.outlook.upcoming]
+      : r.plan
+        ? [...r.plan.keys, ...r.plan.upcoming]
+        : [];
     return keys.some(
       (k) =>
         (k.rotateAt !== null && Date.parse(k.rotateAt) <= t) ||
@@ -140,7 +149,7 @@ export class DaemonState {
     rotateAt: string | null;
     expiresAt: string | null;
   }[] {
-    const keys = this.lastPlanReport?.plan?.keys ?? [];
+    const keys = this.lastPlanReport ? keysOf(this.lastPlanReport) : [];
     return [...keys]
       .filter((k) => k.rotateAt !== null || k.expiresAt !== null)
       .sort((a, b) => (a.rotateAt ?? a.expiresAt ?? '').localeCompare(b.rotateAt ?? b.expiresAt ?? ''))
@@ -176,6 +185,14 @@ export class DaemonState {
           }
         : null,
       nextRotations: this.nextRotations(),
+      ...(this.lastPlanReport?.outlook
+        ? {
+            outlook: {
+              observedAt: this.lastPlanReport.outlook.observedAt,
+              remainingSteps: this.lastPlanReport.outlook.remainingSteps,
+            },
+          }
+        : {}),
       errors: this.errors,
       ...extra,
     };

@@ -349,4 +349,33 @@ describe('DaemonState.rotationDue', () => {
     expect(s2.rotationDue(new Date('2026-01-31T23:59:59Z'))).toBe(false);
     expect(s2.rotationDue(new Date('2026-02-01T00:00:00Z'))).toBe(true);
   });
+
+  it('uses the post-apply outlook over the applied plan (keys created by the pass)', () => {
+    const s = state();
+    const now = new Date('2026-01-15T00:00:00Z');
+    const created = {
+      address: 'ApiKey/a' as const,
+      accessKey: 'SCWNEW',
+      expiresAt: '2026-03-01T00:00:00Z',
+      secondsToExpiry: 3_888_000,
+      rotateAt: '2026-02-01T00:00:00Z',
+    };
+    s.passFinished(
+      rec,
+      {
+        verdict: 'success',
+        result: 'applied',
+        listed: true,
+        plan: plan([]), // made before the key existed
+        outlook: { observedAt: now.toISOString(), keys: [created], upcoming: [], remainingSteps: 0 },
+      },
+      now,
+      10,
+    );
+    expect(s.nextRotations()).toEqual([
+      { address: 'ApiKey/a', accessKey: 'SCWNEW', rotateAt: created.rotateAt, expiresAt: created.expiresAt },
+    ]);
+    expect(s.rotationDue(new Date('2026-02-01T00:00:00Z'))).toBe(true);
+    expect(s.status()['outlook']).toEqual({ observedAt: now.toISOString(), remainingSteps: 0 });
+  });
 });

@@ -68,6 +68,38 @@ describe('daemon end to end (sandbox + examples/basic)', () => {
     expect(apps.map((a) => a.name)).toEqual(expect.arrayContaining(['api-backend', 'ci-runner']));
   });
 
+  it('knows the new keys right after the pass that created them (expiry gauge, next rotations)', async () => {
+    // The startup pass created every key; its plan was made before they existed.
+    expect(daemon.state.lastPass?.result).toBe('applied');
+    const created = (daemon.state.lastReport?.apply?.outcomes ?? []).filter(
+      (o) => o.address.startsWith('ApiKey/') && o.result === 'created',
+    );
+    expect(created.length).toBeGreaterThan(0);
+    const live = await daemon.runtime.client.listApiKeys();
+    const byAccess = new Map(live.map((k) => [k.accessKey, k]));
+    const metrics = await (await fetch(`${daemon.url}/metrics`)).text();
+    const gauge = new Map(
+      [...metrics.matchAll(/^scw_gitops_key_seconds_to_expiry\{key="([^"]+)"\} (\S+)$/gm)].map(
+        (m) => [m[1], Number(m[2])] as const,
+      ),
+    );
+    const status = (await (await fetch(`${daemon.url}/status`)).json()) as {
+      nextRotations: { address: string; accessKey: string; expiresAt: string | null }[];
+      outlook?: { remainingSteps: number };
+    };
+    expect(status.outlook).toEqual(expect.objectContaining({ remainingSteps: 0 }));
+    for (const o of created) {
+      const key = byAccess.get(o.accessKey ?? '');
+      expect(key, o.address).toBeDefined();
+      if (key?.expiresAt) {
+        expect(gauge.get(o.address), o.address).toBeGreaterThan(0);
+        const next = status.nextRotations.find((r) => r.address === o.address);
+        expect(next, o.address).toMatchObject({ accessKey: o.accessKey, expiresAt: key.expiresAt });
+      }
+    }
+    expect(created.some((o) => byAccess.get(o.accessKey ?? '')?.expiresAt)).toBe(true);
+  });
+
   it('applies an edit within seconds, with exactly one coalesced pass for a burst of edits', async () => {
     const before = daemon.loop.passes;
     const file = path.join(dir, 'apps', 'api-backend.yaml');
