@@ -35,8 +35,22 @@ export interface ScenarioReport {
   readonly killPoints: number;
   readonly faultsInjected: number;
   readonly invariantChecks: number;
+  /** Kills that landed after the killed process had sent at least one write (mid-apply). */
+  readonly killsMidApply?: number;
   readonly violations: Violation[];
   readonly ms: number;
+}
+
+const MUTATING = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
+
+/** Writes the sandbox received since request number `before`. */
+function writesSince(world: World, before: number): number {
+  const n = world.sandbox.requestCount() - before;
+  if (n <= 0) return 0;
+  return world.sandbox
+    .requests()
+    .slice(-n)
+    .filter((r) => MUTATING.has(r.method)).length;
 }
 
 type Rng = ReturnType<typeof createRng>;
@@ -72,28 +86,40 @@ export function killCli(
     let killPoints = 0;
     let checks = 0;
     let iterations = 0;
+    let midApply = 0;
     const violations: Violation[] = [];
     const lane = async (laneNo: number) => {
       const rng = createRng(ctx.seed * 31 + laneNo);
-      const world = await createWorld({ seed: ctx.seed + laneNo, shape: randomShape(rng, 0) });
+      // rotation: 2-minute keys due for rotation 10 s after creation, 5 s overlap: passes keep rotating
+      const shape =
+        opts.mode === 'rotation'
+          ? { apps: 3, keys: [0, 1, 2], rev: 'rot', lifetime: '2m', rotateBefore: '1m50s', overlap: '5s' }
+          : randomShape(rng, 0);
+      const world = await createWorld({ seed: ctx.seed + laneNo, shape });
+      /** Duration of a whole pass (moving average of passes that finished); kills land across it. */
+      let passMs = 0;
       try {
         let sinceCheck = 0;
         let rev = 0;
         while (performance.now() < deadline && iterations < ctx.maxIterations) {
           iterations++;
-          if (opts.mode !== 'rotation' || rng.next() < 0.3) await world.writeDesired(randomShape(rng, ++rev));
+          if (opts.mode !== 'rotation') await world.writeDesired(randomShape(rng, ++rev));
           const args = ['reconcile', world.desiredDir, '--config', world.settingsFile, '--no-color'];
           let r: ChildResult;
           if (opts.mode === 'custody') {
             const point = CRASH_POINTS[rng.int(CRASH_POINTS.length)]!;
             r = await runCli(world, ctx.cli, args, { crashAt: point });
           } else {
-            if (opts.mode === 'rotation') {
-              // plan as of 25 days later: every 30-day key is inside its 10-day rotation window
-              const at = new Date(world.clock.now().getTime() + 25 * 86_400_000).toISOString();
-              args.push('--at', at);
-            }
-            r = await runCli(world, ctx.cli, args, { killAfterMs: 150 + rng.int(1500) });
+            const before = world.sandbox.requestCount();
+            // half the kills in the first third of a pass (start, listing, planning), half across the rest
+            const early = rng.next() < 0.5;
+            const killAfterMs =
+              passMs === 0
+                ? undefined
+                : Math.round(passMs * (early ? 0.05 + rng.next() * 0.3 : 0.35 + rng.next() * 0.8));
+            r = await runCli(world, ctx.cli, args, killAfterMs === undefined ? {} : { killAfterMs });
+            if (!r.killed) passMs = passMs === 0 ? r.ms : 0.7 * passMs + 0.3 * r.ms;
+            else if (writesSince(world, before) > 0) midApply++;
           }
           runs++;
           if (r.killed) {
@@ -115,7 +141,14 @@ export function killCli(
       }
     };
     await Promise.all(Array.from({ length: opts.lanes }, (_, i) => lane(i)));
-    return { runs, killPoints, faultsInjected: 0, invariantChecks: checks, violations };
+    return {
+      runs,
+      killPoints,
+      faultsInjected: 0,
+      invariantChecks: checks,
+      killsMidApply: midApply,
+      violations,
+    };
   });
 }
 
@@ -128,12 +161,14 @@ export function killDaemon(ctx: ScenarioContext, opts: { checkEvery: number }): 
     let runs = 0;
     let killPoints = 0;
     let checks = 0;
+    let midApply = 0;
     const violations: Violation[] = [];
     try {
       let rev = 0;
       let sinceCheck = 0;
       while (performance.now() < deadline && runs < ctx.maxIterations) {
         await world.writeDesired(randomShape(rng, ++rev));
+        const before = world.sandbox.requestCount();
         const r = await runCli(world, ctx.cli, ['run', '--config', world.settingsFile], {
           killAfterMs: 300 + rng.int(2500),
         });
@@ -141,6 +176,7 @@ export function killDaemon(ctx: ScenarioContext, opts: { checkEvery: number }): 
         if (r.killed) {
           killPoints++;
           sinceCheck++;
+          if (writesSince(world, before) > 0) midApply++;
         }
         if (sinceCheck >= opts.checkEvery) {
           sinceCheck = 0;
@@ -153,7 +189,14 @@ export function killDaemon(ctx: ScenarioContext, opts: { checkEvery: number }): 
     } finally {
       await world.close();
     }
-    return { runs, killPoints, faultsInjected: 0, invariantChecks: checks, violations };
+    return {
+      runs,
+      killPoints,
+      faultsInjected: 0,
+      invariantChecks: checks,
+      killsMidApply: midApply,
+      violations,
+    };
   });
 }
 

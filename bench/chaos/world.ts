@@ -79,8 +79,10 @@ export interface World {
   readonly settingsFile: string;
   /** Every secret the sandbox issued (deleted keys included). */
   readonly secrets: Set<string>;
-  /** Every log line and child output, scanned for secrets. */
+  /** Log lines and child output not scanned yet (scanOutputs). */
   readonly outputs: string[];
+  /** Characters of output scanned for secrets so far. */
+  readonly scannedBytes: { value: number };
   /** id → JSON of every object that existed before scw-gitops ran. */
   readonly protectedObjects: Map<string, string>;
   /** Protected ids the scenario itself changed (concurrent writers); excluded from `untouched`. */
@@ -195,6 +197,7 @@ log:
     settingsFile,
     secrets,
     outputs: [],
+    scannedBytes: { value: 0 },
     protectedObjects,
     excused: new Set(),
     desiredKeys: [],
