@@ -26,6 +26,7 @@ import { readRevision } from './revision.js';
 import { ReconcileLoop } from './single-flight.js';
 import { type SourceWatcher, watchSource } from './source-watcher.js';
 import { DaemonState, type PassRecord } from './state.js';
+import { type DeliveryHold, deliveryHold } from './test-hooks.js';
 import { resolveWebhookSecrets } from './webhooks.js';
 
 export interface DaemonDeps {
@@ -62,6 +63,7 @@ export interface Daemon {
 export function instrumentSinks(
   sinks: Map<string, SecretSink>,
   metrics: DaemonMetrics,
+  hold?: DeliveryHold,
 ): Map<string, SecretSink> {
   const out = new Map<string, SecretSink>();
   for (const [name, sink] of sinks) {
@@ -73,6 +75,7 @@ export function instrumentSinks(
       describe: (location) => sink.describe(location),
       write: async (location, record, signal) => {
         try {
+          if (hold) await hold();
           await sink.write(location, record, signal);
         } catch (err) {
           metrics.secretDeliveries.inc({ sink: name, result: 'failure' });
@@ -128,7 +131,10 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
         if (e.attempt > 1) metrics.apiRetries.inc();
       },
     }));
-  const runtime: Runtime = { ...baseRuntime, sinks: instrumentSinks(baseRuntime.sinks, metrics) };
+  const runtime: Runtime = {
+    ...baseRuntime,
+    sinks: instrumentSinks(baseRuntime.sinks, metrics, deliveryHold(deps.env)),
+  };
   const closeRuntime = () => baseRuntime.close();
 
   const identity = leaderIdentity(settings.leaderElection, deps.env);
@@ -155,7 +161,12 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
         { reasons: ctx.reasons, attempt: ctx.attempt, revision: rev?.revision },
         'reconcile pass started',
       );
-      const report = await pass({ ...ctx, logger: plog, ...(rev ? { revision: rev.revision } : {}) });
+      const raw = await pass({ ...ctx, logger: plog, ...(rev ? { revision: rev.revision } : {}) });
+      // Stopped between steps (shutdown, lost leadership): the skipped steps are not a failure.
+      const report: PassReport =
+        ctx.signal.aborted && raw.verdict !== 'success'
+          ? { ...raw, verdict: 'aborted', result: 'aborted' }
+          : raw;
       const withRev = report.revision || !rev ? report : { ...report, revision: rev.revision };
       plog.info(
         {
