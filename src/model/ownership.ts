@@ -21,9 +21,14 @@ export type KeyState =
   /** secret written to its sink and verified. */
   | 'ready'
   /** superseded by a newer key of the same name; deleted once the overlap has elapsed. */
-  | 'retiring';
+  | 'retiring'
+  /**
+   * adopted existing key (spec.adoptAccessKey): its secret was never held by scw-gitops, so
+   * custody is not checked; replaced by a `ready` key at its first rotation.
+   */
+  | 'external';
 
-const KEY_STATES: readonly KeyState[] = ['pending', 'ready', 'retiring'];
+const KEY_STATES: readonly KeyState[] = ['pending', 'ready', 'retiring', 'external'];
 
 export function ownerTag(instance: string): string {
   return `${OWNER_TAG_PREFIX}${instance}`;
@@ -47,7 +52,7 @@ export function withOwnerTag(tags: readonly string[], instance: string): string[
 
 const PROJECT_MARKER = /(?:^| )\[scw-gitops:([a-z0-9][a-z0-9-]{0,31})\]$/;
 const KEY_MARKER =
-  /(?:^| )\[scw-gitops:([a-z0-9][a-z0-9-]{0,31}):([^\]:\s][^\]:]*):(pending|ready|retiring)\]$/;
+  /(?:^| )\[scw-gitops:([a-z0-9][a-z0-9-]{0,31}):([^\]:\s][^\]:]*):(pending|ready|retiring|external)\]$/;
 
 export function projectMarker(instance: string): string {
   return `[scw-gitops:${instance}]`;

@@ -41,6 +41,7 @@ import type {
 import type { ApiKey, Application, Group, LiveState, Policy, Project, Rule } from '../model/live.js';
 import {
   isProtected,
+  type KeyMarker,
   ownerFromTags,
   parseKeyDescription,
   parseProjectDescription,
@@ -108,7 +109,7 @@ interface Entry {
 interface KeyEntry {
   readonly key: ApiKey;
   readonly description: string;
-  readonly marker: { instance: string; name: string; state: 'pending' | 'ready' | 'retiring' } | undefined;
+  readonly marker: KeyMarker | undefined;
 }
 
 /** A step before ordering (dependsOn/wave are filled in at the end). */
@@ -758,6 +759,10 @@ class Planner {
     };
 
     const mine = this.keysByName.get(d.name) ?? [];
+    if (d.adopt && d.adoptAccessKey !== undefined && mine.length === 0) {
+      this.adoptKey(d, d.adoptAccessKey, app, proj, keyFields);
+      return;
+    }
     for (const k of mine) this.touch('ApiKey', k.key.accessKey);
     const usable = mine.filter((k) => {
       if (!isProtected(k.key)) return true;
@@ -777,7 +782,10 @@ class Planner {
           : a.key.accessKey < b.key.accessKey
             ? -1
             : 1;
-    const ready = usable.filter((k) => k.marker!.state === 'ready').sort(byNewest);
+    // `external` keys (adopted, secret never held by us) serve like ready ones.
+    const ready = usable
+      .filter((k) => k.marker!.state === 'ready' || k.marker!.state === 'external')
+      .sort(byNewest);
     const pending = usable.filter((k) => k.marker!.state === 'pending').sort(byNewest);
     const retiring = usable.filter((k) => k.marker!.state === 'retiring').sort(byNewest);
     const obs = this.sinks.get(d.address);
@@ -894,7 +902,11 @@ class Planner {
     if (expiryChange) forcing.push(expiryChange);
 
     const state = rotationState(cur, rot, this.now);
-    const custodyLost = obs !== undefined && !obs.error && obs.accessKey !== cur.accessKey;
+    const custodyLost =
+      current.marker!.state !== 'external' &&
+      obs !== undefined &&
+      !obs.error &&
+      obs.accessKey !== cur.accessKey;
     const absoluteInPast = d.expiresAt !== undefined && parseTime(d.expiresAt) <= this.now;
 
     if (state.status === 'expired' && !absoluteInPast) {
@@ -979,6 +991,97 @@ class Planner {
       );
     }
     this.previousKeys(d, [...ready.slice(1), ...retiring], current, obs, rot.overlapMs);
+  }
+
+  /**
+   * Take over an existing key we did not create (spec.adoptAccessKey with metadata.adopt): the
+   * executor adds our marker with state `external` (its secret never passed through us, so its
+   * custody is not checked) plus the in-place fields. Its first rotation makes a `ready` key.
+   */
+  adoptKey(
+    d: DesiredApiKey,
+    accessKey: string,
+    app: StepRef,
+    proj: StepRef,
+    keyFields: Pick<PlanStep, 'rotation' | 'expiresAt' | 'refs'>,
+  ): void {
+    const k = this.keyEntries.find((x) => x.key.accessKey === accessKey);
+    if (!k) {
+      this.diag(
+        'error',
+        'adopt-key-not-found',
+        `no API key ${accessKey} in the organization`,
+        d,
+        'spec.adoptAccessKey',
+        'remove spec.adoptAccessKey to create a new key instead',
+      );
+      return;
+    }
+    this.touch('ApiKey', accessKey);
+    if (k.marker && k.marker.instance !== this.instance) {
+      this.diag(
+        'error',
+        'foreign-owner',
+        `API key ${accessKey} belongs to scw-gitops instance "${k.marker.instance}"`,
+        d,
+        'spec.adoptAccessKey',
+      );
+      return;
+    }
+    if (k.marker) {
+      this.diag(
+        'error',
+        'adopt-key-taken',
+        `API key ${accessKey} is already managed as ApiKey/${k.marker.name}`,
+        d,
+        'spec.adoptAccessKey',
+      );
+      return;
+    }
+    if (isProtected(k.key)) {
+      this.diag(
+        'error',
+        'protected-conflict',
+        `API key ${accessKey} is managed by Scaleway or not editable; scw-gitops never changes it`,
+        d,
+        'spec.adoptAccessKey',
+      );
+      return;
+    }
+    if (k.key.bearer.type !== 'application' || k.key.bearer.id !== this.refKey(app)) {
+      this.diag(
+        'error',
+        'adopt-key-bearer',
+        `API key ${accessKey} belongs to ${k.key.bearer.type === 'user' ? `user ${k.key.bearer.id}` : `application ${this.nameById.get(k.key.bearer.id) ?? k.key.bearer.id}`}, not application ${d.application}`,
+        d,
+        'spec.application',
+      );
+      return;
+    }
+    const changes: FieldChange[] = [];
+    if (k.description !== d.description)
+      changes.push({ field: 'description', before: k.description, after: d.description });
+    if (this.refKey(proj) !== k.key.defaultProjectId) {
+      changes.push({
+        field: 'defaultProject',
+        before: this.projectNameById.get(k.key.defaultProjectId) ?? k.key.defaultProjectId,
+        after: d.defaultProject,
+      });
+    }
+    this.steps.push({
+      id: `adopt:${d.address}@${accessKey}`,
+      action: 'adopt',
+      kind: 'ApiKey',
+      name: d.name,
+      address: d.address,
+      reason: 'adopt-requested',
+      detail: `take over the existing key ${accessKey} (marked external: its secret stays where it is until the first rotation)`,
+      before: { kind: 'ApiKey', object: k.key },
+      after: afterOf(d),
+      changes,
+      warnings: [],
+      ...keyFields,
+    });
   }
 
   /** Previous keys (retiring, or older ready ones) go once the overlap since delivery has elapsed. */

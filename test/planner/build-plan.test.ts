@@ -553,3 +553,41 @@ describe('buildPlan: fixed expiry and mass-delete accounting', () => {
     expect(p.steps.map((s) => s.reason)).toEqual(['overlap-elapsed', 'overlap-elapsed', 'overlap-elapsed']);
   });
 });
+
+describe('buildPlan: adopting an existing API key', () => {
+  const app = lApp('app');
+  it('plans an adopt of the unmarked key, then treats it as external (no custody check)', () => {
+    const unmarked = { ...lKey('ext'), description: 'made by hand' };
+    const d = desired(
+      dApp('app'),
+      dKey('ci', { adopt: true, adoptAccessKey: unmarked.accessKey, description: 'made by hand' }),
+    );
+    const p = plan(
+      d,
+      liveState({ applications: [app], apiKeys: [unmarked] }),
+      {},
+      { 'ApiKey/ci': { accessKey: null } },
+    );
+    expect(p.steps.map((s) => [s.id, s.changes])).toEqual([[`adopt:ApiKey/ci@${unmarked.accessKey}`, []]]);
+
+    const external = lKey('ext', { name: 'ci', state: 'external', userDescription: 'made by hand' });
+    const after = plan(
+      d,
+      liveState({ applications: [app], apiKeys: [external] }),
+      {},
+      { 'ApiKey/ci': { accessKey: null } },
+    );
+    expect(after.steps).toEqual([]);
+  });
+
+  it('refuses unknown keys and keys of another application', () => {
+    const d = (ak: string) => desired(dApp('app'), dKey('ci', { adopt: true, adoptAccessKey: ak }));
+    expect(codes(plan(d('SCW00000000000000000'), liveState({ applications: [app] })))).toEqual([
+      'error:adopt-key-not-found',
+    ]);
+    const other = { ...lKey('x', { app: 'other' }), description: '' };
+    expect(codes(plan(d(other.accessKey), liveState({ applications: [app], apiKeys: [other] })))).toEqual([
+      'error:adopt-key-bearer',
+    ]);
+  });
+});

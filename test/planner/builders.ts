@@ -9,7 +9,12 @@ import type {
   DesiredState,
 } from '../../src/model/desired.js';
 import type { ApiKey, Application, Group, LiveState, Policy, Project, Rule } from '../../src/model/live.js';
-import { markKeyDescription, markProjectDescription, ownerTag } from '../../src/model/ownership.js';
+import {
+  type KeyState,
+  markKeyDescription,
+  markProjectDescription,
+  ownerTag,
+} from '../../src/model/ownership.js';
 import { type Address, compareAddresses } from '../../src/model/resources.js';
 
 export const ORG = '11111111-1111-4111-8111-111111111111';
@@ -210,7 +215,7 @@ export function lKey(
   label: string,
   o: Partial<ApiKey> & {
     name?: string;
-    state?: 'pending' | 'ready' | 'retiring';
+    state?: KeyState;
     instance?: string;
     userDescription?: string;
     app?: string;
