@@ -410,12 +410,12 @@ class Importer {
         used.add(marker.name);
         continue;
       }
-      if (!this.opts.includeKeys) {
-        skip('info', 'API keys are imported with --include-keys');
-        continue;
-      }
       if (k.bearer.type !== 'application') {
         skip('info', 'the key belongs to a user; scw-gitops manages application keys only');
+        continue;
+      }
+      if (!this.opts.includeKeys) {
+        skip('info', 'API keys are imported with --include-keys');
         continue;
       }
       if (!this.appName.has(k.bearer.id)) {

@@ -102,14 +102,19 @@ export function renderImportReport(result: ImportResult, shownDir: string): stri
     lines.push('', 'Review:');
     for (const n of result.notes) lines.push(`  ${n}`);
   }
-  if (result.diagnostics.length > 0) {
+  const diagnostics = result.diagnostics.filter((d) => d.code !== 'empty-state');
+  if (diagnostics.length > 0) {
     lines.push('', 'Validator warnings on the output:');
-    for (const d of result.diagnostics) lines.push(`  ${formatDiagnostic(d)}`);
+    for (const d of diagnostics) lines.push(`  ${formatDiagnostic(d)}`);
   }
-  lines.push(
-    '',
-    `Next: scw-gitops plan ${shownDir}  (expect adoptions only), commit ${shownDir}, then reconcile.`,
-  );
+  if (result.imported.length === 0) {
+    lines.push('', 'Nothing to import: no object of this organization can be adopted.');
+  } else {
+    lines.push(
+      '',
+      `Next: scw-gitops plan ${shownDir}  (expect adoptions only), commit ${shownDir}, then reconcile.`,
+    );
+  }
   return `${lines.join('\n')}\n`;
 }
 
@@ -124,7 +129,8 @@ export async function run(argv: readonly string[], io: CliIO, deps: CommandDeps 
       throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}; use --out DIR`);
     if (values.out === undefined || values.out === '') throw new UsageError('missing --out DIR');
     const out = isAbsolute(values.out) ? values.out : resolve(io.cwd, values.out);
-    const shown = relative(io.cwd, out) || '.';
+    const rel = relative(io.cwd, out);
+    const shown = rel === '' ? '.' : rel.startsWith('..') || isAbsolute(rel) ? out : rel;
     const existing = await entries(out);
     if (existing !== undefined && existing.length > 0 && !values.force) {
       io.stderr(
