@@ -614,12 +614,29 @@ async function applyApiKey(
       return { result: 'updated', accessKey: live.accessKey };
     }
     case 'adopt': {
-      // A key we did not create: ready only if its sink already holds it, else pending
-      // (the next plan then replaces it as custody-lost).
       const key = desiredOf(step, 'ApiKey') as DesiredApiKey;
       const live = step.before?.kind === 'ApiKey' ? step.before.object : undefined;
       if (!live) throw new StepError('plan-invalid', step.address, 'adopt step has no live key');
       onAccessKey(live.accessKey);
+      if (key.adoptAccessKey === live.accessKey) {
+        // spec.adoptAccessKey: a key whose secret never passed through us. It is marked
+        // `external` (in use, custody not checked) until its first rotation delivers a new key.
+        const parts = partsToWrite(step, ['description', 'defaultProject']);
+        await withApiRetry(
+          () =>
+            c.updateApiKey(live.accessKey, {
+              description: keyDescription(key, ctx.instance, 'external'),
+              ...(parts.has('defaultProject')
+                ? { defaultProjectId: ctx.registry.resolve(step, address('Project', key.defaultProject)) }
+                : {}),
+            }),
+          r,
+        );
+        log.info({ accessKey: live.accessKey, state: 'external' }, 'key adopted');
+        return { result: 'adopted', accessKey: live.accessKey };
+      }
+      // Any other key we did not create: ready only if its sink already holds it, else pending
+      // (the next plan then replaces it as custody-lost).
       const location = ctx.locate(key);
       const sink = ctx.sinks.get(location.sink);
       const held = sink ? await sink.read(location, ctx.signal).catch(() => undefined) : undefined;
