@@ -69,6 +69,7 @@ import {
   deliveredAtMs,
   effectiveRotation,
   parseTime,
+  previousKeyDueMs,
   rotateAtMs,
   rotationState,
   secondsToExpiry,
@@ -130,6 +131,17 @@ function byCreated<T extends { createdAt: string }>(idOf: (t: T) => string) {
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/** Newest key first (created_at, then access key for a stable order). */
+function newestFirst(a: KeyEntry, b: KeyEntry): number {
+  return a.key.createdAt > b.key.createdAt
+    ? -1
+    : a.key.createdAt < b.key.createdAt
+      ? 1
+      : a.key.accessKey < b.key.accessKey
+        ? -1
+        : 1;
 }
 
 class Planner {
@@ -752,6 +764,20 @@ class Planner {
     if (proj) refs[address('Project', d.defaultProject)] = proj;
     if (!app || !proj) return;
     const rot = effectiveRotation(d.rotation, this.opts.rotation, d.expiresAt !== undefined);
+    if (
+      rot.lifetimeMs !== undefined &&
+      rot.rotateBeforeMs !== undefined &&
+      rot.rotateBeforeMs >= rot.lifetimeMs
+    ) {
+      this.diag(
+        'warning',
+        'rotate-before-ignored',
+        `rotateBefore ${formatDuration(rot.rotateBeforeMs)} is not shorter than the lifetime ${formatDuration(rot.lifetimeMs)}; rotating ${formatDuration(Math.floor(rot.lifetimeMs / 3))} before expiry instead`,
+        d,
+        'spec.rotation.rotateBefore',
+        'set spec.rotation.rotateBefore for this key, or a shorter defaults.rotation.rotateBefore in the settings',
+      );
+    }
     const keyFields = {
       rotation: rot,
       ...(d.expiresAt !== undefined ? { expiresAt: d.expiresAt } : {}),
@@ -774,20 +800,12 @@ class Planner {
       );
       return false;
     });
-    const byNewest = (a: KeyEntry, b: KeyEntry) =>
-      a.key.createdAt > b.key.createdAt
-        ? -1
-        : a.key.createdAt < b.key.createdAt
-          ? 1
-          : a.key.accessKey < b.key.accessKey
-            ? -1
-            : 1;
     // `external` keys (adopted, secret never held by us) serve like ready ones.
     const ready = usable
       .filter((k) => k.marker!.state === 'ready' || k.marker!.state === 'external')
-      .sort(byNewest);
-    const pending = usable.filter((k) => k.marker!.state === 'pending').sort(byNewest);
-    const retiring = usable.filter((k) => k.marker!.state === 'retiring').sort(byNewest);
+      .sort(newestFirst);
+    const pending = usable.filter((k) => k.marker!.state === 'pending').sort(newestFirst);
+    const retiring = usable.filter((k) => k.marker!.state === 'retiring').sort(newestFirst);
     const obs = this.sinks.get(d.address);
     const sinkHolds = (k: KeyEntry) => obs !== undefined && !obs.error && obs.accessKey === k.key.accessKey;
     const current = ready[0];
@@ -1088,25 +1106,36 @@ class Planner {
   previousKeys(
     d: DesiredApiKey,
     previous: readonly KeyEntry[],
-    successor: KeyEntry,
+    current: KeyEntry,
     obs: SinkObservation | undefined,
     overlapMs: number,
   ): void {
-    for (const k of previous) {
-      if (k === successor) continue;
-      const delivered = deliveredAtMs(
-        successor.key,
-        obs && obs.accessKey === successor.key.accessKey ? obs.deliveredAt : undefined,
-      );
-      if (this.now < delivered + overlapMs) {
-        this.dueTimes.push(delivered + overlapMs);
+    // Newest first; each previous key's successor is the next newer key of the chain, the current
+    // key for the newest of them.
+    const chain = [current, ...previous.filter((k) => k !== current).sort(newestFirst)];
+    for (let i = 1; i < chain.length; i++) {
+      const k = chain[i]!;
+      const successor = chain[i - 1]!;
+      const delivered =
+        successor === current
+          ? deliveredAtMs(
+              current.key,
+              obs && obs.accessKey === current.key.accessKey ? obs.deliveredAt : undefined,
+            )
+          : parseTime(successor.key.updatedAt);
+      const due = previousKeyDueMs(k.key, delivered, overlapMs);
+      if (this.now < due) {
+        this.dueTimes.push(due);
         continue;
       }
+      const expired = k.key.expiresAt !== null && parseTime(k.key.expiresAt) <= this.now;
       this.keyDelete(
         d.name,
         k,
         'overlap-elapsed',
-        `superseded by ${successor.key.accessKey} (delivered ${toIso(delivered)}); overlap of ${formatDuration(overlapMs)} elapsed`,
+        expired && this.now < delivered + overlapMs
+          ? `superseded by ${successor.key.accessKey} and expired ${k.key.expiresAt}; deleted before the end of its overlap`
+          : `superseded by ${successor.key.accessKey} (delivered ${toIso(delivered)}); overlap of ${formatDuration(overlapMs)} elapsed`,
         false,
       );
     }

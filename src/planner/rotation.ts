@@ -2,11 +2,14 @@
  * Pure API-key rotation arithmetic. Time comes in as `now`; nothing here reads a clock.
  *
  * - Keys with an expiry rotate at `expiresAt - rotateBefore`. `rotateBefore` defaults to a third
- *   of the lifetime (the configured one, else the key's own `expiresAt - createdAt`).
+ *   of the lifetime (the configured one, else the key's own `expiresAt - createdAt`). A
+ *   `rotateBefore` that is not shorter than the lifetime (possible when it comes from the settings
+ *   defaults, which the validator cannot check against each key) falls back to that third:
+ *   otherwise every new key would be due at birth and each pass would mint another one.
  * - Keys without an expiry rotate at `createdAt + maxAge` when a max age is set, else never.
  * - A key past its expiry is `expired`: replace now, loudly.
- * - The previous key of a rotation is deleted once `overlap` has elapsed since its successor was
- *   delivered, never before.
+ * - A previous key is deleted once `overlap` has elapsed since *its own* successor was delivered,
+ *   never before (see `previousKeyDueMs`).
  */
 import type { RotationDefaults } from '../config/settings.js';
 import type { RotationPolicy } from '../model/desired.js';
@@ -46,11 +49,17 @@ export function rotateAtMs(
   if (key.expiresAt !== null) {
     const expires = parseTime(key.expiresAt);
     const lifetime = rot.lifetimeMs ?? Math.max(0, expires - created);
-    const before = rot.rotateBeforeMs ?? Math.floor(lifetime / 3);
+    const before = effectiveRotateBeforeMs(rot.rotateBeforeMs, lifetime);
     return Math.max(created, expires - before);
   }
   if (rot.maxAgeMs !== undefined) return created + rot.maxAgeMs;
   return undefined;
+}
+
+/** `rotateBefore` as applied to a key of this lifetime: a third of it unless a shorter value is set. */
+export function effectiveRotateBeforeMs(rotateBeforeMs: number | undefined, lifetimeMs: number): number {
+  if (rotateBeforeMs === undefined || rotateBeforeMs >= lifetimeMs) return Math.floor(lifetimeMs / 3);
+  return rotateBeforeMs;
 }
 
 export type RotationState =
@@ -86,6 +95,24 @@ export function deliveredAtMs(successor: Pick<ApiKey, 'updatedAt'>, sinkDelivere
   if (sinkDeliveredAt === undefined) return a;
   const b = Date.parse(sinkDeliveredAt);
   return Number.isNaN(b) ? a : Math.max(a, b);
+}
+
+/**
+ * When a previous (superseded) key may be deleted: `overlap` after the key that replaced *it* was
+ * delivered. `successorDeliveredMs` is that successor's delivery time (for a successor that is
+ * itself retiring, its `updatedAt`, bumped when it was retired, is a safe upper bound). Measuring
+ * from the newest key instead would restart every retiring key's clock at each rotation, and keys
+ * would pile up whenever the overlap is longer than the rotation interval. An already expired
+ * previous key is useless to consumers and is due at once.
+ */
+export function previousKeyDueMs(
+  previous: Pick<ApiKey, 'expiresAt'>,
+  successorDeliveredMs: number,
+  overlapMs: number,
+): number {
+  const due = successorDeliveredMs + overlapMs;
+  if (previous.expiresAt === null) return due;
+  return Math.min(due, parseTime(previous.expiresAt));
 }
 
 export function toIso(ms: number): string {

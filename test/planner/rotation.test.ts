@@ -33,9 +33,11 @@ describe('rotateAtMs', () => {
     // no configured lifetime: a third of the key's own lifetime
     expect(rotateAtMs(key, { overlapMs: 0 })).toBe(t('2026-01-21T00:00:00Z'));
   });
-  it('never before creation', () => {
-    const key = { createdAt: '2026-01-01T00:00:00Z', expiresAt: '2026-01-02T00:00:00Z' };
-    expect(rotateAtMs(key, { rotateBeforeMs: 10 * DAY, overlapMs: 0 })).toBe(t('2026-01-01T00:00:00Z'));
+  it('a rotateBefore not shorter than the lifetime falls back to a third of it (never due at birth)', () => {
+    const key = { createdAt: '2026-01-01T00:00:00Z', expiresAt: '2026-01-04T00:00:00Z' };
+    expect(rotateAtMs(key, { rotateBeforeMs: 10 * DAY, overlapMs: 0 })).toBe(t('2026-01-03T00:00:00Z'));
+    expect(rotateAtMs(key, { rotateBeforeMs: 3 * DAY, overlapMs: 0 })).toBe(t('2026-01-03T00:00:00Z'));
+    expect(rotateAtMs(key, { rotateBeforeMs: 2 * DAY, overlapMs: 0 })).toBe(t('2026-01-02T00:00:00Z'));
   });
   it('maxAge for keys without expiry, else never', () => {
     const key = { createdAt: '2026-01-01T00:00:00Z', expiresAt: null };
