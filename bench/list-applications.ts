@@ -208,6 +208,20 @@ async function run(): Promise<BenchResult[]> {
       fetch: counter.fetch,
     });
     await measure('scw-gitops client', async () => (await ours.listApplications()).length, true);
+    // the same client without the in-flight target, for comparison with the SDK's unbounded fan-out
+    const wide = createScalewayClient({
+      apiUrl: sandbox.url,
+      secretKey: new Secret(sandbox.adminSecretKey),
+      organizationId: sandbox.organizationId,
+      listConcurrency: 100,
+      maxConcurrency: 100,
+      fetch: counter.fetch,
+    });
+    await measure(
+      'scw-gitops client (listConcurrency 100)',
+      async () => (await wide.listApplications()).length,
+      false,
+    );
 
     const sdkClient = createAdvancedClient(
       withProfile({
