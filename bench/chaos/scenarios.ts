@@ -108,7 +108,9 @@ export function killCli(
           let r: ChildResult;
           if (opts.mode === 'custody') {
             const point = CRASH_POINTS[rng.int(CRASH_POINTS.length)]!;
+            const before = world.sandbox.requestCount();
             r = await runCli(world, ctx.cli, args, { crashAt: point });
+            if (r.killed && writesSince(world, before) > 0) midApply++;
           } else {
             const before = world.sandbox.requestCount();
             // half the kills in the first third of a pass (start, listing, planning), half across the rest
