@@ -77,6 +77,9 @@ export async function createRuntime(settings: Settings, deps: RuntimeDeps): Prom
       env: deps.env,
       ...(settings.scaleway.profile !== undefined ? { profile: settings.scaleway.profile } : {}),
       ...(deps.homeDir !== undefined ? { homeDir: deps.homeDir } : {}),
+      ...(settings.scaleway.organizationId !== undefined
+        ? { organizationId: settings.scaleway.organizationId }
+        : {}),
     });
     for (const w of creds.warnings) log.warn(w);
     apiUrl = settings.scaleway.apiUrl ?? creds.apiUrl;

@@ -32,6 +32,11 @@ export interface ResolveCredentialsOptions {
   readonly configPath?: string;
   /** Home directory for `~/.config/scw`. Default: os.homedir(). */
   readonly homeDir?: string;
+  /**
+   * Organization id given explicitly (the settings' `scaleway.organizationId`); beats the env and
+   * the profile, and makes SCW_DEFAULT_ORGANIZATION_ID optional.
+   */
+  readonly organizationId?: string;
 }
 
 export interface ScalewayCredentials {
@@ -267,7 +272,10 @@ export function resolveScalewayCredentials(opts: ResolveCredentialsOptions): Sca
     validate('access key', access.where, access.value, ACCESS_KEY, 'SCW followed by 17 letters or digits');
   }
 
-  const orgId = pick('SCW_DEFAULT_ORGANIZATION_ID', 'default_organization_id');
+  const orgId =
+    opts.organizationId !== undefined
+      ? { value: opts.organizationId, where: 'the settings (scaleway.organizationId)' }
+      : pick('SCW_DEFAULT_ORGANIZATION_ID', 'default_organization_id');
   if (orgId.value === undefined) {
     const places = [
       'env SCW_DEFAULT_ORGANIZATION_ID',

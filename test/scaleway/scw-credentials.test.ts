@@ -157,6 +157,30 @@ describe('resolveScalewayCredentials', () => {
     );
   });
 
+  it('takes an explicit organization id (the settings) over the env, and validates it', () => {
+    const other = '6c8a8f7e-2a53-4a40-9a8b-3f2c1d0e9b71';
+    const creds = resolveScalewayCredentials({
+      env: { SCW_SECRET_KEY: SECRET_ENV, SCW_DEFAULT_ORGANIZATION_ID: ORG },
+      homeDir: home,
+      organizationId: other,
+    });
+    expect(creds.organizationId).toBe(other);
+    expect(
+      resolveScalewayCredentials({
+        env: { SCW_SECRET_KEY: SECRET_ENV },
+        homeDir: home,
+        organizationId: other,
+      }).organizationId,
+    ).toBe(other);
+    expect(() =>
+      resolveScalewayCredentials({
+        env: { SCW_SECRET_KEY: SECRET_ENV },
+        homeDir: home,
+        organizationId: 'acme',
+      }),
+    ).toThrow(/organization id from the settings \(scaleway.organizationId\) is not a UUID/);
+  });
+
   it('rejects an unknown profile', () => {
     writeConfig(CONFIG);
     expect(() => resolveScalewayCredentials({ env: { SCW_PROFILE: 'nope' }, homeDir: home })).toThrow(
