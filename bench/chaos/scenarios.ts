@@ -24,6 +24,8 @@ export interface ScenarioContext {
   readonly budgetMs: number;
   /** Upper bound on iterations (smoke runs). */
   readonly maxIterations: number;
+  /** Stop a kill scenario once it has this many kill points (smoke runs). */
+  readonly targetKills?: number;
   /** Node arguments running the CLI (bundleCli). */
   readonly cli: readonly string[];
   readonly log: (line: string) => void;
@@ -101,7 +103,11 @@ export function killCli(
       try {
         let sinceCheck = 0;
         let rev = 0;
-        while (performance.now() < deadline && iterations < ctx.maxIterations) {
+        while (
+          performance.now() < deadline &&
+          iterations < ctx.maxIterations &&
+          killPoints < (ctx.targetKills ?? Number.POSITIVE_INFINITY)
+        ) {
           iterations++;
           if (opts.mode !== 'rotation') await world.writeDesired(randomShape(rng, ++rev));
           const args = ['reconcile', world.desiredDir, '--config', world.settingsFile, '--no-color'];

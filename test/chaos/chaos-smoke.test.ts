@@ -41,14 +41,17 @@ describe('chaos smoke', { timeout: 120_000 }, () => {
   });
 
   it('kill -9 of the CLI at random instants and at custody points: every invariant holds', async () => {
-    const random = await killCli(ctx, { name: 'random', lanes: 2, mode: 'random', checkEvery: 5 });
+    const random = await killCli(
+      { ...ctx, maxIterations: 60, targetKills: 20 },
+      { name: 'random', lanes: 2, mode: 'random', checkEvery: 5 },
+    );
     const custody = await killCli(
-      { ...ctx, maxIterations: 10 },
-      { name: 'custody', lanes: 2, mode: 'custody', checkEvery: 5 },
+      { ...ctx, maxIterations: 8 },
+      { name: 'custody', lanes: 2, mode: 'custody', checkEvery: 4 },
     );
     expect(random.violations).toEqual([]);
     expect(custody.violations).toEqual([]);
-    expect(random.killPoints + custody.killPoints).toBeGreaterThanOrEqual(15);
+    expect(random.killPoints).toBeGreaterThanOrEqual(20);
     expect(random.invariantChecks + custody.invariantChecks).toBeGreaterThanOrEqual(2);
   });
 
