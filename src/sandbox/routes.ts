@@ -162,6 +162,34 @@ function sortItems<T>(items: T[], cmp: Cmp<T>, desc: boolean, tieBreak: Cmp<T>):
   });
 }
 
+/**
+ * Filtered and sorted list results, kept while the store has not changed, so that a client paging
+ * through 10,000 objects does not make the emulator filter and sort them once per page. Keyed by
+ * the query without `page`; API key lists also by the current time (the `expired` filter).
+ */
+const listCache = new WeakMap<SandboxStore, Map<string, { revision: number; items: unknown[] }>>();
+const LIST_CACHE_ENTRIES = 32;
+
+function cachedList<T>(ctx: RouteContext, resource: string, compute: () => T[]): T[] {
+  const q = new URLSearchParams(ctx.query);
+  q.delete('page');
+  q.sort();
+  const timeBound = resource === 'api_keys' ? `@${ctx.store.now().getTime()}` : '';
+  const key = `${resource}?${q.toString()}${timeBound}`;
+  let cache = listCache.get(ctx.store);
+  if (!cache) {
+    cache = new Map();
+    listCache.set(ctx.store, cache);
+  }
+  const hit = cache.get(key);
+  if (hit && hit.revision === ctx.store.revision) return hit.items as T[];
+  const items = compute();
+  cache.delete(key);
+  cache.set(key, { revision: ctx.store.revision, items });
+  while (cache.size > LIST_CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
+  return items;
+}
+
 async function listPage<T>(
   ctx: RouteContext,
   resource: string,
@@ -172,7 +200,7 @@ async function listPage<T>(
 ): Promise<RouteResult> {
   const hook = ctx.faults.options.onListPage;
   if (hook) await hook({ resource, page: paging.page, pageSize: paging.pageSize, query: ctx.query });
-  const all = compute();
+  const all = cachedList(ctx, resource, compute);
   const start = (paging.page - 1) * paging.pageSize;
   const items = all.slice(start, start + paging.pageSize).map(toJson);
   return ok(

@@ -114,16 +114,42 @@ export function requestOrder(values: readonly string[]): string[] {
   return [...new Set(values)];
 }
 
+/** A Map that reports every insertion, deletion and clear. */
+class TrackedMap<K, V> extends Map<K, V> {
+  readonly #onChange: () => void;
+  constructor(onChange: () => void) {
+    super();
+    this.#onChange = onChange;
+  }
+  override set(key: K, value: V): this {
+    this.#onChange();
+    return super.set(key, value);
+  }
+  override delete(key: K): boolean {
+    this.#onChange();
+    return super.delete(key);
+  }
+  override clear(): void {
+    this.#onChange();
+    super.clear();
+  }
+}
+
 export class SandboxStore {
   readonly organizationId: string;
   ownerUserId = '';
   adminAccessKey = '';
-  readonly users = new Map<string, UserRecord>();
-  readonly projects = new Map<string, ProjectRecord>();
-  readonly applications = new Map<string, ApplicationRecord>();
-  readonly apiKeys = new Map<string, ApiKeyRecord>();
-  readonly groups = new Map<string, GroupRecord>();
-  readonly policies = new Map<string, PolicyRecord>();
+  #revision = 0;
+  readonly #bump = () => {
+    this.#revision++;
+  };
+  // Tracked so that direct seeding (tests, seed.ts) also invalidates cached list results.
+  readonly users = new TrackedMap<string, UserRecord>(this.#bump);
+  readonly projects = new TrackedMap<string, ProjectRecord>(this.#bump);
+  readonly applications = new TrackedMap<string, ApplicationRecord>(this.#bump);
+  readonly apiKeys = new TrackedMap<string, ApiKeyRecord>(this.#bump);
+  readonly groups = new TrackedMap<string, GroupRecord>(this.#bump);
+  readonly policies = new TrackedMap<string, PolicyRecord>(this.#bump);
   private readonly lastMembershipChange = new Map<string, number>();
   private policyChangeAt = Number.NEGATIVE_INFINITY;
 
@@ -152,7 +178,18 @@ export class SandboxStore {
   private batching = 0;
   private batchedKinds = new Set<WriteKind>();
 
+  /** The emulator's clock. */
+  now(): Date {
+    return this.opts.now();
+  }
+
+  /** Bumped by every write and every change to a collection; list results computed at one revision stay valid until the next. */
+  get revision(): number {
+    return this.#revision;
+  }
+
   private written(kind: WriteKind): void {
+    this.#revision++;
     if (kind === 'policy') this.policyChangeAt = this.opts.now().getTime();
     if (this.batching > 0) this.batchedKinds.add(kind);
     else this.opts.onWrite?.(kind);
@@ -703,6 +740,7 @@ export class SandboxStore {
   }
 
   loadState(state: SandboxState): void {
+    this.#revision++;
     this.ownerUserId = state.owner_user_id;
     this.adminAccessKey = state.admin_access_key;
     for (const u of state.users) this.users.set(u.id, u);
