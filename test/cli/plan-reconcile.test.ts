@@ -121,6 +121,15 @@ describe('scw-gitops plan', () => {
     expect(await reconcile(['--config', cfg, '--dry-run'], again.io, deps())).toBe(0);
     expect(again.out()).toContain('No changes. Your organization matches the desired state.');
 
+    // A second real reconcile of the converged organization (projects, applications, the group,
+    // a policy per application, keys) makes zero writes: only reads reach the API.
+    const before = sandbox.requests().length;
+    const second = io();
+    expect(await reconcile(['--config', cfg], second.io, deps())).toBe(0);
+    const made = sandbox.requests().slice(before);
+    expect(made.length).toBeGreaterThan(0);
+    expect(made.filter((r) => r.method !== 'GET').map((r) => `${r.method} ${r.path}`)).toEqual([]);
+
     const env = await readFile(join(dir, 'secrets', 'api-backend-prod.env'), 'utf8').catch(() => '');
     const printed = [first.out(), rec.out(), again.out(), rec.err()].join('\n');
     for (const v of knownSecretValues()) expect(printed.includes(v)).toBe(false);
