@@ -8,6 +8,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { withOwnerTag } from '../../src/model/ownership.js';
 import { type SandboxHandle, startSandbox } from '../../src/sandbox/server.js';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -21,6 +22,12 @@ export interface OrgSize {
 }
 
 export const DEFAULT_QUOTA: OrgSize = { projects: 25, applications: 100, keys: 50, policies: 50, groups: 50 };
+/**
+ * 10,000 resources. The applications are seeded directly in the sandbox exactly as scw-gitops
+ * creates them (`seedOwnedApplications`: name, description, tags with the ownership tag); the
+ * 4,000 projects, keys, policies and groups are created by scw-gitops itself (keys delivered to
+ * the file sink). The measured pass then finds the whole org converged (`no-changes`).
+ */
 export const STRESS_10K: OrgSize = {
   projects: 100,
   applications: 6000,
@@ -68,6 +75,19 @@ export function desiredFiles(s: OrgSize): Record<string, string> {
     ),
   ).join('');
   return files;
+}
+
+/** Applications `app-<from>`…`app-<to-1>` as scw-gitops (instance `default`) creates them. */
+export function seedOwnedApplications(sandbox: SandboxHandle, from: number, to: number): void {
+  sandbox.store.batch(() => {
+    for (let i = from; i < to; i++) {
+      sandbox.store.createApplication({
+        name: `app-${i}`,
+        description: `bench application ${i}`,
+        tags: withOwnerTag(['bench', `n=${i}`], 'default'),
+      });
+    }
+  });
 }
 
 export interface BenchOrg {
