@@ -14,6 +14,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CliIO } from '../src/cli/io.js';
 import { COMMANDS, main, usage } from '../src/cli/main.js';
+import { commandOptions, optionLabel } from '../src/cli/options.js';
 import { Counter, createDaemonMetrics, Gauge, Histogram } from '../src/daemon/metrics.js';
 import { renderReference } from '../src/desired/reference.js';
 
@@ -61,10 +62,11 @@ export async function renderCliPage(): Promise<string> {
   const parts = [
     '# Command line',
     '',
-    GENERATED("src/cli/main.ts and each command's --help"),
+    GENERATED("src/cli/main.ts, the option tables in src/cli/options.ts and each command's --help"),
     '',
     'Install: `npm install -g scw-gitops` (or run without installing: `npx scw-gitops <command>`).',
-    'Every command prints its options with `--help`; this page is that output, verbatim.',
+    'Each command: its options (from the option table its parser is checked against), then its',
+    '`--help` output, verbatim.',
     '',
     'Exit codes are the same everywhere: **0** success / no changes, **1** error,',
     '**2** changes pending (`plan`, `reconcile --dry-run`; what CI uses to tell "changes" from',
@@ -76,7 +78,13 @@ export async function renderCliPage(): Promise<string> {
     '',
   ];
   for (const [name, c] of Object.entries(COMMANDS)) {
-    parts.push(`## ${name}`, '', c.summary, '', '```text', (await helpOf(name)).trimEnd(), '```', '');
+    const table = commandOptions(name);
+    parts.push(`## ${name}`, '', c.summary, '', '| option | default | description |', '|---|---|---|');
+    for (const o of table.options) {
+      const cell = (t: string) => t.replaceAll('|', '\\|');
+      parts.push(`| \`${cell(optionLabel(o))}\` | ${cell(o.default ?? '')} | ${cell(o.description)} |`);
+    }
+    parts.push('', '```text', (await helpOf(name)).trimEnd(), '```', '');
   }
   return parts.join('\n');
 }

@@ -23,6 +23,7 @@ import {
 } from '../../reconciler/command.js';
 import { observeLive } from '../../scaleway/observe.js';
 import type { CliIO } from '../io.js';
+import { IMPORT_OPTIONS, parseOptions, renderOptions } from '../options.js';
 import { EXIT_ERROR, EXIT_OK } from '../io.js';
 
 export const HELP = `Usage: scw-gitops import --out DIR [options]
@@ -34,30 +35,18 @@ adoptions only. Objects Scaleway manages, objects of other scw-gitops instances 
 desired-state format cannot express are skipped and listed.
 
 Options:
-  --out DIR                directory to write (required); must be empty or absent unless --force
-  --config FILE            settings file (instance, sinks, Scaleway endpoint). Without it:
-                           built-in defaults, credentials from SCW_* / scw profile
-  --instance NAME          scw-gitops instance (overrides the settings)
-  --include-keys           also import API keys (named after their application; adopted in
-                           custody state 'external' and replaced through a sink at the first rotation)
-  --force                  write into a non-empty DIR (replaces the import's own files there)
-  -h, --help               show this help
-
+${renderOptions(IMPORT_OPTIONS.options)}
 Exit status: 0 written, 1 error.
 `;
 
-export const IMPORT_OPTIONS = {
-  out: { type: 'string' },
-  config: { type: 'string' },
-  instance: { type: 'string' },
-  'include-keys': { type: 'boolean' },
-  force: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
 function parse(argv: readonly string[]) {
   try {
-    return parseArgs({ args: [...argv], options: IMPORT_OPTIONS, allowPositionals: true, strict: true });
+    return parseArgs({
+      args: [...argv],
+      options: parseOptions(IMPORT_OPTIONS.options),
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (err) {
     throw new UsageError(err instanceof Error ? err.message : String(err));
   }

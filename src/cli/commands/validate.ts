@@ -12,6 +12,7 @@ import { type Diagnostic, formatDiagnostic } from '../../model/diagnostics.js';
 import { DEFAULT_INSTANCE } from '../../model/ownership.js';
 import { KINDS } from '../../model/resources.js';
 import { type CliIO, EXIT_ERROR, EXIT_OK } from '../io.js';
+import { parseOptions, renderOptions, VALIDATE_OPTIONS } from '../options.js';
 
 export const HELP = `Usage: scw-gitops validate [DIR] [options]
 
@@ -19,16 +20,7 @@ Validate a desired-state directory (every .yaml/.yml file below it) or a single 
 Offline: no credentials and no API call. Every problem is reported at once.
 
 Options:
-  --config FILE         settings file: its instance, sink names, defaults.sink and (when DIR
-                        is omitted) source.dir are used; the flags below override them
-  --instance NAME       scw-gitops instance (decides the ownership markers that must fit
-                        in descriptions). Default: ${DEFAULT_INSTANCE}
-  --sinks a,b           sink names declared in the settings; ApiKey spec.sink.name must be one
-  --default-sink NAME   the settings' defaults.sink (keys without spec.sink.name use it)
-  --now RFC3339         evaluate expiry dates at this instant instead of the current time
-  --output text|json    output format. Default: text
-  -h, --help            show this help
-
+${renderOptions(VALIDATE_OPTIONS.options)}
 Exit status: 0 valid (warnings allowed), 1 invalid or usage error.
 `;
 
@@ -167,14 +159,6 @@ function parse(argv: readonly string[]) {
     args: [...argv],
     allowPositionals: true,
     strict: true,
-    options: {
-      config: { type: 'string', short: 'c' },
-      instance: { type: 'string' },
-      sinks: { type: 'string' },
-      'default-sink': { type: 'string' },
-      now: { type: 'string' },
-      output: { type: 'string', short: 'o' },
-      help: { type: 'boolean', short: 'h' },
-    },
+    options: parseOptions(VALIDATE_OPTIONS.options),
   });
 }

@@ -1,0 +1,392 @@
+/**
+ * The command-line options of every command, as data: flag, short form, type, value placeholder,
+ * default and description. From these tables come the `node:util` parseArgs configuration
+ * (`parseOptions`) and the option list of `--help` (`renderOptions`), and docs/reference/cli.md
+ * (scripts/gen-docs.ts). test/docs/cli-options.test.ts checks every command's real parser and
+ * help against its table, so a flag cannot be added, renamed or dropped in one place only.
+ */
+
+export interface OptionSpec {
+  /** Long name without the dashes (`config` for `--config`). */
+  readonly flag: string;
+  readonly short?: string;
+  readonly type: 'string' | 'boolean';
+  /** Placeholder of the value in help (`FILE`, `N`); string options only. */
+  readonly arg?: string;
+  /** Default, as shown to users (documentation only: the command applies it). */
+  readonly default?: string;
+  /** One sentence or two; wrapped when rendered. */
+  readonly description: string;
+}
+
+export interface CommandOptions {
+  readonly command: string;
+  /** Positional arguments, as in the usage line (`[DIR]`). */
+  readonly positionals?: string;
+  readonly options: readonly OptionSpec[];
+}
+
+const HELP = {
+  flag: 'help',
+  short: 'h',
+  type: 'boolean',
+  description: 'show this help',
+} as const satisfies OptionSpec;
+
+const CONFIG = (what: string) =>
+  ({
+    flag: 'config',
+    short: 'c',
+    type: 'string',
+    arg: 'FILE',
+    description: what,
+  }) as const satisfies OptionSpec;
+
+/** plan, reconcile and apply have no `-c`. */
+const CONFIG_LONG = (what: string) =>
+  ({ flag: 'config', type: 'string', arg: 'FILE', description: what }) as const satisfies OptionSpec;
+
+const INSTANCE = {
+  flag: 'instance',
+  type: 'string',
+  arg: 'NAME',
+  description: 'scw-gitops instance (overrides the settings)',
+} as const satisfies OptionSpec;
+
+/** Options shared by plan, reconcile and apply (src/reconciler/command.ts parses them). */
+const PLAN_OPTIONS: readonly OptionSpec[] = [
+  CONFIG_LONG(
+    'settings file (sinks, prune, safety, instance, Scaleway endpoint); without it: built-in defaults, credentials from SCW_* / scw profile',
+  ),
+  {
+    flag: 'output',
+    short: 'o',
+    type: 'string',
+    arg: 'FORMAT',
+    default: 'text',
+    description: 'text, json (the saved-plan format) or markdown (PR comment)',
+  },
+  {
+    flag: 'out',
+    type: 'string',
+    arg: 'FILE',
+    description: "write the rendering to FILE (json: a plan for 'apply --plan')",
+  },
+  INSTANCE,
+  { flag: 'allow-mass-delete', type: 'boolean', description: 'lift the mass-delete guard for this run' },
+  {
+    flag: 'max-deletes',
+    type: 'string',
+    arg: 'N',
+    default: 'safety.maxDeletes (10)',
+    description: 'refuse a plan deleting more than N objects',
+  },
+  {
+    flag: 'max-delete-percent',
+    type: 'string',
+    arg: 'P',
+    default: 'safety.maxDeletePercent (25)',
+    description: 'refuse a plan deleting more than P% of the owned objects',
+  },
+  { flag: 'no-prune', type: 'boolean', description: 'never delete objects absent from git (all kinds)' },
+  {
+    flag: 'prune-kinds',
+    type: 'string',
+    arg: 'K1,K2',
+    description: 'prune only these kinds (Project, Application, Group, Policy, ApiKey)',
+  },
+  { flag: 'adopt', type: 'boolean', description: 'adopt every unmarked object whose name is declared' },
+  {
+    flag: 'at',
+    type: 'string',
+    arg: 'TIME',
+    description: 'plan as of another instant (RFC 3339), e.g. to preview rotations',
+  },
+  {
+    flag: 'within',
+    type: 'string',
+    arg: 'DURATION',
+    description: 'list key rotations due within DURATION (e.g. 30d)',
+  },
+  { flag: 'no-color', type: 'boolean', description: 'no ANSI colours (also NO_COLOR)' },
+];
+
+export const VALIDATE_OPTIONS = {
+  command: 'validate',
+  positionals: '[DIR]',
+  options: [
+    CONFIG(
+      'settings file: its instance, sink names, defaults.sink and (when DIR is omitted) source.dir are used; the flags below override them',
+    ),
+    {
+      flag: 'instance',
+      type: 'string',
+      arg: 'NAME',
+      default: 'default',
+      description: 'scw-gitops instance (decides the ownership markers that must fit in descriptions)',
+    },
+    {
+      flag: 'sinks',
+      type: 'string',
+      arg: 'a,b',
+      description: 'sink names declared in the settings; ApiKey spec.sink.name must be one',
+    },
+    {
+      flag: 'default-sink',
+      type: 'string',
+      arg: 'NAME',
+      description: "the settings' defaults.sink (keys without spec.sink.name use it)",
+    },
+    {
+      flag: 'now',
+      type: 'string',
+      arg: 'RFC3339',
+      default: 'the current time',
+      description: 'evaluate expiry dates at this instant',
+    },
+    {
+      flag: 'output',
+      short: 'o',
+      type: 'string',
+      arg: 'FORMAT',
+      default: 'text',
+      description: 'text or json',
+    },
+    HELP,
+  ],
+} as const satisfies CommandOptions;
+
+export const IMPORT_OPTIONS = {
+  command: 'import',
+  options: [
+    {
+      flag: 'out',
+      type: 'string',
+      arg: 'DIR',
+      description: 'directory to write (required); must be empty or absent unless --force',
+    },
+    CONFIG(
+      'settings file (instance, sinks, Scaleway endpoint); without it: built-in defaults, credentials from SCW_* / scw profile',
+    ),
+    INSTANCE,
+    {
+      flag: 'include-keys',
+      type: 'boolean',
+      description:
+        "also import API keys (named after their application; adopted in custody state 'external' and replaced through a sink at the first rotation)",
+    },
+    {
+      flag: 'force',
+      type: 'boolean',
+      description: "write into a non-empty DIR (replaces the import's own files there)",
+    },
+    HELP,
+  ],
+} as const satisfies CommandOptions;
+
+export const CLI_OPTIONS: readonly CommandOptions[] = [
+  VALIDATE_OPTIONS,
+  { command: 'plan', positionals: '[DIR]', options: [...PLAN_OPTIONS, HELP] },
+  {
+    command: 'reconcile',
+    positionals: '[DIR]',
+    options: [
+      {
+        flag: 'dry-run',
+        type: 'boolean',
+        description: 'plan only (CI mode): exit 0 no changes, 2 changes pending, 1 error',
+      },
+      ...PLAN_OPTIONS,
+      HELP,
+    ],
+  },
+  {
+    command: 'apply',
+    options: [
+      { flag: 'plan', type: 'string', arg: 'FILE', description: 'the saved plan (required)' },
+      ...PLAN_OPTIONS,
+      HELP,
+    ],
+  },
+  {
+    command: 'run',
+    options: [
+      CONFIG('settings file (default: $SCW_GITOPS_CONFIG, else built-in defaults)'),
+      {
+        flag: 'once',
+        type: 'boolean',
+        description: 'run a single reconcile pass and exit (0 success, 1 failure)',
+      },
+      HELP,
+    ],
+  },
+  {
+    command: 'sandbox',
+    options: [
+      { flag: 'port', type: 'string', arg: 'N', default: '0 (a free port)', description: 'TCP port' },
+      { flag: 'host', type: 'string', arg: 'H', default: '127.0.0.1', description: 'bind address' },
+      {
+        flag: 'state',
+        type: 'string',
+        arg: 'FILE',
+        description: 'persist the organization as JSON (0600) and reload it at start',
+      },
+      {
+        flag: 'no-seed',
+        type: 'boolean',
+        description: 'do not create the managed VPN gateway applications/policies',
+      },
+      {
+        flag: 'seed',
+        type: 'string',
+        arg: 'N',
+        description: 'PRNG seed for ids, secrets and faults (env SCW_SANDBOX_SEED)',
+      },
+      {
+        flag: 'organization-id',
+        type: 'string',
+        arg: 'UUID',
+        description: 'organization id of a fresh sandbox',
+      },
+      { flag: 'page-size', type: 'string', arg: 'N', default: '20', description: 'default IAM page size' },
+      {
+        flag: 'projects-page-size',
+        type: 'string',
+        arg: 'N',
+        default: '50',
+        description: 'default projects page size',
+      },
+      {
+        flag: 'name-filter',
+        type: 'string',
+        arg: 'MODE',
+        default: 'exact',
+        description: 'exact or contains, for name=/policy_name= filters',
+      },
+      {
+        flag: 'json-style',
+        type: 'string',
+        arg: 'STYLE',
+        default: 'compact',
+        description: 'compact or spaced (", " separators, as some real answers)',
+      },
+      {
+        flag: 'no-permissions',
+        type: 'boolean',
+        description: 'accept any valid key (skip the IAM rights check of non-owner keys)',
+      },
+      {
+        flag: 'latency',
+        type: 'string',
+        arg: 'MS',
+        description: 'added latency per request (env SCW_SANDBOX_LATENCY_MS)',
+      },
+      {
+        flag: 'rate-429',
+        type: 'string',
+        arg: 'R',
+        description: 'probability of a gateway 429 (env SCW_SANDBOX_429_RATE)',
+      },
+      {
+        flag: 'rate-5xx',
+        type: 'string',
+        arg: 'R',
+        description: 'probability of a 5xx (env SCW_SANDBOX_5XX_RATE)',
+      },
+      {
+        flag: 'reset-rate',
+        type: 'string',
+        arg: 'R',
+        description: 'probability of a connection reset (env SCW_SANDBOX_RESET_RATE)',
+      },
+      {
+        flag: 'ambiguous-rate',
+        type: 'string',
+        arg: 'R',
+        description: 'probability a committed write loses its answer (env SCW_SANDBOX_AMBIGUOUS_RATE)',
+      },
+      {
+        flag: 'rps',
+        type: 'string',
+        arg: 'N',
+        description: 'requests per second before 429 (env SCW_SANDBOX_RPS)',
+      },
+      {
+        flag: 'project-delete-412',
+        type: 'string',
+        arg: 'R',
+        description: 'probability of 412 on project DELETE (env SCW_SANDBOX_PROJECT_DELETE_412_RATE)',
+      },
+      {
+        flag: 'group-transient-ms',
+        type: 'string',
+        arg: 'MS',
+        description: '409 transient_state window for group membership changes',
+      },
+      {
+        flag: 'transient-403-ms',
+        type: 'string',
+        arg: 'MS',
+        description: '403 window after policy changes (IAM propagation)',
+      },
+      HELP,
+    ],
+  },
+  IMPORT_OPTIONS,
+];
+
+export function commandOptions(command: string): CommandOptions {
+  const c = CLI_OPTIONS.find((x) => x.command === command);
+  if (!c) throw new Error(`no option table for command ${command}`);
+  return c;
+}
+
+type ParseConfig<T extends readonly OptionSpec[]> = {
+  [O in T[number] as O['flag']]: { type: O['type']; short?: string };
+};
+
+/** The `options` of node:util `parseArgs` for a table (typed by the table's literal flags). */
+export function parseOptions<const T extends readonly OptionSpec[]>(options: T): ParseConfig<T> {
+  return Object.fromEntries(
+    options.map((o) => [o.flag, { type: o.type, ...(o.short !== undefined ? { short: o.short } : {}) }]),
+  ) as ParseConfig<T>;
+}
+
+/** `-c, --config FILE` */
+export function optionLabel(o: OptionSpec): string {
+  const long = `--${o.flag}${o.arg !== undefined ? ` ${o.arg}` : ''}`;
+  return o.short !== undefined ? `-${o.short}, ${long}` : long;
+}
+
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/)) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  if (line !== '') lines.push(line);
+  return lines;
+}
+
+/** The `Options:` block of a help text: labels in a 25-column gutter, descriptions wrapped at 100. */
+export function renderOptions(options: readonly OptionSpec[]): string {
+  const gutter = 25;
+  const out: string[] = [];
+  for (const o of options) {
+    const label = `  ${optionLabel(o)}`;
+    const text = `${o.description}${o.default !== undefined ? `. Default: ${o.default}` : ''}`;
+    const body = wrap(text, 100 - gutter);
+    if (label.length >= gutter - 1) {
+      out.push(label);
+      for (const l of body) out.push(`${' '.repeat(gutter)}${l}`);
+    } else {
+      body.forEach((l, i) => {
+        out.push(`${i === 0 ? label.padEnd(gutter) : ' '.repeat(gutter)}${l}`);
+      });
+    }
+  }
+  return `${out.join('\n')}\n`;
+}
