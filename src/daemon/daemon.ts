@@ -302,6 +302,8 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
         },
       );
       state.leaderIdentity = leader.identity;
+      // Held by the gate until this replica leads, then coalesced with 'leader-elected': one pass.
+      request('startup');
       await leader.start();
     }
 
@@ -339,7 +341,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     throw err;
   }
 
-  request('startup');
+  if (!settings.leaderElection.enabled) request('startup');
   log.info(
     {
       url: server.url,

@@ -164,6 +164,9 @@ describe('two daemons with leader election (Kubernetes emulator Lease, shared sa
     const applied = () =>
       events.some((e) => e.who === leader && e.kind === 'pass-end' && e.result === 'applied');
     await waitFor(() => applied() && idle(L), 30_000, 'examples applied by the leader');
+    // The startup request waited for the lease and ran with 'leader-elected' as one pass.
+    const firstPass = passesOf(leader)[0];
+    expect(firstPass?.kind === 'pass-start' && firstPass.reasons).toEqual(['leader-elected', 'startup']);
 
     // The same triggers reach both: explicit requests, then a file edit both watchers see.
     for (let i = 0; i < 3; i++) {
