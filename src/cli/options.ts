@@ -54,7 +54,7 @@ const INSTANCE = {
 } as const satisfies OptionSpec;
 
 /** Options shared by plan, reconcile and apply (src/reconciler/command.ts parses them). */
-const PLAN_OPTIONS: readonly OptionSpec[] = [
+export const PLAN_OPTIONS = [
   CONFIG_LONG(
     'settings file (sinks, prune, safety, instance, Scaleway endpoint); without it: built-in defaults, credentials from SCW_* / scw profile',
   ),
@@ -109,7 +109,7 @@ const PLAN_OPTIONS: readonly OptionSpec[] = [
     description: 'list key rotations due within DURATION (e.g. 30d)',
   },
   { flag: 'no-color', type: 'boolean', description: 'no ANSI colours (also NO_COLOR)' },
-];
+] as const satisfies readonly OptionSpec[];
 
 export const VALIDATE_OPTIONS = {
   command: 'validate',
@@ -184,6 +184,132 @@ export const IMPORT_OPTIONS = {
   ],
 } as const satisfies CommandOptions;
 
+export const RUN_OPTIONS = {
+  command: 'run',
+  options: [
+    CONFIG('settings file (default: $SCW_GITOPS_CONFIG, else built-in defaults)'),
+    {
+      flag: 'once',
+      type: 'boolean',
+      description: 'run a single reconcile pass and exit (0 success, 1 failure)',
+    },
+    HELP,
+  ],
+} as const satisfies CommandOptions;
+
+export const SANDBOX_OPTIONS = {
+  command: 'sandbox',
+  options: [
+    { flag: 'port', type: 'string', arg: 'N', default: '0 (a free port)', description: 'TCP port' },
+    { flag: 'host', type: 'string', arg: 'H', default: '127.0.0.1', description: 'bind address' },
+    {
+      flag: 'state',
+      type: 'string',
+      arg: 'FILE',
+      description: 'persist the organization as JSON (0600) and reload it at start',
+    },
+    {
+      flag: 'no-seed',
+      type: 'boolean',
+      description: 'do not create the managed VPN gateway applications/policies',
+    },
+    {
+      flag: 'seed',
+      type: 'string',
+      arg: 'N',
+      description: 'PRNG seed for ids, secrets and faults (env SCW_SANDBOX_SEED)',
+    },
+    {
+      flag: 'organization-id',
+      type: 'string',
+      arg: 'UUID',
+      description: 'organization id of a fresh sandbox',
+    },
+    { flag: 'page-size', type: 'string', arg: 'N', default: '20', description: 'default IAM page size' },
+    {
+      flag: 'projects-page-size',
+      type: 'string',
+      arg: 'N',
+      default: '50',
+      description: 'default projects page size',
+    },
+    {
+      flag: 'name-filter',
+      type: 'string',
+      arg: 'MODE',
+      default: 'exact',
+      description: 'exact or contains, for name=/policy_name= filters',
+    },
+    {
+      flag: 'json-style',
+      type: 'string',
+      arg: 'STYLE',
+      default: 'compact',
+      description: 'compact or spaced (", " separators, as some real answers)',
+    },
+    {
+      flag: 'no-permissions',
+      type: 'boolean',
+      description: 'accept any valid key (skip the IAM rights check of non-owner keys)',
+    },
+    {
+      flag: 'latency',
+      type: 'string',
+      arg: 'MS',
+      description: 'added latency per request (env SCW_SANDBOX_LATENCY_MS)',
+    },
+    {
+      flag: 'rate-429',
+      type: 'string',
+      arg: 'R',
+      description: 'probability of a gateway 429 (env SCW_SANDBOX_429_RATE)',
+    },
+    {
+      flag: 'rate-5xx',
+      type: 'string',
+      arg: 'R',
+      description: 'probability of a 5xx (env SCW_SANDBOX_5XX_RATE)',
+    },
+    {
+      flag: 'reset-rate',
+      type: 'string',
+      arg: 'R',
+      description: 'probability of a connection reset (env SCW_SANDBOX_RESET_RATE)',
+    },
+    {
+      flag: 'ambiguous-rate',
+      type: 'string',
+      arg: 'R',
+      description: 'probability a committed write loses its answer (env SCW_SANDBOX_AMBIGUOUS_RATE)',
+    },
+    {
+      flag: 'rps',
+      type: 'string',
+      arg: 'N',
+      description: 'requests per second before 429 (env SCW_SANDBOX_RPS)',
+    },
+    {
+      flag: 'project-delete-412',
+      type: 'string',
+      arg: 'R',
+      description: 'probability of 412 on project DELETE (env SCW_SANDBOX_PROJECT_DELETE_412_RATE)',
+    },
+    {
+      flag: 'group-transient-ms',
+      type: 'string',
+      arg: 'MS',
+      description: '409 transient_state window for group membership changes',
+    },
+    {
+      flag: 'transient-403-ms',
+      type: 'string',
+      arg: 'MS',
+      description: '403 window after policy changes (IAM propagation)',
+    },
+    HELP,
+  ],
+} as const satisfies CommandOptions;
+
 export const CLI_OPTIONS: readonly CommandOptions[] = [
   VALIDATE_OPTIONS,
   { command: 'plan', positionals: '[DIR]', options: [...PLAN_OPTIONS, HELP] },
@@ -208,130 +334,8 @@ export const CLI_OPTIONS: readonly CommandOptions[] = [
       HELP,
     ],
   },
-  {
-    command: 'run',
-    options: [
-      CONFIG('settings file (default: $SCW_GITOPS_CONFIG, else built-in defaults)'),
-      {
-        flag: 'once',
-        type: 'boolean',
-        description: 'run a single reconcile pass and exit (0 success, 1 failure)',
-      },
-      HELP,
-    ],
-  },
-  {
-    command: 'sandbox',
-    options: [
-      { flag: 'port', type: 'string', arg: 'N', default: '0 (a free port)', description: 'TCP port' },
-      { flag: 'host', type: 'string', arg: 'H', default: '127.0.0.1', description: 'bind address' },
-      {
-        flag: 'state',
-        type: 'string',
-        arg: 'FILE',
-        description: 'persist the organization as JSON (0600) and reload it at start',
-      },
-      {
-        flag: 'no-seed',
-        type: 'boolean',
-        description: 'do not create the managed VPN gateway applications/policies',
-      },
-      {
-        flag: 'seed',
-        type: 'string',
-        arg: 'N',
-        description: 'PRNG seed for ids, secrets and faults (env SCW_SANDBOX_SEED)',
-      },
-      {
-        flag: 'organization-id',
-        type: 'string',
-        arg: 'UUID',
-        description: 'organization id of a fresh sandbox',
-      },
-      { flag: 'page-size', type: 'string', arg: 'N', default: '20', description: 'default IAM page size' },
-      {
-        flag: 'projects-page-size',
-        type: 'string',
-        arg: 'N',
-        default: '50',
-        description: 'default projects page size',
-      },
-      {
-        flag: 'name-filter',
-        type: 'string',
-        arg: 'MODE',
-        default: 'exact',
-        description: 'exact or contains, for name=/policy_name= filters',
-      },
-      {
-        flag: 'json-style',
-        type: 'string',
-        arg: 'STYLE',
-        default: 'compact',
-        description: 'compact or spaced (", " separators, as some real answers)',
-      },
-      {
-        flag: 'no-permissions',
-        type: 'boolean',
-        description: 'accept any valid key (skip the IAM rights check of non-owner keys)',
-      },
-      {
-        flag: 'latency',
-        type: 'string',
-        arg: 'MS',
-        description: 'added latency per request (env SCW_SANDBOX_LATENCY_MS)',
-      },
-      {
-        flag: 'rate-429',
-        type: 'string',
-        arg: 'R',
-        description: 'probability of a gateway 429 (env SCW_SANDBOX_429_RATE)',
-      },
-      {
-        flag: 'rate-5xx',
-        type: 'string',
-        arg: 'R',
-        description: 'probability of a 5xx (env SCW_SANDBOX_5XX_RATE)',
-      },
-      {
-        flag: 'reset-rate',
-        type: 'string',
-        arg: 'R',
-        description: 'probability of a connection reset (env SCW_SANDBOX_RESET_RATE)',
-      },
-      {
-        flag: 'ambiguous-rate',
-        type: 'string',
-        arg: 'R',
-        description: 'probability a committed write loses its answer (env SCW_SANDBOX_AMBIGUOUS_RATE)',
-      },
-      {
-        flag: 'rps',
-        type: 'string',
-        arg: 'N',
-        description: 'requests per second before 429 (env SCW_SANDBOX_RPS)',
-      },
-      {
-        flag: 'project-delete-412',
-        type: 'string',
-        arg: 'R',
-        description: 'probability of 412 on project DELETE (env SCW_SANDBOX_PROJECT_DELETE_412_RATE)',
-      },
-      {
-        flag: 'group-transient-ms',
-        type: 'string',
-        arg: 'MS',
-        description: '409 transient_state window for group membership changes',
-      },
-      {
-        flag: 'transient-403-ms',
-        type: 'string',
-        arg: 'MS',
-        description: '403 window after policy changes (IAM propagation)',
-      },
-      HELP,
-    ],
-  },
+  RUN_OPTIONS,
+  SANDBOX_OPTIONS,
   IMPORT_OPTIONS,
 ];
 
