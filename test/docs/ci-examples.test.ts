@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { CliIO } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
+import { commandOptions } from '../../src/cli/options.js';
 import { loadSettings } from '../../src/config/load-settings.js';
 
 const repo = resolve(import.meta.dirname, '../..');
@@ -104,6 +105,11 @@ describe('CI examples: commands', () => {
         isTTY: false,
         signal: new AbortController().signal,
       };
+      // …and against the option table the CLI reference is generated from.
+      const table = commandOptions(argv[0]!).options;
+      for (const flag of argv.filter((w) => w.startsWith('--'))) {
+        expect(table.map((o) => `--${o.flag}`)).toContain(flag);
+      }
       const code = await main([...argv, '--help'], io);
       expect({ argv, code, err: err.join('') }).toEqual({ argv, code: 0, err: '' });
       expect(out.join('')).toContain(`Usage: scw-gitops ${argv[0]}`);
