@@ -31,7 +31,14 @@ const LEASE = 'scw-gitops-e2e';
 const NS = 'default';
 
 type Event =
-  | { who: string; kind: 'pass-start'; holder: string; reasons: readonly string[] }
+  | {
+      who: string;
+      kind: 'pass-start';
+      holder: string;
+      reasons: readonly string[];
+      /** Other daemons that believed they led at that instant. */
+      othersLeading: string[];
+    }
   | { who: string; kind: 'pass-end'; result: string }
   | { who: string; kind: 'call'; method: string }
   | { who: string; kind: 'stopped' };
@@ -72,7 +79,14 @@ describe('two daemons with leader election (Kubernetes emulator Lease, shared sa
     });
   }
 
+  /** Each daemon talks to the API server with its own token (so a fault can cut off one). */
+  const tokens = new Map<string, string>();
+
   async function start(who: string): Promise<Daemon> {
+    const token = `token-${who}`;
+    tokens.set(who, token);
+    emu.control.setToken(token, { user: `system:serviceaccount:${NS}:${who}`, rules: 'admin' });
+    const kubeconfig = await emu.writeKubeconfig(token, NS);
     const d = defaultSettings();
     const settings: Settings = {
       ...d,
@@ -88,7 +102,7 @@ describe('two daemons with leader election (Kubernetes emulator Lease, shared sa
         namespace: NS,
         leaseName: LEASE,
         identity: who,
-        kubeconfig: emu.kubeconfigPath,
+        kubeconfig,
         leaseDurationSeconds: 3,
         renewDeadlineSeconds: 2,
         retryPeriodSeconds: 1,
@@ -100,7 +114,8 @@ describe('two daemons with leader election (Kubernetes emulator Lease, shared sa
     const runtime: Runtime = { ...base, client: recordCalls(who, base.client) };
     const real = createReconcilePass(runtime, settings, systemClock);
     const pass: DaemonPass = async (ctx) => {
-      events.push({ who, kind: 'pass-start', holder: holder(), reasons: ctx.reasons });
+      const othersLeading = [...daemons].filter(([w, d]) => w !== who && d.state.leader).map(([w]) => w);
+      events.push({ who, kind: 'pass-start', holder: holder(), reasons: ctx.reasons, othersLeading });
       let result = 'threw';
       try {
         const report = await real(ctx);
@@ -222,12 +237,53 @@ describe('two daemons with leader election (Kubernetes emulator Lease, shared sa
     expect(passesOf(standby).length).toBeGreaterThan(before);
   });
 
+  it('a partitioned leader stops acting before a standby takes over the expired lease', {
+    timeout: 120_000,
+  }, async () => {
+    const leader = [...daemons].find(([, d]) => d.state.leader)?.[0];
+    expect(leader).toBeDefined();
+    const L = daemons.get(leader!)!;
+    const C = await start('daemon-c');
+    await waitFor(() => !C.state.leader && C.url !== '', 10_000, 'daemon-c standing by');
+    expect(holder()).toMatch(new RegExp(`^${leader}_`));
+
+    // The leader can no longer renew (its Lease writes fail): it must stop leading on its own
+    // clock at renewDeadline, before the lease expires for daemon-c.
+    emu.control.addFault({
+      method: 'PUT',
+      path: 'leases',
+      token: tokens.get(leader!)!,
+      status: 503,
+      times: Infinity,
+    });
+    await waitFor(() => C.state.leader, 30_000, 'daemon-c takes over the expired lease');
+    expect(L.state.leader).toBe(false);
+    expect(holder()).toMatch(/^daemon-c_/);
+    await waitFor(() => C.loop.passes >= 1 && idle(C), 30_000, 'daemon-c first pass');
+
+    // Triggers reach both; only daemon-c acts. Then the partition heals: the old leader stays a standby.
+    const lPasses = passesOf(leader!).length;
+    expect(L.request('after-partition')).toBe(true);
+    emu.control.clearFaults();
+    await editApp('etl-worker.yaml', 'description: ', 'description: (after partition) ');
+    await waitFor(
+      async () => (await appDescription('etl-worker')).startsWith('(after partition)'),
+      20_000,
+      'the edit applied by daemon-c',
+    );
+    await waitFor(() => idle(C), 30_000, 'daemon-c idle');
+    expect(passesOf(leader!).length).toBe(lPasses);
+    expect(L.state.leader).toBe(false);
+    expect(holder()).toMatch(/^daemon-c_/);
+  });
+
   it('never both act: passes never overlap across daemons, calls happen only inside own passes, holders only', () => {
     const open = new Map<string, number>();
     for (const [i, e] of events.entries()) {
       if (e.kind === 'pass-start') {
         for (const [who] of open) expect(who, `event #${i}: ${e.who} started while ${who} ran`).toBe(e.who);
         expect(e.holder, `event #${i}`).toMatch(new RegExp(`^${e.who}_`));
+        expect(e.othersLeading, `event #${i}: ${e.who} started a pass`).toEqual([]);
         open.set(e.who, i);
       } else if (e.kind === 'pass-end') {
         expect(open.has(e.who), `event #${i}`).toBe(true);
@@ -242,7 +298,7 @@ describe('two daemons with leader election (Kubernetes emulator Lease, shared sa
     }
     expect(open.size).toBe(0);
     const whoPassed = new Set(events.filter((e) => e.kind === 'pass-start').map((e) => e.who));
-    expect(whoPassed).toEqual(new Set(['daemon-a', 'daemon-b']));
+    expect(whoPassed).toEqual(new Set(['daemon-a', 'daemon-b', 'daemon-c']));
     expect(events.filter((e) => e.kind === 'call').length).toBeGreaterThan(0);
   });
 });
