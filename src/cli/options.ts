@@ -26,7 +26,7 @@ export interface CommandOptions {
   readonly options: readonly OptionSpec[];
 }
 
-const HELP = {
+export const HELP_OPTION = {
   flag: 'help',
   short: 'h',
   type: 'boolean',
@@ -152,7 +152,7 @@ export const VALIDATE_OPTIONS = {
       default: 'text',
       description: 'text or json',
     },
-    HELP,
+    HELP_OPTION,
   ],
 } as const satisfies CommandOptions;
 
@@ -180,7 +180,7 @@ export const IMPORT_OPTIONS = {
       type: 'boolean',
       description: "write into a non-empty DIR (replaces the import's own files there)",
     },
-    HELP,
+    HELP_OPTION,
   ],
 } as const satisfies CommandOptions;
 
@@ -193,7 +193,7 @@ export const RUN_OPTIONS = {
       type: 'boolean',
       description: 'run a single reconcile pass and exit (0 success, 1 failure)',
     },
-    HELP,
+    HELP_OPTION,
   ],
 } as const satisfies CommandOptions;
 
@@ -306,13 +306,13 @@ export const SANDBOX_OPTIONS = {
       arg: 'MS',
       description: '403 window after policy changes (IAM propagation)',
     },
-    HELP,
+    HELP_OPTION,
   ],
 } as const satisfies CommandOptions;
 
 export const CLI_OPTIONS: readonly CommandOptions[] = [
   VALIDATE_OPTIONS,
-  { command: 'plan', positionals: '[DIR]', options: [...PLAN_OPTIONS, HELP] },
+  { command: 'plan', positionals: '[DIR]', options: [...PLAN_OPTIONS, HELP_OPTION] },
   {
     command: 'reconcile',
     positionals: '[DIR]',
@@ -323,7 +323,7 @@ export const CLI_OPTIONS: readonly CommandOptions[] = [
         description: 'plan only (CI mode): exit 0 no changes, 2 changes pending, 1 error',
       },
       ...PLAN_OPTIONS,
-      HELP,
+      HELP_OPTION,
     ],
   },
   {
@@ -331,7 +331,7 @@ export const CLI_OPTIONS: readonly CommandOptions[] = [
     options: [
       { flag: 'plan', type: 'string', arg: 'FILE', description: 'the saved plan (required)' },
       ...PLAN_OPTIONS,
-      HELP,
+      HELP_OPTION,
     ],
   },
   RUN_OPTIONS,
