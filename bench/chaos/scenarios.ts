@@ -92,10 +92,10 @@ export function killCli(
     const violations: Violation[] = [];
     const lane = async (laneNo: number) => {
       const rng = createRng(ctx.seed * 31 + laneNo);
-      // rotation: 2-minute keys due for rotation 10 s after creation, 5 s overlap: passes keep rotating
+      // rotation: 2-minute keys due for rotation 5 s after creation, 2 s overlap: passes keep rotating
       const shape =
         opts.mode === 'rotation'
-          ? { apps: 3, keys: [0, 1, 2], rev: 'rot', lifetime: '2m', rotateBefore: '1m50s', overlap: '5s' }
+          ? { apps: 3, keys: [0, 1, 2], rev: 'rot', lifetime: '2m', rotateBefore: '1m55s', overlap: '2s' }
           : randomShape(rng, 0);
       const world = await createWorld({ seed: ctx.seed + laneNo, shape });
       /** Duration of a whole pass (moving average of passes that finished); kills land across it. */
@@ -120,11 +120,15 @@ export function killCli(
           } else {
             const before = world.sandbox.requestCount();
             // half the kills in the first third of a pass (start, listing, planning), half across the rest
-            const early = rng.next() < 0.5;
-            const killAfterMs =
-              passMs === 0
-                ? undefined
-                : Math.round(passMs * (early ? 0.05 + rng.next() * 0.3 : 0.35 + rng.next() * 0.8));
+            // (rotation: only across the rest, where the rotation writes are)
+            const early = opts.mode !== 'rotation' && rng.next() < 0.5;
+            const span =
+              opts.mode === 'rotation'
+                ? 0.5 + rng.next() * 1.0 // rotation passes are longer than the no-change ones measured
+                : early
+                  ? 0.05 + rng.next() * 0.3
+                  : 0.35 + rng.next() * 0.8;
+            const killAfterMs = passMs === 0 ? undefined : Math.round(passMs * span);
             r = await runCli(world, ctx.cli, args, killAfterMs === undefined ? {} : { killAfterMs });
             if (!r.killed) passMs = passMs === 0 ? r.ms : 0.7 * passMs + 0.3 * r.ms;
             else if (writesSince(world, before) > 0) midApply++;
