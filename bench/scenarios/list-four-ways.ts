@@ -35,7 +35,13 @@ function countingFetch(): { fetch: typeof fetch; max(): number; reset(): void } 
       inFlight--;
     }
   };
-  return { fetch: wrapped, max: () => max, reset: () => (max = 0) as unknown as void };
+  return {
+    fetch: wrapped,
+    max: () => max,
+    reset: () => {
+      max = 0;
+    },
+  };
 }
 
 interface Variant {
