@@ -42,11 +42,11 @@ export function loadDesiredFromTexts(
   for (const f of files) {
     const text = f.text.charCodeAt(0) === 0xfeff ? f.text.slice(1) : f.text;
     const parsed = parseDesiredText(text, f.file);
-    diagnostics.push(...parsed.diagnostics);
-    documents.push(...parsed.documents);
+    for (const x of parsed.diagnostics) diagnostics.push(x);
+    for (const x of parsed.documents) documents.push(x);
   }
   const validated = validateDocuments(documents, opts);
-  diagnostics.push(...validated.diagnostics);
+  for (const x of validated.diagnostics) diagnostics.push(x);
   if (!hasErrors(diagnostics) && documents.length === 0) {
     diagnostics.push({
       severity: 'warning',

@@ -188,9 +188,9 @@ export function validateDocuments(
         break;
       }
     }
-    diagnostics.push(...r.diagnostics);
+    for (const x of r.diagnostics) diagnostics.push(x);
   }
-  diagnostics.push(...checkSinkCollisions(docs, opts));
+  for (const x of checkSinkCollisions(docs, opts)) diagnostics.push(x);
 
   const hasError = diagnostics.some((x) => x.severity === 'error') || docs.some((d) => !d.valid);
   const resources = hasError
