@@ -31,6 +31,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production \
     SCW_GITOPS_DATA_DIR=/data \
+    SCW_GITOPS_HOST=0.0.0.0 \
     HOME=/data
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
