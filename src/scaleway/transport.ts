@@ -10,6 +10,7 @@
 import ky from 'ky';
 import pRetry from 'p-retry';
 import type { Logger } from 'pino';
+import { systemClock } from '../clock.js';
 import type { Secret } from '../model/secret.js';
 import { version } from '../version.js';
 import type { AdaptiveLimiter, LimiterTicket } from './adaptive-limiter.js';
@@ -271,7 +272,7 @@ export function createTransport(opts: TransportOptions): Transport {
               'scaleway: retrying',
             );
             if (error instanceof ScalewayApiError && error.retryAfterMs !== undefined) {
-              await sleep(Math.min(error.retryAfterMs, maxRetryAfter), spec.signal);
+              await systemClock.sleep(Math.min(error.retryAfterMs, maxRetryAfter), spec.signal);
             }
           },
         },
@@ -283,22 +284,4 @@ export function createTransport(opts: TransportOptions): Transport {
   }
 
   return { request };
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
