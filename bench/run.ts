@@ -34,7 +34,12 @@ export interface BenchScenario {
 type ScenarioModule = { scenario: BenchScenario };
 
 /** Scenario modules, in run order. */
-const SCENARIOS: ReadonlyArray<() => Promise<ScenarioModule>> = [() => import('./list-applications.js')];
+const SCENARIOS: ReadonlyArray<() => Promise<ScenarioModule>> = [
+  () => import('./list-applications.js'),
+  () => import('./scenarios/noop-reconcile.js'),
+  () => import('./scenarios/list-four-ways.js'),
+  () => import('./scenarios/apply-and-daemon.js'),
+];
 
 function table(rows: ReadonlyArray<{ scenario: string } & BenchResult>): string {
   const head = ['scenario', 'variant', 'requests', 'max in flight', 'wall ms', 'items', 'targets'];
