@@ -8,6 +8,7 @@ import type { Clock } from '../clock.js';
 import type { Settings } from '../config/settings.js';
 import { scrubSecrets } from '../model/secret.js';
 import { type ReconcileResult, reconcileOnce } from '../reconciler/reconcile-once.js';
+import { RulesCache } from '../scaleway/rules-cache.js';
 import type { PassVerdict } from './backoff.js';
 import type { PassOutlook, PassReport, PassResult } from './pass-report.js';
 import type { PassContext } from './single-flight.js';
@@ -20,6 +21,8 @@ export interface DaemonPassContext extends PassContext {
 export type DaemonPass = (ctx: DaemonPassContext) => Promise<PassReport>;
 
 export function createReconcilePass(runtime: Runtime, settings: Settings, clock: Clock): DaemonPass {
+  // Policy rules survive between passes: a no-op pass lists rules only of changed policies.
+  const rulesCache = new RulesCache();
   return async (ctx) => {
     const result = await reconcileOnce(
       {
@@ -27,6 +30,7 @@ export function createReconcilePass(runtime: Runtime, settings: Settings, clock:
         sinks: runtime.sinks,
         settings,
         clock,
+        rulesCache,
         logger: ctx.logger,
         ...(ctx.revision ? { revision: ctx.revision } : {}),
       },
@@ -35,7 +39,7 @@ export function createReconcilePass(runtime: Runtime, settings: Settings, clock:
     );
     const report = toPassReport(result, ctx.revision);
     if (!changedSomething(result) || ctx.signal.aborted) return report;
-    const outlook = await observeOutlook(runtime, settings, clock, ctx);
+    const outlook = await observeOutlook(runtime, settings, clock, ctx, rulesCache);
     return outlook ? withOutlook(report, outlook) : report;
   };
 }
@@ -55,6 +59,7 @@ async function observeOutlook(
   settings: Settings,
   clock: Clock,
   ctx: DaemonPassContext,
+  rulesCache: RulesCache,
 ): Promise<PassOutlook | undefined> {
   try {
     const after = await reconcileOnce(
@@ -63,6 +68,7 @@ async function observeOutlook(
         sinks: runtime.sinks,
         settings,
         clock,
+        rulesCache,
         logger: ctx.logger.child({ phase: 'outlook' }),
         ...(ctx.revision ? { revision: ctx.revision } : {}),
       },

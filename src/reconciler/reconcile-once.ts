@@ -35,6 +35,7 @@ import { fingerprintLive } from '../planner/fingerprint.js';
 import { type PlanOptions, pruneAll } from '../planner/options.js';
 import { observeLive } from '../scaleway/observe.js';
 import type { ScalewayClient } from '../scaleway/port.js';
+import type { RulesCache } from '../scaleway/rules-cache.js';
 import type { SecretSink } from '../sinks/sink.js';
 
 export interface ReconcileDeps {
@@ -45,6 +46,8 @@ export interface ReconcileDeps {
   readonly logger: Logger;
   /** Git revision of the desired state, recorded in the plan and the sink metadata. */
   readonly revision?: string;
+  /** Policy rules kept between passes (the daemon); see src/scaleway/rules-cache.ts. */
+  readonly rulesCache?: RulesCache;
 }
 
 export interface ReconcileOptions {
@@ -148,6 +151,7 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions)
     live = await observeLive(deps.client, {
       instance: settings.instance,
       now: () => clock.now(),
+      ...(deps.rulesCache ? { rulesCache: deps.rulesCache } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
   } catch (err) {

@@ -3,7 +3,8 @@
  *
  * Projects, applications, API keys, groups and policies are listed in parallel (each list is
  * complete or the call throws, see ScalewayClient). Rules are read for the policies this
- * instance owns (tag `scw-gitops=<instance>`), or for every policy with `readRules: 'all'`.
+ * instance owns (tag `scw-gitops=<instance>`), or for every policy with `readRules: 'all'`; with a
+ * `rulesCache`, only for those whose listing changed since the previous observation.
  * The permission-set catalogue is read too; a 403/404 on it (keys without that right, APIs
  * without the endpoint) leaves `permissionSets` undefined instead of failing the observation.
  *
@@ -13,6 +14,7 @@ import type { LiveState, PermissionSet, Rule } from '../model/live.js';
 import { ownerTag } from '../model/ownership.js';
 import { ScalewayApiError } from './errors.js';
 import type { ScalewayClient } from './port.js';
+import type { RulesCache } from './rules-cache.js';
 
 export interface ObserveOptions {
   readonly instance: string;
@@ -22,6 +24,8 @@ export interface ObserveOptions {
   readonly readRules?: 'owned' | 'all';
   /** Rule listings in flight at once. Default 8. */
   readonly rulesConcurrency?: number;
+  /** Rules read in earlier passes (daemon): only policies whose listing changed are read again. */
+  readonly rulesCache?: RulesCache;
 }
 
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
@@ -63,9 +67,15 @@ export async function observeLive(client: ScalewayClient, opts: ObserveOptions):
     ]);
     const tag = ownerTag(opts.instance);
     const withRules = opts.readRules === 'all' ? policies : policies.filter((p) => p.tags.includes(tag));
-    const ruleLists = await mapLimit(withRules, opts.rulesConcurrency ?? 8, (p) =>
-      guard(client.listRules(p.id, call)),
-    );
+    const cache = opts.rulesCache;
+    const ruleLists = await mapLimit(withRules, opts.rulesConcurrency ?? 8, async (p) => {
+      const cached = cache?.get(p);
+      if (cached) return cached;
+      const fresh = await guard(client.listRules(p.id, call));
+      cache?.set(p, fresh);
+      return fresh;
+    });
+    cache?.retain(new Set(policies.map((p) => p.id)));
     const rules = new Map<string, readonly Rule[]>();
     for (const [i, p] of withRules.entries()) rules.set(p.id, ruleLists[i]!);
     return {
