@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
 import { createRuntime, type Runtime } from '../app/runtime.js';
 import type { CliIO } from '../cli/io.js';
+import { HELP_OPTION, PLAN_OPTIONS, parseOptions, renderOptions } from '../cli/options.js';
 import { EXIT_ERROR } from '../cli/io.js';
 import { type Clock, systemClock } from '../clock.js';
 import { loadSettings } from '../config/load-settings.js';
@@ -44,41 +45,15 @@ export interface CommandDeps {
   readonly homeDir?: string;
 }
 
+/** Flags of plan / reconcile / apply, from the option table (src/cli/options.ts). */
 export const COMMON_OPTIONS = {
-  config: { type: 'string' },
-  output: { type: 'string', short: 'o' },
-  out: { type: 'string' },
-  instance: { type: 'string' },
-  'allow-mass-delete': { type: 'boolean' },
-  'max-deletes': { type: 'string' },
-  'max-delete-percent': { type: 'string' },
-  'no-prune': { type: 'boolean' },
-  'prune-kinds': { type: 'string' },
-  adopt: { type: 'boolean' },
-  at: { type: 'string' },
-  within: { type: 'string' },
-  'no-color': { type: 'boolean' },
+  ...parseOptions(PLAN_OPTIONS),
   'dry-run': { type: 'boolean' },
   plan: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-export const COMMON_HELP = `  --config FILE            settings file (sinks, prune, safety, instance, Scaleway endpoint).
-                           Without it: built-in defaults, credentials from SCW_* / scw profile
-  -o, --output FORMAT      text (default), json (the saved-plan format) or markdown (PR comment)
-  --out FILE               write the rendering to FILE (json: a plan for 'apply --plan')
-  --instance NAME          scw-gitops instance (overrides the settings)
-  --allow-mass-delete      lift the mass-delete guard for this run
-  --max-deletes N          refuse a plan deleting more than N objects
-  --max-delete-percent P   refuse a plan deleting more than P% of the owned objects
-  --no-prune               never delete objects absent from git (all kinds)
-  --prune-kinds K1,K2      prune only these kinds (Project,Application,Group,Policy,ApiKey)
-  --adopt                  adopt every unmarked object whose name is declared
-  --at TIME                plan as of another instant (RFC 3339), e.g. to preview rotations
-  --within DURATION        list key rotations due within DURATION (e.g. 30d)
-  --no-color               no ANSI colours (also NO_COLOR)
-  -h, --help               show this help
-`;
+export const COMMON_HELP = renderOptions([...PLAN_OPTIONS, HELP_OPTION]);
 
 export type ParsedFlags = ReturnType<typeof parseFlags>;
 

@@ -13,6 +13,7 @@ import { createLogger, resolvePretty } from '../../logging/logger.js';
 import { scrubSecrets } from '../../model/secret.js';
 import { version } from '../../version.js';
 import type { CliIO } from '../io.js';
+import { parseOptions, RUN_OPTIONS, renderOptions } from '../options.js';
 import { EXIT_ERROR, EXIT_OK } from '../io.js';
 
 const HELP = `Usage: scw-gitops run [--config FILE] [--once]
@@ -21,10 +22,7 @@ Run the reconciliation daemon: watch the desired-state directory, resync on a sc
 key rotations, accept webhooks, and serve /healthz, /readyz, /metrics and /status.
 
 Options:
-  -c, --config FILE   Settings file (default: $SCW_GITOPS_CONFIG, else built-in defaults)
-      --once          Run a single reconcile pass and exit (0 success, 1 failure)
-  -h, --help          Show this help
-
+${renderOptions(RUN_OPTIONS.options)}
 Environment:
   SCW_GITOPS_CONFIG     Settings file when --config is absent
   SCW_GITOPS_LOG_LEVEL  Override log.level (trace, debug, info, warn, error)
@@ -40,11 +38,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   try {
     ({ values } = parseArgs({
       args: [...argv],
-      options: {
-        config: { type: 'string', short: 'c' },
-        once: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
+      options: parseOptions(RUN_OPTIONS.options),
       strict: true,
       allowPositionals: false,
     }));

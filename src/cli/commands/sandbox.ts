@@ -6,6 +6,7 @@ import type { FaultOptions } from '../../sandbox/faults.js';
 import { faultOptionsFromEnv } from '../../sandbox/faults.js';
 import { startSandbox } from '../../sandbox/server.js';
 import type { CliIO } from '../io.js';
+import { renderOptions, SANDBOX_OPTIONS } from '../options.js';
 import { EXIT_ERROR, EXIT_OK } from '../io.js';
 
 const HELP = `Usage: scw-gitops sandbox [options]
@@ -14,28 +15,7 @@ Serve an emulator of the Scaleway Account v3 + IAM v1alpha1 APIs (projects, appl
 API keys, groups, policies, rules, permission sets, users) on 127.0.0.1.
 
 Options:
-  --port N                 TCP port (default 0: pick a free port)
-  --host H                 bind address (default 127.0.0.1)
-  --state FILE             persist the organization as JSON (0600) and reload it at start
-  --no-seed                do not create the managed VPN gateway applications/policies
-  --seed N                 PRNG seed for ids, secrets and faults (env SCW_SANDBOX_SEED)
-  --organization-id UUID   organization id of a fresh sandbox
-  --page-size N            default IAM page size (default 20)
-  --projects-page-size N   default projects page size (default 50)
-  --name-filter MODE       exact (default) or contains, for name=/policy_name= filters
-  --json-style STYLE       compact (default) or spaced (", " separators, as some real answers)
-  --no-permissions         accept any valid key (skip the IAM rights check of non-owner keys)
-  --latency MS             added latency per request            (env SCW_SANDBOX_LATENCY_MS)
-  --rate-429 R             probability of a gateway 429          (env SCW_SANDBOX_429_RATE)
-  --rate-5xx R             probability of a 5xx                  (env SCW_SANDBOX_5XX_RATE)
-  --reset-rate R           probability of a connection reset     (env SCW_SANDBOX_RESET_RATE)
-  --ambiguous-rate R       probability a committed write loses its answer (env SCW_SANDBOX_AMBIGUOUS_RATE)
-  --rps N                  requests per second before 429        (env SCW_SANDBOX_RPS)
-  --project-delete-412 R   probability of 412 on project DELETE  (env SCW_SANDBOX_PROJECT_DELETE_412_RATE)
-  --group-transient-ms MS  409 transient_state window for group membership changes
-  --transient-403-ms MS    403 window after policy changes (IAM propagation)
-  -h, --help               show this help
-`;
+${renderOptions(SANDBOX_OPTIONS.options)}`;
 
 type NumFlag = { flag: string; fault?: keyof FaultOptions; opt?: string; int?: boolean; rate?: boolean };
 
