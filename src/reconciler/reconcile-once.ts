@@ -148,9 +148,12 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions)
   // 2. live organization, 3. sinks
   let live: LiveState;
   try {
+    const desiredPolicies = new Set(desired.resources.filter((r) => r.kind === 'Policy').map((r) => r.name));
     live = await observeLive(deps.client, {
       instance: settings.instance,
       now: () => clock.now(),
+      // Unowned policies with a desired name (adoptions, conflicts) are compared rule by rule.
+      alsoReadRulesOf: (p) => desiredPolicies.has(p.name),
       ...(deps.rulesCache ? { rulesCache: deps.rulesCache } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
@@ -303,9 +306,12 @@ export async function applySavedPlan(
       `the saved plan is for organization ${plan.organizationId}, the credentials are for ${deps.client.organizationId}`,
     );
   }
+  const scopedPolicies = new Set(plan.fingerprintScope?.Policy ?? []);
   const live = await observeLive(deps.client, {
     instance: settings.instance,
     now: () => deps.clock.now(),
+    // The same rules the plan saw: owned policies and the unowned ones it looked at.
+    alsoReadRulesOf: (p) => scopedPolicies.has(p.id),
     ...(opts.signal ? { signal: opts.signal } : {}),
   });
   const fingerprint = fingerprintLive(live, plan.instance, plan.fingerprintScope ?? {});

@@ -10,7 +10,7 @@
  *
  * Any other error rejects (the first one; in-flight requests are aborted).
  */
-import type { LiveState, PermissionSet, Rule } from '../model/live.js';
+import type { LiveState, PermissionSet, Policy, Rule } from '../model/live.js';
 import { ownerTag } from '../model/ownership.js';
 import { ScalewayApiError } from './errors.js';
 import type { ScalewayClient } from './port.js';
@@ -22,6 +22,11 @@ export interface ObserveOptions {
   readonly now: () => Date;
   /** Whose policy rules to read. Default `owned`. */
   readonly readRules?: 'owned' | 'all';
+  /**
+   * Also read the rules of these (not owned) policies: the ones a plan adopts or reports as
+   * conflicts, so their rules are compared by content instead of shown as unknown.
+   */
+  readonly alsoReadRulesOf?: (policy: Policy) => boolean;
   /** Rule listings in flight at once. Default 8. */
   readonly rulesConcurrency?: number;
   /** Rules read in earlier passes (daemon): only policies whose listing changed are read again. */
@@ -66,7 +71,11 @@ export async function observeLive(client: ScalewayClient, opts: ObserveOptions):
       guard(permissionSetsP),
     ]);
     const tag = ownerTag(opts.instance);
-    const withRules = opts.readRules === 'all' ? policies : policies.filter((p) => p.tags.includes(tag));
+    const also = opts.alsoReadRulesOf;
+    const withRules =
+      opts.readRules === 'all'
+        ? policies
+        : policies.filter((p) => p.tags.includes(tag) || (also !== undefined && also(p)));
     const cache = opts.rulesCache;
     const ruleLists = await mapLimit(withRules, opts.rulesConcurrency ?? 8, async (p) => {
       const cached = cache?.get(p);

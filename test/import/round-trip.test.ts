@@ -260,6 +260,10 @@ describe('import → reconcile round trip', () => {
     expect(plan.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
     expect(plan.steps.map((s) => s.action).filter((a) => a !== 'adopt')).toEqual([]);
     expect(plan.steps).toHaveLength(15);
+    // Imported policies are read rule by rule before adoption: taking them over rewrites nothing.
+    const policyAdopts = plan.steps.filter((s) => s.kind === 'Policy');
+    expect(policyAdopts.length).toBeGreaterThan(0);
+    for (const s of policyAdopts) expect(s.changes.filter((c) => c.field.startsWith('rules'))).toEqual([]);
 
     const r = cli();
     expect(await r.run('reconcile', 'iam', '--config', settings)).toBe(0);
