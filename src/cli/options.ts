@@ -42,10 +42,6 @@ const CONFIG = (what: string) =>
     description: what,
   }) as const satisfies OptionSpec;
 
-/** plan, reconcile and apply have no `-c`. */
-const CONFIG_LONG = (what: string) =>
-  ({ flag: 'config', type: 'string', arg: 'FILE', description: what }) as const satisfies OptionSpec;
-
 const INSTANCE = {
   flag: 'instance',
   type: 'string',
@@ -55,7 +51,7 @@ const INSTANCE = {
 
 /** Options shared by plan, reconcile and apply (src/reconciler/command.ts parses them). */
 export const PLAN_OPTIONS = [
-  CONFIG_LONG(
+  CONFIG(
     'settings file (sinks, prune, safety, instance, Scaleway endpoint); without it: built-in defaults, credentials from SCW_* / scw profile',
   ),
   {

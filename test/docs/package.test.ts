@@ -40,6 +40,7 @@ it('ships a runnable bin and the files the commands read', async () => {
     'config/sandbox.yaml',
     'examples/basic/projects.yaml',
     'examples/ci/github-actions.yml',
+    'docs/getting-started.md',
   ]) {
     expect(files).toContain(f);
   }
