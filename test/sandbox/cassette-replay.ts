@@ -29,7 +29,9 @@ import { isOwnerKey } from '../../src/sandbox/permissions.js';
 import { createRng } from '../../src/sandbox/prng.js';
 import { type SandboxHandle, startSandbox } from '../../src/sandbox/server.js';
 
-export const CASSETTE_DIR = '/work/shared/scaleway-api/cassettes';
+import { CASSETTE_DIR } from '../scaleway/helpers/cassettes.js';
+
+export { CASSETTE_DIR };
 const ORG_PLACEHOLDER = '11111111-1111-1111-1111-111111111111';
 const KEY_PLACEHOLDER = 'SCWXXXXXXXXXXXXXXXXX';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -1,13 +1,20 @@
 /**
  * Loader for the recorded go-vcr cassettes (version 1 and 2) under
- * /work/shared/scaleway-api/cassettes. Only responses are trusted: in the CLI v1 files the
+ * shared/scaleway-api/cassettes (beside the repository). Only responses are trusted: in the CLI v1 files the
  * recorder also stored the response JSON as `request.body`.
  */
+import { fileURLToPath } from 'node:url';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parse } from 'yaml';
 
-export const CASSETTE_DIR = process.env['SCW_CASSETTE_DIR'] ?? '/work/shared/scaleway-api/cassettes';
+/**
+ * The recordings live in `shared/` beside the repository (`../shared` from its root), as CI
+ * checks them out; SCW_CASSETTE_DIR overrides.
+ */
+export const CASSETTE_DIR =
+  process.env['SCW_CASSETTE_DIR'] ??
+  fileURLToPath(new URL('../../../../shared/scaleway-api/cassettes', import.meta.url));
 
 export interface Interaction {
   readonly file: string;
