@@ -128,7 +128,7 @@ async function startInWorker(): Promise<RemoteSandbox> {
 }
 
 /** A fetch that counts concurrent requests (until the body has been read). */
-function countingFetch(): { fetch: typeof fetch; max(): number; reset(): void } {
+export function countingFetch(): { fetch: typeof fetch; max(): number; reset(): void } {
   let inFlight = 0;
   let max = 0;
   const wrapped: typeof fetch = async (input, init) => {

@@ -15,34 +15,12 @@ import { Iamv1alpha1 } from '@scaleway/sdk-iam';
 import { Secret } from '../../src/model/secret.js';
 import { type SandboxHandle, startSandbox } from '../../src/sandbox/server.js';
 import { createScalewayClient } from '../../src/scaleway/http-client.js';
+import { countingFetch } from '../list-applications.js';
 import type { BenchResult, BenchScenario } from '../run.js';
 
 const LATENCY_MS = 20;
 const RPS = 100;
 const TERRAFORM_PARALLELISM = 10;
-
-function countingFetch(): { fetch: typeof fetch; max(): number; reset(): void } {
-  let inFlight = 0;
-  let max = 0;
-  const wrapped: typeof fetch = async (input, init) => {
-    inFlight++;
-    max = Math.max(max, inFlight);
-    try {
-      const res = await fetch(input, init);
-      const body = await res.arrayBuffer();
-      return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
-    } finally {
-      inFlight--;
-    }
-  };
-  return {
-    fetch: wrapped,
-    max: () => max,
-    reset: () => {
-      max = 0;
-    },
-  };
-}
 
 interface Variant {
   readonly name: string;
