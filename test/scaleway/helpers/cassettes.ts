@@ -1,6 +1,6 @@
 /**
  * Loader for the recorded go-vcr cassettes (version 1 and 2) under
- * shared/scaleway-api/cassettes (beside the repository). Only responses are trusted: in the CLI v1 files the
+ * test/fixtures/scaleway-cassettes (vendored, with their sources and licenses in SOURCES.md). Only responses are trusted: in the CLI v1 files the
  * recorder also stored the response JSON as `request.body`.
  */
 import { fileURLToPath } from 'node:url';
@@ -8,13 +8,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parse } from 'yaml';
 
-/**
- * The recordings live in `shared/` beside the repository (`../shared` from its root), as CI
- * checks them out; SCW_CASSETTE_DIR overrides.
- */
+/** The vendored recordings (test/fixtures/scaleway-cassettes); SCW_CASSETTE_DIR overrides. */
 export const CASSETTE_DIR =
   process.env['SCW_CASSETTE_DIR'] ??
-  fileURLToPath(new URL('../../../../shared/scaleway-api/cassettes', import.meta.url));
+  fileURLToPath(new URL('../../fixtures/scaleway-cassettes', import.meta.url));
 
 export interface Interaction {
   readonly file: string;
