@@ -3,8 +3,8 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
-import type { CliIO } from '../cli/io.js';
-import { EXIT_CHANGES, EXIT_ERROR, EXIT_OK } from '../cli/io.js';
+import type { CliIO } from './io.js';
+import { EXIT_CHANGES, EXIT_ERROR, EXIT_OK } from './io.js';
 import { systemClock } from '../clock.js';
 import type { Settings } from '../config/settings.js';
 import type { Plan } from '../model/plan.js';
@@ -26,7 +26,12 @@ import {
   resolveSettings,
   useColor,
 } from './command.js';
-import { applySavedPlan, type ReconcileDeps, type ReconcileResult, reconcileOnce } from './reconcile-once.js';
+import {
+  applySavedPlan,
+  type ReconcileDeps,
+  type ReconcileResult,
+  reconcileOnce,
+} from '../reconciler/reconcile-once.js';
 
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);

@@ -11,7 +11,7 @@
  */
 import { OWNER_TAG_PREFIX } from '../model/ownership.js';
 import type { Kind } from '../model/resources.js';
-import { DURATION_PATTERN } from './duration.js';
+import { DURATION_PATTERN } from '../model/duration.js';
 
 export interface StringType {
   readonly type: 'string';

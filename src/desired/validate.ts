@@ -22,7 +22,7 @@ import type { Diagnostic, Severity, SourceLocation } from '../model/diagnostics.
 import { INSTANCE_PATTERN, maxKeyMarkerLength, maxProjectMarkerLength } from '../model/ownership.js';
 import { compareAddresses, type Kind } from '../model/resources.js';
 import { didYouMean } from './did-you-mean.js';
-import { formatDuration, parseDuration } from './duration.js';
+import { formatDuration, parseDuration } from '../model/duration.js';
 import { DANGEROUS_PERMISSION_SETS, MAX_DESCRIPTION_LENGTH } from './fields.js';
 import type { ParsedDocument } from './parse.js';
 

@@ -44,7 +44,7 @@ import { type DeliveryContext, deliverNewKey, keyDescription } from './deliver-s
 import type { RunRegistry } from './resolve-refs.js';
 import type { RetryContext, RetryPolicy } from './retry.js';
 import { withApiRetry } from './retry.js';
-import type { LocationResolver } from './sink-location.js';
+import type { LocationResolver } from '../model/sink-location.js';
 
 export interface RunContext {
   readonly client: ScalewayClient;

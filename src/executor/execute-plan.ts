@@ -28,7 +28,7 @@ import { applyStep, type RunContext } from './apply-step.js';
 import { type CrashHook, envCrashHook } from './crash-points.js';
 import { RunRegistry } from './resolve-refs.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
-import { createLocationResolver, type LocationResolver } from './sink-location.js';
+import { createLocationResolver, type LocationResolver } from '../model/sink-location.js';
 
 export interface ExecutorDeps {
   readonly client: ScalewayClient;

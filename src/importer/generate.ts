@@ -27,7 +27,7 @@
  * The result is checked with the same validator `plan` uses; it is returned only once it passes.
  */
 import { stringify } from 'yaml';
-import { formatDuration } from '../desired/duration.js';
+import { formatDuration } from '../model/duration.js';
 import { DANGEROUS_PERMISSION_SETS } from '../desired/fields.js';
 import { loadDesiredFromTexts } from '../desired/load.js';
 import type { Diagnostic } from '../model/diagnostics.js';

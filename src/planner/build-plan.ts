@@ -25,7 +25,7 @@
  * delivers and verifies its secret, then disposes of `before` as `disposeBefore` says
  * (`retire`: mark retiring, deleted by a later plan after the overlap; `delete`: now).
  */
-import { formatDuration } from '../desired/duration.js';
+import { formatDuration } from '../model/duration.js';
 import type { Diagnostic } from '../model/diagnostics.js';
 import { sortDiagnostics } from '../model/diagnostics.js';
 import type {

@@ -25,7 +25,7 @@ import type { Settings } from '../config/settings.js';
 import { loadDesiredState } from '../desired/load.js';
 import { AppError, ConfigError, StalePlanError, toAppError } from '../errors.js';
 import { executePlan } from '../executor/execute-plan.js';
-import { observeSinks } from '../executor/sink-state.js';
+import { observeSinks } from '../sinks/observe.js';
 import type { Diagnostic } from '../model/diagnostics.js';
 import type { LiveState } from '../model/live.js';
 import type { ApplySummary, Plan, StepOutcome } from '../model/plan.js';

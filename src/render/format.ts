@@ -8,7 +8,7 @@
  *   `-/+` replace (API keys: create the new key, deliver its secret, then retire/delete the old one)
  *   `-`   delete            `&`   adopt (take over an existing object by adding our marker)
  */
-import { formatDuration } from '../desired/duration.js';
+import { formatDuration } from '../model/duration.js';
 import type { DesiredResource } from '../model/desired.js';
 import type { Action, FieldChange, Plan, PlanStep } from '../model/plan.js';
 

@@ -12,8 +12,8 @@ import type { DesiredApiKey, DesiredState } from '../model/desired.js';
 import type { SinkObservation } from '../model/plan.js';
 import type { Address } from '../model/resources.js';
 import { scrubSecrets } from '../model/secret.js';
-import type { SecretSink } from '../sinks/sink.js';
-import { createLocationResolver, type LocationResolver } from './sink-location.js';
+import type { SecretSink } from './sink.js';
+import { createLocationResolver, type LocationResolver } from '../model/sink-location.js';
 
 export interface ObserveSinksOptions {
   readonly defaultSink?: string | undefined;

@@ -14,7 +14,7 @@ import { pino } from 'pino';
 import { systemClock } from '../../src/clock.js';
 import { loadDesiredState } from '../../src/desired/load.js';
 import { executePlan } from '../../src/executor/execute-plan.js';
-import { observeSinks } from '../../src/executor/sink-state.js';
+import { observeSinks } from '../../src/sinks/observe.js';
 import { Secret } from '../../src/model/secret.js';
 import { buildPlan, defaultPlanOptions } from '../../src/planner/build-plan.js';
 import { createScalewayClient } from '../../src/scaleway/http-client.js';

@@ -12,7 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/clock.js';
 import { loadDesiredFromTexts } from '../../src/desired/load.js';
 import { executePlan } from '../../src/executor/execute-plan.js';
-import { observeSinks } from '../../src/executor/sink-state.js';
+import { observeSinks } from '../../src/sinks/observe.js';
 import type { DesiredState } from '../../src/model/desired.js';
 import { Secret } from '../../src/model/secret.js';
 import { buildPlan, defaultPlanOptions } from '../../src/planner/build-plan.js';

@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseDuration } from '../../src/desired/duration.js';
+import { parseDuration } from '../../src/model/duration.js';
 import { loadDesiredState } from '../../src/desired/load.js';
 import type { LiveState, Rule } from '../../src/model/live.js';
 import type { SinkObservation } from '../../src/model/plan.js';

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { executePlan } from '../../src/executor/execute-plan.js';
-import { observeSinks } from '../../src/executor/sink-state.js';
+import { observeSinks } from '../../src/sinks/observe.js';
 import type { DesiredPrincipal, DesiredResource, DesiredRule } from '../../src/model/desired.js';
 import { buildPlan } from '../../src/planner/build-plan.js';
 import { defaultPlanOptions, pruneAll } from '../../src/planner/options.js';

@@ -10,7 +10,7 @@ import { run as plan } from '../../src/cli/commands/plan.js';
 import { run as reconcile } from '../../src/cli/commands/reconcile.js';
 import type { CliIO, CommandHandler } from '../../src/cli/io.js';
 import type { Clock } from '../../src/clock.js';
-import type { CommandDeps } from '../../src/reconciler/command.js';
+import type { CommandDeps } from '../../src/cli/command.js';
 import { parseKeyDescription } from '../../src/model/ownership.js';
 import { type SandboxHandle, startSandbox } from '../../src/sandbox/server.js';
 import { createLogCapture, type LogCapture } from '../helpers/log-capture.js';

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { Settings } from '../../src/config/settings.js';
 import { loadDesiredState } from '../../src/desired/load.js';
 import { executePlan } from '../../src/executor/execute-plan.js';
-import { observeSinks } from '../../src/executor/sink-state.js';
+import { observeSinks } from '../../src/sinks/observe.js';
 import type { ApplySummary, Plan } from '../../src/model/plan.js';
 import { buildPlan } from '../../src/planner/build-plan.js';
 import type { PlanOptions } from '../../src/planner/options.js';

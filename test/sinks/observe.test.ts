@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Settings } from '../../src/config/settings.js';
-import { observeSinks } from '../../src/executor/sink-state.js';
+import { observeSinks } from '../../src/sinks/observe.js';
 import type { DesiredState } from '../../src/model/desired.js';
 import { Secret } from '../../src/model/secret.js';
 import { createFileSink } from '../../src/sinks/file-sink.js';

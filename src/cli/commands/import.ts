@@ -20,7 +20,7 @@ import {
   reportError,
   resolveSettings,
   UsageError,
-} from '../../reconciler/command.js';
+} from '../command.js';
 import { observeLive } from '../../scaleway/observe.js';
 import type { CliIO } from '../io.js';
 import { IMPORT_OPTIONS, parseOptions, renderOptions } from '../options.js';

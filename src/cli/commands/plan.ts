@@ -2,14 +2,8 @@
  * `scw-gitops plan DIR`: compute the plan (desired vs live) and print it. Never changes anything.
  * Exit status: 0 no changes, 2 changes pending, 1 error (invalid input, refused plan, API error).
  */
-import {
-  COMMON_HELP,
-  type CommandDeps,
-  parseOrUsage,
-  reportError,
-  UsageError,
-} from '../../reconciler/command.js';
-import { runDryRun } from '../../reconciler/cli-flows.js';
+import { COMMON_HELP, type CommandDeps, parseOrUsage, reportError, UsageError } from '../command.js';
+import { runDryRun } from '../flows.js';
 import type { CliIO } from '../io.js';
 import { EXIT_OK } from '../io.js';
 
