@@ -302,6 +302,19 @@ export const SANDBOX_OPTIONS = {
       arg: 'MS',
       description: '403 window after policy changes (IAM propagation)',
     },
+    {
+      flag: 'shift-rate',
+      type: 'string',
+      arg: 'R',
+      description:
+        'probability that a write lands between two page fetches of a listing (env SCW_SANDBOX_SHIFT_RATE)',
+    },
+    {
+      flag: 'max-page-size',
+      type: 'string',
+      arg: 'N',
+      description: 'largest page served; a larger page_size is clamped (default 100)',
+    },
     HELP_OPTION,
   ],
 } as const satisfies CommandOptions;
