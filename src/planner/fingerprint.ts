@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { LiveState, Rule } from '../model/live.js';
 import { ownerFromTags, parseKeyDescription, parseProjectDescription } from '../model/ownership.js';
+import type { FingerprintScope } from '../model/plan.js';
 import type { Kind } from '../model/resources.js';
 
 /** JSON with object keys sorted recursively; arrays keep their order (callers sort when not semantic). */
@@ -71,8 +72,7 @@ export function liveFingerprint(input: FingerprintInput): string {
   return `sha256:${createHash('sha256').update(doc).digest('hex')}`;
 }
 
-/** Ids (access keys for API keys) of non-owned live objects a plan depends on, per kind. */
-export type FingerprintScope = Readonly<Partial<Record<Kind, readonly string[]>>>;
+export type { FingerprintScope } from '../model/plan.js';
 
 /**
  * Fingerprint of a live state as a plan sees it: every object our instance owns, plus the

@@ -86,15 +86,17 @@ describe('validate: two keys resolving to one secret location', () => {
     expect(code).toBe(1);
     const errors = lines.filter((l) => l.includes('[sink-collision]'));
     expect(errors).toHaveLength(2);
-    const beta = errors.find((l) => l.includes('ApiKey/beta'))!;
+    const beta = errors.find((l) => l.includes('] ApiKey/beta '))!;
     expect(beta).toMatch(
-      /^desired\/beta\.yaml:9:11: error \[sink-collision\] ApiKey\/beta spec\.sink\.path: /,
+      /^desired\/beta\.yaml:10:11: error \[sink-collision\] ApiKey\/beta spec\.sink\.path: /,
     );
     expect(beta).toContain('ApiKey/alpha (desired/alpha.yaml:5:9)');
-    expect(beta).toMatch(/file:.*\/secrets\/alpha\.env/);
-    const alpha = errors.find((l) => l.includes('ApiKey/alpha'))!;
-    expect(alpha).toMatch(/^desired\/alpha\.yaml:5:9: error \[sink-collision\] ApiKey\/alpha /);
-    expect(alpha).toContain('ApiKey/beta (desired/beta.yaml:9:11)');
+    expect(beta).toContain(`file:${join(dir, 'secrets', 'alpha.env')}`);
+    const alpha = errors.find((l) => l.includes('] ApiKey/alpha '))!;
+    expect(alpha).toMatch(
+      /^desired\/alpha\.yaml:5:9: error \[sink-collision\] ApiKey\/alpha metadata\.name: /,
+    );
+    expect(alpha).toContain('ApiKey/beta (desired/beta.yaml:10:11)');
   });
 
   it('a Kubernetes namespace left unset (the sink’s `default`) against `namespace: default` is refused, naming both places', async () => {
@@ -108,22 +110,25 @@ describe('validate: two keys resolving to one secret location', () => {
     expect(code).toBe(1);
     const errors = lines.filter((l) => l.includes('[sink-collision]'));
     expect(errors).toHaveLength(2);
-    const delta = errors.find((l) => l.includes('ApiKey/delta'))!;
+    const delta = errors.find((l) => l.includes('] ApiKey/delta '))!;
     expect(delta).toMatch(/^desired\/delta\.yaml:\d+:\d+: error \[sink-collision\] ApiKey\/delta /);
     expect(delta).toContain('k8s:default/gamma');
     expect(delta).toContain('ApiKey/gamma (desired/gamma.yaml:5:9)');
-    const gamma = errors.find((l) => l.includes('ApiKey/gamma'))!;
+    const gamma = errors.find((l) => l.includes('] ApiKey/gamma '))!;
     expect(gamma).toMatch(/ApiKey\/delta \(desired\/delta\.yaml:\d+:\d+\)/);
   });
 
   it('a Vault path equal to another key’s default under the same mount and prefix is refused', async () => {
     const { code, lines } = await validate({
       'one.yaml': key('one', '  sink:\n    name: vault\n'),
-      'two.yaml': key('two', '  sink:\n    name: vault\n    path: /one/\n'),
+      'two.yaml': key('two', '  sink:\n    name: vault\n    path: one\n'),
     });
-    expect(code).toBe(1);
-    expect(lines.filter((l) => l.includes('[sink-collision]'))).toHaveLength(2);
+    expect(
+      lines.filter((l) => l.includes('[sink-collision]')),
+      lines.join('\n'),
+    ).toHaveLength(2);
     expect(lines.join('\n')).toContain('vault:secret/data/scw/one');
+    expect(code).toBe(1);
   });
 
   it('the same name in different sinks, formats or namespaces is fine', async () => {

@@ -119,7 +119,8 @@ describe('apply against a faulty sandbox', { timeout: 60_000 }, () => {
       retry: { retries: 4, minTimeoutMs: 5, maxTimeoutMs: 20 },
       timeoutMs: 5_000,
     });
-    const sink = createFileSink({ name: 'local', type: 'file', dir: join(dir, 'secrets'), format: 'dotenv' });
+    const layout = { name: 'local', type: 'file', dir: join(dir, 'secrets'), format: 'dotenv' } as const;
+    const sink = createFileSink(layout);
     const sinks = new Map([['local', sink]]);
     const state = desired();
 
@@ -129,12 +130,12 @@ describe('apply against a faulty sandbox', { timeout: 60_000 }, () => {
     while (passes < 12 && lastSteps !== 0) {
       passes++;
       const live = await observeLive(client, { instance: 'default', now: () => new Date() });
-      const sinkRecords = await observeSinks(state, sinks, { defaultSink: 'local' });
+      const sinkRecords = await observeSinks(state, sinks, { layouts: [layout], defaultSink: 'local' });
       const plan = buildPlan({
         desired: state,
         live,
         sinkRecords,
-        options: defaultPlanOptions({ instance: 'default' }),
+        options: defaultPlanOptions({ instance: 'default', sinks: [layout], defaultSink: 'local' }),
         now: new Date(),
       });
       expect(plan.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
@@ -143,11 +144,8 @@ describe('apply against a faulty sandbox', { timeout: 60_000 }, () => {
       const summary = await executePlan(plan, {
         client,
         sinks,
-        live,
-        instance: 'default',
         clock: systemClock,
         logger: logs.logger,
-        defaultSink: 'local',
         // Backoff outlasting the sandbox's 150 ms propagation window (which every further
         // permission change reopens): up to 20+40+80+160+200·5 ms.
         retry: { attempts: 10, baseDelayMs: 20, maxDelayMs: 200, sinkDelayMs: 5 },

@@ -8,7 +8,8 @@ import { stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadDesiredState } from '../../desired/load.js';
-import { type Diagnostic, formatDiagnostic } from '../../model/diagnostics.js';
+import { type Diagnostic, formatDiagnostic, type SourceLocation } from '../../model/diagnostics.js';
+import type { SinkLayout } from '../../model/sink-location.js';
 import { DEFAULT_INSTANCE } from '../../model/ownership.js';
 import { KINDS } from '../../model/resources.js';
 import { type CliIO, EXIT_ERROR, EXIT_OK } from '../io.js';
@@ -68,6 +69,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
           .filter((s) => s.length > 0);
   let instance = values.instance;
   let defaultSink = values['default-sink'];
+  let sinkLayouts: readonly SinkLayout[] | undefined;
   let arg = positionals[0];
   if (values.config !== undefined) {
     // Settings only name where secrets come from (env vars, files); reading them needs none.
@@ -78,6 +80,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
       instance ??= settings.instance;
       sinkNames ??= settings.sinks.map((x) => x.name);
       defaultSink ??= settings.defaults.sink;
+      sinkLayouts = settings.sinks;
       arg ??= relative(io.cwd, settings.source.dir) || '.';
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
@@ -104,9 +107,12 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
     now,
     ...(sinkNames !== undefined ? { sinkNames } : {}),
     ...(defaultSink !== undefined ? { defaultSink } : {}),
+    ...(sinkLayouts !== undefined ? { sinks: sinkLayouts } : {}),
   });
+  const shown = <T extends { location?: SourceLocation }>(x: T): T =>
+    x.location ? { ...x, location: { ...x.location, file: display(x.location.file) } } : x;
   const diagnostics: Diagnostic[] = result.diagnostics.map((d) =>
-    d.location ? { ...d, location: { ...d.location, file: display(d.location.file) } } : d,
+    shown(d.related ? { ...d, related: d.related.map(shown) } : d),
   );
   const errors = diagnostics.filter((d) => d.severity === 'error').length;
   const warnings = diagnostics.length - errors;
