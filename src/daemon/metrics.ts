@@ -9,10 +9,10 @@
  * naming policy below for every entry.
  *
  * Naming policy (docs/reference/metrics.md):
- * - every series starts with `scw_gitops_`, the daemon's own metrics and prom-client's default
- *   process and Node.js metrics alike (`scw_gitops_process_cpu_seconds_total`,
- *   `scw_gitops_nodejs_heap_size_used_bytes`), so `{__name__=~"scw_gitops_.*"}` selects all of
- *   them and nothing else in the pod collides;
+ * - the daemon's own series start with `scw_gitops_`; prom-client's default process and Node.js
+ *   metrics keep their standard names (`process_cpu_seconds_total`, `nodejs_heap_size_used_bytes`),
+ *   as every controller-runtime operator exports them, so stock dashboards and alerts work
+ *   unchanged (each pod is scraped as its own target, so nothing collides);
  * - base units in the name (`_seconds`, `_bytes`), counters end in `_total`, timestamps in
  *   `_timestamp_seconds`; label names are snake_case;
  * - a gauge without labels has no sample until it is first set (a 0 would claim a measurement
@@ -120,7 +120,7 @@ export const METRICS = {
 /**
  * Default process and Node.js metric families present on every platform Node.js supports (the
  * reference page lists them; Linux adds `process_resident_memory_bytes`, file-descriptor and
- * heap-space families). Names without the prefix, as prom-client declares them.
+ * heap-space families), under their standard names.
  */
 export const PROCESS_METRICS = [
   'process_cpu_user_seconds_total',
@@ -157,7 +157,7 @@ let processRegistry: Registry | undefined;
 function processMetrics(): Registry {
   if (!processRegistry) {
     processRegistry = new Registry();
-    collectDefaultMetrics({ register: processRegistry, prefix: METRIC_PREFIX });
+    collectDefaultMetrics({ register: processRegistry });
   }
   return processRegistry;
 }

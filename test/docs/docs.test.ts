@@ -9,7 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateDocs } from '../../scripts/gen-docs.js';
 import { loadSettings } from '../../src/config/load-settings.js';
-import { METRIC_PREFIX, METRICS, PROCESS_METRICS } from '../../src/daemon/metrics.js';
+import { METRICS, PROCESS_METRICS } from '../../src/daemon/metrics.js';
 import { KINDS } from '../../src/model/resources.js';
 
 const repo = resolve(import.meta.dirname, '../..');
@@ -42,7 +42,7 @@ describe('generated reference pages', () => {
     expect(declared.length).toBeGreaterThan(5);
     const page = await text('docs/reference/metrics.md');
     for (const name of declared) expect(page).toContain(`| \`${name}\``);
-    for (const name of PROCESS_METRICS) expect(page).toContain(`\`${METRIC_PREFIX}${name}\``);
+    for (const name of PROCESS_METRICS) expect(page).toContain(`\`${name}\``);
   });
 });
 
