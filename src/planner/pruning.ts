@@ -2,7 +2,7 @@
  * Pruning: owned objects (this instance's marker) that git no longer declares are deleted when
  * pruning of their kind is on and the listing can be trusted; otherwise reported. Protected
  * objects are never deleted. Deleting an application also deletes its API keys on Scaleway's
- * side (docs/design/scaleway-api.md, "Cascades"); the step says so.
+ * side (docs/design/scaleway-api.md §5); the step says so.
  */
 import type { Application } from '../model/live.js';
 import { isProtected } from '../model/ownership.js';

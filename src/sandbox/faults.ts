@@ -1,6 +1,6 @@
 /**
  * Fault injection for the sandbox: the failure modes the real API produces
- * (docs/design/scaleway-api.md, "Faults") plus transport faults and concurrent writers, all driven
+ * (docs/design/scaleway-api.md §11, item 15) plus transport faults and concurrent writers, all driven
  * by one seeded PRNG so a run is reproducible. Options come from startSandbox, from
  * `SCW_SANDBOX_*` environment variables, and can be changed at runtime.
  */

@@ -106,7 +106,7 @@ function safeDecode(segment: string): string {
 const ok = (body: Wire): RouteResult => ({ status: 200, body });
 const noContent: RouteResult = { status: 204 };
 
-/** Path ids are validated like body ids: malformed → 400 format (SPEC §9, seen for project_id). */
+/** Path ids are validated like body ids: malformed → 400 format (docs/design/scaleway-api.md §9, seen for project_id). */
 function pathUuid(ctx: RouteContext, name: string): string {
   const v = ctx.params[name] ?? '';
   if (!isUuid(v)) throw invalidArgument(name, 'format', UUID_HELP);
@@ -124,7 +124,7 @@ function readPaging(q: QueryReader, defaultPageSize: number, maxPage: number, cl
   return { page, pageSize: Math.min(pageSize, clampPageSize) };
 }
 
-/** `unknown_*` enum zero values and an empty `organization_id=` mean "no filter" (SPEC §3). */
+/** `unknown_*` enum zero values and an empty `organization_id=` mean "no filter" (docs/design/scaleway-api.md §3). */
 function orgMatches(q: QueryReader, store: SandboxStore): boolean {
   const org = q.uuid('organization_id');
   return org === undefined || org === store.organizationId;

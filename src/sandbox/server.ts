@@ -1,6 +1,6 @@
 /**
  * The built-in Scaleway sandbox: an emulator of Account v3 projects and IAM v1alpha1 that
- * answers like the real server (SPEC §11), with seeded managed resources, persistence and
+ * answers like the real server (docs/design/scaleway-api.md §11), with seeded managed resources, persistence and
  * fault injection. `scw-gitops sandbox` serves it; the daemon runs it in-process for
  * `npm start`; tests start one per suite on port 0.
  */
@@ -79,7 +79,7 @@ export interface SandboxOptions {
   enforcePermissions?: boolean;
   /**
    * JSON layout of answers: compact (default) or the `", "`-separated form some real recordings
-   * show (SPEC §1); clients must parse, never compare bytes.
+   * show (docs/design/scaleway-api.md §1); clients must parse, never compare bytes.
    */
   jsonStyle?: 'compact' | 'spaced';
   /** Managed VPN gateway app+policy pairs seeded in a fresh org (default 2). */
@@ -484,7 +484,7 @@ function writeJson(res: ServerResponse, status: number, body: unknown, style: 'c
   res.end(text);
 }
 
-/** DELETE answers 204 with an empty body but still `Content-Type: application/json` (SPEC §4). */
+/** DELETE answers 204 with an empty body but still `Content-Type: application/json` (docs/design/scaleway-api.md §4). */
 function sendEmpty(res: ServerResponse, status: number): void {
   baseHeaders(res);
   res.writeHead(status, { 'Content-Type': 'application/json' });

@@ -6,7 +6,7 @@
  * last, by creation date), every object after the deleted one moves one position up: the first
  * object of page N slides onto page N-1, which was already read, and is never seen. `total_count`
  * is unchanged and the number of distinct objects received equals it, so a count check cannot
- * tell (docs/design/scaleway-api.md, "Pagination").
+ * tell (docs/design/scaleway-api.md §3).
  *
  * Before a page after the first of a full listing (no filter other than the organization, the
  * order and the paging), with probability `shiftRate`, this deletes one object of an earlier page

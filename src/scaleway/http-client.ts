@@ -82,7 +82,7 @@ function seg(id: string): string {
   return encodeURIComponent(id);
 }
 
-/** The server may match names partially (docs/design/scaleway-api.md, "Filters"): keep exact matches only. */
+/** The server may match names partially (docs/design/scaleway-api.md §3): keep exact matches only. */
 function exact<T>(items: T[], want: string | undefined, get: (t: T) => string): T[] {
   return want === undefined ? items : items.filter((i) => get(i) === want);
 }
