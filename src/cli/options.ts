@@ -49,7 +49,7 @@ const INSTANCE = {
   description: 'scw-gitops instance (overrides the settings)',
 } as const satisfies OptionSpec;
 
-/** Options shared by plan, reconcile and apply (src/reconciler/command.ts parses them). */
+/** Options shared by plan, reconcile and apply (src/cli/command.ts parses them). */
 export const PLAN_OPTIONS = [
   CONFIG(
     'settings file (sinks, prune, safety, instance, Scaleway endpoint); without it: built-in defaults, credentials from SCW_* / scw profile',
