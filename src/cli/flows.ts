@@ -8,6 +8,7 @@ import { EXIT_CHANGES, EXIT_ERROR, EXIT_OK } from './io.js';
 import { systemClock } from '../clock.js';
 import type { Settings } from '../config/settings.js';
 import type { Plan } from '../model/plan.js';
+import { sortKeys } from '../model/sort-keys.js';
 import { parsePlanJson } from '../render/json.js';
 import { renderPlanText } from '../render/text.js';
 import {
@@ -32,19 +33,6 @@ import {
   type ReconcileResult,
   reconcileOnce,
 } from '../reconciler/reconcile-once.js';
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(value).sort()) {
-      const v = (value as Record<string, unknown>)[k];
-      if (v !== undefined) out[k] = sortKeys(v);
-    }
-    return out;
-  }
-  return value;
-}
 
 /** Diagnostics of the desired-state load (the plan renders its own). */
 function loadDiagnostics(result: ReconcileResult) {

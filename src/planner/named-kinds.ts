@@ -71,6 +71,15 @@ export function planNamed(
   });
 }
 
+/**
+ * A desired object with an unresolved reference (already an error): looked at for the fingerprint,
+ * never changed, and blocked so that its dependents do not resolve to it.
+ */
+export function blockNamed(ctx: PlanContext, desired: DesiredNamed): void {
+  matchNamed(ctx, desired);
+  ctx.blocked.add(desired.address);
+}
+
 /** Description and user tags, the fields applications, groups and policies share. */
 export function describedAndTaggedChanges(
   live: { readonly description: string; readonly tags: readonly string[] },
@@ -128,8 +137,7 @@ export function planGroup(ctx: PlanContext, desired: DesiredGroup): void {
     if (ref) members.push(ref);
   });
   if (members.length < desired.memberApplications.length) {
-    matchNamed(ctx, desired); // still looked at (fingerprint), never changed
-    ctx.blocked.add(desired.address);
+    blockNamed(ctx, desired);
     return;
   }
   const after: PlannedGroup = {

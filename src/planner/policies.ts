@@ -8,8 +8,7 @@ import type { DesiredPolicy, DesiredRule } from '../model/desired.js';
 import type { Policy, Rule } from '../model/live.js';
 import type { FieldChange, ObjectRef, PlannedPolicy, PlannedPrincipal, PlannedRule } from '../model/plan.js';
 import type { PlanContext } from './context.js';
-import { matchNamed } from './matching.js';
-import { describedAndTaggedChanges, planNamed, sameList } from './named-kinds.js';
+import { blockNamed, describedAndTaggedChanges, planNamed, sameList } from './named-kinds.js';
 import { checkPermissions } from './policy-permissions.js';
 import { refIdentity, resolveReference } from './references.js';
 
@@ -18,8 +17,7 @@ export function planPolicy(ctx: PlanContext, desired: DesiredPolicy): void {
   const rules = resolveRules(ctx, desired);
   const warnings = checkPermissions(ctx, desired);
   if (principal === undefined || rules === undefined) {
-    matchNamed(ctx, desired); // still looked at (fingerprint), never changed
-    ctx.blocked.add(desired.address);
+    blockNamed(ctx, desired);
     return;
   }
   const after: PlannedPolicy = {

@@ -7,20 +7,8 @@
  */
 import { ConfigError } from '../errors.js';
 import type { Plan } from '../model/plan.js';
+import { sortKeys } from '../model/sort-keys.js';
 import { decodePlan, PlanSchemaError } from './plan-schema.js';
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(value).sort()) {
-      const v = (value as Record<string, unknown>)[k];
-      if (v !== undefined) out[k] = sortKeys(v);
-    }
-    return out;
-  }
-  return value;
-}
 
 export function renderPlanJson(plan: Plan): string {
   return `${JSON.stringify(sortKeys(plan), null, 2)}\n`;

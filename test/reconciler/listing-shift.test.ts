@@ -14,15 +14,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Clock } from '../../src/clock.js';
-import { defaultSettings } from '../../src/config/load-settings.js';
-import type { Settings } from '../../src/config/settings.js';
 import { parseKeyDescription } from '../../src/model/ownership.js';
-import { Secret } from '../../src/model/secret.js';
 import { reconcileOnce } from '../../src/reconciler/reconcile-once.js';
 import { type SandboxHandle, startSandbox } from '../../src/sandbox/server.js';
-import { createScalewayClient } from '../../src/scaleway/http-client.js';
-import { createSinks } from '../../src/sinks/registry.js';
-import { createLogCapture } from '../helpers/log-capture.js';
+import { sandboxDeps } from './sandbox-deps.js';
 
 const DESIRED = `---
 apiVersion: scw-gitops/v1alpha1
@@ -100,23 +95,7 @@ afterEach(async () => {
 });
 
 async function setup() {
-  const settings: Settings = {
-    ...defaultSettings(),
-    instance: 'default',
-    sinks: [{ name: 'local', type: 'file', dir: join(dir, 'secrets'), format: 'dotenv' }],
-    defaults: { sink: 'local', rotation: { overlapMs: 3_600_000 } },
-    prune: { Project: true, Application: true, Group: true, Policy: true, ApiKey: true },
-  };
-  const logs = createLogCapture({ level: 'info' });
-  const client = createScalewayClient({
-    apiUrl: sandbox.url,
-    secretKey: new Secret(sandbox.adminSecretKey),
-    organizationId: sandbox.organizationId,
-    logger: logs.logger,
-    retry: { retries: 2, minTimeoutMs: 1, maxTimeoutMs: 5 },
-  });
-  const sinks = await createSinks(settings, { env: {}, logger: logs.logger, clock });
-  return { client, sinks, settings, clock, logger: logs.logger };
+  return (await sandboxDeps(sandbox, dir, clock, {}, 'info')).deps;
 }
 
 /** Access keys of the keys carrying our marker for `name`, with their state. */

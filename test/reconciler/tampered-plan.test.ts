@@ -10,15 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Clock } from '../../src/clock.js';
-import { defaultSettings } from '../../src/config/load-settings.js';
-import type { Settings } from '../../src/config/settings.js';
-import { Secret } from '../../src/model/secret.js';
 import { applySavedPlan, reconcileOnce } from '../../src/reconciler/reconcile-once.js';
 import { parsePlanJson, renderPlanJson } from '../../src/render/json.js';
 import { type SandboxHandle, startSandbox } from '../../src/sandbox/server.js';
-import { createScalewayClient } from '../../src/scaleway/http-client.js';
-import { createSinks } from '../../src/sinks/registry.js';
-import { createLogCapture } from '../helpers/log-capture.js';
+import { sandboxDeps } from './sandbox-deps.js';
 
 const header = (kind: string, name: string) =>
   `---\napiVersion: scw-gitops/v1alpha1\nkind: ${kind}\nmetadata: { name: ${name} }\n`;
@@ -43,24 +38,8 @@ afterEach(async () => {
 });
 
 async function deps() {
-  const settings: Settings = {
-    ...defaultSettings(),
-    instance: 'default',
-    sinks: [{ name: 'local', type: 'file', dir: join(dir, 'secrets'), format: 'dotenv' }],
-    defaults: { sink: 'local', rotation: { overlapMs: 3_600_000 } },
-    prune: { Project: true, Application: true, Group: true, Policy: true, ApiKey: true },
-    safety: { maxDeletes: 10, maxDeletePercent: 100 },
-  };
-  const logs = createLogCapture({ level: 'info' });
-  const client = createScalewayClient({
-    apiUrl: sandbox.url,
-    secretKey: new Secret(sandbox.adminSecretKey),
-    organizationId: sandbox.organizationId,
-    logger: logs.logger,
-    retry: { retries: 1, minTimeoutMs: 1, maxTimeoutMs: 2 },
-  });
-  const sinks = await createSinks(settings, { env: {}, logger: logs.logger, clock });
-  return { client, sinks, settings, clock, logger: logs.logger };
+  const settings = { safety: { maxDeletes: 10, maxDeletePercent: 100 } };
+  return (await sandboxDeps(sandbox, dir, clock, settings, 'info')).deps;
 }
 
 /** A saved plan (JSON) that deletes the owned `old-tool` application and its key. */
