@@ -72,6 +72,7 @@ export function instrumentSinks(
       type: sink.type,
       preflight: (location, signal) => sink.preflight(location, signal),
       read: (location, signal) => sink.read(location, signal),
+      list: (signal) => sink.list(signal),
       describe: (location) => sink.describe(location),
       write: async (location, record, signal) => {
         try {
