@@ -141,7 +141,9 @@ applyConcurrency: 8
 
   it('leaves the secrets-in-source check to the command, and says where the sink dirs are', () => {
     // Inside source.dir, but DIR on the command line may replace it: src/config/source-dir.ts.
-    const { settings, diagnostics } = parse('sinks:\n  - name: local\n    type: file\n    dir: desired/.secrets\n');
+    const { settings, diagnostics } = parse(
+      'sinks:\n  - name: local\n    type: file\n    dir: desired/.secrets\n',
+    );
     expect(diagnostics).toEqual([]);
     expect(settings!.fieldSources?.['sinks[0].dir']).toEqual({ file: 'settings.yaml', line: 8, col: 10 });
     expect(settings!.fieldSources?.['source']).toEqual({ file: 'settings.yaml', line: 4, col: 3 });
