@@ -105,6 +105,8 @@ export interface KubernetesSinkDeps {
    * a failure (e.g. RBAC without `events: create`) is logged at debug and never fails the write.
    */
   readonly recordEvents?: boolean;
+  /** Secrets per page of `list` (default LIST_PAGE_SIZE). */
+  readonly listPageSize?: number;
 }
 
 interface Target {
@@ -514,6 +516,7 @@ export function createKubernetesSink(
     async list(signal) {
       const { core } = getClients();
       const labelSelector = `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`;
+      const pageSize = deps.listPageSize ?? LIST_PAGE_SIZE;
       const scope: Target = {
         namespace: settings.namespace,
         name: '',
@@ -537,7 +540,7 @@ export function createKubernetesSink(
         items = await pages((cont) =>
           core.listSecretForAllNamespaces({
             labelSelector,
-            limit: LIST_PAGE_SIZE,
+            limit: pageSize,
             ...(cont !== undefined ? { _continue: cont } : {}),
           }),
         );
@@ -553,7 +556,7 @@ export function createKubernetesSink(
             core.listNamespacedSecret({
               namespace: settings.namespace,
               labelSelector,
-              limit: LIST_PAGE_SIZE,
+              limit: pageSize,
               ...(cont !== undefined ? { _continue: cont } : {}),
             }),
           );

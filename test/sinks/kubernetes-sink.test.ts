@@ -8,7 +8,6 @@ import {
   createKubernetesSink,
   DATA_ACCESS_KEY,
   DATA_SECRET_KEY,
-  LIST_PAGE_SIZE,
   MANAGED_BY_LABEL,
   RELOADER_MATCH_ANNOTATION,
 } from '../../src/sinks/kubernetes-sink.js';
@@ -111,19 +110,24 @@ describe('kubernetes sink', () => {
     await emu.close();
   });
 
-  it('list pages through many Secrets, and falls back to its namespace when RBAC is namespaced', async () => {
-    const admin = createKubernetesSink(settings({ kubeconfig: emu.kubeconfigPath }));
+  it('list pages through the Secrets, and falls back to its namespace when RBAC is namespaced', async () => {
+    const admin = createKubernetesSink(settings({ kubeconfig: emu.kubeconfigPath }), { listPageSize: 2 });
     const written = new Set<string>();
-    for (let i = 0; i < LIST_PAGE_SIZE + 5; i++) {
+    for (let i = 0; i < 5; i++) {
       const rec = makeRecord({ keyName: `key-${i}` });
       await admin.write({ sink: 'cluster', secretName: `key-${String(i).padStart(3, '0')}` }, rec);
       written.add(rec.accessKey);
     }
     const elsewhere = makeRecord();
     await admin.write({ sink: 'cluster', namespace: 'default', secretName: 'elsewhere' }, elsewhere);
+    const before = emu.control.requests.length;
     const all = await admin.list();
+    const pages = emu.control.requests
+      .slice(before)
+      .filter((r) => r.method === 'GET' && r.path === '/api/v1/secrets' && r.query.limit === '2').length;
     expect(all.incomplete).toEqual([]);
-    expect(all.records).toHaveLength(LIST_PAGE_SIZE + 6);
+    expect(all.records).toHaveLength(6);
+    expect(pages).toBe(3);
     expect(all.records[0]!.location).toEqual({
       sink: 'cluster',
       namespace: 'default',
