@@ -546,6 +546,11 @@ class Importer {
     Object.assign(spec, expiry.spec, sink.spec);
     if (opts.adoptAccessKey) spec['adoptAccessKey'] = k.accessKey;
     for (const note of [expiry.note, sink.note]) if (note !== undefined) this.notes.push(note);
+    if (opts.createdByUs && sink.spec['sink'] === undefined && (this.opts.sinks ?? []).length > 0) {
+      this.notes.push(
+        `${addr}: no record in the configured sinks holds ${k.accessKey}; unless spec.sink names where its secret is, the plan replaces the key (custody-lost)`,
+      );
+    }
     return { spec, comments: [...expiry.comments, ...sink.comments] };
   }
 

@@ -506,7 +506,9 @@ describe('objects this instance owns, and what the sinks record', () => {
     );
     expect(r.notes).toEqual([
       'ApiKey/default-lifetime: its expiry was not recorded; imported as a 90d lifetime (rotated before it expires), review',
+      'ApiKey/default-lifetime: no record in the configured sinks holds SCW00000000000000004; unless spec.sink names where its secret is, the plan replaces the key (custody-lost)',
       'ApiKey/fixed: its expiry was not recorded; imported as the fixed expiresAt 2030-01-31T00:00:00Z (not rotated automatically), review',
+      'ApiKey/fixed: no record in the configured sinks holds SCW00000000000000002; unless spec.sink names where its secret is, the plan replaces the key (custody-lost)',
       'ApiKey/monthly: its expiry was not recorded; imported as a 30d lifetime (rotated before it expires), review',
     ]);
   });
@@ -518,6 +520,7 @@ describe('objects this instance owns, and what the sinks record', () => {
         apiKeys: [
           key('SCW00000000000000001', 'a-1', { description: ours('copied', 'ready') }),
           key('SCW00000000000000002', 'a-1', { description: ours('moved', 'ready') }),
+          key('SCW00000000000000003', 'a-1', { description: ours('lost', 'ready') }),
         ],
       }),
       {
@@ -539,8 +542,10 @@ describe('objects this instance owns, and what the sinks record', () => {
     const keys = keysOf(r);
     expect(keys['copied']!.sink).toEqual({ sink: 'local' });
     expect(keys['moved']!.sink).toEqual({ sink: 'local', path: 'team/moved.env' });
+    expect(keys['lost']!.sink).toEqual({});
     expect(r.notes).toEqual([
       'ApiKey/copied: SCW00000000000000001 is in several records; spec.sink names local: copied.env, not local: backup/copied.env',
+      'ApiKey/lost: no record in the configured sinks holds SCW00000000000000003; unless spec.sink names where its secret is, the plan replaces the key (custody-lost)',
       'ApiKey/moved: the record in local: team/moved.env holds SCW0000000000000000X, not SCW00000000000000002; the plan replaces the key there (custody-lost)',
     ]);
   });
