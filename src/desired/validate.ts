@@ -48,7 +48,7 @@ export interface ValidateOptions {
    * The declared sinks' layouts (settings `sinks:`). When given, two keys are checked for sharing
    * a secret location after every default is applied (file extension, namespace, Vault prefix).
    */
-  readonly sinks?: readonly SinkLayout[];
+  readonly sinkLayouts?: readonly SinkLayout[];
 }
 
 /** The organization's default project: always a valid reference, never declarable. */
@@ -420,8 +420,8 @@ function checkSinkCollisions(docs: readonly ParsedDocument[], opts: ValidateOpti
       namespace: str(sink['namespace']),
       secretName: str(sink['secretName']),
     });
-    if (opts.sinks !== undefined && opts.sinks.length > 0) {
-      const resolved = resolveSink({ name: d.name, sink: target }, opts.sinks, opts.defaultSink);
+    if (opts.sinkLayouts !== undefined && opts.sinkLayouts.length > 0) {
+      const resolved = resolveSink({ name: d.name, sink: target }, opts.sinkLayouts, opts.defaultSink);
       if (!resolved.ok || !resolved.layout) continue; // an unknown sink is reported on its own
       const field = placeField({ sink: target }, resolved.sink.type);
       placed.push({

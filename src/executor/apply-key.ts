@@ -86,6 +86,7 @@ async function newKey(
         subject: step.address,
         description: value.description,
         marker: value.marker,
+        recordedRotation: value.recordedRotation,
         applicationId,
         defaultProjectId,
         expiresAt: expiresAtFor(value.expiry, ctx.clock.now()),

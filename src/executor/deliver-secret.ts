@@ -57,6 +57,8 @@ export interface DeliveryRequest {
   readonly description: string;
   /** The marker the key carries: pending at creation, `marker.state` once delivered. */
   readonly marker: KeyMarkerSpec;
+  /** How git declared the key's expiry and rotation, stored with the secret (src/model/rotation-record.ts). */
+  readonly recordedRotation: string;
   readonly applicationId: string;
   /** Absent: the API's default (the organization's default project). */
   readonly defaultProjectId?: string | undefined;
@@ -233,6 +235,7 @@ async function restorePrevious(
         ? { defaultProjectId: prior.metadata.defaultProjectId }
         : {}),
       ...(prior.metadata.instance !== undefined ? { instance: prior.metadata.instance } : {}),
+      ...(prior.metadata.rotation !== undefined ? { rotation: prior.metadata.rotation } : {}),
     };
     const record: SecretRecord = { accessKey: prior.accessKey, secretKey: prior.secretKey, metadata: meta };
     await req.sink.write(req.location, record);
@@ -366,6 +369,7 @@ export async function deliverNewKey(req: DeliveryRequest, ctx: DeliveryContext):
       organizationId: ctx.client.organizationId,
       defaultProjectId: apiKey.defaultProjectId,
       instance: req.marker.instance,
+      rotation: req.recordedRotation,
     },
   };
   try {

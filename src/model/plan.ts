@@ -183,6 +183,11 @@ export interface PlannedApiKey {
   readonly rotation: EffectiveRotation;
   /** Where the new secret is delivered (create, replace); the place custody is checked. */
   readonly sink: PlannedSink;
+  /**
+   * How git declared this key's expiry and rotation (its own spec, without the settings'
+   * defaults), written with the secret so `import` can restore it (src/model/rotation-record.ts).
+   */
+  readonly recordedRotation: string;
 }
 
 export type PlannedValue = PlannedProject | PlannedApplication | PlannedGroup | PlannedPolicy | PlannedApiKey;

@@ -17,6 +17,7 @@
 import type { DesiredApiKey } from '../model/desired.js';
 import { formatDuration } from '../model/duration.js';
 import { isProtected } from '../model/ownership.js';
+import { formatRecordedRotation } from '../model/rotation-record.js';
 import type {
   EffectiveRotation,
   FieldChange,
@@ -70,6 +71,7 @@ export function planApiKey(
     expiry: expiryRule(desired, rotation),
     rotation,
     sink,
+    recordedRotation: formatRecordedRotation(desired),
   };
 
   const mine = ctx.index.ourKeysByName.get(desired.name) ?? [];

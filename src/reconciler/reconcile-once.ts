@@ -134,7 +134,7 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions)
     now,
     ...(sinkNames.length > 0 ? { sinkNames } : {}),
     ...(settings.defaults.sink !== undefined ? { defaultSink: settings.defaults.sink } : {}),
-    sinks: settings.sinks,
+    sinkLayouts: settings.sinks,
   });
   if (!loaded.state) {
     const n = loaded.diagnostics.filter((d) => d.severity === 'error').length;

@@ -310,6 +310,7 @@ const plannedValue: Decoder<PlannedValue> = tagged<PlannedValue>('kind', {
     expiry,
     rotation,
     sink: plannedSink,
+    recordedRotation: str,
   }),
 });
 

@@ -12,7 +12,7 @@ import type { Clock } from '../clock.js';
 import type { Settings, SinkSettings } from '../config/settings.js';
 import { ConfigError } from '../errors.js';
 import type { DesiredApiKey } from '../model/desired.js';
-import { resolveSink, toSinkLocation } from '../model/sink-location.js';
+import { defaultFileName, resolveSink, toSinkLocation } from '../model/sink-location.js';
 import { createFileSink } from './file-sink.js';
 import type { SecretSink, SinkLocation } from './sink.js';
 
@@ -78,4 +78,37 @@ export function resolveSinkLocation(key: DesiredApiKey, settings: Settings): Sin
   const resolved = resolveSink(key, settings.sinks, settings.defaults.sink);
   if (!resolved.ok) throw new ConfigError(`${key.address}: ${resolved.field}: ${resolved.message}`);
   return toSinkLocation(resolved.sink);
+}
+
+/**
+ * A key's place in a sink known only by its type and defaults (the importer's view of a sink),
+ * with the defaults of src/model/sink-location.ts.
+ */
+export function locationForType(
+  key: Pick<DesiredApiKey, 'name' | 'sink'>,
+  type: string,
+  sink: string,
+  opts: { format?: 'dotenv' | 'json' | undefined; namespace?: string | undefined } = {},
+): SinkLocation {
+  switch (type) {
+    case 'file':
+      return { sink, path: key.sink.path ?? defaultFileName(key.name, opts.format ?? 'dotenv') };
+    case 'vault':
+      return { sink, path: key.sink.path ?? key.name };
+    case 'kubernetes': {
+      const namespace = key.sink.namespace ?? opts.namespace;
+      return {
+        sink,
+        ...(namespace !== undefined ? { namespace } : {}),
+        secretName: key.sink.secretName ?? key.name,
+      };
+    }
+    default:
+      return {
+        sink,
+        ...(key.sink.path !== undefined ? { path: key.sink.path } : {}),
+        ...(key.sink.namespace !== undefined ? { namespace: key.sink.namespace } : {}),
+        ...(key.sink.secretName !== undefined ? { secretName: key.sink.secretName } : {}),
+      };
+  }
 }

@@ -12,6 +12,7 @@ import type {
 } from '../../src/model/desired.js';
 import type { ApiKey, Application, Group, Policy, Project } from '../../src/model/live.js';
 import { parseKeyDescription } from '../../src/model/ownership.js';
+import { formatRecordedRotation } from '../../src/model/rotation-record.js';
 import type {
   Action,
   FieldChange,
@@ -203,6 +204,7 @@ export function planned(
           path: desired.sink.path ?? desired.name,
           target: `vault:fake/data/${desired.sink.path ?? desired.name}`,
         },
+        recordedRotation: formatRecordedRotation(desired),
       };
   }
 }

@@ -39,7 +39,7 @@ export async function pass(
     now,
     sinkNames: settings.sinks.map((s) => s.name),
     ...(settings.defaults.sink !== undefined ? { defaultSink: settings.defaults.sink } : {}),
-    sinks: settings.sinks,
+    sinkLayouts: settings.sinks,
   });
   if (!loaded.state) {
     throw new Error(`desired state invalid: ${JSON.stringify(loaded.diagnostics)}`);
