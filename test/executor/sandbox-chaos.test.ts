@@ -19,9 +19,10 @@ import { type FaultOptions, type SandboxHandle, startSandbox } from '../../src/s
 import { createScalewayClient } from '../../src/scaleway/http-client.js';
 import { observeLive } from '../../src/scaleway/observe.js';
 import { createFileSink } from '../../src/sinks/file-sink.js';
-import { assertCustodyInvariants, ownedKeys, trackIssuedSecrets } from '../crash/helpers.js';
+import { assertCustodyInvariants, trackIssuedSecrets } from '../crash/helpers.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { assertNoSecrets, createLogCapture } from '../helpers/log-capture.js';
+import { ownedKeys } from '../helpers/sandbox-cli.js';
 
 const YAML = `---
 apiVersion: scw-gitops/v1alpha1
