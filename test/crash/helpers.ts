@@ -46,7 +46,7 @@ export async function prepareEntry(entry: string, outDir: string): Promise<strin
       bundle: true,
       platform: 'node',
       format: 'esm',
-      target: 'node20',
+      target: 'node22',
       outfile,
       logLevel: 'error',
       banner: {
