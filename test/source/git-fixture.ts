@@ -41,10 +41,16 @@ export interface GitFixture {
   readonly fileUrl: string;
   readonly keys: GitKeys;
   /** Write (string) or delete (null) files, commit, push; returns the commit hash. */
-  commit(files: Record<string, string | null>, opts?: { message?: string; sign?: Signing; branch?: string }): Promise<string>;
+  commit(
+    files: Record<string, string | null>,
+    opts?: { message?: string; sign?: Signing; branch?: string },
+  ): Promise<string>;
   /** Force-push a new root history (the old commits are no longer on the branch). */
   rewrite(files: Record<string, string>, opts?: { sign?: Signing; branch?: string }): Promise<string>;
-  tag(name: string, opts?: { sign?: Signing; annotated?: boolean; at?: string; force?: boolean }): Promise<string>;
+  tag(
+    name: string,
+    opts?: { sign?: Signing; annotated?: boolean; at?: string; force?: boolean },
+  ): Promise<string>;
   deleteBranch(branch: string): Promise<void>;
   git(args: readonly string[], cwd?: string): Promise<string>;
   close(): Promise<void>;
@@ -66,8 +72,12 @@ function isolatedEnv(home: string, gnupgHome: string): NodeJS.ProcessEnv {
 }
 
 async function genGpgKey(env: NodeJS.ProcessEnv, uid: string, out: string): Promise<string> {
-  await exec('gpg', ['--batch', '--passphrase', '', '--quick-gen-key', uid, 'ed25519', 'sign', 'never'], { env });
-  const { stdout } = await exec('gpg', ['--batch', '--with-colons', '--fingerprint', '--list-keys', uid], { env });
+  await exec('gpg', ['--batch', '--passphrase', '', '--quick-gen-key', uid, 'ed25519', 'sign', 'never'], {
+    env,
+  });
+  const { stdout } = await exec('gpg', ['--batch', '--with-colons', '--fingerprint', '--list-keys', uid], {
+    env,
+  });
   const fpr = /^fpr:+([0-9A-F]{40}):/m.exec(stdout)?.[1];
   if (!fpr) throw new Error(`no fingerprint for ${uid}`);
   const { stdout: armored } = await exec('gpg', ['--batch', '--armor', '--export', fpr], { env });
@@ -87,14 +97,20 @@ export async function createGitFixture(opts: { branch?: string } = {}): Promise<
   const keysDir = path.join(root, 'keys');
   await mkdir(keysDir);
   const aliceFingerprint = await genGpgKey(env, 'Alice <alice@example.com>', path.join(keysDir, 'alice.asc'));
-  const malloryFingerprint = await genGpgKey(env, 'Mallory <mallory@example.com>', path.join(keysDir, 'mallory.asc'));
+  const malloryFingerprint = await genGpgKey(
+    env,
+    'Mallory <mallory@example.com>',
+    path.join(keysDir, 'mallory.asc'),
+  );
   for (const who of ['bob', 'eve']) {
     await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', who, '-f', path.join(keysDir, who)]);
   }
   const bobPub = (await run('cat', [path.join(keysDir, 'bob.pub')])).trim();
   const allowedSigners = path.join(keysDir, 'allowed_signers');
   await writeFile(allowedSigners, `# trusted committers\nbob@example.com namespaces="git" ${bobPub}\n`);
-  const bobFingerprint = /(SHA256:\S+)/.exec(await run('ssh-keygen', ['-l', '-f', path.join(keysDir, 'bob.pub')]))![1]!;
+  const bobFingerprint = /(SHA256:\S+)/.exec(
+    await run('ssh-keygen', ['-l', '-f', path.join(keysDir, 'bob.pub')]),
+  )![1]!;
 
   const origin = path.join(root, 'origin.git');
   await run('git', ['init', '--quiet', '--bare', `--initial-branch=${branch}`, origin]);
@@ -159,7 +175,15 @@ export async function createGitFixture(opts: { branch?: string } = {}): Promise<
       await run('git', ['add', '--all'], work);
       await run(
         'git',
-        [...signArgs(o.sign), 'commit', '--quiet', '--allow-empty', ...(o.sign ? ['-S'] : []), '-m', o.message ?? 'change'],
+        [
+          ...signArgs(o.sign),
+          'commit',
+          '--quiet',
+          '--allow-empty',
+          ...(o.sign ? ['-S'] : []),
+          '-m',
+          o.message ?? 'change',
+        ],
         work,
       );
       await run('git', ['push', '--quiet', 'origin', `HEAD:refs/heads/${b}`], work);
@@ -171,7 +195,11 @@ export async function createGitFixture(opts: { branch?: string } = {}): Promise<
       await run('git', ['rm', '-r', '--quiet', '--cached', '--ignore-unmatch', '.'], work);
       await writeFiles(files);
       await run('git', ['add', '--all'], work);
-      await run('git', [...signArgs(o.sign), 'commit', '--quiet', ...(o.sign ? ['-S'] : []), '-m', 'rewritten'], work);
+      await run(
+        'git',
+        [...signArgs(o.sign), 'commit', '--quiet', ...(o.sign ? ['-S'] : []), '-m', 'rewritten'],
+        work,
+      );
       await run('git', ['push', '--quiet', '--force', 'origin', `HEAD:refs/heads/${b}`], work);
       const sha = (await run('git', ['rev-parse', 'HEAD'], work)).trim();
       await run('git', ['branch', '--quiet', '--force', b, sha], work);
@@ -190,7 +218,11 @@ export async function createGitFixture(opts: { branch?: string } = {}): Promise<
         ...(o.at ? [o.at] : []),
       ];
       await run('git', args, work);
-      await run('git', ['push', '--quiet', ...(o.force ? ['--force'] : []), 'origin', `refs/tags/${name}`], work);
+      await run(
+        'git',
+        ['push', '--quiet', ...(o.force ? ['--force'] : []), 'origin', `refs/tags/${name}`],
+        work,
+      );
       return (await run('git', ['rev-parse', `${name}^{commit}`], work)).trim();
     },
     async deleteBranch(b) {

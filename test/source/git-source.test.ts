@@ -124,7 +124,9 @@ describe('git source: fetching by file URL', () => {
     expect(result.fetched).toBe(false);
     expect(result.snapshot.accepted?.revision).toBe(kept);
     expect(result.snapshot.error).toMatchObject({ code: 'ref-not-found' });
-    expect(result.snapshot.error!.message).toMatch(/branch 'release' does not exist on file:\/\/.*\(deleted or renamed\?\)/);
+    expect(result.snapshot.error!.message).toMatch(
+      /branch 'release' does not exist on file:\/\/.*\(deleted or renamed\?\)/,
+    );
     await source.sync();
     expect(cap.find("branch 'release' does not exist")).toHaveLength(1);
     expect(cap.find("branch 'release' does not exist")[0]!['msg']).toContain('still reconciling');
@@ -135,7 +137,9 @@ describe('git source: fetching by file URL', () => {
     const result = await source.sync();
     expect(result.snapshot.accepted).toBeUndefined();
     expect(result.refusal).toMatchObject({ code: 'path-not-found' });
-    expect(result.refusal!.reason).toMatch(/source.git.path 'only-here' is not a directory in commit [0-9a-f]{12}/);
+    expect(result.refusal!.reason).toMatch(
+      /source.git.path 'only-here' is not a directory in commit [0-9a-f]{12}/,
+    );
   });
 
   it('follows a tag, a semver range and a pinned commit', async () => {
@@ -147,10 +151,16 @@ describe('git source: fetching by file URL', () => {
     await fx.tag('v2.0.0');
 
     const tag = await open({ ref: { tag: 'v1.0.0' } });
-    expect((await tag.source.sync()).snapshot.accepted).toMatchObject({ revision: v1, ref: 'refs/tags/v1.0.0' });
+    expect((await tag.source.sync()).snapshot.accepted).toMatchObject({
+      revision: v1,
+      ref: 'refs/tags/v1.0.0',
+    });
 
     const range = await open({ ref: { semver: '^1.0.0' } });
-    expect((await range.source.sync()).snapshot.accepted).toMatchObject({ revision: v2, ref: 'refs/tags/v1.2.0' });
+    expect((await range.source.sync()).snapshot.accepted).toMatchObject({
+      revision: v2,
+      ref: 'refs/tags/v1.2.0',
+    });
 
     const pinned = await open({ ref: { commit: v1 } });
     expect((await pinned.source.sync()).snapshot.accepted?.revision).toBe(v1);
@@ -193,11 +203,16 @@ describe('git source: fetching by file URL', () => {
   it('says clearly when git is not installed', async () => {
     const cap = createLogCapture();
     const git = new GitRunner({ binary: path.join(fx.root, 'no-such-git'), home: fx.root });
-    const err = await GitSource.open(settings(), { env: {}, logger: cap.logger, clock: systemClock, git }).catch(
-      (e: unknown) => e,
-    );
+    const err = await GitSource.open(settings(), {
+      env: {},
+      logger: cap.logger,
+      clock: systemClock,
+      git,
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GitNotInstalledError);
-    expect((err as Error).message).toMatch(/was not found on PATH: the git source needs git .*apt-get install git gnupg openssh-client/);
+    expect((err as Error).message).toMatch(
+      /was not found on PATH: the git source needs git .*apt-get install git gnupg openssh-client/,
+    );
   });
 });
 
@@ -206,7 +221,10 @@ describe('git source over loopback HTTP with credentials', () => {
   let server: GitHttpServer;
 
   beforeAll(async () => {
-    server = await startGitHttpServer({ root: fx.root, auth: { username: 'x-access-token', password: TOKEN } });
+    server = await startGitHttpServer({
+      root: fx.root,
+      auth: { username: 'x-access-token', password: TOKEN },
+    });
   });
   afterAll(async () => {
     await server?.close();
@@ -255,8 +273,12 @@ describe('git source over loopback HTTP with credentials', () => {
   });
 
   it('fails at start, naming the variable, when the token is not set', async () => {
-    const err = await open({ url: `${server.url}/origin.git`, auth: { tokenEnv: 'GIT_TOKEN' } }).catch((e: unknown) => e);
-    expect((err as Error).message).toBe('source.git.auth.tokenEnv: environment variable GIT_TOKEN is not set or empty');
+    const err = await open({ url: `${server.url}/origin.git`, auth: { tokenEnv: 'GIT_TOKEN' } }).catch(
+      (e: unknown) => e,
+    );
+    expect((err as Error).message).toBe(
+      'source.git.auth.tokenEnv: environment variable GIT_TOKEN is not set or empty',
+    );
   });
 
   it('cleans up its trees: only the recent revisions stay on disk', async () => {
@@ -265,7 +287,9 @@ describe('git source over loopback HTTP with credentials', () => {
       await fx.commit({ 'iam/loop.yaml': APP('loop', `round ${i}`) });
       await source.sync();
     }
-    const trees = await import('node:fs/promises').then((fs) => fs.readdir(path.join(source.mirror.root, 'trees')));
+    const trees = await import('node:fs/promises').then((fs) =>
+      fs.readdir(path.join(source.mirror.root, 'trees')),
+    );
     expect(trees.length).toBeLessThanOrEqual(3);
     await rm(path.join(source.mirror.root, 'trees'), { recursive: true, force: true });
   });
