@@ -215,6 +215,11 @@ export interface DaemonMetrics {
   readonly leader: Gauge;
   readonly buildInfo: Gauge;
   readonly triggers: Counter;
+  readonly sourceFetches: Counter;
+  readonly sourceRevision: Gauge;
+  readonly sourceRefusals: Counter;
+  readonly sourceRefused: Gauge;
+  readonly commitStatuses: Counter;
 }
 
 export function createDaemonMetrics(build: { version: string; node?: string }): DaemonMetrics {
@@ -253,6 +258,27 @@ export function createDaemonMetrics(build: { version: string; node?: string }): 
     leader: r.gauge(`${p}leader`, '1 when this replica is the leader (or leader election is off), else 0.'),
     buildInfo: r.gauge(`${p}build_info`, 'Build information; always 1.', ['version', 'node']),
     triggers: r.counter(`${p}triggers_total`, 'Pass requests by trigger.', ['trigger']),
+    sourceFetches: r.counter(`${p}source_fetch_total`, 'Fetches of the git source by result.', ['result']),
+    sourceRevision: r.gauge(
+      `${p}source_revision_info`,
+      'The revision passes reconcile: commit, signer and verification result; always 1.',
+      ['revision', 'signer', 'verification'],
+    ),
+    sourceRefusals: r.counter(
+      `${p}source_refusals_total`,
+      'Revisions of the git source that were not applied, by reason (unsigned, untrusted, force-push, ...).',
+      ['reason'],
+    ),
+    sourceRefused: r.gauge(
+      `${p}source_refused_revision_info`,
+      'The newest refused revision while it is not superseded: commit, signer and reason; always 1.',
+      ['revision', 'signer', 'reason'],
+    ),
+    commitStatuses: r.counter(
+      `${p}commit_status_posts_total`,
+      'Commit status posts to the git host by state and result.',
+      ['state', 'result'],
+    ),
   };
   m.buildInfo.set({ version: build.version, node: build.node ?? process.version }, 1);
   for (const action of ['create', 'update', 'replace', 'delete', 'adopt']) m.planChanges.set({ action }, 0);

@@ -16,6 +16,8 @@ import type { PassContext } from './single-flight.js';
 export interface DaemonPassContext extends PassContext {
   readonly logger: Logger;
   readonly revision?: string;
+  /** The desired-state directory of this pass (the source's accepted revision); default source.dir. */
+  readonly dir?: string;
 }
 
 export type DaemonPass = (ctx: DaemonPassContext) => Promise<PassReport>;
@@ -35,7 +37,7 @@ export function createReconcilePass(runtime: Runtime, settings: Settings, clock:
         ...(ctx.revision ? { revision: ctx.revision } : {}),
       },
       // ctx.logger already carries reconcileId.
-      { dir: settings.source.dir, dryRun: false, signal: ctx.signal },
+      { dir: ctx.dir ?? settings.source.dir, dryRun: false, signal: ctx.signal },
     );
     const report = toPassReport(result, ctx.revision);
     if (!changedSomething(result) || ctx.signal.aborted) return report;
@@ -72,7 +74,7 @@ async function observeOutlook(
         logger: ctx.logger.child({ phase: 'outlook' }),
         ...(ctx.revision ? { revision: ctx.revision } : {}),
       },
-      { dir: settings.source.dir, dryRun: true, signal: ctx.signal },
+      { dir: ctx.dir ?? settings.source.dir, dryRun: true, signal: ctx.signal },
     );
     if (!after.plan || after.kind === 'error') {
       ctx.logger.warn({ error: after.error }, 'could not re-observe the keys after the apply');
