@@ -40,10 +40,13 @@ export interface GitFixture {
   /** `file://` URL of origin. */
   readonly fileUrl: string;
   readonly keys: GitKeys;
-  /** Write (string) or delete (null) files, commit, push; returns the commit hash. */
+  /**
+   * Write (string) or delete (null) files, commit on `branch` (created from the current commit
+   * when new), push to that branch (or to `pushRef`); returns the commit hash.
+   */
   commit(
     files: Record<string, string | null>,
-    opts?: { message?: string; sign?: Signing; branch?: string },
+    opts?: { message?: string; sign?: Signing; branch?: string; pushRef?: string },
   ): Promise<string>;
   /** Force-push a new root history (the old commits are no longer on the branch). */
   rewrite(files: Record<string, string>, opts?: { sign?: Signing; branch?: string }): Promise<string>;
@@ -186,7 +189,7 @@ export async function createGitFixture(opts: { branch?: string } = {}): Promise<
         ],
         work,
       );
-      await run('git', ['push', '--quiet', 'origin', `HEAD:refs/heads/${b}`], work);
+      await run('git', ['push', '--quiet', 'origin', `HEAD:${o.pushRef ?? `refs/heads/${b}`}`], work);
       return (await run('git', ['rev-parse', 'HEAD'], work)).trim();
     },
     async rewrite(files, o = {}) {
