@@ -26,6 +26,7 @@ import {
   resolveSettings,
   useColor,
 } from './command.js';
+import { openCliGitSource, wantsGit } from './git-flag.js';
 import { applySavedPlan, type ReconcileDeps, type ReconcileResult, reconcileOnce } from './reconcile-once.js';
 
 function sortKeys(value: unknown): unknown {
@@ -52,6 +53,7 @@ async function withRuntime<T>(
   io: CliIO,
   deps: CommandDeps,
   fn: (rd: ReconcileDeps) => Promise<T>,
+  revision?: string,
 ): Promise<T> {
   const logger = commandLogger(io, deps);
   const runtime = await openRuntime(settings, io, deps, logger);
@@ -62,9 +64,30 @@ async function withRuntime<T>(
       settings,
       clock: deps.clock ?? systemClock,
       logger,
+      ...(revision !== undefined ? { revision } : {}),
     });
   } finally {
     await runtime.close();
+  }
+}
+
+/** The desired state of plan / reconcile: DIR, source.dir, or a git repository (--git, source.git). */
+async function withDesired<T>(
+  flags: ParsedFlags,
+  settings: Settings,
+  io: CliIO,
+  deps: CommandDeps,
+  fn: (dir: string, revision: string | undefined) => Promise<T>,
+): Promise<T> {
+  if (!wantsGit(flags, settings)) return fn(resolveDir(flags.positionals, settings, io), undefined);
+  const source = await openCliGitSource(flags, settings, io, {
+    logger: commandLogger(io, deps),
+    clock: deps.clock ?? systemClock,
+  });
+  try {
+    return await fn(source.dir, source.revision);
+  } finally {
+    await source.cleanup();
   }
 }
 
@@ -79,23 +102,30 @@ export async function runDryRun(
   const at = parseAt(flags.values.at);
   const planOptions = planOverrides(flags.values);
   const settings = await resolveSettings(flags.values, io);
-  const dir = resolveDir(flags.positionals, settings, io);
-  return withRuntime(settings, io, deps, async (rd) => {
-    const result = await reconcileOnce(rd, {
-      dir,
-      dryRun: true,
-      planOptions,
-      ...(at ? { now: at } : {}),
-      signal: io.signal,
-    });
-    printDiagnostics(io, loadDiagnostics(result));
-    if (result.plan) await emitPlan(result.plan, flags.values, io, format);
-    if (result.kind === 'error') {
-      io.stderr(`scw-gitops ${command}: ${result.error ?? 'failed'}\n`);
-      return EXIT_ERROR;
-    }
-    return result.kind === 'no-changes' ? EXIT_OK : EXIT_CHANGES;
-  });
+  return withDesired(flags, settings, io, deps, (dir, revision) =>
+    withRuntime(
+      settings,
+      io,
+      deps,
+      async (rd) => {
+        const result = await reconcileOnce(rd, {
+          dir,
+          dryRun: true,
+          planOptions,
+          ...(at ? { now: at } : {}),
+          signal: io.signal,
+        });
+        printDiagnostics(io, loadDiagnostics(result));
+        if (result.plan) await emitPlan(result.plan, flags.values, io, format);
+        if (result.kind === 'error') {
+          io.stderr(`scw-gitops ${command}: ${result.error ?? 'failed'}\n`);
+          return EXIT_ERROR;
+        }
+        return result.kind === 'no-changes' ? EXIT_OK : EXIT_CHANGES;
+      },
+      revision,
+    ),
+  );
 }
 
 function printApplied(result: ReconcileResult, flags: ParsedFlags, io: CliIO): number {
@@ -118,21 +148,28 @@ export async function runReconcile(flags: ParsedFlags, io: CliIO, deps: CommandD
   const format = outputFormat(flags.values.output);
   const planOptions = planOverrides(flags.values);
   const settings = await resolveSettings(flags.values, io);
-  const dir = resolveDir(flags.positionals, settings, io);
-  return withRuntime(settings, io, deps, async (rd) => {
-    const result = await reconcileOnce(rd, {
-      dir,
-      dryRun: false,
-      planOptions,
-      signal: io.signal,
-    });
-    printDiagnostics(io, loadDiagnostics(result));
-    if (result.plan && flags.values.out !== undefined) {
-      const file = isAbsolute(flags.values.out) ? flags.values.out : resolve(io.cwd, flags.values.out);
-      await writeFile(file, renderPlan(result.plan, format, false));
-    }
-    return printApplied(result, flags, io);
-  });
+  return withDesired(flags, settings, io, deps, (dir, revision) =>
+    withRuntime(
+      settings,
+      io,
+      deps,
+      async (rd) => {
+        const result = await reconcileOnce(rd, {
+          dir,
+          dryRun: false,
+          planOptions,
+          signal: io.signal,
+        });
+        printDiagnostics(io, loadDiagnostics(result));
+        if (result.plan && flags.values.out !== undefined) {
+          const file = isAbsolute(flags.values.out) ? flags.values.out : resolve(io.cwd, flags.values.out);
+          await writeFile(file, renderPlan(result.plan, format, false));
+        }
+        return printApplied(result, flags, io);
+      },
+      revision,
+    ),
+  );
 }
 
 /** apply --plan FILE. */

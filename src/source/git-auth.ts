@@ -99,7 +99,11 @@ function shellQuote(word: string): string {
 }
 
 /** The git child's environment for these credentials (empty when there are none). */
-export function credentialEnv(creds: GitCredentials, remote: GitRemote): Record<string, string> {
+export function credentialEnv(
+  creds: GitCredentials,
+  remote: GitRemote,
+  opts: { readonly useAgent?: boolean } = {},
+): Record<string, string> {
   const env: Record<string, string> = {};
   if (creds.basic) {
     const value = Buffer.from(`${creds.basic.username}:${creds.basic.password.reveal()}`).toString('base64');
@@ -111,6 +115,7 @@ export function credentialEnv(creds: GitCredentials, remote: GitRemote): Record<
   }
   if (remote.transport === 'ssh') {
     const parts = ['ssh', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes'];
+    if (!creds.ssh && !opts.useAgent) parts.push('-o', 'IdentityAgent=none');
     if (creds.ssh) {
       parts.push('-i', shellQuote(creds.ssh.keyFile), '-o', 'IdentitiesOnly=yes', '-o', 'IdentityAgent=none');
       if (creds.ssh.knownHostsFile) {

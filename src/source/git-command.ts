@@ -72,6 +72,8 @@ export interface GitRunnerOptions {
   /** HOME of the child (ssh and gpg look there); default the system temp dir. */
   readonly home: string;
   readonly timeoutMs?: number;
+  /** Variables passed through from `env` (the CLI passes SSH_AUTH_SOCK: the user's ssh agent). */
+  readonly passEnv?: readonly string[];
 }
 
 /** Strip known secrets and URL userinfo from git's output. */
@@ -111,6 +113,7 @@ export class GitRunner {
       // Proxies are the operator's choice: keep them.
       ...pick(env, ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy']),
       ...pick(env, ['SSL_CERT_FILE', 'SSL_CERT_DIR', 'GIT_SSL_CAINFO']),
+      ...pick(env, opts.passEnv ?? []),
     };
   }
 

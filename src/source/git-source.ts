@@ -28,7 +28,7 @@ import type { GitSourceSettings } from '../config/settings.js';
 import { ConfigError, toAppError } from '../errors.js';
 import { credentialEnv, resolveGitCredentials } from './git-auth.js';
 import { cleanText, GitRunner } from './git-command.js';
-import { GitMirror, GitSourceError, type MirrorState } from './git-mirror.js';
+import { classifyFetchError, GitMirror, GitSourceError, type MirrorState } from './git-mirror.js';
 import { parseGitRemote, type GitRemote } from './git-url.js';
 import { formatSigner, TrustStore, type Verification, verifyObject } from './git-verify.js';
 import type {
@@ -46,6 +46,8 @@ export interface GitSourceDeps {
   readonly clock: Clock;
   /** The git runner (tests: a binary that does not exist). Default: `git` on PATH. */
   readonly git?: GitRunner;
+  /** SSH without a key file uses the caller's agent (the CLI); the daemon never does. */
+  readonly useSshAgent?: boolean;
 }
 
 const NOT_CHECKED: Verification = {
@@ -124,13 +126,43 @@ export class GitSource implements DesiredSource {
       deps.git ?? new GitRunner({ home: settings.cacheDir, env: deps.env, timeoutMs: settings.timeoutMs });
     await git.version();
     const creds = await resolveGitCredentials(settings.auth, remote, { env: deps.env });
-    const mirror = new GitMirror(git, settings.cacheDir, remote, settings.path, credentialEnv(creds, remote));
+    const mirror = new GitMirror(
+      git,
+      settings.cacheDir,
+      remote,
+      settings.path,
+      credentialEnv(creds, remote, { useAgent: deps.useSshAgent ?? false }),
+    );
     await mirror.init();
     const trust =
       settings.verify.mode === 'off' ? undefined : await TrustStore.create(settings.verify, mirror.root, git);
     const source = new GitSource(settings, remote, git, mirror, trust, deps);
     await source.#restore();
     return source;
+  }
+
+  /** The remote's default branch (`HEAD`), for a URL given without a ref. */
+  static async defaultBranch(
+    settings: Pick<GitSourceSettings, 'url' | 'auth' | 'cacheDir'>,
+    deps: GitSourceDeps,
+  ): Promise<string> {
+    const remote = parseGitRemote(settings.url);
+    const git = deps.git ?? new GitRunner({ home: settings.cacheDir, env: deps.env });
+    const creds = await resolveGitCredentials(settings.auth, remote, { env: deps.env });
+    let out: string;
+    try {
+      out = (
+        await git.run(['ls-remote', '--symref', '--', remote.fetchUrl, 'HEAD'], {
+          env: credentialEnv(creds, remote, { useAgent: deps.useSshAgent ?? false }),
+          what: `reading the default branch of ${remote.display}`,
+        })
+      ).stdout;
+    } catch (err) {
+      throw classifyFetchError(err, `reading the default branch of ${remote.display}`, remote);
+    }
+    const m = /^ref: refs\/heads\/(\S+)\tHEAD$/m.exec(out);
+    if (!m) throw new GitSourceError('ref-not-found', `${remote.display} has no default branch: give one (URL#BRANCH)`);
+    return m[1]!;
   }
 
   get mirror(): GitMirror {
