@@ -200,6 +200,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
         logger: plog,
         dir: accepted.dir,
         ...(revision ? { revision } : {}),
+        ...(signer ? { signer } : {}),
       });
       // Stopped between steps (shutdown, lost leadership): the skipped steps are not a failure.
       const report: PassReport =
@@ -443,6 +444,7 @@ export async function runOnce(
         logger: plog,
         dir: accepted.dir,
         ...(accepted.revision ? { revision: accepted.revision } : {}),
+        ...(signer ? { signer } : {}),
       });
       plog.info(
         {

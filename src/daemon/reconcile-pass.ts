@@ -18,6 +18,8 @@ export interface DaemonPassContext extends PassContext {
   readonly revision?: string;
   /** The desired-state directory of this pass (the source's accepted revision); default source.dir. */
   readonly dir?: string;
+  /** The verified signer of `revision` (git source). */
+  readonly signer?: string;
 }
 
 export type DaemonPass = (ctx: DaemonPassContext) => Promise<PassReport>;
@@ -35,6 +37,7 @@ export function createReconcilePass(runtime: Runtime, settings: Settings, clock:
         rulesCache,
         logger: ctx.logger,
         ...(ctx.revision ? { revision: ctx.revision } : {}),
+        ...(ctx.signer ? { signer: ctx.signer } : {}),
       },
       // ctx.logger already carries reconcileId.
       { dir: ctx.dir ?? settings.source.dir, dryRun: false, signal: ctx.signal },
@@ -73,6 +76,7 @@ async function observeOutlook(
         rulesCache,
         logger: ctx.logger.child({ phase: 'outlook' }),
         ...(ctx.revision ? { revision: ctx.revision } : {}),
+        ...(ctx.signer ? { signer: ctx.signer } : {}),
       },
       { dir: ctx.dir ?? settings.source.dir, dryRun: true, signal: ctx.signal },
     );

@@ -53,7 +53,7 @@ async function withRuntime<T>(
   io: CliIO,
   deps: CommandDeps,
   fn: (rd: ReconcileDeps) => Promise<T>,
-  revision?: string,
+  source: { readonly revision?: string | undefined; readonly signer?: string | undefined } = {},
 ): Promise<T> {
   const logger = commandLogger(io, deps);
   const runtime = await openRuntime(settings, io, deps, logger);
@@ -64,7 +64,8 @@ async function withRuntime<T>(
       settings,
       clock: deps.clock ?? systemClock,
       logger,
-      ...(revision !== undefined ? { revision } : {}),
+      ...(source.revision !== undefined ? { revision: source.revision } : {}),
+      ...(source.signer !== undefined ? { signer: source.signer } : {}),
     });
   } finally {
     await runtime.close();
@@ -77,15 +78,18 @@ async function withDesired<T>(
   settings: Settings,
   io: CliIO,
   deps: CommandDeps,
-  fn: (dir: string, revision: string | undefined) => Promise<T>,
+  fn: (dir: string, source: { revision?: string; signer?: string }) => Promise<T>,
 ): Promise<T> {
-  if (!wantsGit(flags, settings)) return fn(resolveDir(flags.positionals, settings, io), undefined);
+  if (!wantsGit(flags, settings)) return fn(resolveDir(flags.positionals, settings, io), {});
   const source = await openCliGitSource(flags, settings, io, {
     logger: commandLogger(io, deps),
     clock: deps.clock ?? systemClock,
   });
   try {
-    return await fn(source.dir, source.revision);
+    return await fn(source.dir, {
+      ...(source.revision !== undefined ? { revision: source.revision } : {}),
+      ...(source.signer !== undefined ? { signer: source.signer } : {}),
+    });
   } finally {
     await source.cleanup();
   }
@@ -102,7 +106,7 @@ export async function runDryRun(
   const at = parseAt(flags.values.at);
   const planOptions = planOverrides(flags.values);
   const settings = await resolveSettings(flags.values, io);
-  return withDesired(flags, settings, io, deps, (dir, revision) =>
+  return withDesired(flags, settings, io, deps, (dir, source) =>
     withRuntime(
       settings,
       io,
@@ -123,7 +127,7 @@ export async function runDryRun(
         }
         return result.kind === 'no-changes' ? EXIT_OK : EXIT_CHANGES;
       },
-      revision,
+      source,
     ),
   );
 }
@@ -148,7 +152,7 @@ export async function runReconcile(flags: ParsedFlags, io: CliIO, deps: CommandD
   const format = outputFormat(flags.values.output);
   const planOptions = planOverrides(flags.values);
   const settings = await resolveSettings(flags.values, io);
-  return withDesired(flags, settings, io, deps, (dir, revision) =>
+  return withDesired(flags, settings, io, deps, (dir, source) =>
     withRuntime(
       settings,
       io,
@@ -167,7 +171,7 @@ export async function runReconcile(flags: ParsedFlags, io: CliIO, deps: CommandD
         }
         return printApplied(result, flags, io);
       },
-      revision,
+      source,
     ),
   );
 }

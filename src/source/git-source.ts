@@ -161,7 +161,11 @@ export class GitSource implements DesiredSource {
       throw classifyFetchError(err, `reading the default branch of ${remote.display}`, remote);
     }
     const m = /^ref: refs\/heads\/(\S+)\tHEAD$/m.exec(out);
-    if (!m) throw new GitSourceError('ref-not-found', `${remote.display} has no default branch: give one (URL#BRANCH)`);
+    if (!m)
+      throw new GitSourceError(
+        'ref-not-found',
+        `${remote.display} has no default branch: give one (URL#BRANCH)`,
+      );
     return m[1]!;
   }
 

@@ -135,6 +135,7 @@ describe('--git on the command line', () => {
     expect(ok.err()).toContain(
       `verified (signed by Alice <alice@example.com> (openpgp ${fx.keys.aliceFingerprint}))`,
     );
+    expect(ok.out()).toContain(`revision ${signed} signed by Alice <alice@example.com>`);
 
     const unsigned = await fx.commit({ 'iam/more.yaml': APP('more') });
     const bad = io();

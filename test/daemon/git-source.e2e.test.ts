@@ -156,6 +156,10 @@ describe('daemon with the built-in git source (signed commits enforced)', () => 
       target_url: 'https://gitops.example.com/ui',
       description: expect.stringMatching(/^applied: \d+ created/),
     });
+    expect(daemon.state.lastPlanReport?.plan).toMatchObject({
+      revision: first,
+      signer: `Alice <alice@example.com> (openpgp ${fx.keys.aliceFingerprint})`,
+    });
     const line = cap.lines.find((l) => l['msg'] === 'reconcile pass finished')!;
     expect(line).toMatchObject({ revision: first, signer: expect.stringContaining('Alice') });
   });
