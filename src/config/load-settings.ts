@@ -603,7 +603,7 @@ class Validator {
           );
         }
       } catch (err) {
-        this.error(f['url'], `${at}.url`, 'invalid-value', `${at}.url: ${(err as Error).message}`);
+        this.error(f['url'], `${at}.url`, 'invalid-value', (err as Error).message);
       }
     }
     const ref = this.gitRef(f['ref'], `${at}.ref`, node);
