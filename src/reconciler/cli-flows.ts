@@ -72,24 +72,27 @@ async function withRuntime<T>(
   }
 }
 
-/** The desired state of plan / reconcile: DIR, source.dir, or a git repository (--git, source.git). */
-async function withDesired<T>(
+/**
+ * plan / reconcile: the desired state (DIR, source.dir, or a git repository: --git, source.git)
+ * and the runtime; `fn` gets the directory and the deps carrying the revision and its signer.
+ */
+async function withDesiredRuntime<T>(
   flags: ParsedFlags,
   settings: Settings,
   io: CliIO,
   deps: CommandDeps,
-  fn: (dir: string, source: { revision?: string; signer?: string }) => Promise<T>,
+  fn: (dir: string, rd: ReconcileDeps) => Promise<T>,
 ): Promise<T> {
-  if (!wantsGit(flags, settings)) return fn(resolveDir(flags.positionals, settings, io), {});
+  if (!wantsGit(flags, settings)) {
+    const dir = resolveDir(flags.positionals, settings, io);
+    return withRuntime(settings, io, deps, (rd) => fn(dir, rd));
+  }
   const source = await openCliGitSource(flags, settings, io, {
     logger: commandLogger(io, deps),
     clock: deps.clock ?? systemClock,
   });
   try {
-    return await fn(source.dir, {
-      ...(source.revision !== undefined ? { revision: source.revision } : {}),
-      ...(source.signer !== undefined ? { signer: source.signer } : {}),
-    });
+    return await withRuntime(settings, io, deps, (rd) => fn(source.dir, rd), source);
   } finally {
     await source.cleanup();
   }
@@ -106,30 +109,22 @@ export async function runDryRun(
   const at = parseAt(flags.values.at);
   const planOptions = planOverrides(flags.values);
   const settings = await resolveSettings(flags.values, io);
-  return withDesired(flags, settings, io, deps, (dir, source) =>
-    withRuntime(
-      settings,
-      io,
-      deps,
-      async (rd) => {
-        const result = await reconcileOnce(rd, {
-          dir,
-          dryRun: true,
-          planOptions,
-          ...(at ? { now: at } : {}),
-          signal: io.signal,
-        });
-        printDiagnostics(io, loadDiagnostics(result));
-        if (result.plan) await emitPlan(result.plan, flags.values, io, format);
-        if (result.kind === 'error') {
-          io.stderr(`scw-gitops ${command}: ${result.error ?? 'failed'}\n`);
-          return EXIT_ERROR;
-        }
-        return result.kind === 'no-changes' ? EXIT_OK : EXIT_CHANGES;
-      },
-      source,
-    ),
-  );
+  return withDesiredRuntime(flags, settings, io, deps, async (dir, rd) => {
+    const result = await reconcileOnce(rd, {
+      dir,
+      dryRun: true,
+      planOptions,
+      ...(at ? { now: at } : {}),
+      signal: io.signal,
+    });
+    printDiagnostics(io, loadDiagnostics(result));
+    if (result.plan) await emitPlan(result.plan, flags.values, io, format);
+    if (result.kind === 'error') {
+      io.stderr(`scw-gitops ${command}: ${result.error ?? 'failed'}\n`);
+      return EXIT_ERROR;
+    }
+    return result.kind === 'no-changes' ? EXIT_OK : EXIT_CHANGES;
+  });
 }
 
 function printApplied(result: ReconcileResult, flags: ParsedFlags, io: CliIO): number {
@@ -152,28 +147,15 @@ export async function runReconcile(flags: ParsedFlags, io: CliIO, deps: CommandD
   const format = outputFormat(flags.values.output);
   const planOptions = planOverrides(flags.values);
   const settings = await resolveSettings(flags.values, io);
-  return withDesired(flags, settings, io, deps, (dir, source) =>
-    withRuntime(
-      settings,
-      io,
-      deps,
-      async (rd) => {
-        const result = await reconcileOnce(rd, {
-          dir,
-          dryRun: false,
-          planOptions,
-          signal: io.signal,
-        });
-        printDiagnostics(io, loadDiagnostics(result));
-        if (result.plan && flags.values.out !== undefined) {
-          const file = isAbsolute(flags.values.out) ? flags.values.out : resolve(io.cwd, flags.values.out);
-          await writeFile(file, renderPlan(result.plan, format, false));
-        }
-        return printApplied(result, flags, io);
-      },
-      source,
-    ),
-  );
+  return withDesiredRuntime(flags, settings, io, deps, async (dir, rd) => {
+    const result = await reconcileOnce(rd, { dir, dryRun: false, planOptions, signal: io.signal });
+    printDiagnostics(io, loadDiagnostics(result));
+    if (result.plan && flags.values.out !== undefined) {
+      const file = isAbsolute(flags.values.out) ? flags.values.out : resolve(io.cwd, flags.values.out);
+      await writeFile(file, renderPlan(result.plan, format, false));
+    }
+    return printApplied(result, flags, io);
+  });
 }
 
 /** apply --plan FILE. */

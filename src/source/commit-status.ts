@@ -15,12 +15,11 @@
  * - The token travels only in the Authorization / PRIVATE-TOKEN header; payloads hold the state,
  *   the summary (scrubbed of every known secret), the context and the link, nothing else.
  */
-import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { CommitStatusSettings } from '../config/settings.js';
-import { ConfigError } from '../errors.js';
-import { Secret, scrubSecrets } from '../model/secret.js';
+import { readSecretRef } from '../config/secret-ref.js';
+import { type Secret, scrubSecrets } from '../model/secret.js';
 import { redactUrlText } from './git-url.js';
 
 export type CommitState = 'pending' | 'success' | 'failure';
@@ -87,26 +86,12 @@ export class CommitStatusReporter {
 
   /** Read the token (env or file); ConfigError naming the variable or file when missing. */
   static async create(settings: CommitStatusSettings, deps: CommitStatusDeps): Promise<CommitStatusReporter> {
-    let token: string | undefined;
-    if (settings.tokenFile !== undefined) {
-      try {
-        token = (await (deps.readFile ?? ((f: string) => readFile(f, 'utf8')))(settings.tokenFile)).trim();
-      } catch (err) {
-        throw new ConfigError(
-          `source.git.commitStatus.tokenFile: cannot read ${settings.tokenFile} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
-        );
-      }
-      if (!token) throw new ConfigError(`source.git.commitStatus.tokenFile: ${settings.tokenFile} is empty`);
-    } else if (settings.tokenEnv !== undefined) {
-      token = deps.env[settings.tokenEnv]?.trim();
-      if (!token) {
-        throw new ConfigError(
-          `source.git.commitStatus.tokenEnv: environment variable ${settings.tokenEnv} is not set or empty`,
-        );
-      }
-    }
-    if (!token) throw new ConfigError('source.git.commitStatus needs tokenEnv or tokenFile');
-    return new CommitStatusReporter(settings, new Secret(token), deps);
+    const token = await readSecretRef(
+      'source.git.commitStatus.token',
+      { env: settings.tokenEnv, file: settings.tokenFile },
+      deps,
+    );
+    return new CommitStatusReporter(settings, token, deps);
   }
 
   /** Queue a status for `sha` (never blocks, never throws). */

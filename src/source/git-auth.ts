@@ -11,7 +11,7 @@
  *   host key checking; no agent, no prompt.
  * Every secret value is a `Secret` (registered with the log scrubber) from the moment it is read.
  */
-import { readFile } from 'node:fs/promises';
+import { readSecretRef, readSettingEnv, readSettingFile, type SecretRefDeps } from '../config/secret-ref.js';
 import type { GitAuthSettings } from '../config/settings.js';
 import { ConfigError } from '../errors.js';
 import { Secret } from '../model/secret.js';
@@ -22,10 +22,7 @@ export interface GitCredentials {
   readonly ssh?: { readonly keyFile: string; readonly knownHostsFile?: string };
 }
 
-export interface ResolveGitAuthDeps {
-  readonly env: Readonly<Record<string, string | undefined>>;
-  readonly readFile?: (file: string) => Promise<string>;
-}
+export type ResolveGitAuthDeps = SecretRefDeps;
 
 /** Read the configured credentials; ConfigError naming the variable or file when one is missing. */
 export async function resolveGitCredentials(
@@ -33,43 +30,26 @@ export async function resolveGitCredentials(
   remote: GitRemote,
   deps: ResolveGitAuthDeps,
 ): Promise<GitCredentials> {
-  const read = deps.readFile ?? ((f: string) => readFile(f, 'utf8'));
-  const fromEnv = (what: string, name: string): string => {
-    const v = deps.env[name]?.trim();
-    if (!v) throw new ConfigError(`${what}: environment variable ${name} is not set or empty`);
-    return v;
-  };
-  const fromFile = async (what: string, file: string): Promise<string> => {
-    let text: string;
-    try {
-      text = (await read(file)).trim();
-    } catch (err) {
-      throw new ConfigError(
-        `${what}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
-      );
-    }
-    if (!text) throw new ConfigError(`${what}: ${file} is empty`);
-    return text;
-  };
-
   let basic: GitCredentials['basic'] = remote.credentials;
   if (auth.tokenEnv !== undefined || auth.tokenFile !== undefined) {
-    const token =
-      auth.tokenFile !== undefined
-        ? await fromFile('source.git.auth.tokenFile', auth.tokenFile)
-        : fromEnv('source.git.auth.tokenEnv', auth.tokenEnv!);
-    basic = { username: 'x-access-token', password: new Secret(token) };
+    const token = await readSecretRef(
+      'source.git.auth.token',
+      { env: auth.tokenEnv, file: auth.tokenFile },
+      deps,
+    );
+    basic = { username: 'x-access-token', password: token };
   } else if (auth.passwordEnv !== undefined || auth.passwordFile !== undefined) {
-    const password =
-      auth.passwordFile !== undefined
-        ? await fromFile('source.git.auth.passwordFile', auth.passwordFile)
-        : fromEnv('source.git.auth.passwordEnv', auth.passwordEnv!);
+    const password = await readSecretRef(
+      'source.git.auth.password',
+      { env: auth.passwordEnv, file: auth.passwordFile },
+      deps,
+    );
     const username =
       auth.usernameEnv !== undefined
-        ? fromEnv('source.git.auth.usernameEnv', auth.usernameEnv)
+        ? readSettingEnv('source.git.auth.usernameEnv', auth.usernameEnv, deps)
         : auth.username;
     if (!username) throw new ConfigError('source.git.auth: a password needs username or usernameEnv');
-    basic = { username, password: new Secret(password) };
+    basic = { username, password };
   }
   if (basic && remote.transport !== 'https' && remote.transport !== 'http') {
     throw new ConfigError(
@@ -82,9 +62,10 @@ export async function resolveGitCredentials(
       throw new ConfigError(`source.git.auth.sshKeyFile needs an ssh URL, the URL is ${remote.transport}`);
     }
     // Fail at start, not at the first fetch, when the key cannot be read.
-    await fromFile('source.git.auth.sshKeyFile', auth.sshKeyFile);
-    if (auth.knownHostsFile !== undefined)
-      await fromFile('source.git.auth.knownHostsFile', auth.knownHostsFile);
+    await readSettingFile('source.git.auth.sshKeyFile', auth.sshKeyFile, deps);
+    if (auth.knownHostsFile !== undefined) {
+      await readSettingFile('source.git.auth.knownHostsFile', auth.knownHostsFile, deps);
+    }
     ssh = {
       keyFile: auth.sshKeyFile,
       ...(auth.knownHostsFile !== undefined ? { knownHostsFile: auth.knownHostsFile } : {}),

@@ -15,6 +15,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import type { GitSourceSettings } from '../../src/config/settings.js';
 
 const exec = promisify(execFile);
 
@@ -236,5 +237,24 @@ export async function createGitFixture(opts: { branch?: string } = {}): Promise<
       await exec('gpgconf', ['--homedir', gnupgHome, '--kill', 'all'], { env }).catch(() => undefined);
       await rm(root, { recursive: true, force: true });
     },
+  };
+}
+
+let caches = 0;
+
+/** Settings of a git source on the fixture's origin (file URL, branch main, path iam), each with its own cache. */
+export function gitSourceSettings(fx: GitFixture, over: Partial<GitSourceSettings> = {}): GitSourceSettings {
+  caches += 1;
+  return {
+    url: fx.fileUrl,
+    ref: { branch: 'main' },
+    path: 'iam',
+    intervalMs: 60_000,
+    timeoutMs: 30_000,
+    cacheDir: path.join(fx.root, `cache-${caches}`),
+    forcePush: 'refuse',
+    auth: {},
+    verify: { mode: 'off', openpgpKeys: [] },
+    ...over,
   };
 }

@@ -12,29 +12,15 @@ import { GitNotInstalledError, GitRunner } from '../../src/source/git-command.js
 import { GitSource } from '../../src/source/git-source.js';
 import { startGitHttpServer, type GitHttpServer } from '../emulators/git-host/git-http-server.js';
 import { assertNoSecrets, createLogCapture } from '../helpers/log-capture.js';
-import { createGitFixture, type GitFixture } from './git-fixture.js';
+import { createGitFixture, type GitFixture, gitSourceSettings } from './git-fixture.js';
 
 const APP = (name: string, description = 'app') =>
   `apiVersion: scw-gitops/v1alpha1\nkind: Application\nmetadata:\n  name: ${name}\nspec:\n  description: ${description}\n`;
 
 let fx: GitFixture;
-let cacheRoot: string;
-let n = 0;
 
 function settings(over: Partial<GitSourceSettings> = {}): GitSourceSettings {
-  n += 1;
-  return {
-    url: fx.fileUrl,
-    ref: { branch: 'main' },
-    path: 'iam',
-    intervalMs: 60_000,
-    timeoutMs: 30_000,
-    cacheDir: path.join(cacheRoot, `c${n}`),
-    forcePush: 'refuse',
-    auth: {},
-    verify: { mode: 'off', openpgpKeys: [] },
-    ...over,
-  };
+  return gitSourceSettings(fx, over);
 }
 
 async function open(over: Partial<GitSourceSettings> = {}, env: Record<string, string> = {}) {
@@ -45,7 +31,6 @@ async function open(over: Partial<GitSourceSettings> = {}, env: Record<string, s
 
 beforeAll(async () => {
   fx = await createGitFixture();
-  cacheRoot = path.join(fx.root, 'cache');
   await fx.commit({ 'iam/a.yaml': APP('a'), 'README.md': 'not desired state\n' }, { message: 'first' });
 });
 

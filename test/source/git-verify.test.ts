@@ -11,12 +11,11 @@ import { GitRunner } from '../../src/source/git-command.js';
 import { GitSource } from '../../src/source/git-source.js';
 import { parseGpgStatus, TrustStore, verifyObject } from '../../src/source/git-verify.js';
 import { createLogCapture } from '../helpers/log-capture.js';
-import { createGitFixture, type GitFixture } from './git-fixture.js';
+import { createGitFixture, type GitFixture, gitSourceSettings } from './git-fixture.js';
 
 let fx: GitFixture;
 let git: GitRunner;
 let trust: TrustStore;
-let k = 0;
 
 const APP = (name: string) =>
   `apiVersion: scw-gitops/v1alpha1\nkind: Application\nmetadata:\n  name: ${name}\nspec:\n  description: app\n`;
@@ -31,19 +30,7 @@ function verifySettings(over: Partial<GitVerifySettings> = {}): GitVerifySetting
 }
 
 function sourceSettings(verify: GitVerifySettings, over: Partial<GitSourceSettings> = {}): GitSourceSettings {
-  k += 1;
-  return {
-    url: fx.fileUrl,
-    ref: { branch: 'main' },
-    path: 'iam',
-    intervalMs: 60_000,
-    timeoutMs: 30_000,
-    cacheDir: path.join(fx.root, `verify-cache-${k}`),
-    forcePush: 'refuse',
-    auth: {},
-    verify,
-    ...over,
-  };
+  return gitSourceSettings(fx, { verify, ...over });
 }
 
 beforeAll(async () => {
