@@ -361,7 +361,8 @@ export class GitSource implements DesiredSource {
     }
     const head = await this.#fetchBranch(ref.branch, signal);
     const refName = `refs/heads/${ref.branch}`;
-    const wanted = hint?.sha?.toLowerCase();
+    // A deleted ref's push names the all-zero commit: nothing to fetch exactly.
+    const wanted = hint?.sha && !/^0+$/.test(hint.sha) ? hint.sha.toLowerCase() : undefined;
     if (wanted && wanted !== head && (hint?.ref === undefined || hint.ref === refName)) {
       // A push webhook names the commit: fetch exactly that one when the branch does not have it
       // yet (hosts may answer with the previous head for a moment after the push).
