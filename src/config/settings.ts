@@ -12,6 +12,7 @@
  *   defaults: { sink: local, rotation: { overlap: 1h } }
  *   ...
  */
+import type { SourceLocation } from '../model/diagnostics.js';
 
 export interface FileSinkSettings {
   readonly name: string;
@@ -194,9 +195,11 @@ export interface Settings {
   readonly dataDir?: string;
   /**
    * The desired state: a directory (`dir`, e.g. git-sync's checkout), or a git repository the
-   * daemon fetches itself (`git`; then `dir` is its cache directory, never read as desired state).
+   * daemon fetches itself (`git`). `dir` is optional in a settings file: `plan`, `reconcile` and
+   * `validate` take DIR on the command line instead; `run` requires `dir` or `git`
+   * (src/config/source-dir.ts, src/daemon/source-driver.ts).
    */
-  readonly source: { readonly dir: string; readonly git?: GitSourceSettings };
+  readonly source: { readonly dir?: string; readonly git?: GitSourceSettings };
   readonly scaleway: ScalewaySettings;
   readonly sinks: readonly SinkSettings[];
   readonly defaults: { readonly sink?: string; readonly rotation: RotationDefaults };
@@ -209,4 +212,9 @@ export interface Settings {
   readonly log: { readonly level: string; readonly pretty: boolean | 'auto' };
   /** Concurrency of the apply engine (default 4). */
   readonly applyConcurrency: number;
+  /**
+   * Where fields were written in the settings file, by dotted path (`source`, `sinks[0].dir`;
+   * `` for the document), for diagnostics found after loading. Absent without a file.
+   */
+  readonly fieldSources?: Readonly<Record<string, SourceLocation>>;
 }

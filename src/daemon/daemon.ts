@@ -81,6 +81,7 @@ export function instrumentSinks(
       type: sink.type,
       preflight: (location, signal) => sink.preflight(location, signal),
       read: (location, signal) => sink.read(location, signal),
+      list: (signal) => sink.list(signal),
       describe: (location) => sink.describe(location),
       write: async (location, record, signal) => {
         try {
@@ -354,7 +355,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     if (!deps.disable?.watch && source.kind === 'git') source.start();
     if (!deps.disable?.watch && source.kind === 'dir') {
       watcher = await watchSource({
-        dir: settings.source.dir,
+        dir: source.dir!,
         debounceMs: settings.schedule.debounceMs,
         logger,
         ...(deps.linkPollMs !== undefined ? { linkPollMs: deps.linkPollMs } : {}),

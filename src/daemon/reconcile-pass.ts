@@ -6,6 +6,8 @@ import type { Logger } from 'pino';
 import type { Runtime } from '../app/runtime.js';
 import type { Clock } from '../clock.js';
 import type { Settings } from '../config/settings.js';
+import { requireSourceDir } from '../config/source-dir.js';
+import { ConfigError } from '../errors.js';
 import { scrubSecrets } from '../model/secret.js';
 import { type ReconcileResult, reconcileOnce } from '../reconciler/reconcile-once.js';
 import { RulesCache } from '../scaleway/rules-cache.js';
@@ -25,9 +27,14 @@ export interface DaemonPassContext extends PassContext {
 export type DaemonPass = (ctx: DaemonPassContext) => Promise<PassReport>;
 
 export function createReconcilePass(runtime: Runtime, settings: Settings, clock: Clock): DaemonPass {
+  // The git source hands each pass its checked-out tree (ctx.dir); otherwise source.dir.
+  const sourceDir = settings.source.git ? undefined : requireSourceDir(settings);
   // Policy rules survive between passes: a no-op pass lists rules only of changed policies.
   const rulesCache = new RulesCache();
   return async (ctx) => {
+    const dir = ctx.dir ?? sourceDir;
+    if (dir === undefined)
+      throw new ConfigError('the pass has no desired-state directory (git source not synced)');
     const result = await reconcileOnce(
       {
         client: runtime.client,
@@ -40,11 +47,11 @@ export function createReconcilePass(runtime: Runtime, settings: Settings, clock:
         ...(ctx.signer ? { signer: ctx.signer } : {}),
       },
       // ctx.logger already carries reconcileId.
-      { dir: ctx.dir ?? settings.source.dir, dryRun: false, signal: ctx.signal },
+      { dir, dryRun: false, signal: ctx.signal },
     );
     const report = toPassReport(result, ctx.revision);
     if (!changedSomething(result) || ctx.signal.aborted) return report;
-    const outlook = await observeOutlook(runtime, settings, clock, ctx, rulesCache);
+    const outlook = await observeOutlook(runtime, settings, dir, clock, ctx, rulesCache);
     return outlook ? withOutlook(report, outlook) : report;
   };
 }
@@ -62,6 +69,7 @@ export function changedSomething(r: ReconcileResult): boolean {
 async function observeOutlook(
   runtime: Runtime,
   settings: Settings,
+  dir: string,
   clock: Clock,
   ctx: DaemonPassContext,
   rulesCache: RulesCache,
@@ -78,7 +86,7 @@ async function observeOutlook(
         ...(ctx.revision ? { revision: ctx.revision } : {}),
         ...(ctx.signer ? { signer: ctx.signer } : {}),
       },
-      { dir: ctx.dir ?? settings.source.dir, dryRun: true, signal: ctx.signal },
+      { dir, dryRun: true, signal: ctx.signal },
     );
     if (!after.plan || after.kind === 'error') {
       ctx.logger.warn({ error: after.error }, 'could not re-observe the keys after the apply');

@@ -17,6 +17,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Settings } from '../config/settings.js';
+import { assertSinksOutside, requireSourceDir } from '../config/source-dir.js';
 import { toAppError } from '../errors.js';
 import { CommitStatusReporter } from '../source/commit-status.js';
 import type { DesiredSource, SourceRevision, SyncHint, SyncResult } from '../source/desired-source.js';
@@ -97,11 +98,12 @@ export class SourceDriver {
   static async create(deps: SourceDriverDeps): Promise<SourceDriver> {
     const { settings } = deps;
     const git = settings.source.git;
+    if (git) assertSinksOutside(settings, git.cacheDir, 'source.git.cacheDir');
     const source =
       deps.source ??
       (git
         ? await GitSource.open(git, { env: deps.env, logger: deps.logger, clock: deps.clock })
-        : new DirSource(settings.source.dir));
+        : new DirSource(requireSourceDir(settings)));
     const statusSettings = git?.commitStatus;
     const statuses =
       deps.commitStatus ??
@@ -118,6 +120,11 @@ export class SourceDriver {
 
   get kind(): 'dir' | 'git' {
     return this.source.kind;
+  }
+
+  /** The directory a `dir` source reads (the file watcher's), undefined for the git source. */
+  get dir(): string | undefined {
+    return this.source instanceof DirSource ? this.source.dir : undefined;
   }
 
   /** Start fetching on the interval (git source). */

@@ -39,7 +39,6 @@ describe('source.git settings', () => {
 `);
     expect(diagnostics).toEqual([]);
     expect(settings!.source).toEqual({
-      dir: '/data/git-source',
       git: {
         url: 'https://github.com/acme/iam.git',
         ref: { semver: '^1.2' },
