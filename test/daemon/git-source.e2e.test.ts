@@ -24,7 +24,7 @@ import { type GitHttpServer, startGitHttpServer } from '../emulators/git-host/gi
 import { type StatusApi, startStatusApi } from '../emulators/git-host/status-api.js';
 import { assertNoSecrets, createLogCapture } from '../helpers/log-capture.js';
 import { createGitFixture, type GitFixture } from '../source/git-fixture.js';
-import { waitFor } from './fake-clock.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 type StatusDoc = {
   revision: string | null;
@@ -66,7 +66,7 @@ describe('daemon with the built-in git source (signed commits enforced)', () => 
   const metrics = async () => (await fetch(`${daemon.url}/metrics`)).text();
   const apps = async () => (await daemon.runtime.client.listApplications()).map((a) => a.name);
   const passes = () => daemon.loop.passes;
-  const idle = (what: string) => waitFor(() => !daemon.loop.running, 30_000, what);
+  const idle = (what: string) => waitFor(() => !daemon.loop.running, { timeoutMs: 30_000, what: what });
 
   beforeAll(async () => {
     fx = await createGitFixture();
@@ -116,7 +116,7 @@ describe('daemon with the built-in git source (signed commits enforced)', () => 
       backoff: { baseMs: 600_000, maxMs: 600_000, factor: 2, jitter: 0 },
       disable: { cron: true },
     });
-    await waitFor(() => daemon.state.lastPass !== undefined, 60_000, 'startup pass');
+    await waitFor(() => daemon.state.lastPass !== undefined, { timeoutMs: 60_000, what: 'startup pass' });
     await idle('startup pass');
   });
 
@@ -148,7 +148,10 @@ describe('daemon with the built-in git source (signed commits enforced)', () => 
     expect(m).toContain(
       `scw_gitops_source_revision_info{revision="${first}",signer="Alice <alice@example.com> (openpgp ${fx.keys.aliceFingerprint})",verification="verified"} 1`,
     );
-    await waitFor(() => api.statuses.filter((x) => x.sha === first).length >= 2, 10_000, 'statuses');
+    await waitFor(() => api.statuses.filter((x) => x.sha === first).length >= 2, {
+      timeoutMs: 10_000,
+      what: 'statuses',
+    });
     const mine = api.statuses.filter((x) => x.sha === first);
     expect(mine.map((x) => x.body['state'])).toEqual(['pending', 'success']);
     expect(mine[1]!.body).toMatchObject({
@@ -166,7 +169,10 @@ describe('daemon with the built-in git source (signed commits enforced)', () => 
 
   it('fetches a push on the interval and applies it', async () => {
     const sha = await fx.commit({ 'iam/second.yaml': APP('second') }, { sign: { gpg: 'alice' } });
-    await waitFor(async () => (await apps()).includes('second'), 30_000, 'second applied');
+    await waitFor(async () => (await apps()).includes('second'), {
+      timeoutMs: 30_000,
+      what: 'second applied',
+    });
     await idle('interval pass');
     expect(daemon.state.lastPass).toMatchObject({ revision: sha, reasons: ['git-fetch'] });
   });
@@ -191,7 +197,7 @@ describe('daemon with the built-in git source (signed commits enforced)', () => 
       },
     });
     expect(res.status).toBe(202);
-    await waitFor(async () => (await apps()).includes('third'), 30_000, 'third applied');
+    await waitFor(async () => (await apps()).includes('third'), { timeoutMs: 30_000, what: 'third applied' });
     await idle('webhook pass');
     expect(daemon.state.lastPass).toMatchObject({ revision: sha, reasons: ['webhook-github'] });
     // the branch catches up: same commit, nothing new
@@ -208,7 +214,10 @@ describe('daemon with the built-in git source (signed commits enforced)', () => 
       { message: 'unsigned' },
     );
 
-    await waitFor(async () => (await status()).source.refused?.['revision'] === unsigned, 30_000, 'refusal');
+    await waitFor(async () => (await status()).source.refused?.['revision'] === unsigned, {
+      timeoutMs: 30_000,
+      what: 'refusal',
+    });
     await idle('refusal pass');
     const s = await status();
     expect(s.source.refused).toMatchObject({
@@ -231,7 +240,10 @@ describe('daemon with the built-in git source (signed commits enforced)', () => 
     expect(m).toContain(
       `scw_gitops_source_refused_revision_info{revision="${unsigned}",signer="",reason="unsigned"} 1`,
     );
-    await waitFor(() => api.statuses.some((x) => x.sha === unsigned), 10_000, 'failure status');
+    await waitFor(() => api.statuses.some((x) => x.sha === unsigned), {
+      timeoutMs: 10_000,
+      what: 'failure status',
+    });
     expect(api.statuses.find((x) => x.sha === unsigned)!.body).toMatchObject({
       state: 'failure',
       description: `refused: the commit is not signed; still applying ${verified.slice(0, 12)}`,
@@ -242,7 +254,7 @@ describe('daemon with the built-in git source (signed commits enforced)', () => 
     now += 21 * DAY;
     const before = passes();
     daemon.request('rotation-due');
-    await waitFor(() => passes() > before, 30_000, 'rotation pass');
+    await waitFor(() => passes() > before, { timeoutMs: 30_000, what: 'rotation pass' });
     await idle('rotation pass');
     expect(daemon.state.lastPass).toMatchObject({ revision: verified, result: 'applied' });
     const keyAfter = await readFile(path.join(fx.root, 'secrets', 'git-key.env'), 'utf8');

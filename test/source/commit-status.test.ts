@@ -9,7 +9,8 @@ import type { CommitStatusSettings } from '../../src/config/settings.js';
 import { Secret } from '../../src/model/secret.js';
 import { CommitStatusReporter, statusDescription } from '../../src/source/commit-status.js';
 import { type StatusApi, startStatusApi } from '../emulators/git-host/status-api.js';
-import { FakeClock, waitFor } from '../daemon/fake-clock.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { assertNoSecrets, createLogCapture } from '../helpers/log-capture.js';
 
 const TOKEN = 'status-token-0123456789abcdef';
@@ -93,7 +94,7 @@ describe('commit statuses', () => {
   });
 
   it('retries with backoff on 5xx and 429 without blocking the caller', async () => {
-    const clock = new FakeClock();
+    const clock = new FakeClock({ sleeps: 'manual' });
     const cap = createLogCapture();
     const reporter = await CommitStatusReporter.create(settings({}), {
       env: { STATUS_TOKEN: TOKEN },
@@ -106,16 +107,19 @@ describe('commit statuses', () => {
     reporter.report(sha, 'success', 'in sync: no changes');
     // report() returned before anything was posted: the caller never waits for the host
     expect(api.statuses.some((s) => s.sha === sha)).toBe(false);
-    await waitFor(() => clock.pendingSleeps().length === 1, 5000, 'first backoff');
+    await waitFor(() => clock.pendingSleeps().length === 1, { timeoutMs: 5000, what: 'first backoff' });
     expect(clock.pendingSleeps()).toEqual([1000]);
-    await clock.advance(1000);
-    await waitFor(() => clock.pendingSleeps().length === 1, 5000, 'second backoff');
+    await clock.tick(1000);
+    await waitFor(() => clock.pendingSleeps().length === 1, { timeoutMs: 5000, what: 'second backoff' });
     expect(clock.pendingSleeps()).toEqual([2000]);
-    await clock.advance(2000);
-    await waitFor(() => clock.pendingSleeps().length === 1, 5000, 'third backoff');
+    await clock.tick(2000);
+    await waitFor(() => clock.pendingSleeps().length === 1, { timeoutMs: 5000, what: 'third backoff' });
     expect(clock.pendingSleeps()).toEqual([4000]);
-    await clock.advance(4000);
-    await waitFor(() => api.statuses.some((s) => s.sha === sha), 5000, 'posted after retries');
+    await clock.tick(4000);
+    await waitFor(() => api.statuses.some((s) => s.sha === sha), {
+      timeoutMs: 5000,
+      what: 'posted after retries',
+    });
     expect(api.attempts.filter((a) => a.sha === sha).map((a) => a.status)).toEqual([503, 503, 503, 201]);
     await reporter.close();
   });
