@@ -86,12 +86,14 @@ export function buildPlan(input: BuildPlanInput): Plan {
   const steps = refused ? [] : orderSteps(ctx.steps);
   const { keys, upcoming } = keyOutlook(ctx);
   const scope = fingerprintScope(ctx);
+  const revision = options.revision ?? desired.revision;
   return {
     formatVersion: PLAN_FORMAT_VERSION,
     createdAt: now.toISOString(),
     organizationId: live.organizationId,
     instance: options.instance,
-    ...defined({ revision: options.revision ?? desired.revision }),
+    ...defined({ revision }),
+    ...defined({ signer: revision !== undefined ? options.signer : undefined }),
     liveFingerprint: fingerprintLive(live, options.instance, scope),
     fingerprintScope: scope,
     steps,

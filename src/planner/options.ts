@@ -26,6 +26,8 @@ export interface PlanOptions {
   readonly rotation: RotationDefaults;
   /** Git revision of the desired state, recorded in the plan. */
   readonly revision?: string;
+  /** The verified signer of `revision` (git source), recorded in the plan. */
+  readonly signer?: string;
   /** The declared secret sinks (settings `sinks:`): where each key's secret goes is decided from them. */
   readonly sinks: readonly SinkLayout[];
   /** The settings' `defaults.sink`. */

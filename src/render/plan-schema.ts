@@ -411,7 +411,7 @@ const plan: Decoder<Plan> = object(
     keys: arrayOf(keyExpiry),
     upcoming: arrayOf(keyExpiry),
   },
-  { revision: str, nextDueAt: instant },
+  { revision: str, signer: str, nextDueAt: instant },
 );
 
 /** The plan's steps must hold together (see the module comment); throws PlanSchemaError. */

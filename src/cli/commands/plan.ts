@@ -2,7 +2,7 @@
  * `scw-gitops plan DIR`: compute the plan (desired vs live) and print it. Never changes anything.
  * Exit status: 0 no changes, 2 changes pending, 1 error (invalid input, refused plan, API error).
  */
-import { COMMON_HELP, type CommandDeps, parseOrUsage, reportError, UsageError } from '../command.js';
+import { type CommandDeps, parseOrUsage, reportError, SOURCE_HELP, UsageError } from '../command.js';
 import { runDryRun } from '../flows.js';
 import type { CliIO } from '../io.js';
 import { EXIT_OK } from '../io.js';
@@ -13,7 +13,7 @@ Compare the desired state in DIR (default: the settings' source.dir) with the li
 organization and print what reconcile would do. Read-only.
 
 Options:
-${COMMON_HELP}
+${SOURCE_HELP}
 Exit status: 0 no changes, 2 changes pending, 1 error.
 `;
 

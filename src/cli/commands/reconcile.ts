@@ -3,7 +3,7 @@
  * Exit status: --dry-run: 0 no changes, 2 changes pending, 1 error; otherwise 0 when everything
  * was applied (or nothing had to be), 1 on any error or failed step.
  */
-import { COMMON_HELP, type CommandDeps, parseOrUsage, reportError, UsageError } from '../command.js';
+import { type CommandDeps, parseOrUsage, reportError, SOURCE_HELP, UsageError } from '../command.js';
 import { runDryRun, runReconcile } from '../flows.js';
 import type { CliIO } from '../io.js';
 import { EXIT_OK } from '../io.js';
@@ -15,7 +15,7 @@ New API key secrets are delivered to their sinks before a step counts as done.
 
 Options:
   --dry-run                plan only (CI mode): exit 0 no changes, 2 changes pending, 1 error
-${COMMON_HELP}
+${SOURCE_HELP}
 Exit status: 0 applied or nothing to do, 1 error or failed step (--dry-run: see above).
 `;
 
