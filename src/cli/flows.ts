@@ -27,7 +27,7 @@ import {
   resolveSettings,
   useColor,
 } from './command.js';
-import { openCliGitSource, wantsGit } from '../reconciler/git-flag.js';
+import { openCliGitSource, wantsGit } from './git-flag.js';
 import {
   applySavedPlan,
   type ReconcileDeps,

@@ -14,7 +14,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { CliIO } from '../cli/io.js';
+import type { CliIO } from './io.js';
 import type { Clock } from '../clock.js';
 import type { GitRefSettings, GitSourceSettings, Settings, VerifyMode } from '../config/settings.js';
 import { AppError } from '../errors.js';
@@ -22,7 +22,7 @@ import { GitRunner } from '../source/git-command.js';
 import { GitSource } from '../source/git-source.js';
 import { parseGitRemote, parseGitSpec } from '../source/git-url.js';
 import { formatSigner } from '../source/git-verify.js';
-import { type ParsedFlags, UsageError } from '../cli/command.js';
+import { type ParsedFlags, UsageError } from './command.js';
 
 export interface CliSource {
   readonly dir: string;

@@ -107,7 +107,7 @@ export const PLAN_OPTIONS = [
   { flag: 'no-color', type: 'boolean', description: 'no ANSI colours (also NO_COLOR)' },
 ] as const satisfies readonly OptionSpec[];
 
-/** `--git` and its verification and credential flags (plan, reconcile; src/reconciler/git-flag.ts). */
+/** `--git` and its verification and credential flags (plan, reconcile; src/cli/git-flag.ts). */
 export const GIT_OPTIONS = [
   {
     flag: 'git',
