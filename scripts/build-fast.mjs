@@ -1,0 +1,155 @@
+#!/usr/bin/env node
+/**
+ * The build behind `npm start` (its `prestart`): transpiles src/**.ts to dist/ with esbuild, one
+ * output file per source file (the layout `tsc -p tsconfig.build.json` produces and the package
+ * ships: dist/cli/main.js and so on, with source maps), and only what changed.
+ *
+ * No type-checking: `npm test` (typecheck) and `npm pack` (prepack: `npm run build`, which is
+ * tsc) do that. This keeps the first start after `npm ci` to a few seconds and a restart without
+ * changes to a stat of each source file (bench/scenarios/npm-start.ts measures both).
+ *
+ * Incremental: dist/.build-fast.json records each source's size, mtime and content hash, and a
+ * hash of what shapes the output (this script, the tsconfig files, the esbuild version). A source
+ * is transpiled again when its content changed or its output is missing; everything is when the
+ * recorded configuration differs. Outputs whose source is gone (a file moved or deleted) are
+ * removed, so dist/ never runs a module that no longer exists in src/.
+ *
+ * Plain JavaScript on purpose: it runs before anything is built, with `node` alone.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const SRC = join(ROOT, 'src');
+const DIST = join(ROOT, 'dist');
+const MANIFEST = join(DIST, '.build-fast.json');
+const FORMAT = 1;
+
+/** Relative, `/`-separated paths of every .ts source under src/ (declaration files excluded). */
+async function sources(dir = SRC) {
+  const out = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const abs = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await sources(abs)));
+    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) {
+      out.push(relative(SRC, abs).split(sep).join('/'));
+    }
+  }
+  return out.sort();
+}
+
+/** Relative paths of the .js / .js.map files under dist/. */
+async function outputs(dir = DIST) {
+  const out = [];
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch {
+    return out;
+  }
+  for (const entry of entries) {
+    const abs = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await outputs(abs)));
+    else if (entry.name.endsWith('.js') || entry.name.endsWith('.js.map')) {
+      out.push(relative(DIST, abs).split(sep).join('/'));
+    }
+  }
+  return out;
+}
+
+const jsOf = (src) => src.replace(/\.ts$/, '.js');
+const sha1 = (data) => createHash('sha1').update(data).digest('hex');
+
+async function readManifest() {
+  try {
+    const m = JSON.parse(await readFile(MANIFEST, 'utf8'));
+    return m && m.format === FORMAT && typeof m.files === 'object' ? m : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function configHash(esbuildVersion) {
+  const parts = [`esbuild ${esbuildVersion}`, `node ${process.versions.node.split('.')[0]}`];
+  for (const f of ['tsconfig.json', 'tsconfig.build.json', 'scripts/build-fast.mjs']) {
+    parts.push(await readFile(join(ROOT, f), 'utf8'));
+  }
+  return sha1(parts.join('\0'));
+}
+
+export async function buildFast({ log = (line) => process.stderr.write(`${line}\n`) } = {}) {
+  const started = performance.now();
+  // esbuild is loaded only when something has to be transpiled (the usual restart needs none)
+  const esbuildVersion = JSON.parse(
+    await readFile(join(ROOT, 'node_modules/esbuild/package.json'), 'utf8'),
+  ).version;
+  const config = await configHash(esbuildVersion);
+  const previous = await readManifest();
+  const known = previous && previous.config === config ? previous.files : {};
+
+  const files = {};
+  const stale = [];
+  for (const src of await sources()) {
+    const st = await stat(join(SRC, src));
+    const before = known[src];
+    const outputPresent = existsSync(join(DIST, jsOf(src)));
+    if (before && outputPresent && before.size === st.size && before.mtimeMs === st.mtimeMs) {
+      files[src] = before;
+      continue;
+    }
+    const hash = sha1(await readFile(join(SRC, src)));
+    files[src] = { size: st.size, mtimeMs: st.mtimeMs, hash };
+    if (!before || !outputPresent || before.hash !== hash) stale.push(src);
+  }
+
+  // Outputs without a source: modules moved or deleted since the last build.
+  const expected = new Set(Object.keys(files).flatMap((s) => [jsOf(s), `${jsOf(s)}.map`]));
+  const orphans = (await outputs()).filter((o) => !expected.has(o));
+  for (const o of orphans) await rm(join(DIST, o), { force: true });
+
+  if (stale.length > 0) {
+    const { build } = await import('esbuild');
+    await build({
+      absWorkingDir: ROOT,
+      entryPoints: stale.map((s) => join(SRC, s)),
+      outbase: SRC,
+      outdir: DIST,
+      bundle: false,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      sourcemap: true,
+      tsconfig: join(ROOT, 'tsconfig.build.json'),
+      logLevel: 'warning',
+    });
+  }
+
+  const unchanged = stale.length === 0 && orphans.length === 0 && previous?.config === config;
+  if (!unchanged || JSON.stringify(previous?.files) !== JSON.stringify(files)) {
+    await mkdir(DIST, { recursive: true });
+    const tmp = `${MANIFEST}.${process.pid}.tmp`;
+    await writeFile(tmp, `${JSON.stringify({ format: FORMAT, config, files })}\n`);
+    await rename(tmp, MANIFEST);
+  }
+  const ms = Math.round(performance.now() - started);
+  const total = Object.keys(files).length;
+  if (stale.length === 0 && orphans.length === 0)
+    log(`build: dist/ is up to date (${total} files, ${ms} ms)`);
+  else {
+    const removed = orphans.length > 0 ? `, removed ${orphans.length} stale output(s)` : '';
+    log(
+      `build: transpiled ${stale.length} of ${total} files to dist/${removed} (${ms} ms; no type-check: npm test does it)`,
+    );
+  }
+  return { transpiled: stale.length, removed: orphans.length, total, ms };
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  buildFast().catch((err) => {
+    process.stderr.write(`build: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  });
+}
