@@ -62,7 +62,7 @@ export function defaultSettings(): Settings {
   return {
     instance: DEFAULT_INSTANCE,
     source: { dir: '.' },
-    scaleway: { listConcurrency: 8, requestTimeoutMs: 30_000 },
+    scaleway: { listConcurrency: 8, requestTimeoutMs: 30_000, retries: 6 },
     sinks: [],
     defaults: { rotation: { overlapMs: 3_600_000 } },
     prune: { Project: false, Application: false, Group: false, Policy: false, ApiKey: false },
@@ -565,6 +565,7 @@ class Validator {
         'organizationId',
         'listConcurrency',
         'requestTimeout',
+        'retries',
       ]) ?? {};
     let sandbox: ScalewaySettings['sandbox'];
     if (f['sandbox'] !== undefined) {
@@ -592,6 +593,7 @@ class Validator {
       ...(organizationId ? { organizationId } : {}),
       listConcurrency: this.int(f, 'listConcurrency', 'scaleway', 1, 64) ?? d.listConcurrency,
       requestTimeoutMs: this.duration(f, 'requestTimeout', 'scaleway', { min: 1000 }) ?? d.requestTimeoutMs,
+      retries: this.int(f, 'retries', 'scaleway', 0, 10) ?? d.retries,
     };
   }
 
