@@ -210,6 +210,13 @@ type Fields = Record<string, Node | null>;
 
 class Validator {
   readonly diagnostics: Diagnostic[] = [];
+  /** `at.key` of each known key an unknown one looks like (`sinks[0].dri` → `sinks[0].dir`). */
+  private readonly meant = new Set<string>();
+  /**
+   * Sinks that were declared but rejected: their names (when readable), or `undefined` when one
+   * had no readable name. `defaults.sink` naming one of them is not a second mistake.
+   */
+  private readonly rejectedSinks = new Set<string | undefined>();
   /** `dir` nodes of file sinks, by sink index (checked against source.dir). */
   readonly fileSinkDirs = new Map<number, Node>();
   /** Base of the data paths (set by root() from `dataDir` or the override). */
@@ -273,6 +280,7 @@ class Validator {
           continue;
         }
         const guess = didYouMean(key, known);
+        if (guess !== undefined) this.meant.add(join(at, guess));
         this.error(
           keyNode,
           field,
@@ -623,6 +631,7 @@ class Validator {
           'missing-field',
           `${at}.type is required (file, vault or kubernetes)`,
         );
+        this.rejectSink(itemNode);
         return;
       }
       if (type === 'file') {
@@ -653,9 +662,13 @@ class Validator {
           `${at}.type must be file, vault or kubernetes`,
           guess ? `did you mean '${guess}'?` : undefined,
         );
+        this.rejectSink(itemNode);
         return;
       }
-      if (!sink) return;
+      if (!sink) {
+        this.rejectSink(itemNode);
+        return;
+      }
       const prev = seen.get(sink.name);
       if (prev !== undefined) {
         this.error(
@@ -672,8 +685,17 @@ class Validator {
     return out;
   }
 
+  /** A sink item that produced an error and no sink: remember its name for `defaults.sink`. */
+  private rejectSink(item: Node): void {
+    const nameNode = isMap(item) ? (item.get('name', true) as Node | undefined) : undefined;
+    this.rejectedSinks.add(
+      isScalar(nameNode) && typeof nameNode.value === 'string' ? nameNode.value : undefined,
+    );
+  }
+
   private missing(f: Fields, key: string, at: string, parent: Node): void {
-    if (f[key] === undefined)
+    // A misspelt key was reported as unknown, with this one as its did-you-mean: one mistake.
+    if (f[key] === undefined && !this.meant.has(join(at, key)))
       this.error(parent, join(at, key), 'missing-field', `${join(at, key)} is required`);
   }
 
@@ -829,6 +851,10 @@ class Validator {
   ): Settings['defaults'] {
     const f = this.fields(node, 'defaults', ['sink', 'rotation']) ?? {};
     let sink = this.str(f, 'sink', 'defaults');
+    // A sink that is declared but invalid has its own error: naming it here is not another one.
+    const rejected =
+      sink !== undefined && (this.rejectedSinks.has(sink) || this.rejectedSinks.has(undefined));
+    if (sink !== undefined && rejected) sink = undefined;
     if (sink !== undefined && !sinks.some((s) => s.name === sink)) {
       const guess = didYouMean(
         sink,
