@@ -258,7 +258,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
       {
         logger,
         webhooks,
-        metrics: () => metrics.registry.render(),
+        metrics: () => metrics.registry.metrics(),
         status: () =>
           state.status({
             instance: settings.instance,

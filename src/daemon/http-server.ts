@@ -21,7 +21,8 @@ import { RecentIds, verifyGithubSignature, verifyGitlabToken, type WebhookSecret
 export interface HttpServerDeps {
   readonly logger: Logger;
   readonly webhooks: WebhookSecrets;
-  readonly metrics: () => string;
+  /** The Prometheus exposition (prom-client renders asynchronously). */
+  readonly metrics: () => string | Promise<string>;
   readonly status: () => unknown;
   readonly ready: () => { ready: boolean; reason?: string };
   readonly healthy: () => { healthy: boolean; reason?: string };
@@ -66,7 +67,7 @@ export async function startHttpServer(
     },
     '/metrics': {
       methods: ['GET', 'HEAD'],
-      handle: async (_req, res) => send(res, 200, deps.metrics(), METRICS_CONTENT_TYPE),
+      handle: async (_req, res) => send(res, 200, await deps.metrics(), METRICS_CONTENT_TYPE),
     },
     '/status': {
       methods: ['GET', 'HEAD'],
