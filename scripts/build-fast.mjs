@@ -19,13 +19,11 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, sep } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SRC = join(ROOT, 'src');
-const DIST = join(ROOT, 'dist');
-const MANIFEST = join(DIST, '.build-fast.json');
 const FORMAT = 1;
 
 /** Relative, `/`-separated paths of every .ts source under src/ (declaration files excluded). */
@@ -41,8 +39,8 @@ async function sources(dir = SRC) {
   return out.sort();
 }
 
-/** Relative paths of the .js / .js.map files under dist/. */
-async function outputs(dir = DIST) {
+/** Relative paths of the .js / .js.map files under `dist`. */
+async function outputs(dist, dir = dist) {
   const out = [];
   let entries;
   try {
@@ -52,9 +50,9 @@ async function outputs(dir = DIST) {
   }
   for (const entry of entries) {
     const abs = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...(await outputs(abs)));
+    if (entry.isDirectory()) out.push(...(await outputs(dist, abs)));
     else if (entry.name.endsWith('.js') || entry.name.endsWith('.js.map')) {
-      out.push(relative(DIST, abs).split(sep).join('/'));
+      out.push(relative(dist, abs).split(sep).join('/'));
     }
   }
   return out;
@@ -63,9 +61,9 @@ async function outputs(dir = DIST) {
 const jsOf = (src) => src.replace(/\.ts$/, '.js');
 const sha1 = (data) => createHash('sha1').update(data).digest('hex');
 
-async function readManifest() {
+async function readManifest(manifest) {
   try {
-    const m = JSON.parse(await readFile(MANIFEST, 'utf8'));
+    const m = JSON.parse(await readFile(manifest, 'utf8'));
     return m && m.format === FORMAT && typeof m.files === 'object' ? m : undefined;
   } catch {
     return undefined;
@@ -80,14 +78,24 @@ async function configHash(esbuildVersion) {
   return sha1(parts.join('\0'));
 }
 
-export async function buildFast({ log = (line) => process.stderr.write(`${line}\n`) } = {}) {
+/**
+ * `outDir` (default dist/ of this repository) is where the outputs go; tests build a scratch
+ * copy with it. `log` receives the one summary line.
+ */
+export async function buildFast({
+  outDir = join(ROOT, 'dist'),
+  log = (line) => process.stderr.write(`${line}\n`),
+} = {}) {
+  const dist = outDir;
+  const manifest = join(dist, '.build-fast.json');
+  const shown = relative(ROOT, dist).startsWith('..') ? dist : `${relative(ROOT, dist)}/`;
   const started = performance.now();
   // esbuild is loaded only when something has to be transpiled (the usual restart needs none)
   const esbuildVersion = JSON.parse(
     await readFile(join(ROOT, 'node_modules/esbuild/package.json'), 'utf8'),
   ).version;
   const config = await configHash(esbuildVersion);
-  const previous = await readManifest();
+  const previous = await readManifest(manifest);
   const known = previous && previous.config === config ? previous.files : {};
 
   const files = {};
@@ -95,7 +103,7 @@ export async function buildFast({ log = (line) => process.stderr.write(`${line}\
   for (const src of await sources()) {
     const st = await stat(join(SRC, src));
     const before = known[src];
-    const outputPresent = existsSync(join(DIST, jsOf(src)));
+    const outputPresent = existsSync(join(dist, jsOf(src)));
     if (before && outputPresent && before.size === st.size && before.mtimeMs === st.mtimeMs) {
       files[src] = before;
       continue;
@@ -107,8 +115,8 @@ export async function buildFast({ log = (line) => process.stderr.write(`${line}\
 
   // Outputs without a source: modules moved or deleted since the last build.
   const expected = new Set(Object.keys(files).flatMap((s) => [jsOf(s), `${jsOf(s)}.map`]));
-  const orphans = (await outputs()).filter((o) => !expected.has(o));
-  for (const o of orphans) await rm(join(DIST, o), { force: true });
+  const orphans = (await outputs(dist)).filter((o) => !expected.has(o));
+  for (const o of orphans) await rm(join(dist, o), { force: true });
 
   if (stale.length > 0) {
     const { build } = await import('esbuild');
@@ -116,7 +124,7 @@ export async function buildFast({ log = (line) => process.stderr.write(`${line}\
       absWorkingDir: ROOT,
       entryPoints: stale.map((s) => join(SRC, s)),
       outbase: SRC,
-      outdir: DIST,
+      outdir: dist,
       bundle: false,
       format: 'esm',
       platform: 'node',
@@ -129,26 +137,29 @@ export async function buildFast({ log = (line) => process.stderr.write(`${line}\
 
   const unchanged = stale.length === 0 && orphans.length === 0 && previous?.config === config;
   if (!unchanged || JSON.stringify(previous?.files) !== JSON.stringify(files)) {
-    await mkdir(DIST, { recursive: true });
-    const tmp = `${MANIFEST}.${process.pid}.tmp`;
+    await mkdir(dist, { recursive: true });
+    const tmp = `${manifest}.${process.pid}.tmp`;
     await writeFile(tmp, `${JSON.stringify({ format: FORMAT, config, files })}\n`);
-    await rename(tmp, MANIFEST);
+    await rename(tmp, manifest);
   }
   const ms = Math.round(performance.now() - started);
   const total = Object.keys(files).length;
   if (stale.length === 0 && orphans.length === 0)
-    log(`build: dist/ is up to date (${total} files, ${ms} ms)`);
+    log(`build: ${shown} is up to date (${total} files, ${ms} ms)`);
   else {
     const removed = orphans.length > 0 ? `, removed ${orphans.length} stale output(s)` : '';
     log(
-      `build: transpiled ${stale.length} of ${total} files to dist/${removed} (${ms} ms; no type-check: npm test does it)`,
+      `build: transpiled ${stale.length} of ${total} files to ${shown}${removed} (${ms} ms; no type-check: npm test does it)`,
     );
   }
   return { transpiled: stale.length, removed: orphans.length, total, ms };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  buildFast().catch((err) => {
+  // `--out-dir DIR`: build a scratch copy elsewhere (tests); default dist/.
+  const at = process.argv.indexOf('--out-dir');
+  const outDir = at > 0 ? process.argv[at + 1] : undefined;
+  buildFast(outDir ? { outDir: resolve(outDir) } : {}).catch((err) => {
     process.stderr.write(`build: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exitCode = 1;
   });
