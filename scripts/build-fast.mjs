@@ -8,11 +8,13 @@
  * tsc) do that. This keeps the first start after `npm ci` to a few seconds and a restart without
  * changes to a stat of each source file (bench/scenarios/npm-start.ts measures both).
  *
- * Incremental: dist/.build-fast.json records each source's size, mtime and content hash, and a
+ * Incremental: a manifest records each source's size, mtime and content hash, and a
  * hash of what shapes the output (this script, the tsconfig files, the esbuild version). A source
  * is transpiled again when its content changed or its output is missing; everything is when the
  * recorded configuration differs. Outputs whose source is gone (a file moved or deleted) are
- * removed, so dist/ never runs a module that no longer exists in src/.
+ * removed, so dist/ never runs a module that no longer exists in src/. The manifest of dist/ is
+ * kept in node_modules/.cache/scw-gitops/ (never packed); a build elsewhere (`--out-dir`) keeps
+ * its own next to its outputs.
  *
  * Plain JavaScript on purpose: it runs before anything is built, with `node` alone.
  */
@@ -86,8 +88,11 @@ export async function buildFast({
   outDir = join(ROOT, 'dist'),
   log = (line) => process.stderr.write(`${line}\n`),
 } = {}) {
-  const dist = outDir;
-  const manifest = join(dist, '.build-fast.json');
+  const dist = resolve(outDir);
+  const manifest =
+    dist === join(ROOT, 'dist')
+      ? join(ROOT, 'node_modules/.cache/scw-gitops/build-fast.json')
+      : join(dist, '.build-fast.json');
   const shown = relative(ROOT, dist).startsWith('..') ? dist : `${relative(ROOT, dist)}/`;
   const started = performance.now();
   // esbuild is loaded only when something has to be transpiled (the usual restart needs none)
@@ -137,7 +142,7 @@ export async function buildFast({
 
   const unchanged = stale.length === 0 && orphans.length === 0 && previous?.config === config;
   if (!unchanged || JSON.stringify(previous?.files) !== JSON.stringify(files)) {
-    await mkdir(dist, { recursive: true });
+    await mkdir(dirname(manifest), { recursive: true });
     const tmp = `${manifest}.${process.pid}.tmp`;
     await writeFile(tmp, `${JSON.stringify({ format: FORMAT, config, files })}\n`);
     await rename(tmp, manifest);
