@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The build behind `npm start` (its `prestart`): transpiles src/**.ts to dist/ with esbuild, one
+ * The build behind `npm start` (its `prestart`) and `npm run cli`: transpiles src/**.ts to dist/ with esbuild, one
  * output file per source file (the layout `tsc -p tsconfig.build.json` produces and the package
  * ships: dist/cli/main.js and so on, with source maps), and only what changed.
  *
@@ -87,6 +87,7 @@ async function configHash(esbuildVersion) {
 export async function buildFast({
   outDir = join(ROOT, 'dist'),
   log = (line) => process.stderr.write(`${line}\n`),
+  quiet = false,
 } = {}) {
   const dist = resolve(outDir);
   const manifest =
@@ -149,9 +150,9 @@ export async function buildFast({
   }
   const ms = Math.round(performance.now() - started);
   const total = Object.keys(files).length;
-  if (stale.length === 0 && orphans.length === 0)
-    log(`build: ${shown} is up to date (${total} files, ${ms} ms)`);
-  else {
+  if (stale.length === 0 && orphans.length === 0) {
+    if (!quiet) log(`build: ${shown} is up to date (${total} files, ${ms} ms)`);
+  } else {
     const removed = orphans.length > 0 ? `, removed ${orphans.length} stale output(s)` : '';
     log(
       `build: transpiled ${stale.length} of ${total} files to ${shown}${removed} (${ms} ms; no type-check: npm test does it)`,
@@ -162,9 +163,11 @@ export async function buildFast({
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   // `--out-dir DIR`: build a scratch copy elsewhere (tests); default dist/.
+  // `--quiet`: say nothing when there is nothing to do (`npm run cli`).
   const at = process.argv.indexOf('--out-dir');
   const outDir = at > 0 ? process.argv[at + 1] : undefined;
-  buildFast(outDir ? { outDir: resolve(outDir) } : {}).catch((err) => {
+  const quiet = process.argv.includes('--quiet');
+  buildFast({ ...(outDir ? { outDir: resolve(outDir) } : {}), quiet }).catch((err) => {
     process.stderr.write(`build: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exitCode = 1;
   });

@@ -20,6 +20,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { run as reconcile } from '../../src/cli/commands/reconcile.js';
@@ -249,10 +250,10 @@ async function standInTarball(): Promise<string> {
   await writeFile(
     join(dir, 'bin.js'),
     `#!/usr/bin/env node
-// Stand-in for the published scw-gitops (test/docs/ci-examples.test.ts): this repository's CLI.
-import { spawnSync } from 'node:child_process';
-const r = spawnSync(process.execPath, [${JSON.stringify(cli)}, ...process.argv.slice(2)], { stdio: 'inherit' });
-process.exit(r.status ?? 1);
+// Stand-in for the published scw-gitops (test/docs/ci-examples.test.ts): this repository's CLI,
+// run in this process as its entry point (it checks process.argv[1]).
+process.argv[1] = ${JSON.stringify(cli)};
+await import(${JSON.stringify(pathToFileURL(cli).href)});
 `,
   );
   const packed = await sh('npm pack --silent --ignore-scripts', dir, baseEnv);
