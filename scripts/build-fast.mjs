@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The build behind `npm start` (its `prestart`) and `npm run cli`: transpiles src/**.ts to dist/ with esbuild, one
+ * The build behind `npm start` and `npm run cli` (through build-before-run.mjs): transpiles src/**.ts to dist/ with esbuild, one
  * output file per source file (the layout `tsc -p tsconfig.build.json` produces and the package
  * ships: dist/cli/main.js and so on, with source maps), and only what changed.
  *
@@ -163,7 +163,7 @@ export async function buildFast({
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   // `--out-dir DIR`: build a scratch copy elsewhere (tests); default dist/.
-  // `--quiet`: say nothing when there is nothing to do (`npm run cli`).
+  // `--quiet`: say nothing when there is nothing to do.
   const at = process.argv.indexOf('--out-dir');
   const outDir = at > 0 ? process.argv[at + 1] : undefined;
   const quiet = process.argv.includes('--quiet');

@@ -44,7 +44,7 @@ export async function scratchClone(): Promise<string> {
 }
 
 export interface StartTiming {
-  /** Spawn → the fast build done (its log line). */
+  /** Spawn → the fast build done (its log line; NaN when it had nothing to do). */
   readonly buildMs: number;
   /** Spawn → `http server listening`. */
   readonly listeningMs: number;
@@ -145,8 +145,9 @@ export const scenario: BenchScenario = {
       const warm: StartTiming[] = [];
       for (let i = 0; i < WARM_SAMPLES; i++) warm.push(await timeNpmStart(dir, data));
       const warmMs = median(warm.map((w) => w.readyMs));
+      // A restart with nothing to transpile prints no build line.
       const detail = (t: StartTiming) =>
-        `build done at ${t.buildMs.toFixed(0)} ms (${t.buildLine.replace(/^build: /, '')}), listening at ${t.listeningMs.toFixed(0)} ms, first pass ${t.result} at ${t.readyMs.toFixed(0)} ms`;
+        `${t.buildLine ? `build done at ${t.buildMs.toFixed(0)} ms (${t.buildLine.replace(/^build: /, '')}), ` : 'nothing to build, '}listening at ${t.listeningMs.toFixed(0)} ms, first pass ${t.result} at ${t.readyMs.toFixed(0)} ms`;
       return [
         {
           variant: 'first start (no dist/)',
