@@ -8,8 +8,10 @@
  */
 import { stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
+import { toAppError } from '../errors.js';
 import type { Diagnostic } from '../model/diagnostics.js';
 import type { Plan } from '../model/plan.js';
+import { scrubSecrets } from '../model/secret.js';
 
 /** `p` as the user should see it from `cwd`. */
 export function displayPath(cwd: string, p: string): string {
@@ -66,4 +68,20 @@ export function displayDiagnostics(
 /** A plan whose diagnostics are in the display style (for the text and Markdown renderings). */
 export function displayPlan(plan: Plan, base: string, cwd: string): Plan {
   return { ...plan, diagnostics: displayDiagnostics(plan.diagnostics, base, cwd) };
+}
+
+/** Where a command shows the desired state's files from. */
+export interface Display {
+  readonly cwd: string;
+  /** Directory the loader's file names are relative to (desiredBase). */
+  readonly base: string;
+}
+
+export async function displayFor(dir: string, cwd: string): Promise<Display> {
+  return { cwd, base: await desiredBase(dir) };
+}
+
+/** The first line of an error, scrubbed, with paths in the display style. */
+export function errorLine(err: unknown, cwd: string): string {
+  return relativizeText(scrubSecrets(toAppError(err).message).split('\n')[0] ?? '', cwd);
 }

@@ -7,7 +7,8 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
-import { displayDiagnostics, displayPath, relativizeText } from '../cli/display.js';
+import { type Display, displayDiagnostics, displayFor, displayPath, relativizeText } from '../cli/display.js';
+import { type CommandRun, fail, reportingFailures } from '../cli/failure-report.js';
 import type { CliIO } from '../cli/io.js';
 import { EXIT_CHANGES, EXIT_ERROR, EXIT_OK } from '../cli/io.js';
 import { systemClock } from '../clock.js';
@@ -18,13 +19,9 @@ import type { FailureReport } from '../render/failure.js';
 import { parsePlanJson } from '../render/json.js';
 import {
   type CommandDeps,
-  type CommandRun,
   commandLogger,
-  type Display,
   desiredLoadOptions,
-  displayFor,
   emitPlan,
-  fail,
   logFormat,
   openRuntime,
   outcomeLines,
@@ -35,7 +32,6 @@ import {
   printDiagnostics,
   renderPlan,
   renderSummary,
-  reportingFailures,
   resolveDir,
   resolveSettings,
   useColor,
@@ -179,7 +175,7 @@ export async function runDryRun(
   return reportingFailures(run, async () => {
     const settings = await resolveSettings(flags.values, io);
     const dir = resolveDir(flags.positionals, settings, io);
-    const display = await displayFor(dir, io);
+    const display = await displayFor(dir, io.cwd);
     const now = at ?? (deps.clock ?? systemClock).now();
     const invalid = await validateFirst(run, settings, dir, display, now);
     if (invalid !== undefined) return invalid;
@@ -242,7 +238,7 @@ export async function runReconcile(flags: ParsedFlags, io: CliIO, deps: CommandD
   return reportingFailures(run, async () => {
     const settings = await resolveSettings(flags.values, io);
     const dir = resolveDir(flags.positionals, settings, io);
-    const display = await displayFor(dir, io);
+    const display = await displayFor(dir, io.cwd);
     const invalid = await validateFirst(run, settings, dir, display, (deps.clock ?? systemClock).now());
     if (invalid !== undefined) return invalid;
     return withRuntime(settings, run, deps, async (rd) => {

@@ -24,7 +24,7 @@ import { writeFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { createRuntime, type Runtime } from '../app/runtime.js';
-import { desiredBase, displayDiagnostics, displayPath, displayPlan, relativizeText } from '../cli/display.js';
+import { type Display, displayDiagnostics, displayPath, displayPlan, errorLine } from '../cli/display.js';
 import type { CliIO } from '../cli/io.js';
 import { EXIT_ERROR } from '../cli/io.js';
 import {
@@ -39,16 +39,14 @@ import { loadSettings } from '../config/load-settings.js';
 import type { Settings } from '../config/settings.js';
 import { parseDuration } from '../desired/duration.js';
 import type { LoadOptions } from '../desired/load.js';
-import { AppError, ConfigError, toAppError } from '../errors.js';
+import { AppError, ConfigError } from '../errors.js';
 import { createLogger } from '../logging/logger.js';
 import { formatTextLogLine } from '../logging/text-lines.js';
 import { type Diagnostic, formatDiagnosticLines } from '../model/diagnostics.js';
 import { INSTANCE_PATTERN } from '../model/ownership.js';
 import type { ApplySummary, Plan } from '../model/plan.js';
 import { KINDS, type Kind } from '../model/resources.js';
-import { scrubSecrets } from '../model/secret.js';
 import type { PlanOptions } from '../planner/options.js';
-import { type FailureReport, renderFailureMarkdown, renderFailureText } from '../render/failure.js';
 import { renderPlanJson } from '../render/json.js';
 import { renderPlanMarkdown } from '../render/markdown.js';
 import { renderPlanText } from '../render/text.js';
@@ -233,17 +231,6 @@ export function useColor(values: ParsedFlags['values'], io: CliIO): boolean {
   return io.isTTY && !values['no-color'] && io.env['NO_COLOR'] === undefined;
 }
 
-/** Where the desired state's file names are shown from (see display.ts). */
-export interface Display {
-  readonly cwd: string;
-  /** Directory the loader's file names are relative to. */
-  readonly base: string;
-}
-
-export async function displayFor(dir: string, io: CliIO): Promise<Display> {
-  return { cwd: io.cwd, base: await desiredBase(dir) };
-}
-
 /** The rendering of a plan; text and Markdown show paths in the display style, JSON as saved. */
 export function renderPlan(plan: Plan, format: OutputFormat, color: boolean, display?: Display): string {
   const shown = display && format !== 'json' ? displayPlan(plan, display.base, display.cwd) : plan;
@@ -316,11 +303,6 @@ export function renderSummary(summary: ApplySummary, plan: Plan): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** The first line of an error, scrubbed, with paths in the display style. */
-export function errorLine(err: unknown, io: CliIO): string {
-  return relativizeText(scrubSecrets(toAppError(err).message).split('\n')[0] ?? '', io.cwd);
-}
-
 /** One clear stderr message for any error; ConfigError diagnostics one per line. */
 export function reportError(io: CliIO, command: string, err: unknown): number {
   if (err instanceof UsageError) {
@@ -328,84 +310,10 @@ export function reportError(io: CliIO, command: string, err: unknown): number {
     return EXIT_ERROR;
   }
   if (err instanceof ConfigError) {
-    io.stderr(`scw-gitops ${command}: ${errorLine(err, io)}\n`);
+    io.stderr(`scw-gitops ${command}: ${errorLine(err, io.cwd)}\n`);
     printDiagnostics(io, err.diagnostics, { cwd: io.cwd, base: io.cwd });
     return EXIT_ERROR;
   }
-  io.stderr(`scw-gitops ${command}: ${errorLine(err, io)}\n`);
+  io.stderr(`scw-gitops ${command}: ${errorLine(err, io.cwd)}\n`);
   return EXIT_ERROR;
-}
-
-/** A command run, as the failure report needs it. */
-export interface CommandRun {
-  /** `plan`, `reconcile`, `apply`: the stderr prefix. */
-  readonly command: string;
-  /** The verb as typed, for the report title (`reconcile --dry-run`). */
-  readonly label: string;
-  readonly flags: ParsedFlags;
-  readonly io: CliIO;
-  readonly format: OutputFormat;
-}
-
-/**
- * Reports a failure: `scw-gitops <command>: <summary>` on stderr (after the diagnostics, unless the
- * plan rendering on stdout already listed them), and the report to `--out FILE` (text or markdown
- * output) or, for markdown without --out, to stdout. Returns the exit code (1).
- */
-export async function fail(
-  run: CommandRun,
-  report: FailureReport,
-  opts: { readonly diagnosticsShown?: boolean; readonly planOnStdout?: boolean } = {},
-): Promise<number> {
-  const { io, flags, format } = run;
-  if (!opts.diagnosticsShown) {
-    for (const d of report.diagnostics) for (const line of formatDiagnosticLines(d)) io.stderr(`${line}\n`);
-  }
-  io.stderr(`scw-gitops ${run.command}: ${report.summary}\n`);
-  const out = flags.values.out;
-  if (out !== undefined && format !== 'json') {
-    const file = outPath(out, io);
-    const body = format === 'markdown' ? renderFailureMarkdown(report) : renderFailureText(report);
-    try {
-      await writeFile(file, body, { mode: 0o644 });
-      io.stderr(`scw-gitops ${run.command}: wrote the failure report to ${displayPath(io.cwd, file)}\n`);
-    } catch (err) {
-      io.stderr(
-        `scw-gitops ${run.command}: cannot write ${displayPath(io.cwd, file)}: ${errorLine(err, io)}\n`,
-      );
-    }
-  } else if (format === 'markdown' && !opts.planOnStdout) {
-    io.stdout(renderFailureMarkdown(report));
-  }
-  return EXIT_ERROR;
-}
-
-/** A failure thrown before or outside a pass (settings, credentials, runtime), as a report. */
-export function thrownFailure(run: CommandRun, err: unknown): FailureReport {
-  const diagnostics =
-    err instanceof ConfigError ? displayDiagnostics(err.diagnostics, run.io.cwd, run.io.cwd) : [];
-  return {
-    command: run.label,
-    summary: errorLine(err, run.io),
-    consequence: 'Nothing was planned or changed.',
-    diagnostics,
-  };
-}
-
-/**
- * Runs a command body; an error it throws after the command line was understood becomes a
- * failure report (usage errors, like a missing DIR, included). Aborts (SIGINT/SIGTERM) propagate.
- */
-export async function reportingFailures(run: CommandRun, body: () => Promise<number>): Promise<number> {
-  try {
-    return await body();
-  } catch (err) {
-    if (run.io.signal.aborted) throw err;
-    if (err instanceof UsageError) {
-      await fail(run, thrownFailure(run, err));
-      run.io.stderr(`\nRun 'scw-gitops ${run.command} --help' for usage.\n`);
-      return EXIT_ERROR;
-    }
-    return fail(run, thrownFailure(run, err));
-  }
 }
