@@ -5,6 +5,8 @@
  * Exit 0 when valid (warnings allowed), 1 when invalid or on a usage error.
  */
 import { isAbsolute, resolve } from 'node:path';
+import type { Settings } from '../../config/settings.js';
+import { sinksInSource } from '../../config/source-dir.js';
 import { loadDesiredState } from '../../desired/load.js';
 import { type Diagnostic, formatDiagnosticLines } from '../../model/diagnostics.js';
 import { DEFAULT_INSTANCE } from '../../model/ownership.js';
@@ -68,6 +70,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   let instance = values.instance;
   let defaultSink = values['default-sink'];
   let arg = positionals[0];
+  let settingsFile: Settings | undefined;
   if (values.config !== undefined) {
     // Settings only name where secrets come from (env vars, files); reading them needs none.
     const { loadSettings } = await import('../../config/load-settings.js');
@@ -77,7 +80,8 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
       instance ??= settings.instance;
       sinkNames ??= settings.sinks.map((x) => x.name);
       defaultSink ??= settings.defaults.sink;
-      arg ??= settings.source.dir;
+      settingsFile = settings;
+      if (settings.source.dir !== undefined) arg ??= settings.source.dir;
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       io.stderr(`scw-gitops validate: ${relativizeText(err.message.split('\n')[0] ?? '', io.cwd)}\n`);
@@ -87,7 +91,9 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
       return EXIT_ERROR;
     }
   }
-  if (arg === undefined) return usageError(io, 'missing DIR');
+  if (arg === undefined) {
+    return usageError(io, settingsFile ? 'missing DIR (the settings file has no source.dir)' : 'missing DIR');
+  }
   const root = isAbsolute(arg) ? arg : resolve(io.cwd, arg);
   // Paths as the user can open them: relative to the working directory when inside it.
   const shownRoot = displayPath(io.cwd, root);
@@ -97,7 +103,16 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
     ...(sinkNames !== undefined ? { sinkNames } : {}),
     ...(defaultSink !== undefined ? { defaultSink } : {}),
   });
-  const diagnostics: Diagnostic[] = displayDiagnostics(result.diagnostics, await desiredBase(root), io.cwd);
+  // The settings' file sinks must not write inside the directory validated here.
+  const base = await desiredBase(root);
+  const settingsErrors = settingsFile
+    ? sinksInSource(settingsFile, base, positionals[0] ? 'DIR' : 'source.dir')
+    : [];
+  const diagnostics: Diagnostic[] = [
+    ...displayDiagnostics(settingsErrors, io.cwd, io.cwd),
+    ...displayDiagnostics(result.diagnostics, base, io.cwd),
+  ];
+  const valid = result.state !== undefined && settingsErrors.length === 0;
   const errors = diagnostics.filter((d) => d.severity === 'error').length;
   const warnings = diagnostics.length - errors;
   const resources = result.state?.resources ?? [];
@@ -109,7 +124,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
     io.stdout(
       `${JSON.stringify(
         {
-          valid: result.state !== undefined,
+          valid,
           root: shownRoot,
           errors,
           warnings,
@@ -132,7 +147,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
         : first;
       io.stdout(`${[line, ...details].join('\n')}\n`);
     }
-    if (result.state) {
+    if (valid) {
       const counts = byKind.map(([k, n]) => `${n} ${k}`).join(', ');
       io.stdout(
         `${shownRoot}: valid, ${plural(resources.length, 'resource')}${counts ? ` (${counts})` : ''}, ${plural(warnings, 'warning')}\n`,
@@ -141,7 +156,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
       io.stdout(`${shownRoot}: invalid, ${plural(errors, 'error')}, ${plural(warnings, 'warning')}\n`);
     }
   }
-  return result.state ? EXIT_OK : EXIT_ERROR;
+  return valid ? EXIT_OK : EXIT_ERROR;
 }
 
 function parse(argv: readonly string[]) {
