@@ -85,3 +85,8 @@ export async function displayFor(dir: string, cwd: string): Promise<Display> {
 export function errorLine(err: unknown, cwd: string): string {
   return relativizeText(scrubSecrets(toAppError(err).message).split('\n')[0] ?? '', cwd);
 }
+
+/** `1 error`, `2 errors`. */
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}

@@ -7,7 +7,14 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
-import { type Display, displayDiagnostics, displayFor, displayPath, relativizeText } from '../cli/display.js';
+import {
+  type Display,
+  displayDiagnostics,
+  displayFor,
+  displayPath,
+  plural,
+  relativizeText,
+} from '../cli/display.js';
 import { type CommandRun, fail, reportingFailures } from '../cli/failure-report.js';
 import type { CliIO } from '../cli/io.js';
 import { EXIT_CHANGES, EXIT_ERROR, EXIT_OK } from '../cli/io.js';
@@ -49,10 +56,6 @@ function sortKeys(value: unknown): unknown {
     return out;
   }
   return value;
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 /** Diagnostics of the desired-state load (the plan renders its own). */

@@ -30,7 +30,7 @@ import {
 } from '../../reconciler/command.js';
 import { observeLive } from '../../scaleway/observe.js';
 import type { CliIO } from '../io.js';
-import { displayPath } from '../display.js';
+import { displayPath, plural } from '../display.js';
 import { IMPORT_OPTIONS, parseCommandLine, renderOptions } from '../options.js';
 import { EXIT_ERROR, EXIT_OK } from '../io.js';
 
@@ -64,10 +64,6 @@ async function entries(dir: string): Promise<string[] | undefined> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 export function renderImportReport(

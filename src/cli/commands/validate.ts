@@ -12,7 +12,7 @@ import { type Diagnostic, formatDiagnosticLines } from '../../model/diagnostics.
 import { DEFAULT_INSTANCE } from '../../model/ownership.js';
 import { KINDS } from '../../model/resources.js';
 import { type CliIO, EXIT_ERROR, EXIT_OK } from '../io.js';
-import { desiredBase, displayDiagnostics, displayPath, relativizeText } from '../display.js';
+import { desiredBase, displayDiagnostics, displayPath, plural, relativizeText } from '../display.js';
 import { parseCommandLine, renderOptions, VALIDATE_OPTIONS } from '../options.js';
 
 export const HELP = `Usage: scw-gitops validate [DIR] [options]
@@ -28,10 +28,6 @@ Exit status: 0 valid (warnings allowed), 1 invalid or usage error.
 function usageError(io: CliIO, message: string): number {
   io.stderr(`scw-gitops validate: ${message}\n\nRun 'scw-gitops validate --help' for usage.\n`);
   return EXIT_ERROR;
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 export async function run(argv: readonly string[], io: CliIO): Promise<number> {
