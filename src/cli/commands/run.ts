@@ -75,6 +75,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
       values['log-format'] !== undefined
         ? values['log-format'] === 'text'
         : resolvePretty(settings.log.pretty, io.isTTY),
+    color: io.isTTY && io.env['NO_COLOR'] === undefined,
     destination: { write: (line: string) => io.stdout(line) },
     base: { service: 'scw-gitops', instance: settings.instance, version },
   });
