@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
- * The build behind `npm start` and `npm run cli` (through build-before-run.mjs): transpiles src/**.ts to dist/ with esbuild, one
- * output file per source file (the layout `tsc -p tsconfig.build.json` produces and the package
- * ships: dist/cli/main.js and so on, with source maps), and only what changed.
+ * The build behind `npm start` and `npm run cli` (through build-before-run.mjs): transpiles
+ * src/**.ts to dist/ with esbuild, one output file per source file (the layout
+ * `tsc -p tsconfig.build.json` produces and the package ships: dist/cli/main.js and so on, source
+ * maps only if tsconfig.build.json asks), and only what changed.
  *
  * No type-checking: `npm test` (typecheck) and `npm pack` (prepack: `npm run build`, which is
  * tsc) do that. This keeps the first start after `npm ci` to a few seconds and a restart without
@@ -61,6 +62,20 @@ async function outputs(dist, dir = dist) {
 }
 
 const jsOf = (src) => src.replace(/\.ts$/, '.js');
+
+/** Whether tsconfig.build.json (or the tsconfig.json it extends) asks for source maps. */
+async function sourceMaps() {
+  const options = async (f) => {
+    try {
+      return JSON.parse(await readFile(join(ROOT, f), 'utf8')).compilerOptions ?? {};
+    } catch {
+      return {};
+    }
+  };
+  return (
+    (await options('tsconfig.build.json')).sourceMap ?? (await options('tsconfig.json')).sourceMap ?? false
+  );
+}
 const sha1 = (data) => createHash('sha1').update(data).digest('hex');
 
 async function readManifest(manifest) {
@@ -104,6 +119,7 @@ export async function buildFast({
   const previous = await readManifest(manifest);
   const known = previous && previous.config === config ? previous.files : {};
 
+  const maps = await sourceMaps();
   const files = {};
   const stale = [];
   for (const src of await sources()) {
@@ -120,7 +136,9 @@ export async function buildFast({
   }
 
   // Outputs without a source: modules moved or deleted since the last build.
-  const expected = new Set(Object.keys(files).flatMap((s) => [jsOf(s), `${jsOf(s)}.map`]));
+  const expected = new Set(
+    Object.keys(files).flatMap((s) => (maps ? [jsOf(s), `${jsOf(s)}.map`] : [jsOf(s)])),
+  );
   const orphans = (await outputs(dist)).filter((o) => !expected.has(o));
   for (const o of orphans) await rm(join(dist, o), { force: true });
 
@@ -134,8 +152,8 @@ export async function buildFast({
       bundle: false,
       format: 'esm',
       platform: 'node',
-      target: 'node20',
-      sourcemap: true,
+      target: 'node22',
+      sourcemap: maps,
       tsconfig: join(ROOT, 'tsconfig.build.json'),
       logLevel: 'warning',
     });
