@@ -250,7 +250,7 @@ async function standInTarball(): Promise<string> {
   await writeFile(
     join(dir, 'bin.js'),
     `#!/usr/bin/env node
-// Stand-in for the published scw-gitops (test/docs/ci-examples.test.ts): this repository's CLI,
+// Stand-in for the published scw-gitops (test/docs/ci-examples.slow.test.ts): this repository's CLI,
 // run in this process as its entry point (it checks process.argv[1]).
 process.argv[1] = ${JSON.stringify(cli)};
 await import(${JSON.stringify(pathToFileURL(cli).href)});
