@@ -10,10 +10,10 @@ import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { run as plan } from '../../src/cli/commands/plan.js';
 import { run as reconcile } from '../../src/cli/commands/reconcile.js';
-import type { CliIO } from '../../src/cli/io.js';
 import { knownSecretValues } from '../../src/model/secret.js';
 import { type SandboxHandle, startSandbox } from '../../src/sandbox/server.js';
 import { createLogCapture } from '../helpers/log-capture.js';
+import { captureIO, sandboxEnv, sandboxSettingsYaml } from '../helpers/sandbox-cli.js';
 
 const EXAMPLES = resolve(import.meta.dirname, '../../examples/basic');
 
@@ -29,52 +29,18 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function io(env: Record<string, string> = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const value: CliIO = {
-    stdout: (t) => out.push(t),
-    stderr: (t) => err.push(t),
-    env,
-    cwd: dir,
-    isTTY: false,
-    signal: new AbortController().signal,
-  };
-  return { io: value, out: () => out.join(''), err: () => err.join('') };
-}
-
-const sandboxEnv = () => ({
-  SCW_API_URL: sandbox.url,
-  SCW_ACCESS_KEY: sandbox.adminAccessKey,
-  SCW_SECRET_KEY: sandbox.adminSecretKey,
-  SCW_DEFAULT_ORGANIZATION_ID: sandbox.organizationId,
-});
+/** What a command prints, in `dir`; no credentials unless given (`sandboxEnv(sandbox)`). */
+const io = (env: Record<string, string> = {}) => captureIO({ env, cwd: dir });
 
 const cap = createLogCapture();
 const deps = () => ({ homeDir: dir, logger: cap.logger });
 
-async function settings(source: string, extra = ''): Promise<string> {
+/** Settings of a CI job against the sandbox; `retries: 0` reports an outage at once. */
+async function settings(source: string): Promise<string> {
   const file = join(dir, 'scw-gitops.yaml');
   await writeFile(
     file,
-    `apiVersion: scw-gitops/v1alpha1
-kind: Settings
-instance: ci
-source:
-  dir: ${source}
-scaleway:
-  apiUrl: ${sandbox.url}
-  organizationId: ${sandbox.organizationId}
-  retries: 0
-sinks:
-  - name: local
-    type: file
-    dir: ./secrets
-    format: dotenv
-defaults:
-  sink: local
-prune: { Project: true, Application: true, Group: true, Policy: true, ApiKey: true }
-${extra}`,
+    sandboxSettingsYaml(sandbox, { sourceDir: source, instance: 'ci', prune: true, retries: 0 }),
   );
   return file;
 }
@@ -118,7 +84,7 @@ describe('the failure report (--out FILE)', () => {
 
   it('a refused plan (mass delete): the reason and the plan context; the text plan on stdout', async () => {
     const full = await settings(EXAMPLES);
-    const first = io(sandboxEnv());
+    const first = io(sandboxEnv(sandbox));
     expect(await reconcile(['--config', full], first.io, deps()), first.err() + first.out()).toBe(0);
     // Keep one project: everything else scw-gitops owns would be deleted.
     const iam = await iamDir({
@@ -126,7 +92,7 @@ describe('the failure report (--out FILE)', () => {
         'apiVersion: scw-gitops/v1alpha1\nkind: Project\nmetadata:\n  name: web-platform\nspec:\n  description: Web\n',
     });
     const cfg = await settings(iam);
-    const t = io(sandboxEnv());
+    const t = io(sandboxEnv(sandbox));
     const code = await reconcile(
       ['--config', cfg, '--dry-run', '--output', 'markdown', '--out', 'plan.md'],
       t.io,
@@ -148,7 +114,7 @@ describe('the failure report (--out FILE)', () => {
     });
     const cfg = await settings(iam);
     sandbox.faults.adjust({ rate5xx: 1 });
-    const t = io(sandboxEnv());
+    const t = io(sandboxEnv(sandbox));
     const code = await plan(['--config', cfg, '-o', 'markdown', '--out', 'plan.md'], t.io, deps());
     expect(code).toBe(1);
     const report = await readFile(join(dir, 'plan.md'), 'utf8');
@@ -199,7 +165,7 @@ describe('the failure report (--out FILE)', () => {
     const cfg = await settings(EXAMPLES);
     // A directory where one key's secret file goes: that delivery fails (for root too).
     await mkdir(join(dir, 'secrets', 'web-deployer-ci.env'), { recursive: true });
-    const t = io(sandboxEnv());
+    const t = io(sandboxEnv(sandbox));
     const code = await reconcile(
       ['--config', cfg, '--output', 'markdown', '--out', 'apply.md'],
       t.io,

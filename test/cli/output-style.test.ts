@@ -11,10 +11,10 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { CliIO } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
 import { APPLY_OPTIONS } from '../../src/cli/options.js';
 import { type SandboxHandle, startSandbox } from '../../src/sandbox/server.js';
+import { captureIO, sandboxEnv } from '../helpers/sandbox-cli.js';
 
 const EXAMPLES = resolve(import.meta.dirname, '../../examples/basic');
 
@@ -31,26 +31,12 @@ afterEach(async () => {
 });
 
 async function cli(argv: string[], opts: { cwd?: string; env?: Record<string, string> } = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIO = {
-    stdout: (t) => out.push(t),
-    stderr: (t) => err.push(t),
-    env: {
-      SCW_API_URL: sandbox.url,
-      SCW_ACCESS_KEY: sandbox.adminAccessKey,
-      SCW_SECRET_KEY: sandbox.adminSecretKey,
-      SCW_DEFAULT_ORGANIZATION_ID: sandbox.organizationId,
-      HOME: dir,
-      SCW_CONFIG_PATH: join(dir, 'none.yaml'),
-      ...opts.env,
-    },
+  const t = captureIO({
+    env: { ...sandboxEnv(sandbox), HOME: dir, SCW_CONFIG_PATH: join(dir, 'none.yaml'), ...opts.env },
     cwd: opts.cwd ?? dir,
-    isTTY: false,
-    signal: new AbortController().signal,
-  };
-  const code = await main(argv, io);
-  return { code, out: out.join(''), err: err.join('') };
+  });
+  const code = await main(argv, t.io);
+  return { code, out: t.out(), err: t.err() };
 }
 
 const INVALID = `apiVersion: scw-gitops/v1alpha1

@@ -24,11 +24,11 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { run as reconcile } from '../../src/cli/commands/reconcile.js';
-import type { CliIO } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
 import { commandOptions } from '../../src/cli/options.js';
 import { loadSettings } from '../../src/config/load-settings.js';
 import { type SandboxHandle, startSandbox } from '../../src/sandbox/server.js';
+import { captureIO, sandboxSettingsYaml } from '../helpers/sandbox-cli.js';
 
 const repo = resolve(import.meta.dirname, '../..');
 const read = (f: string) => readFile(join(repo, 'examples/ci', f), 'utf8');
@@ -142,23 +142,14 @@ describe('CI examples: install and commands', () => {
     const argvs = allScripts().flatMap(invocations);
     expect(argvs.length).toBe(4);
     for (const argv of argvs) {
-      const out: string[] = [];
-      const err: string[] = [];
-      const io: CliIO = {
-        stdout: (t) => out.push(t),
-        stderr: (t) => err.push(t),
-        env: {},
-        cwd: tmp,
-        isTTY: false,
-        signal: new AbortController().signal,
-      };
+      const t = captureIO({ env: {}, cwd: tmp });
       const table = commandOptions(argv[0]!).options;
       for (const flag of argv.filter((w) => w.startsWith('--'))) {
         expect(table.map((o) => `--${o.flag}`)).toContain(flag);
       }
       // Flags are parsed strictly before --help is looked at: exit 0 means every option exists.
-      const code = await main([...argv, '--help'], io);
-      expect({ argv, code, err: err.join('') }).toEqual({ argv, code: 0, err: '' });
+      const code = await main([...argv, '--help'], t.io);
+      expect({ argv, code, err: t.err() }).toEqual({ argv, code: 0, err: '' });
     }
   });
 
@@ -436,24 +427,13 @@ async function configRepo(iam: Record<string, string> | 'examples'): Promise<voi
 
 /** CI settings against the sandbox; `retries: 0` so the outage is reported at once, not in ~30 s. */
 function settingsYaml(): string {
-  return `apiVersion: scw-gitops/v1alpha1
-kind: Settings
-instance: ci
-source:
-  dir: iam
-scaleway:
-  apiUrl: ${sandbox.url}
-  organizationId: ${sandbox.organizationId}
-  retries: 0
-sinks:
-  - name: local
-    type: file
-    dir: secrets
-    format: dotenv
-defaults:
-  sink: local
-prune: { Project: true, Application: true, Group: true, Policy: true, ApiKey: true }
-`;
+  return sandboxSettingsYaml(sandbox, {
+    sourceDir: 'iam',
+    sinkDir: 'secrets',
+    instance: 'ci',
+    prune: true,
+    retries: 0,
+  });
 }
 
 describe('the pipelines, run', { timeout: 120_000 }, () => {
@@ -559,16 +539,8 @@ describe('the pipelines, run', { timeout: 120_000 }, () => {
     beforeAll(async () => {
       // The organization holds what examples/basic declares, owned by instance ci...
       await configRepo('examples');
-      const out: string[] = [];
-      const io: CliIO = {
-        stdout: () => {},
-        stderr: (t) => out.push(t),
-        env: baseEnv,
-        cwd: ghJob,
-        isTTY: false,
-        signal: new AbortController().signal,
-      };
-      expect(await reconcile(['--config', 'scw-gitops.yaml'], io, { homeDir: tmp }), out.join('')).toBe(0);
+      const t = captureIO({ env: baseEnv, cwd: ghJob });
+      expect(await reconcile(['--config', 'scw-gitops.yaml'], t.io, { homeDir: tmp }), t.err()).toBe(0);
       // ...and the pull request keeps one project of it.
       await configRepo({
         'projects.yaml':

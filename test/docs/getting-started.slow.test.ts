@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDesiredFromTexts } from '../../src/desired/load.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const repo = resolve(import.meta.dirname, '../..');
 const GUIDE = 'docs/getting-started.md';
@@ -202,8 +203,9 @@ describe('docs/getting-started.md', () => {
           continue;
         }
         // The block after a background one waits for it to start, as its reader would.
-        const deadline = Date.now() + (afterBackground ? 60_000 : 0);
-        for (let attempt = 1; ; attempt++) {
+        let attempt = 0;
+        const passes = async () => {
+          attempt += 1;
           const r = await run(
             'bash',
             ['--noprofile', '--norc', '-c', blockScript(b.body, daemonAddress)],
@@ -211,14 +213,16 @@ describe('docs/getting-started.md', () => {
             env(),
           );
           outputs.push(`--- ${GUIDE}:${b.line} (attempt ${attempt})`, r.stdout, r.stderr);
-          if (r.code === 0) break;
-          if (Date.now() >= deadline) {
+          if (r.code !== 0) {
             throw new Error(
               `${GUIDE}:${b.line}: the block failed (exit ${r.code}):\n${outputs.join('\n').slice(-8000)}`,
             );
           }
-          await new Promise((w) => setTimeout(w, 500));
-        }
+          return true;
+        };
+        if (afterBackground) {
+          await waitFor(passes, { timeoutMs: 60_000, intervalMs: 500, what: `${GUIDE}:${b.line}` });
+        } else await passes();
         afterBackground = false;
         ran++;
       }
