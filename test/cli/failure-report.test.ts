@@ -6,7 +6,7 @@
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { run as plan } from '../../src/cli/commands/plan.js';
 import { run as reconcile } from '../../src/cli/commands/reconcile.js';
@@ -15,7 +15,6 @@ import { type SandboxHandle, startSandbox } from '../../src/sandbox/server.js';
 import { createLogCapture } from '../helpers/log-capture.js';
 import { captureIO, sandboxEnv, sandboxSettingsYaml } from '../helpers/sandbox-cli.js';
 
-const EXAMPLES = resolve(import.meta.dirname, '../../examples/basic');
 
 let sandbox: SandboxHandle;
 let dir: string;
@@ -83,18 +82,17 @@ describe('the failure report (--out FILE)', () => {
   });
 
   it('a refused plan (mass delete): the reason and the plan context; the text plan on stdout', async () => {
-    const full = await settings(EXAMPLES);
-    const first = io(sandboxEnv(sandbox));
-    expect(await reconcile(['--config', full], first.io, deps()), first.err() + first.out()).toBe(0);
-    // Keep one project: everything else scw-gitops owns would be deleted.
-    const iam = await iamDir({
-      'projects.yaml':
-        'apiVersion: scw-gitops/v1alpha1\nkind: Project\nmetadata:\n  name: web-platform\nspec:\n  description: Web\n',
-    });
+    // Three applications owned by scw-gitops, then a desired state that keeps one of them.
+    const app = (name: string) =>
+      `apiVersion: scw-gitops/v1alpha1\nkind: Application\nmetadata:\n  name: ${name}\n`;
+    const iam = await iamDir({ 'apps.yaml': ['a', 'b', 'c'].map(app).join('---\n') });
     const cfg = await settings(iam);
+    const first = io(sandboxEnv(sandbox));
+    expect(await reconcile(['--config', cfg], first.io, deps()), first.err() + first.out()).toBe(0);
+    await writeFile(join(iam, 'apps.yaml'), app('a'));
     const t = io(sandboxEnv(sandbox));
     const code = await reconcile(
-      ['--config', cfg, '--dry-run', '--output', 'markdown', '--out', 'plan.md'],
+      ['--config', cfg, '--dry-run', '--max-deletes', '1', '--output', 'markdown', '--out', 'plan.md'],
       t.io,
       deps(),
     );
@@ -162,9 +160,24 @@ describe('the failure report (--out FILE)', () => {
   });
 
   it('an apply that fails part way (a sink refuses the secret): what was applied, in the report', async () => {
-    const cfg = await settings(EXAMPLES);
-    // A directory where one key's secret file goes: that delivery fails (for root too).
-    await mkdir(join(dir, 'secrets', 'web-deployer-ci.env'), { recursive: true });
+    const iam = await iamDir({
+      'app.yaml': `apiVersion: scw-gitops/v1alpha1
+kind: Application
+metadata:
+  name: deployer
+---
+apiVersion: scw-gitops/v1alpha1
+kind: ApiKey
+metadata:
+  name: deployer-ci
+spec:
+  application: deployer
+  lifetime: 90d
+`,
+    });
+    const cfg = await settings(iam);
+    // A directory where the key's secret file goes: the delivery fails (for root too).
+    await mkdir(join(dir, 'secrets', 'deployer-ci.env'), { recursive: true });
     const t = io(sandboxEnv(sandbox));
     const code = await reconcile(
       ['--config', cfg, '--output', 'markdown', '--out', 'apply.md'],
@@ -174,9 +187,9 @@ describe('the failure report (--out FILE)', () => {
     expect(code).toBe(1);
     const report = await readFile(join(dir, 'apply.md'), 'utf8');
     expect(report).toMatch(/^### scw-gitops reconcile failed\n/);
-    expect(report).toMatch(/Some steps were applied \(below\)|Nothing was applied\./);
-    expect(report).toMatch(/ApiKey\/[a-z-]+: failed/);
-    expect(report).toMatch(/Project\/web-platform: created/);
+    expect(report).toContain('Some steps were applied (below)');
+    expect(report).toMatch(/ApiKey\/deployer-ci: failed: .*secrets\/deployer-ci\.env is not a regular file/);
+    expect(report).toContain('Application/deployer: created');
     for (const v of knownSecretValues()) expect(report.includes(v)).toBe(false);
   });
 });
