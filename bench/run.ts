@@ -40,6 +40,7 @@ const SCENARIOS: ReadonlyArray<() => Promise<ScenarioModule>> = [
   () => import('./scenarios/list-four-ways.js'),
   () => import('./scenarios/apply-and-daemon.js'),
   () => import('./scenarios/npm-start.js'),
+  () => import('./scenarios/git-source.js'),
 ];
 
 function table(rows: ReadonlyArray<{ scenario: string } & BenchResult>): string {

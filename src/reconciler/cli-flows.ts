@@ -43,6 +43,7 @@ import {
   resolveSettings,
   useColor,
 } from './command.js';
+import { openCliGitSource, wantsGit } from './git-flag.js';
 import { applySavedPlan, type ReconcileDeps, type ReconcileResult, reconcileOnce } from './reconcile-once.js';
 
 function sortKeys(value: unknown): unknown {
@@ -64,13 +65,18 @@ function loadDiagnostics(result: ReconcileResult) {
   return result.diagnostics.filter((d) => !inPlan.has(d));
 }
 
+function runLogger(run: CommandRun, deps: CommandDeps) {
+  return commandLogger(run.io, deps, run.command, logFormat(run.flags.values['log-format']));
+}
+
 async function withRuntime<T>(
   settings: Settings,
   run: CommandRun,
   deps: CommandDeps,
   fn: (rd: ReconcileDeps) => Promise<T>,
+  source: { readonly revision?: string | undefined; readonly signer?: string | undefined } = {},
 ): Promise<T> {
-  const logger = commandLogger(run.io, deps, run.command, logFormat(run.flags.values['log-format']));
+  const logger = runLogger(run, deps);
   const runtime = await openRuntime(settings, run.io, deps, logger);
   try {
     return await fn({
@@ -79,6 +85,8 @@ async function withRuntime<T>(
       settings,
       clock: deps.clock ?? systemClock,
       logger,
+      ...(source.revision !== undefined ? { revision: source.revision } : {}),
+      ...(source.signer !== undefined ? { signer: source.signer } : {}),
     });
   } finally {
     await runtime.close();
@@ -95,10 +103,11 @@ async function validateFirst(
   dir: string,
   display: Display,
   now: Date,
+  gitLabel?: string,
 ): Promise<number | undefined> {
   const loaded = await loadDesiredState(dir, desiredLoadOptions(settings, now));
   if (loaded.state) return undefined;
-  const shown = displayPath(run.io.cwd, dir);
+  const shown = gitLabel ?? displayPath(run.io.cwd, dir);
   const errors = loaded.diagnostics.filter((d) => d.severity === 'error').length;
   const config = settings.file !== undefined ? ` --config ${displayPath(run.io.cwd, settings.file)}` : '';
   return fail(run, {
@@ -106,7 +115,9 @@ async function validateFirst(
     summary: `the desired state in ${shown} is invalid (${plural(errors, 'error')})`,
     consequence: 'Nothing was planned or changed.',
     diagnostics: displayDiagnostics(loaded.diagnostics, display.base, display.cwd),
-    next: `Check a fix locally with: scw-gitops validate ${shown}${config}`,
+    ...(gitLabel === undefined
+      ? { next: `Check a fix locally with: scw-gitops validate ${shown}${config}` }
+      : {}),
   });
 }
 
@@ -157,6 +168,42 @@ async function failedPass(
   );
 }
 
+/**
+ * plan / reconcile: the desired state (DIR, source.dir, or a git repository: --git, source.git),
+ * validated offline, then the runtime; `fn` gets the directory, how to show its files and the
+ * deps carrying the revision and its signer. An invalid desired state ends here (its report).
+ */
+async function withDesiredRuntime(
+  run: CommandRun,
+  settings: Settings,
+  deps: CommandDeps,
+  now: Date,
+  fn: (dir: string, display: Display, rd: ReconcileDeps) => Promise<number>,
+): Promise<number> {
+  const { flags, io } = run;
+  if (!wantsGit(flags, settings)) {
+    const dir = resolveDir(flags.positionals, settings, io);
+    const display = await displayFor(dir, io.cwd);
+    const invalid = await validateFirst(run, settings, dir, display, now);
+    if (invalid !== undefined) return invalid;
+    return withRuntime(settings, run, deps, (rd) => fn(dir, display, rd));
+  }
+  const source = await openCliGitSource(flags, settings, io, {
+    logger: runLogger(run, deps),
+    clock: deps.clock ?? systemClock,
+  });
+  try {
+    // The checkout is a temporary directory: its files are named from the desired-state path.
+    const display = await displayFor(source.dir, source.dir);
+    const label = flags.values.git ?? settings.source.git?.url ?? 'the git repository';
+    const invalid = await validateFirst(run, settings, source.dir, display, now, label);
+    if (invalid !== undefined) return invalid;
+    return await withRuntime(settings, run, deps, (rd) => fn(source.dir, display, rd), source);
+  } finally {
+    await source.cleanup();
+  }
+}
+
 /** plan / reconcile --dry-run: 0 no changes, 2 changes pending, 1 error. */
 export async function runDryRun(
   command: 'plan' | 'reconcile',
@@ -177,12 +224,8 @@ export async function runDryRun(
   };
   return reportingFailures(run, async () => {
     const settings = await resolveSettings(flags.values, io);
-    const dir = resolveDir(flags.positionals, settings, io);
-    const display = await displayFor(dir, io.cwd);
     const now = at ?? (deps.clock ?? systemClock).now();
-    const invalid = await validateFirst(run, settings, dir, display, now);
-    if (invalid !== undefined) return invalid;
-    return withRuntime(settings, run, deps, async (rd) => {
+    return withDesiredRuntime(run, settings, deps, now, async (dir, display, rd) => {
       const result = await reconcileOnce(rd, {
         dir,
         dryRun: true,
@@ -240,11 +283,8 @@ export async function runReconcile(flags: ParsedFlags, io: CliIO, deps: CommandD
   const run: CommandRun = { command: 'reconcile', label: 'reconcile', flags, io, format };
   return reportingFailures(run, async () => {
     const settings = await resolveSettings(flags.values, io);
-    const dir = resolveDir(flags.positionals, settings, io);
-    const display = await displayFor(dir, io.cwd);
-    const invalid = await validateFirst(run, settings, dir, display, (deps.clock ?? systemClock).now());
-    if (invalid !== undefined) return invalid;
-    return withRuntime(settings, run, deps, async (rd) => {
+    const now = (deps.clock ?? systemClock).now();
+    return withDesiredRuntime(run, settings, deps, now, async (dir, display, rd) => {
       const result = await reconcileOnce(rd, {
         dir,
         dryRun: false,

@@ -15,7 +15,6 @@ import { type SandboxHandle, startSandbox } from '../../src/sandbox/server.js';
 import { createLogCapture } from '../helpers/log-capture.js';
 import { captureIO, sandboxEnv, sandboxSettingsYaml } from '../helpers/sandbox-cli.js';
 
-
 let sandbox: SandboxHandle;
 let dir: string;
 
