@@ -179,22 +179,15 @@ const PLAN_OUT = {
     "write the rendering to FILE (json: a plan for 'apply --plan'). On a failure after the settings are read, text and markdown write the failure report there instead (the CI comment)",
 } as const satisfies OptionSpec;
 
+/** What plan and reconcile read and write, before `--at`. */
+const PLANNING_HEAD = [PLAN_CONFIG, PLAN_OUTPUT, PLAN_OUT, INSTANCE, ...PLANNING_OPTIONS] as const;
+/** …and after it. */
+const PLANNING_TAIL = [WITHIN, ...GIT_OPTIONS, NO_COLOR, LOG_FORMAT, HELP_OPTION] as const;
+
 export const PLAN_COMMAND_OPTIONS = {
   command: 'plan',
   positionals: '[DIR]',
-  options: [
-    PLAN_CONFIG,
-    PLAN_OUTPUT,
-    PLAN_OUT,
-    INSTANCE,
-    ...PLANNING_OPTIONS,
-    AT,
-    WITHIN,
-    ...GIT_OPTIONS,
-    NO_COLOR,
-    LOG_FORMAT,
-    HELP_OPTION,
-  ],
+  options: [...PLANNING_HEAD, AT, ...PLANNING_TAIL],
 } as const satisfies CommandOptions;
 
 export const RECONCILE_OPTIONS = {
@@ -206,17 +199,9 @@ export const RECONCILE_OPTIONS = {
       type: 'boolean',
       description: 'plan only (CI mode): exit 0 no changes, 2 changes pending, 1 error',
     },
-    PLAN_CONFIG,
-    PLAN_OUTPUT,
-    PLAN_OUT,
-    INSTANCE,
-    ...PLANNING_OPTIONS,
+    ...PLANNING_HEAD,
     { ...AT, description: `${AT.description}; with --dry-run only` },
-    WITHIN,
-    ...GIT_OPTIONS,
-    NO_COLOR,
-    LOG_FORMAT,
-    HELP_OPTION,
+    ...PLANNING_TAIL,
   ],
 } as const satisfies CommandOptions;
 
