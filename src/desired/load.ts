@@ -11,7 +11,7 @@ import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { basename, join, relative, sep } from 'node:path';
 import type { DesiredState } from '../model/desired.js';
 import { type Diagnostic, hasErrors, sortDiagnostics } from '../model/diagnostics.js';
-import { type ParsedDocument, parseDesiredText } from './parse.js';
+import { type GuessedName, type ParsedDocument, parseDesiredText } from './parse.js';
 import { type ValidateOptions, validateDocuments } from './validate.js';
 
 export type LoadOptions = ValidateOptions;
@@ -39,13 +39,15 @@ export function loadDesiredFromTexts(
 ): LoadResult {
   const diagnostics: Diagnostic[] = [];
   const documents: ParsedDocument[] = [];
+  const guessedNames: GuessedName[] = [];
   for (const f of files) {
     const text = f.text.charCodeAt(0) === 0xfeff ? f.text.slice(1) : f.text;
     const parsed = parseDesiredText(text, f.file);
     for (const x of parsed.diagnostics) diagnostics.push(x);
     for (const x of parsed.documents) documents.push(x);
+    for (const x of parsed.guessedNames) guessedNames.push(x);
   }
-  const validated = validateDocuments(documents, opts);
+  const validated = validateDocuments(documents, opts, guessedNames);
   for (const x of validated.diagnostics) diagnostics.push(x);
   if (!hasErrors(diagnostics) && documents.length === 0) {
     diagnostics.push({

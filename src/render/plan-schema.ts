@@ -371,7 +371,7 @@ const location: Decoder<SourceLocation> = object({ file: str, line: nonNegative,
 const related: Decoder<RelatedLocation> = object({ resource: str }, { location });
 const diagnostic: Decoder<Diagnostic> = object(
   { severity: oneOf(['error', 'warning'] as const), code: str, message: str },
-  { location, resource: str, field: str, hint: str, related: arrayOf(related) },
+  { location, resource: str, field: str, hint: str, details: arrayOf(str), related: arrayOf(related) },
 );
 const keyExpiry: Decoder<KeyExpiry> = object({
   address,
