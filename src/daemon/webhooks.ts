@@ -1,5 +1,5 @@
 /**
- * Git-host webhook verification (KUBERNETES.md §12) and secret resolution.
+ * Git-host webhook verification (docs/design/kubernetes.md §12) and secret resolution.
  *
  * - GitHub: `X-Hub-Signature-256: sha256=<hex>` = HMAC-SHA256(secret, raw body bytes), compared in
  *   constant time (`timingSafeEqual` on equal-length buffers, length checked first).
