@@ -11,15 +11,20 @@
  *  4. API keys: custody, rotation, replacement, overlap ends (api-keys.ts, key-steps.ts).
  *  5. A listing that cannot be complete holds every step relying on an absence (safety.ts).
  *  6. Prune owned objects absent from git (pruning.ts); note likely renames (rename-notes.ts).
- *  7. Refuse mass deletions (safety.ts); order the steps into waves (ordering.ts).
+ *  7. Failure isolation: an error about an object blocks it and its dependents, nothing else;
+ *     blocked keys are still kept alive (blocking.ts).
+ *  8. Refuse mass deletions among what is left (safety.ts); order the steps into waves, what keeps keys alive first
+ *     (ordering.ts).
  *
- * A plan with any error diagnostic is refused: it carries the diagnostics and no steps.
+ * Only a plan-wide error (the mass-delete guard) refuses the plan: it then carries the diagnostics
+ * and no steps. Errors about objects leave every other step in the plan.
  */
 import { sortDiagnostics } from '../model/diagnostics.js';
+import { applyBlocks, dedupeDiagnostics } from './blocking.js';
 import type { DesiredResource } from '../model/desired.js';
 import { defined } from '../model/defined.js';
 import type { FingerprintScope, Plan } from '../model/plan.js';
-import { PLAN_FORMAT_VERSION, summarize } from '../model/plan.js';
+import { isRefused, PLAN_FORMAT_VERSION, summarize } from '../model/plan.js';
 import { KINDS } from '../model/resources.js';
 import { planApiKey } from './api-keys.js';
 import { type BuildPlanInput, PlanContext } from './context.js';
@@ -79,10 +84,14 @@ export function buildPlan(input: BuildPlanInput): Plan {
   holdAbsenceDependentSteps(ctx, suspect);
   planPruning(ctx, suspect);
   noteRenames(ctx);
+  const blocked = applyBlocks(ctx, destinations);
   guardMassDelete(ctx);
 
-  const diagnostics = sortDiagnostics(ctx.diagnostics);
-  const refused = diagnostics.some((d) => d.severity === 'error');
+  // Diagnostics made after the blocking pass (the mass-delete guard) concern the plan as a whole.
+  const diagnostics = sortDiagnostics(
+    dedupeDiagnostics(ctx.diagnostics).map((d) => (d.scope ? d : { ...d, scope: { type: 'plan' as const } })),
+  );
+  const refused = isRefused({ diagnostics });
   const steps = refused ? [] : orderSteps(ctx.steps);
   const { keys, upcoming } = keyOutlook(ctx);
   const scope = fingerprintScope(ctx);
@@ -99,6 +108,7 @@ export function buildPlan(input: BuildPlanInput): Plan {
     steps,
     summary: summarize(steps),
     diagnostics,
+    blocked: refused ? [] : blocked,
     keys,
     upcoming,
     ...defined({ nextDueAt: ctx.dueTimes.length > 0 ? toIso(Math.min(...ctx.dueTimes)) : undefined }),
