@@ -215,6 +215,10 @@ export interface DaemonMetrics {
   readonly leader: Gauge;
   readonly buildInfo: Gauge;
   readonly triggers: Counter;
+  readonly triggersCoalesced: Counter;
+  readonly webhookDeliveries: Counter;
+  readonly httpRequests: Counter;
+  readonly secretScrubValues: Gauge;
 }
 
 export function createDaemonMetrics(build: { version: string; node?: string }): DaemonMetrics {
@@ -253,6 +257,26 @@ export function createDaemonMetrics(build: { version: string; node?: string }): 
     leader: r.gauge(`${p}leader`, '1 when this replica is the leader (or leader election is off), else 0.'),
     buildInfo: r.gauge(`${p}build_info`, 'Build information; always 1.', ['version', 'node']),
     triggers: r.counter(`${p}triggers_total`, 'Pass requests by trigger.', ['trigger']),
+    triggersCoalesced: r.counter(
+      `${p}triggers_coalesced_total`,
+      'Pass requests that got no pass of their own: merged into a queued pass, or into the one webhook pass allowed per webhooks.minInterval.',
+      ['trigger'],
+    ),
+    webhookDeliveries: r.counter(
+      `${p}webhook_deliveries_total`,
+      'Webhook deliveries by hook and result (accepted, duplicate, unauthorized, ignored, invalid, too_large).',
+      ['hook', 'result'],
+    ),
+    httpRequests: r.counter(
+      `${p}http_requests_total`,
+      'HTTP requests answered, by listener, route (a known path, hooks, unmatched, malformed) and status code.',
+      ['listener', 'route', 'code'],
+    ),
+    secretScrubValues: r.gauge(
+      `${p}secret_scrub_values`,
+      "Secret values the log scrubber holds: live (in use, e.g. the daemon's own credentials and secrets being delivered) and recent (delivered, kept in a bounded set).",
+      ['state'],
+    ),
   };
   m.buildInfo.set({ version: build.version, node: build.node ?? process.version }, 1);
   for (const action of ['create', 'update', 'replace', 'delete', 'adopt']) m.planChanges.set({ action }, 0);

@@ -131,7 +131,7 @@ describe('daemon wiring', () => {
     daemon.request('webhook-github');
     await new Promise((r) => setTimeout(r, 100));
     expect(contexts).toHaveLength(1);
-    const status = (await (await fetch(`${daemon.url}/status`)).json()) as Record<string, unknown>;
+    const status = (await (await fetch(`${daemon.adminUrl}/status`)).json()) as Record<string, unknown>;
     expect(status).toMatchObject({ leader: false, identity: 'pod-0_abcd' });
     await daemon.stop();
     expect(stoppedElector).toBe(true);
@@ -215,7 +215,7 @@ describe('daemon wiring', () => {
     expect(metrics).toContain('scw_gitops_plan_changes{action="create"} 2\n');
     expect(metrics).toContain('scw_gitops_key_seconds_to_expiry{key="ApiKey/ci"} 3600\n');
     expect(metrics).toMatch(/^scw_gitops_last_success_timestamp_seconds \d+(\.\d+)?$/m);
-    const status = (await (await fetch(`${daemon.url}/status`)).json()) as Record<string, unknown>;
+    const status = (await (await fetch(`${daemon.adminUrl}/status`)).json()) as Record<string, unknown>;
     expect(status).toMatchObject({
       ready: true,
       revision: 'f'.repeat(40),

@@ -83,7 +83,7 @@ describe('daemon end to end (sandbox + examples/basic)', () => {
         (m) => [m[1], Number(m[2])] as const,
       ),
     );
-    const status = (await (await fetch(`${daemon.url}/status`)).json()) as {
+    const status = (await (await fetch(`${daemon.adminUrl}/status`)).json()) as {
       nextRotations: { address: string; accessKey: string; expiresAt: string | null }[];
       outlook?: { remainingSteps: number };
     };
@@ -163,7 +163,7 @@ describe('daemon end to end (sandbox + examples/basic)', () => {
     expect(metrics).toMatch(/^scw_gitops_secret_deliveries_total\{sink="local",result="success"\} \d+$/m);
     expect(metrics).toMatch(/^scw_gitops_key_seconds_to_expiry\{key="ApiKey\/[^"]+"\} \d+/m);
     expect(metrics).toMatch(/^scw_gitops_leader 1$/m);
-    const status = (await (await fetch(`${daemon.url}/status`)).json()) as Record<string, unknown>;
+    const status = (await (await fetch(`${daemon.adminUrl}/status`)).json()) as Record<string, unknown>;
     expect(status).toMatchObject({ ready: true, leader: true, instance: 'e2e' });
     expect(status['lastPass']).toMatchObject({ reasons: ['webhook-github'] });
     expect((status['plan'] as { summary: unknown }).summary).toBeDefined();
