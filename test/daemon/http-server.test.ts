@@ -217,6 +217,20 @@ describe('HTTP server', () => {
     assertNoSecrets(cap.raw, [GH_SECRET, GL_TOKEN]);
   });
 
+  it('logs a flood of forged deliveries once, not once per delivery', async () => {
+    const { url, cap, deliveries } = await start();
+    for (let i = 0; i < 30; i++) {
+      const body = JSON.stringify({ i });
+      const res = await send(url, 'POST', '/hooks/github', body, {
+        'x-github-event': 'push',
+        'x-hub-signature-256': signGithubBody('forged', body),
+      });
+      expect(res.status).toBe(401);
+    }
+    expect(cap.find('webhook rejected')).toHaveLength(1);
+    expect(deliveries.filter((d) => d === 'github:unauthorized')).toHaveLength(30);
+  });
+
   it('limits body size (413) and method (405)', async () => {
     const { url, triggers } = await start({ maxBodyBytes: 1024 });
     const big = 'x'.repeat(5000);

@@ -37,6 +37,8 @@ export function rawRequest(port: number, bytes: string | Buffer, opts: RawOption
     });
     const received: Buffer[] = [];
     socket.on('data', (d: Buffer) => received.push(d));
+    // The server closed its side: everything it will ever send is here.
+    socket.on('end', () => socket.destroy());
     socket.on('error', (err: NodeJS.ErrnoException) => {
       // A reset after the reply (the server closed a bad connection) is still a reply.
       if (err.code === 'ECONNRESET' || err.code === 'EPIPE') return;
