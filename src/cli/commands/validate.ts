@@ -69,6 +69,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   let instance = values.instance;
   let defaultSink = values['default-sink'];
   let arg = positionals[0];
+  let maxFileBytes: number | undefined;
   if (values.config !== undefined) {
     // Settings only name where secrets come from (env vars, files); reading them needs none.
     const { loadSettings } = await import('../../config/load-settings.js');
@@ -78,6 +79,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
       instance ??= settings.instance;
       sinkNames ??= settings.sinks.map((x) => x.name);
       defaultSink ??= settings.defaults.sink;
+      maxFileBytes = settings.source.maxFileBytes;
       arg ??= relative(io.cwd, settings.source.dir) || '.';
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
@@ -104,6 +106,8 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
     now,
     ...(sinkNames !== undefined ? { sinkNames } : {}),
     ...(defaultSink !== undefined ? { defaultSink } : {}),
+    ...(maxFileBytes !== undefined ? { maxFileBytes } : {}),
+    signal: io.signal,
   });
   const diagnostics: Diagnostic[] = result.diagnostics.map((d) =>
     d.location ? { ...d, location: { ...d.location, file: display(d.location.file) } } : d,
