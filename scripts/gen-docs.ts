@@ -15,7 +15,12 @@ import { fileURLToPath } from 'node:url';
 import type { CliIO } from '../src/cli/io.js';
 import { COMMANDS, main, usage } from '../src/cli/main.js';
 import { commandOptions, optionLabel } from '../src/cli/options.js';
-import { Counter, createDaemonMetrics, Gauge, Histogram } from '../src/daemon/metrics.js';
+import {
+  METRICS,
+  METRICS_CONTENT_TYPE,
+  type MetricDeclaration,
+  PROCESS_METRICS,
+} from '../src/daemon/metrics.js';
 import { renderReference } from '../src/desired/reference.js';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -90,16 +95,12 @@ export async function renderCliPage(): Promise<string> {
 }
 
 export function renderMetricsPage(): string {
-  const m = createDaemonMetrics({ version: '0.0.0', node: 'v0' });
-  const metrics = Object.values(m).filter(
-    (x): x is Counter | Gauge | Histogram =>
-      x instanceof Counter || x instanceof Gauge || x instanceof Histogram,
-  );
-  const rows = metrics.map((x) => {
+  const declared: readonly MetricDeclaration[] = Object.values(METRICS);
+  const rows = declared.map((x) => {
     const series =
-      x instanceof Histogram ? `\`${x.name}\` (\`_bucket\`, \`_sum\`, \`_count\`)` : `\`${x.name}\``;
-    const labels = x.labelNames.length > 0 ? x.labelNames.map((l) => `\`${l}\``).join(', ') : '';
-    const extra = x instanceof Histogram ? ` Buckets (s): ${x.buckets.join(', ')}.` : '';
+      x.type === 'histogram' ? `\`${x.name}\` (\`_bucket\`, \`_sum\`, \`_count\`)` : `\`${x.name}\``;
+    const labels = x.labels.map((l) => `\`${l}\``).join(', ');
+    const extra = x.type === 'histogram' ? ` Buckets (s): ${x.buckets.join(', ')}.` : '';
     return `| ${series} | ${x.type} | ${labels} | ${x.help}${extra} |`;
   });
   return [
@@ -107,19 +108,34 @@ export function renderMetricsPage(): string {
     '',
     GENERATED('src/daemon/metrics.ts'),
     '',
-    'The daemon (`scw-gitops run`) serves Prometheus metrics (text format 0.0.4) on',
-    '`http://<server.host>:<server.port>/metrics` (default port 8080). The Helm chart can create a',
-    'ServiceMonitor (`serviceMonitor.enabled: true`). The one-shot commands export no metrics.',
+    'The daemon (`scw-gitops run`) serves Prometheus metrics on',
+    '`http://<server.host>:<server.port>/metrics` (default port 8080), in the text format 0.0.4',
+    `(\`Content-Type: ${METRICS_CONTENT_TYPE}\`). The Helm chart can create a ServiceMonitor`,
+    '(`serviceMonitor.enabled: true`). The one-shot commands export no metrics.',
     '',
     '| metric | type | labels | meaning |',
     '|---|---|---|---|',
     ...rows,
     '',
+    'A gauge without labels has no sample until it is first set: before the first successful pass',
+    `there is no \`${METRICS.lastSuccess.name}\` series.`,
+    '',
+    '## Process and Node.js metrics',
+    '',
+    "The standard process and Node.js runtime metrics (prom-client's default collectors) are",
+    'exported too, under their standard names (as controller-runtime operators export them), so',
+    'stock dashboards and alerts for Node.js processes work unchanged. On every platform:',
+    '',
+    ...PROCESS_METRICS.map((n) => `- \`${n}\``),
+    '',
+    'Linux adds `process_resident_memory_bytes`, `process_open_fds`, `process_max_fds` and a few more.',
+    '',
     '## Suggested alerts',
     '',
     '| alert | expression | why |',
     '|---|---|---|',
-    '| reconcile failing | `time() - scw_gitops_last_success_timestamp_seconds > 1800` | no successful pass for 30 minutes (listing, sink or apply errors: see `/status`) |',
+    '| reconcile failing | `time() - max(scw_gitops_last_success_timestamp_seconds) > 1800` | no successful pass for 30 minutes (listing, sink or apply errors: see `/status`); `max` over the replicas, because a standby keeps the time of its last pass as leader |',
+    '| never reconciled | `absent(scw_gitops_last_success_timestamp_seconds)` with `for: 30m` | no replica has had a successful pass since it started |',
     '| key about to expire | `min(scw_gitops_key_seconds_to_expiry) < 86400 * 3` | rotation should have happened long before; custody or sink trouble |',
     '| secret deliveries failing | `increase(scw_gitops_secret_deliveries_total{result="failure"}[1h]) > 0` | a sink refused or lost a write; the key was compensated, see [operations](../operations.md#recovering-from-a-sink-outage) |',
     '| no leader | `max(scw_gitops_leader) == 0` | with leader election, nobody reconciles |',

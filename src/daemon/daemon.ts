@@ -270,11 +270,11 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
       if (outcome === 'coalesced') metrics.triggersCoalesced.inc({ trigger: reason });
     },
   });
-  const renderMetrics = (): string => {
+  const renderMetrics = (): Promise<string> => {
     const size = secretRegistrySize();
     metrics.secretScrubValues.set({ state: 'live' }, size.live);
     metrics.secretScrubValues.set({ state: 'recent' }, size.recent);
-    return metrics.registry.render();
+    return metrics.registry.metrics();
   };
 
   let server: HttpServerHandle | undefined;

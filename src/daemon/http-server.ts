@@ -31,7 +31,8 @@ export interface HttpServerDeps {
   readonly hooks: WebhookIntake;
   /** The guard of `access: 'admin'` routes. */
   readonly admin: AccessGuard;
-  readonly metrics: () => string;
+  /** The Prometheus exposition (prom-client renders asynchronously). */
+  readonly metrics: () => string | Promise<string>;
   readonly status: () => unknown;
   readonly ready: () => { ready: boolean; reason?: string };
   readonly healthy: () => { healthy: boolean; reason?: string };
@@ -95,7 +96,7 @@ export async function startHttpServer(
       methods: ['GET', 'HEAD'],
       access: 'open',
       listeners: ['main'],
-      handle: ({ res }) => send(res, 200, deps.metrics(), METRICS_CONTENT_TYPE),
+      handle: async ({ res }) => send(res, 200, await deps.metrics(), METRICS_CONTENT_TYPE),
     },
     '/status': {
       methods: ['GET', 'HEAD'],

@@ -1,284 +1,233 @@
 /**
- * Prometheus text exposition (format 0.0.4), written by hand: counters, gauges and histograms
- * with labels, rendered with correct `# HELP` / `# TYPE` lines, label-value escaping
- * (`\\`, `"`, newline), HELP escaping (`\\`, newline) and `+Inf`/`-Inf`/`NaN` values.
+ * Every metric the daemon exports, declared in one table (`METRICS` below), exposed with
+ * prom-client in the Prometheus text format 0.0.4.
  *
- * `createDaemonMetrics()` declares every metric scw-gitops exports (prefix `scw_gitops_`), in one
- * file, so names cannot drift between the code that updates them and the docs.
+ * Adding a metric is a one-place change: add one entry to `METRICS` (its key becomes the typed
+ * field of `DaemonMetrics`, e.g. `metrics.reconcileTotal.inc({ result })`), then regenerate the
+ * reference page (`npx tsx scripts/gen-docs.ts`; docs/reference/metrics.md is generated from this
+ * table and test/docs/docs.test.ts fails when it drifts). test/daemon/metrics.test.ts checks the
+ * naming policy below for every entry.
+ *
+ * Naming policy (docs/reference/metrics.md):
+ * - the daemon's own series start with `scw_gitops_`; prom-client's default process and Node.js
+ *   metrics keep their standard names (`process_cpu_seconds_total`, `nodejs_heap_size_used_bytes`),
+ *   as every controller-runtime operator exports them, so stock dashboards and alerts work
+ *   unchanged (each pod is scraped as its own target, so nothing collides);
+ * - base units in the name (`_seconds`, `_bytes`), counters end in `_total`, timestamps in
+ *   `_timestamp_seconds`; label names are snake_case;
+ * - a gauge without labels has no sample until it is first set (a 0 would claim a measurement
+ *   nobody made: `last_success_timestamp_seconds` = 0 would read as "failing since 1970").
+ *
+ * Each daemon has its own registry (tests start several daemons in one process; nothing is put
+ * on prom-client's global default registry). The default process and Node.js collectors describe
+ * the process, not a daemon, and have no teardown (a PerformanceObserver and an event-loop delay
+ * monitor), so they are created once per process and merged into each daemon's registry.
+ *
+ * Only the daemon (`scw-gitops run`) imports this module: prom-client costs ~100 ms to load, and
+ * the one-shot commands must not pay it (test/daemon/metrics.test.ts checks the import graph).
  */
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
-export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
-const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
-const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+export const METRIC_PREFIX = 'scw_gitops_';
 
-type Labels = Readonly<Record<string, string | number>>;
+/** The exposition's Content-Type (Prometheus text format 0.0.4), as prom-client renders it. */
+export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
 
-export function escapeLabelValue(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+interface Declaration {
+  readonly name: string;
+  readonly help: string;
+  readonly labels: readonly string[];
 }
 
-export function escapeHelp(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+export type MetricDeclaration =
+  | (Declaration & { readonly type: 'counter' })
+  | (Declaration & { readonly type: 'gauge' })
+  | (Declaration & { readonly type: 'histogram'; readonly buckets: readonly number[] });
+
+/** Every metric scw-gitops exports; the one place to declare one (see the file header). */
+export const METRICS = {
+  reconcileTotal: {
+    type: 'counter',
+    name: 'scw_gitops_reconcile_total',
+    help: 'Reconcile passes by result.',
+    labels: ['result'],
+  },
+  reconcileDuration: {
+    type: 'histogram',
+    name: 'scw_gitops_reconcile_duration_seconds',
+    help: 'Duration of reconcile passes in seconds.',
+    labels: [],
+    // A pass over a small organization takes tens of milliseconds against the sandbox and a few
+    // seconds against the API; large organizations, retries and backoff reach minutes.
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+  },
+  planChanges: {
+    type: 'gauge',
+    name: 'scw_gitops_plan_changes',
+    help: 'Steps of the last plan by action.',
+    labels: ['action'],
+  },
+  apiRequests: {
+    type: 'counter',
+    name: 'scw_gitops_api_requests_total',
+    help: 'Scaleway API requests by method, route and status.',
+    labels: ['method', 'route', 'status'],
+  },
+  apiRetries: {
+    type: 'counter',
+    name: 'scw_gitops_api_retries_total',
+    help: 'Scaleway API requests that were retries.',
+    labels: [],
+  },
+  secretDeliveries: {
+    type: 'counter',
+    name: 'scw_gitops_secret_deliveries_total',
+    help: 'API key secret deliveries by sink and result.',
+    labels: ['sink', 'result'],
+  },
+  keySecondsToExpiry: {
+    type: 'gauge',
+    name: 'scw_gitops_key_seconds_to_expiry',
+    help: 'Seconds until each owned API key expires (keys that never expire are absent).',
+    labels: ['key'],
+  },
+  lastSuccess: {
+    type: 'gauge',
+    name: 'scw_gitops_last_success_timestamp_seconds',
+    help: 'Unix time of the last successful reconcile pass (absent until the first one).',
+    labels: [],
+  },
+  leader: {
+    type: 'gauge',
+    name: 'scw_gitops_leader',
+    help: '1 when this replica is the leader (or leader election is off), else 0.',
+    labels: [],
+  },
+  buildInfo: {
+    type: 'gauge',
+    name: 'scw_gitops_build_info',
+    help: 'Build information; always 1.',
+    labels: ['version', 'node'],
+  },
+  triggers: {
+    type: 'counter',
+    name: 'scw_gitops_triggers_total',
+    help: 'Pass requests by trigger.',
+    labels: ['trigger'],
+  },
+  triggersCoalesced: {
+    type: 'counter',
+    name: 'scw_gitops_triggers_coalesced_total',
+    help: 'Pass requests that got no pass of their own: merged into a queued pass, or into the one webhook pass allowed per webhooks.minInterval.',
+    labels: ['trigger'],
+  },
+  webhookDeliveries: {
+    type: 'counter',
+    name: 'scw_gitops_webhook_deliveries_total',
+    help: 'Webhook deliveries by hook and result (accepted, duplicate, unauthorized, ignored, invalid, too_large).',
+    labels: ['hook', 'result'],
+  },
+  httpRequests: {
+    type: 'counter',
+    name: 'scw_gitops_http_requests_total',
+    help: 'HTTP requests answered, by listener (main, admin), route (a known path, hooks, unmatched, malformed) and status code.',
+    labels: ['listener', 'route', 'code'],
+  },
+  secretScrubValues: {
+    type: 'gauge',
+    name: 'scw_gitops_secret_scrub_values',
+    help: "Secret values the log scrubber holds: live (in use: the daemon's own credentials, secrets being delivered) and recent (released, a bounded set).",
+    labels: ['state'],
+  },
+} as const satisfies Record<string, MetricDeclaration>;
+
+/**
+ * Default process and Node.js metric families present on every platform Node.js supports (the
+ * reference page lists them; Linux adds `process_resident_memory_bytes`, file-descriptor and
+ * heap-space families), under their standard names.
+ */
+export const PROCESS_METRICS = [
+  'process_cpu_user_seconds_total',
+  'process_cpu_system_seconds_total',
+  'process_cpu_seconds_total',
+  'process_start_time_seconds',
+  'nodejs_eventloop_lag_seconds',
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_heap_size_total_bytes',
+  'nodejs_heap_size_used_bytes',
+  'nodejs_external_memory_bytes',
+  'nodejs_version_info',
+  'nodejs_gc_duration_seconds',
+] as const;
+
+type Table = typeof METRICS;
+type LabelOf<D> = D extends { readonly labels: readonly (infer L extends string)[] } ? L : never;
+type InstrumentOf<D> = D extends { readonly type: 'counter' }
+  ? Counter<LabelOf<D>>
+  : D extends { readonly type: 'gauge' }
+    ? Gauge<LabelOf<D>>
+    : Histogram<LabelOf<D>>;
+
+/** The daemon's metrics: one typed instrument per `METRICS` entry, and its registry. */
+export type DaemonMetrics = { readonly [K in keyof Table]: InstrumentOf<Table[K]> } & {
+  /** This daemon's registry: its own metrics, then the process-wide default ones. */
+  readonly registry: Registry;
+};
+
+let processRegistry: Registry | undefined;
+
+/** The default process and Node.js collectors, created once per process (see the file header). */
+function processMetrics(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
 }
 
-export function formatValue(v: number): string {
-  if (Number.isNaN(v)) return 'NaN';
-  if (v === Number.POSITIVE_INFINITY) return '+Inf';
-  if (v === Number.NEGATIVE_INFINITY) return '-Inf';
-  return String(v);
-}
-
-function renderLabels(names: readonly string[], values: readonly string[], extra?: [string, string]): string {
-  const parts = names.map((n, i) => `${n}="${escapeLabelValue(values[i] ?? '')}"`);
-  if (extra) parts.push(`${extra[0]}="${escapeLabelValue(extra[1])}"`);
-  return parts.length ? `{${parts.join(',')}}` : '';
-}
-
-abstract class Metric {
-  abstract readonly type: 'counter' | 'gauge' | 'histogram';
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    readonly labelNames: readonly string[],
-  ) {
-    if (!NAME.test(name)) throw new Error(`metric name '${name}' is invalid`);
-    for (const l of labelNames) {
-      if (!LABEL.test(l) || l.startsWith('__') || l === 'le') throw new Error(`label name '${l}' is invalid`);
+function instrument(d: MetricDeclaration, registry: Registry): Counter | Gauge | Histogram {
+  const common = { name: d.name, help: d.help, labelNames: [...d.labels], registers: [registry] };
+  switch (d.type) {
+    case 'counter':
+      return new Counter(common);
+    case 'histogram':
+      return new Histogram({ ...common, buckets: [...d.buckets] });
+    case 'gauge': {
+      const g = new Gauge(common);
+      if (d.labels.length === 0) g.remove({});
+      return g;
     }
   }
-
-  protected key(labels: Labels = {}): { key: string; values: string[] } {
-    const extra = Object.keys(labels).filter((k) => !this.labelNames.includes(k));
-    if (extra.length) throw new Error(`${this.name}: unknown label(s) ${extra.join(', ')}`);
-    const values = this.labelNames.map((n) => {
-      const v = labels[n];
-      if (v === undefined) throw new Error(`${this.name}: label '${n}' missing`);
-      return String(v);
-    });
-    return { key: JSON.stringify(values), values };
-  }
-
-  header(): string {
-    return `# HELP ${this.name} ${escapeHelp(this.help)}\n# TYPE ${this.name} ${this.type}\n`;
-  }
-
-  abstract render(): string;
 }
 
-export class Counter extends Metric {
-  readonly type = 'counter' as const;
-  readonly #series = new Map<string, { values: string[]; value: number }>();
-
-  inc(labels: Labels = {}, by = 1): void {
-    if (!(by >= 0)) throw new Error(`${this.name}: counters only go up (got ${by})`);
-    const { key, values } = this.key(labels);
-    const s = this.#series.get(key);
-    if (s) s.value += by;
-    else this.#series.set(key, { values, value: by });
-  }
-
-  get(labels: Labels = {}): number {
-    return this.#series.get(this.key(labels).key)?.value ?? 0;
-  }
-
-  render(): string {
-    let out = this.header();
-    for (const s of sorted(this.#series))
-      out += `${this.name}${renderLabels(this.labelNames, s.values)} ${formatValue(s.value)}\n`;
-    return out;
-  }
-}
-
-export class Gauge extends Metric {
-  readonly type = 'gauge' as const;
-  readonly #series = new Map<string, { values: string[]; value: number }>();
-
-  set(labels: Labels, value: number): void;
-  set(value: number): void;
-  set(a: Labels | number, b?: number): void {
-    const [labels, value] = typeof a === 'number' ? [{}, a] : [a, b ?? 0];
-    const { key, values } = this.key(labels);
-    this.#series.set(key, { values, value });
-  }
-
-  get(labels: Labels = {}): number | undefined {
-    return this.#series.get(this.key(labels).key)?.value;
-  }
-
-  /** Drop every series (e.g. before re-publishing per-key gauges after a pass). */
-  reset(): void {
-    this.#series.clear();
-  }
-
-  render(): string {
-    let out = this.header();
-    for (const s of sorted(this.#series))
-      out += `${this.name}${renderLabels(this.labelNames, s.values)} ${formatValue(s.value)}\n`;
-    return out;
-  }
-}
-
-export class Histogram extends Metric {
-  readonly type = 'histogram' as const;
-  readonly buckets: readonly number[];
-  readonly #series = new Map<string, { values: string[]; counts: number[]; sum: number; count: number }>();
-
-  constructor(name: string, help: string, labelNames: readonly string[], buckets: readonly number[]) {
-    super(name, help, labelNames);
-    const b = [...buckets].sort((x, y) => x - y);
-    if (b.length === 0 || new Set(b).size !== b.length) throw new Error(`${name}: buckets must be distinct`);
-    this.buckets = b;
-  }
-
-  observe(labels: Labels, value: number): void;
-  observe(value: number): void;
-  observe(a: Labels | number, b?: number): void {
-    const [labels, value] = typeof a === 'number' ? [{}, a] : [a, b ?? 0];
-    const { key, values } = this.key(labels);
-    let s = this.#series.get(key);
-    if (!s) {
-      s = { values, counts: this.buckets.map(() => 0), sum: 0, count: 0 };
-      this.#series.set(key, s);
-    }
-    this.buckets.forEach((le, i) => {
-      if (value <= le) s.counts[i]! += 1;
-    });
-    s.sum += value;
-    s.count += 1;
-  }
-
-  count(labels: Labels = {}): number {
-    return this.#series.get(this.key(labels).key)?.count ?? 0;
-  }
-
-  render(): string {
-    let out = this.header();
-    for (const s of sorted(this.#series)) {
-      this.buckets.forEach((le, i) => {
-        out += `${this.name}_bucket${renderLabels(this.labelNames, s.values, ['le', formatValue(le)])} ${s.counts[i]}\n`;
-      });
-      out += `${this.name}_bucket${renderLabels(this.labelNames, s.values, ['le', '+Inf'])} ${s.count}\n`;
-      out += `${this.name}_sum${renderLabels(this.labelNames, s.values)} ${formatValue(s.sum)}\n`;
-      out += `${this.name}_count${renderLabels(this.labelNames, s.values)} ${s.count}\n`;
-    }
-    return out;
-  }
-}
-
-function sorted<T extends { values: string[] }>(m: Map<string, T>): T[] {
-  return [...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
-}
-
-export class MetricsRegistry {
-  readonly #metrics = new Map<string, Metric>();
-
-  register<M extends Metric>(m: M): M {
-    if (this.#metrics.has(m.name)) throw new Error(`metric ${m.name} registered twice`);
-    this.#metrics.set(m.name, m);
-    return m;
-  }
-
-  counter(name: string, help: string, labelNames: readonly string[] = []): Counter {
-    return this.register(new Counter(name, help, labelNames));
-  }
-
-  gauge(name: string, help: string, labelNames: readonly string[] = []): Gauge {
-    return this.register(new Gauge(name, help, labelNames));
-  }
-
-  histogram(
-    name: string,
-    help: string,
-    labelNames: readonly string[],
-    buckets: readonly number[],
-  ): Histogram {
-    return this.register(new Histogram(name, help, labelNames, buckets));
-  }
-
-  /** The whole exposition, metrics in registration order. */
-  render(): string {
-    return [...this.#metrics.values()].map((m) => m.render()).join('');
-  }
-}
-
-/** Every metric the daemon exports. */
-export interface DaemonMetrics {
-  readonly registry: MetricsRegistry;
-  readonly reconcileTotal: Counter;
-  readonly reconcileDuration: Histogram;
-  readonly planChanges: Gauge;
-  readonly apiRequests: Counter;
-  readonly apiRetries: Counter;
-  readonly secretDeliveries: Counter;
-  readonly keySecondsToExpiry: Gauge;
-  readonly lastSuccess: Gauge;
-  readonly leader: Gauge;
-  readonly buildInfo: Gauge;
-  readonly triggers: Counter;
-  readonly triggersCoalesced: Counter;
-  readonly webhookDeliveries: Counter;
-  readonly httpRequests: Counter;
-  readonly secretScrubValues: Gauge;
-}
-
+/** A fresh registry with every declared metric, plus the process-wide default metrics. */
 export function createDaemonMetrics(build: { version: string; node?: string }): DaemonMetrics {
-  const r = new MetricsRegistry();
-  const p = 'scw_gitops_';
-  const m: DaemonMetrics = {
-    registry: r,
-    reconcileTotal: r.counter(`${p}reconcile_total`, 'Reconcile passes by result.', ['result']),
-    reconcileDuration: r.histogram(
-      `${p}reconcile_duration_seconds`,
-      'Duration of reconcile passes in seconds.',
-      [],
-      [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
-    ),
-    planChanges: r.gauge(`${p}plan_changes`, 'Steps of the last plan by action.', ['action']),
-    apiRequests: r.counter(`${p}api_requests_total`, 'Scaleway API requests by method, route and status.', [
-      'method',
-      'route',
-      'status',
-    ]),
-    apiRetries: r.counter(`${p}api_retries_total`, 'Scaleway API requests that were retries.'),
-    secretDeliveries: r.counter(
-      `${p}secret_deliveries_total`,
-      'API key secret deliveries by sink and result.',
-      ['sink', 'result'],
-    ),
-    keySecondsToExpiry: r.gauge(
-      `${p}key_seconds_to_expiry`,
-      'Seconds until each owned API key expires (keys that never expire are absent).',
-      ['key'],
-    ),
-    lastSuccess: r.gauge(
-      `${p}last_success_timestamp_seconds`,
-      'Unix time of the last successful reconcile pass.',
-    ),
-    leader: r.gauge(`${p}leader`, '1 when this replica is the leader (or leader election is off), else 0.'),
-    buildInfo: r.gauge(`${p}build_info`, 'Build information; always 1.', ['version', 'node']),
-    triggers: r.counter(`${p}triggers_total`, 'Pass requests by trigger.', ['trigger']),
-    triggersCoalesced: r.counter(
-      `${p}triggers_coalesced_total`,
-      'Pass requests that got no pass of their own: merged into a queued pass, or into the one webhook pass allowed per webhooks.minInterval.',
-      ['trigger'],
-    ),
-    webhookDeliveries: r.counter(
-      `${p}webhook_deliveries_total`,
-      'Webhook deliveries by hook and result (accepted, duplicate, unauthorized, ignored, invalid, too_large).',
-      ['hook', 'result'],
-    ),
-    httpRequests: r.counter(
-      `${p}http_requests_total`,
-      'HTTP requests answered, by listener, route (a known path, hooks, unmatched, malformed) and status code.',
-      ['listener', 'route', 'code'],
-    ),
-    secretScrubValues: r.gauge(
-      `${p}secret_scrub_values`,
-      "Secret values the log scrubber holds: live (in use, e.g. the daemon's own credentials and secrets being delivered) and recent (delivered, kept in a bounded set).",
-      ['state'],
-    ),
-  };
+  const own = new Registry();
+  const instruments: Record<string, Counter | Gauge | Histogram> = {};
+  for (const [key, d] of Object.entries(METRICS) as [string, MetricDeclaration][]) {
+    instruments[key] = instrument(d, own);
+  }
+  const m = {
+    ...instruments,
+    registry: Registry.merge([own, processMetrics()]),
+  } as unknown as DaemonMetrics;
   m.buildInfo.set({ version: build.version, node: build.node ?? process.version }, 1);
   for (const action of ['create', 'update', 'replace', 'delete', 'adopt']) m.planChanges.set({ action }, 0);
   return m;
+}
+
+/** The current value of one series (undefined when it has no sample), e.g. for tests and /status. */
+export async function sampleValue(
+  metric: Counter | Gauge,
+  labels: Readonly<Record<string, string | number>> = {},
+): Promise<number | undefined> {
+  const { values } = await metric.get();
+  const want = Object.entries(labels);
+  const hit = values.find(
+    (v) =>
+      Object.keys(v.labels).length === want.length &&
+      want.every(([k, x]) => String(v.labels[k]) === String(x)),
+  );
+  return hit?.value;
 }

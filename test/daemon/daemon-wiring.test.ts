@@ -12,7 +12,13 @@ import { defaultSettings } from '../../src/config/load-settings.js';
 import type { Settings } from '../../src/config/settings.js';
 import { type Daemon, instrumentSinks, startDaemon } from '../../src/daemon/daemon.js';
 import type { LeaderCallbacks, LeaderFactory } from '../../src/daemon/leader.js';
-import { createDaemonMetrics } from '../../src/daemon/metrics.js';
+import {
+  createDaemonMetrics,
+  METRICS,
+  METRICS_CONTENT_TYPE,
+  PROCESS_METRICS,
+  sampleValue,
+} from '../../src/daemon/metrics.js';
 import type { PassReport } from '../../src/daemon/pass-report.js';
 import type { DaemonPassContext } from '../../src/daemon/reconcile-pass.js';
 import { DaemonState } from '../../src/daemon/state.js';
@@ -20,6 +26,7 @@ import type { Plan } from '../../src/model/plan.js';
 import type { ScalewayClient } from '../../src/scaleway/port.js';
 import type { SecretRecord, SecretSink } from '../../src/sinks/sink.js';
 import { createLogCapture } from '../helpers/log-capture.js';
+import { parsePrometheusText } from '../helpers/prometheus-text.js';
 import { waitFor } from './fake-clock.js';
 
 function fakeRuntime(): Runtime & { closed: boolean } {
@@ -224,6 +231,68 @@ describe('daemon wiring', () => {
     });
     expect((status['errors'] as { message: string }[])[0]!.message).toBe('a.yaml:1:1: error');
   });
+
+  it('serves /metrics from two daemons in one process, each with its own series', async () => {
+    const key = (address: `ApiKey/${string}`): Plan['keys'][number] => ({
+      address,
+      accessKey: 'SCWAAAAAAAAAAAAAAAAA',
+      expiresAt: '2026-03-01T00:00:00.000Z',
+      secondsToExpiry: address === 'ApiKey/a' ? 100 : 200,
+      rotateAt: '2026-02-01T00:00:00.000Z',
+    });
+    const start = (address: `ApiKey/${string}`) =>
+      startDaemon({
+        settings: settings(),
+        env: {},
+        logger: createLogCapture().logger,
+        clock: systemClock,
+        runtime: fakeRuntime(),
+        pass: async () => ({
+          verdict: 'success',
+          result: 'applied',
+          listed: true,
+          plan: plan([key(address)], 1),
+        }),
+        disable: { cron: true, watch: true },
+      });
+    daemon = await start('ApiKey/a');
+    const other = await start('ApiKey/b');
+    try {
+      const a = daemon;
+      await waitFor(() => a.loop.passes === 1 && !a.loop.running, 5000, 'pass of daemon a');
+      await waitFor(() => other.loop.passes === 1 && !other.loop.running, 5000, 'pass of daemon b');
+      a.request('file-change');
+      await waitFor(() => a.loop.passes === 2 && !a.loop.running, 5000, 'second pass of daemon a');
+
+      const scrape = async (url: string) => {
+        const res = await fetch(`${url}/metrics`);
+        expect(res.status).toBe(200);
+        expect(res.headers.get('content-type')).toBe(METRICS_CONTENT_TYPE);
+        const families = parsePrometheusText(await res.text());
+        for (const d of Object.values(METRICS)) expect(families.has(d.name), d.name).toBe(true);
+        for (const n of PROCESS_METRICS) expect(families.has(n), n).toBe(true);
+        const samples = [...families.values()].flatMap((f) => f.samples);
+        return (name: string) => samples.filter((s) => s.name === name);
+      };
+      const [sa, sb] = [await scrape(a.url), await scrape(other.url)];
+      expect(sa('scw_gitops_key_seconds_to_expiry')).toEqual([
+        { name: 'scw_gitops_key_seconds_to_expiry', labels: { key: 'ApiKey/a' }, value: 100 },
+      ]);
+      expect(sb('scw_gitops_key_seconds_to_expiry')).toEqual([
+        { name: 'scw_gitops_key_seconds_to_expiry', labels: { key: 'ApiKey/b' }, value: 200 },
+      ]);
+      expect(sa('scw_gitops_reconcile_total')).toEqual([
+        { name: 'scw_gitops_reconcile_total', labels: { result: 'applied' }, value: 2 },
+      ]);
+      expect(sb('scw_gitops_reconcile_total')).toEqual([
+        { name: 'scw_gitops_reconcile_total', labels: { result: 'applied' }, value: 1 },
+      ]);
+      expect(sa('scw_gitops_triggers_total').map((s) => s.labels['trigger'])).toContain('file-change');
+      expect(sb('scw_gitops_triggers_total').map((s) => s.labels['trigger'])).not.toContain('file-change');
+    } finally {
+      await other.stop();
+    }
+  });
 });
 
 describe('daemon cron triggers', () => {
@@ -291,8 +360,8 @@ describe('instrumentSinks', () => {
     expect(await wrapped.verify({ sink: 'local', path: 'a' }, record)).toBe(false);
     await expect(wrapped.write({ sink: 'local', path: 'fail' }, record)).rejects.toThrow('disk full');
     expect(calls).toEqual(['preflight', 'write:a', 'write:fail']);
-    expect(metrics.secretDeliveries.get({ sink: 'local', result: 'success' })).toBe(1);
-    expect(metrics.secretDeliveries.get({ sink: 'local', result: 'failure' })).toBe(2);
+    expect(await sampleValue(metrics.secretDeliveries, { sink: 'local', result: 'success' })).toBe(1);
+    expect(await sampleValue(metrics.secretDeliveries, { sink: 'local', result: 'failure' })).toBe(2);
   });
 });
 

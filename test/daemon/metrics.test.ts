@@ -1,97 +1,181 @@
+/**
+ * The daemon's metrics (src/daemon/metrics.ts): the declaration table follows the naming policy,
+ * the whole exposition is valid Prometheus text (every line), every declared metric and the
+ * default process metrics are in it, registries are per daemon, and only `run` loads prom-client.
+ */
+import { resolve } from 'node:path';
+import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import {
   createDaemonMetrics,
-  escapeHelp,
-  escapeLabelValue,
-  formatValue,
-  MetricsRegistry,
+  METRIC_PREFIX,
+  METRICS,
+  METRICS_CONTENT_TYPE,
+  type MetricDeclaration,
+  PROCESS_METRICS,
+  sampleValue,
 } from '../../src/daemon/metrics.js';
+import { parsePrometheusText } from '../helpers/prometheus-text.js';
 
-describe('Prometheus text exposition', () => {
-  it('renders counters, gauges and histograms with HELP/TYPE and sorted series', () => {
-    const r = new MetricsRegistry();
-    const c = r.counter('x_requests_total', 'Requests.\nSecond line with \\ backslash.', [
-      'method',
-      'status',
-    ]);
-    const g = r.gauge('x_temperature', 'Temperature.');
-    const h = r.histogram('x_duration_seconds', 'Durations.', ['op'], [0.1, 1, 10]);
-    c.inc({ method: 'GET', status: '200' });
-    c.inc({ method: 'GET', status: '200' }, 2);
-    c.inc({ method: 'DELETE', status: '404' });
-    g.set(-1.5);
-    h.observe({ op: 'list' }, 0.05);
-    h.observe({ op: 'list' }, 0.5);
-    h.observe({ op: 'list' }, 100);
-    expect(r.render()).toBe(
-      [
-        '# HELP x_requests_total Requests.\\nSecond line with \\\\ backslash.',
-        '# TYPE x_requests_total counter',
-        'x_requests_total{method="DELETE",status="404"} 1',
-        'x_requests_total{method="GET",status="200"} 3',
-        '# HELP x_temperature Temperature.',
-        '# TYPE x_temperature gauge',
-        'x_temperature -1.5',
-        '# HELP x_duration_seconds Durations.',
-        '# TYPE x_duration_seconds histogram',
-        'x_duration_seconds_bucket{op="list",le="0.1"} 1',
-        'x_duration_seconds_bucket{op="list",le="1"} 2',
-        'x_duration_seconds_bucket{op="list",le="10"} 2',
-        'x_duration_seconds_bucket{op="list",le="+Inf"} 3',
-        'x_duration_seconds_sum{op="list"} 100.55',
-        'x_duration_seconds_count{op="list"} 3',
-        '',
-      ].join('\n'),
-    );
-  });
+const declared: [string, MetricDeclaration][] = Object.entries(METRICS);
 
-  it('escapes label values and help text, formats special values', () => {
-    expect(escapeLabelValue('a"b\\c\nd')).toBe('a\\"b\\\\c\\nd');
-    expect(escapeHelp('a\\b\nc"d')).toBe('a\\\\b\\nc"d');
-    expect(
-      [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 0, 1e21].map(formatValue),
-    ).toEqual(['NaN', '+Inf', '-Inf', '0', '1e+21']);
-    const r = new MetricsRegistry();
-    r.gauge('k', 'Keys.', ['key']).set({ key: 'ApiKey/we"ird\\name\n' }, 3);
-    expect(r.render()).toContain('k{key="ApiKey/we\\"ird\\\\name\\n"} 3\n');
-  });
+/** Every metric exercised once, with label values that need escaping. */
+function exercised() {
+  const m = createDaemonMetrics({ version: '1.2.3', node: 'v20.20.0' });
+  m.reconcileTotal.inc({ result: 'applied' });
+  m.reconcileDuration.observe(0.07);
+  m.reconcileDuration.observe(400);
+  m.apiRequests.inc({ method: 'GET', route: '/iam/v1alpha1/api-keys', status: '200' });
+  m.apiRetries.inc();
+  m.secretDeliveries.inc({ sink: 'local', result: 'success' });
+  m.keySecondsToExpiry.set({ key: 'ApiKey/we"ird\\name\n' }, 3600);
+  m.lastSuccess.set(1_767_225_600);
+  m.leader.set(1);
+  m.triggers.inc({ trigger: 'startup' });
+  m.triggersCoalesced.inc({ trigger: 'webhook-git-sync' });
+  m.webhookDeliveries.inc({ hook: 'github', result: 'duplicate' });
+  m.httpRequests.inc({ listener: 'main', route: '/healthz', code: '200' });
+  m.secretScrubValues.set({ state: 'live' }, 2);
+  return m;
+}
 
-  it('rejects invalid names, unknown or missing labels, and decreasing counters', () => {
-    const r = new MetricsRegistry();
-    expect(() => r.counter('bad-name', 'x')).toThrow(/invalid/);
-    expect(() => r.counter('ok', 'x', ['le'])).toThrow(/invalid/);
-    const c = r.counter('ok_total', 'x', ['a']);
-    expect(() => c.inc({ a: '1', b: '2' })).toThrow(/unknown label/);
-    expect(() => c.inc({})).toThrow(/missing/);
-    expect(() => c.inc({ a: '1' }, -1)).toThrow(/only go up/);
-    expect(() => r.counter('ok_total', 'again')).toThrow(/twice/);
-  });
-
-  it('declares every daemon metric with the scw_gitops_ prefix', () => {
-    const m = createDaemonMetrics({ version: '1.2.3', node: 'v20.20.0' });
-    const text = m.registry.render();
-    for (const name of [
-      'reconcile_total',
-      'reconcile_duration_seconds',
-      'plan_changes',
-      'api_requests_total',
-      'api_retries_total',
-      'secret_deliveries_total',
-      'key_seconds_to_expiry',
-      'last_success_timestamp_seconds',
-      'leader',
-      'build_info',
-    ]) {
-      expect(text).toContain(`# TYPE scw_gitops_${name} `);
+describe('metric declarations (METRICS)', () => {
+  it.each(declared)('%s follows the naming policy', (_key, d) => {
+    expect(d.name.startsWith(METRIC_PREFIX)).toBe(true);
+    expect(d.name).toMatch(/^[a-z][a-z0-9_]*[a-z0-9]$/);
+    expect(d.name.endsWith('_total')).toBe(d.type === 'counter');
+    expect(d.help).toMatch(/^[A-Z0-9].*\.$/);
+    for (const l of d.labels) {
+      expect(l).toMatch(/^[a-z][a-z0-9_]*$/);
+      expect(l).not.toBe('le');
     }
-    expect(text).toContain('scw_gitops_build_info{version="1.2.3",node="v20.20.0"} 1\n');
-    expect(text).toContain('scw_gitops_plan_changes{action="create"} 0\n');
-    // every sample line belongs to a declared family
-    const families = new Set([...text.matchAll(/^# TYPE (\S+) /gm)].map((x) => x[1]));
-    for (const line of text.split('\n').filter((l) => l && !l.startsWith('#'))) {
-      const name = /^([a-zA-Z_:][a-zA-Z0-9_:]*)/.exec(line)![1]!;
-      const family = name.replace(/_(bucket|sum|count)$/, '');
-      expect(families.has(name) || families.has(family), line).toBe(true);
+    if (d.type === 'histogram') {
+      expect(d.name).toMatch(/_(seconds|bytes)$/);
+      expect(d.buckets.length).toBeGreaterThan(3);
+      expect([...d.buckets].sort((a, b) => a - b)).toEqual(d.buckets);
+      expect(new Set(d.buckets).size).toBe(d.buckets.length);
+    }
+  });
+
+  it('declares each name once', () => {
+    const names = declared.map(([, d]) => d.name);
+    expect(new Set(names).size).toBe(names.length);
+  });
+});
+
+describe('the exposition', () => {
+  it('is valid Prometheus text, line by line, with every declared and process metric', async () => {
+    const m = exercised();
+    const text = await m.registry.metrics();
+    const families = parsePrometheusText(text);
+    for (const [, d] of declared) {
+      const f = families.get(d.name);
+      expect(f, d.name).toBeDefined();
+      expect(f!.type).toBe(d.type);
+      expect(f!.help).toBe(d.help);
+      expect(f!.samples.length, d.name).toBeGreaterThan(0);
+    }
+    for (const name of PROCESS_METRICS) expect(families.has(name), name).toBe(true);
+    // our own series carry the prefix; only the standard process and Node.js families do not
+    expect(
+      [...families.keys()].filter((n) => !n.startsWith(METRIC_PREFIX) && !/^(process|nodejs)_/.test(n)),
+    ).toEqual([]);
+    // the samples, as a scraper reads them back
+    const samples = [...families.values()].flatMap((f) => f.samples);
+    const one = (name: string, labels: Record<string, string> = {}) =>
+      samples.find((s) => s.name === name && JSON.stringify(s.labels) === JSON.stringify(labels))?.value;
+    expect(one('scw_gitops_build_info', { version: '1.2.3', node: 'v20.20.0' })).toBe(1);
+    expect(one('scw_gitops_plan_changes', { action: 'create' })).toBe(0);
+    expect(one('scw_gitops_key_seconds_to_expiry', { key: 'ApiKey/we"ird\\name\n' })).toBe(3600);
+    expect(one('scw_gitops_reconcile_duration_seconds_bucket', { le: '0.1' })).toBe(1);
+    expect(one('scw_gitops_reconcile_duration_seconds_bucket', { le: '300' })).toBe(1);
+    expect(one('scw_gitops_reconcile_duration_seconds_bucket', { le: '+Inf' })).toBe(2);
+    expect(one('scw_gitops_reconcile_duration_seconds_sum')).toBeCloseTo(400.07);
+    expect(one('scw_gitops_api_retries_total')).toBe(1);
+    expect(one('scw_gitops_last_success_timestamp_seconds')).toBe(1_767_225_600);
+  });
+
+  it('has no sample for an unlabeled gauge until it is set', async () => {
+    const m = createDaemonMetrics({ version: 't' });
+    const before = parsePrometheusText(await m.registry.metrics());
+    expect(before.get('scw_gitops_last_success_timestamp_seconds')!.samples).toEqual([]);
+    expect(before.get('scw_gitops_leader')!.samples).toEqual([]);
+    // counters and histograms without labels start at zero
+    expect(before.get('scw_gitops_api_retries_total')!.samples).toEqual([
+      { name: 'scw_gitops_api_retries_total', labels: {}, value: 0 },
+    ]);
+    m.lastSuccess.set(5);
+    expect(await sampleValue(m.lastSuccess)).toBe(5);
+    m.keySecondsToExpiry.set({ key: 'ApiKey/a' }, 1);
+    m.keySecondsToExpiry.reset();
+    expect(await sampleValue(m.keySecondsToExpiry, { key: 'ApiKey/a' })).toBeUndefined();
+  });
+
+  it('keeps each daemon in its own registry', async () => {
+    const a = createDaemonMetrics({ version: 'a' });
+    const b = createDaemonMetrics({ version: 'b' });
+    a.triggers.inc({ trigger: 'startup' });
+    expect(await sampleValue(a.triggers, { trigger: 'startup' })).toBe(1);
+    expect(await sampleValue(b.triggers, { trigger: 'startup' })).toBeUndefined();
+    const textB = await b.registry.metrics();
+    expect(textB).toContain('scw_gitops_build_info{version="b",');
+    expect(textB).not.toContain('version="a"');
+    for (const text of [await a.registry.metrics(), textB]) {
+      expect(parsePrometheusText(text).has('process_cpu_seconds_total')).toBe(true);
+    }
+  });
+
+  it('is served as text format 0.0.4', () => {
+    expect(METRICS_CONTENT_TYPE).toBe('text/plain; version=0.0.4; charset=utf-8');
+    expect(createDaemonMetrics({ version: 't' }).registry.contentType).toBe(METRICS_CONTENT_TYPE);
+  });
+});
+
+describe('the exposition checker', () => {
+  const ok = '# HELP a_total A.\n# TYPE a_total counter\na_total{x="1"} 1\n';
+  it('accepts a valid exposition', () => {
+    expect(parsePrometheusText(ok).get('a_total')!.samples).toHaveLength(1);
+  });
+  it.each([
+    ['no trailing newline', ok.trimEnd()],
+    ['a bad escape', '# TYPE a gauge\na{x="\\t"} 1\n'],
+    ['an unquoted label', '# TYPE a gauge\na{x=1} 1\n'],
+    ['a repeated label', '# TYPE a gauge\na{x="1",x="2"} 1\n'],
+    ['a bad value', '# TYPE a gauge\na 1,5\n'],
+    ['a repeated series', '# TYPE a gauge\na 1\na 2\n'],
+    ['a second TYPE', '# TYPE a gauge\n# TYPE a gauge\na 1\n'],
+    ['a split family', '# TYPE a gauge\na{x="1"} 1\n# TYPE b gauge\nb 1\na{x="2"} 1\n'],
+    ['a negative counter', '# TYPE a_total counter\na_total -1\n'],
+    ['a histogram without +Inf', '# TYPE h histogram\nh_bucket{le="1"} 1\nh_sum 1\nh_count 1\n'],
+    [
+      'non-cumulative buckets',
+      '# TYPE h histogram\nh_bucket{le="1"} 2\nh_bucket{le="+Inf"} 1\nh_sum 1\nh_count 1\n',
+    ],
+  ])('rejects %s', (_what, text) => {
+    expect(() => parsePrometheusText(text)).toThrow();
+  });
+});
+
+describe('prom-client loading', () => {
+  /** Every module path a command's entry reaches, dynamic imports included. */
+  async function reaches(command: string): Promise<string[]> {
+    const out = await build({
+      entryPoints: [resolve(import.meta.dirname, `../../src/cli/commands/${command}.ts`)],
+      bundle: true,
+      write: false,
+      metafile: true,
+      platform: 'node',
+      format: 'esm',
+      packages: 'external',
+      logLevel: 'silent',
+    });
+    return Object.values(out.metafile.inputs).flatMap((i) => i.imports.map((x) => x.path));
+  }
+
+  it('is loaded by the daemon only, never by the one-shot commands', async () => {
+    expect(await reaches('run')).toContain('prom-client');
+    for (const command of ['validate', 'plan', 'reconcile', 'apply', 'import', 'sandbox']) {
+      expect(await reaches(command), command).not.toContain('prom-client');
     }
   });
 });
