@@ -945,7 +945,7 @@ class Validator {
       this.fields(node, 'webhooks', ['github', 'gitlab', 'gitSync', 'maxBodyBytes', 'minInterval']) ?? {};
     let github: WebhookSettings['github'];
     if (f['github'] !== undefined) {
-      const g = this.fields(f['github'], 'webhooks.github', ['secretEnv', 'secretFile']) ?? {};
+      const g = this.fields(f['github'], 'webhooks.github', ['secretEnv', 'secretFile', 'optional']) ?? {};
       this.exclusive(g, 'secretEnv', 'secretFile', 'webhooks.github');
       const secretEnv = this.envName(g, 'secretEnv', 'webhooks.github');
       const secretFile = this.path(g, 'secretFile', 'webhooks.github');
@@ -957,11 +957,15 @@ class Validator {
           'webhooks.github needs secretEnv or secretFile (unsigned GitHub webhooks are refused)',
         );
       }
-      github = secretFile ? { secretFile } : secretEnv ? { secretEnv } : {};
+      const optional = this.bool(g, 'optional', 'webhooks.github');
+      github = {
+        ...(secretFile ? { secretFile } : secretEnv ? { secretEnv } : {}),
+        ...(optional !== undefined ? { optional } : {}),
+      };
     }
     let gitlab: WebhookSettings['gitlab'];
     if (f['gitlab'] !== undefined) {
-      const g = this.fields(f['gitlab'], 'webhooks.gitlab', ['tokenEnv', 'tokenFile']) ?? {};
+      const g = this.fields(f['gitlab'], 'webhooks.gitlab', ['tokenEnv', 'tokenFile', 'optional']) ?? {};
       this.exclusive(g, 'tokenEnv', 'tokenFile', 'webhooks.gitlab');
       const tokenEnv = this.envName(g, 'tokenEnv', 'webhooks.gitlab');
       const tokenFile = this.path(g, 'tokenFile', 'webhooks.gitlab');
@@ -973,7 +977,11 @@ class Validator {
           'webhooks.gitlab needs tokenEnv or tokenFile',
         );
       }
-      gitlab = tokenFile ? { tokenFile } : tokenEnv ? { tokenEnv } : {};
+      const optional = this.bool(g, 'optional', 'webhooks.gitlab');
+      gitlab = {
+        ...(tokenFile ? { tokenFile } : tokenEnv ? { tokenEnv } : {}),
+        ...(optional !== undefined ? { optional } : {}),
+      };
     }
     let gitSync: WebhookSettings['gitSync'];
     if (f['gitSync'] !== undefined) {

@@ -17,6 +17,8 @@ export interface SecretSourceDeps {
 export interface SecretSource {
   readonly env?: string | undefined;
   readonly file?: string | undefined;
+  /** A missing file (ENOENT) or an unset variable means "not configured" instead of an error. */
+  readonly optional?: boolean | undefined;
 }
 
 /**
@@ -35,15 +37,16 @@ export async function readSecretSource(
     try {
       text = (await read(source.file)).trim();
     } catch (err) {
-      throw new ConfigError(
-        `${what}: cannot read ${source.file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
-      );
+      const code = (err as NodeJS.ErrnoException).code;
+      if (source.optional && code === 'ENOENT') return undefined;
+      throw new ConfigError(`${what}: cannot read ${source.file} (${code ?? 'error'})`);
     }
     if (!text) throw new ConfigError(`${what}: ${source.file} is empty`);
     return new Secret(text);
   }
   if (source.env !== undefined) {
     const v = deps.env[source.env]?.trim();
+    if (!v && source.optional && deps.env[source.env] === undefined) return undefined;
     if (!v) throw new ConfigError(`${what}: environment variable ${source.env} is not set or empty`);
     return new Secret(v);
   }

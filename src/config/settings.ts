@@ -102,8 +102,13 @@ export interface ScalewaySettings {
 }
 
 export interface WebhookSettings {
-  readonly github?: { readonly secretEnv?: string; readonly secretFile?: string };
-  readonly gitlab?: { readonly tokenEnv?: string; readonly tokenFile?: string };
+  /** `optional`: a missing secret file or unset variable turns the hook off instead of failing. */
+  readonly github?: {
+    readonly secretEnv?: string;
+    readonly secretFile?: string;
+    readonly optional?: boolean;
+  };
+  readonly gitlab?: { readonly tokenEnv?: string; readonly tokenFile?: string; readonly optional?: boolean };
   /**
    * git-sync's `--webhook-url`. Without a token only local peers (127.0.0.1, ::1: the sidecar)
    * are accepted; with one, the token is required from everyone.

@@ -124,6 +124,9 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
   const log = logger.child({ component: 'daemon' });
   const metrics = createDaemonMetrics({ version });
   const webhooks = await resolveWebhookSecrets(settings.webhooks, { env: deps.env });
+  for (const hook of webhooks.absent ?? []) {
+    log.info({ hook }, 'webhook secret absent (optional): this hook is off');
+  }
   const admin = adminSettings(settings.server);
   const adminToken = await readSecretSource(
     'server.admin',

@@ -38,6 +38,8 @@ export interface WebhookSecrets {
   readonly gitSync: boolean;
   /** git-sync hook token; absent: local peers only. */
   readonly gitSyncToken?: Secret;
+  /** Hooks configured as optional whose secret is absent: they are off. */
+  readonly absent?: readonly string[];
   readonly maxBodyBytes: number;
 }
 
@@ -79,14 +81,22 @@ export async function resolveWebhookSecrets(
   const github = settings.github
     ? await readSecretSource(
         'webhooks.github',
-        { env: settings.github.secretEnv, file: settings.github.secretFile },
+        {
+          env: settings.github.secretEnv,
+          file: settings.github.secretFile,
+          optional: settings.github.optional,
+        },
         deps,
       )
     : undefined;
   const gitlab = settings.gitlab
     ? await readSecretSource(
         'webhooks.gitlab',
-        { env: settings.gitlab.tokenEnv, file: settings.gitlab.tokenFile },
+        {
+          env: settings.gitlab.tokenEnv,
+          file: settings.gitlab.tokenFile,
+          optional: settings.gitlab.optional,
+        },
         deps,
       )
     : undefined;
@@ -97,9 +107,14 @@ export async function resolveWebhookSecrets(
         deps,
       )
     : undefined;
+  const absent = [
+    ...(settings.github && !github ? ['github'] : []),
+    ...(settings.gitlab && !gitlab ? ['gitlab'] : []),
+  ];
   return {
     ...(github ? { github } : {}),
     ...(gitlab ? { gitlab } : {}),
+    ...(absent.length > 0 ? { absent } : {}),
     gitSync: settings.gitSync?.enabled ?? false,
     ...(gitSyncToken ? { gitSyncToken } : {}),
     maxBodyBytes: settings.maxBodyBytes,
