@@ -39,6 +39,7 @@ const SCENARIOS: ReadonlyArray<() => Promise<ScenarioModule>> = [
   () => import('./scenarios/noop-reconcile.js'),
   () => import('./scenarios/list-four-ways.js'),
   () => import('./scenarios/apply-and-daemon.js'),
+  () => import('./scenarios/input-limits.js'),
 ];
 
 function table(rows: ReadonlyArray<{ scenario: string } & BenchResult>): string {
