@@ -12,6 +12,7 @@
  *   defaults: { sink: local, rotation: { overlap: 1h } }
  *   ...
  */
+import type { SourceLocation } from '../model/diagnostics.js';
 
 export interface FileSinkSettings {
   readonly name: string;
@@ -167,8 +168,8 @@ export function adminSettings(server: ServerSettings): ResolvedAdminSettings {
 }
 
 export interface SourceSettings {
-  /** The desired-state directory (or one file). */
-  readonly dir: string;
+  /** The desired-state directory (or one file); absent when the command line gives DIR. */
+  readonly dir?: string;
   /** Files larger than this are refused unread. Absent: DEFAULT_MAX_FILE_BYTES (1 MiB). */
   readonly maxFileBytes?: number;
 }
@@ -193,6 +194,11 @@ export interface Settings {
    * resolved against: `dataDir` in the file, or SCW_GITOPS_DATA_DIR. Informational.
    */
   readonly dataDir?: string;
+  /**
+   * `dir`: the desired-state directory (absolute). Optional in a settings file: `plan`,
+   * `reconcile` and `validate` take DIR on the command line instead; `run` requires it
+   * (src/config/source-dir.ts).
+   */
   readonly source: SourceSettings;
   readonly scaleway: ScalewaySettings;
   readonly sinks: readonly SinkSettings[];
@@ -206,4 +212,9 @@ export interface Settings {
   readonly log: { readonly level: string; readonly pretty: boolean | 'auto' };
   /** Concurrency of the apply engine (default 4). */
   readonly applyConcurrency: number;
+  /**
+   * Where fields were written in the settings file, by dotted path (`source`, `sinks[0].dir`;
+   * `` for the document), for diagnostics found after loading. Absent without a file.
+   */
+  readonly fieldSources?: Readonly<Record<string, SourceLocation>>;
 }

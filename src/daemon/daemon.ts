@@ -13,6 +13,7 @@ import { createRuntime, type Runtime } from '../app/runtime.js';
 import type { Clock } from '../clock.js';
 import { readSecretSource } from '../config/secret-source.js';
 import { adminSettings, DEFAULT_WEBHOOK_MIN_INTERVAL_MS, type Settings } from '../config/settings.js';
+import { requireSourceDir } from '../config/source-dir.js';
 import { toAppError } from '../errors.js';
 import { passLogger } from '../logging/logger.js';
 import type { SecretSink } from '../sinks/sink.js';
@@ -77,6 +78,7 @@ export function instrumentSinks(
       type: sink.type,
       preflight: (location, signal) => sink.preflight(location, signal),
       read: (location, signal) => sink.read(location, signal),
+      list: (signal) => sink.list(signal),
       describe: (location) => sink.describe(location),
       write: async (location, record, signal) => {
         try {
@@ -121,6 +123,7 @@ export function planChanges(report: PassReport): string[] {
 
 export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
   const { settings, logger, clock } = deps;
+  const sourceDir = requireSourceDir(settings);
   const log = logger.child({ component: 'daemon' });
   const metrics = createDaemonMetrics({ version });
   const webhooks = await resolveWebhookSecrets(settings.webhooks, { env: deps.env });
@@ -168,7 +171,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     gate: () => state.leader && (leader?.isLeader() ?? true),
     pass: async (ctx) => {
       const plog = passLogger(logger, ctx.reconcileId);
-      const rev = await readRevision(settings.source.dir);
+      const rev = await readRevision(sourceDir);
       const rec = records.get(ctx.reconcileId);
       if (rec && rev) rec.revision = rev.revision;
       plog.info(
@@ -317,7 +320,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
         state.status({
           instance: settings.instance,
           organizationId: runtime.organizationId,
-          source: settings.source.dir,
+          source: sourceDir,
           version,
           queue: { running: loop.running, pending: loop.pending, backingOff: loop.backingOff },
         }),
@@ -361,7 +364,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
 
     if (!deps.disable?.watch) {
       watcher = await watchSource({
-        dir: settings.source.dir,
+        dir: sourceDir,
         debounceMs: settings.schedule.debounceMs,
         logger,
         ...(deps.linkPollMs !== undefined ? { linkPollMs: deps.linkPollMs } : {}),
@@ -403,7 +406,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
         : adminServer
           ? 'admin listener'
           : 'none (no token, no admin listener)',
-      source: settings.source.dir,
+      source: sourceDir,
       instance: settings.instance,
       sinks: [...runtime.sinks.keys()],
       leaderElection: settings.leaderElection.enabled,
@@ -436,12 +439,13 @@ export async function runOnce(
   deps: Omit<DaemonDeps, 'leaderFactory' | 'disable'> & { readonly signal?: AbortSignal },
 ): Promise<PassReport> {
   const { settings, logger, clock } = deps;
+  const sourceDir = requireSourceDir(settings);
   const runtime = deps.runtime ?? (await createRuntime(settings, { env: deps.env, logger, clock }));
   try {
     const pass = deps.pass ?? createReconcilePass(runtime, settings, clock);
     const reconcileId = `once-${clock.now().getTime().toString(36)}`;
     const plog = passLogger(logger, reconcileId);
-    const rev = await readRevision(settings.source.dir);
+    const rev = await readRevision(sourceDir);
     try {
       const report = await pass({
         reconcileId,
