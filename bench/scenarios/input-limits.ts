@@ -15,7 +15,8 @@ import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { aliasBomb, largeValidFile } from '../../test/fixtures/desired-inputs.js';
+import { childEnv, spawnDaemon } from '../../test/e2e/child.js';
+import { aliasBomb, writeLongValidation } from '../../test/fixtures/desired-inputs.js';
 import type { BenchResult, BenchScenario } from '../run.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -94,61 +95,26 @@ async function measureHuge(tmp: string): Promise<BenchResult> {
 /** ms from SIGTERM to the exit of `scw-gitops run` while its first pass validates ~8 MB of YAML. */
 async function measureSigterm(tmp: string): Promise<BenchResult> {
   const base = path.join(tmp, 'sigterm');
-  await mkdir(path.join(base, 'desired'), { recursive: true });
-  for (let i = 0; i < 8; i++) {
-    await writeFile(path.join(base, 'desired', `apps-${i}.yaml`), largeValidFile(`f${i}`, 1000 * 1024));
+  const settings = await writeLongValidation(base);
+  const child = spawnDaemon(['run', '--config', settings], childEnv(base, {}));
+  let ms: number;
+  try {
+    await child.waitForLine((l) => l['msg'] === 'reconcile pass started', 120_000, 'the first pass');
+    const signalledAt = performance.now();
+    child.proc.kill('SIGTERM');
+    await child.exitWithin(60_000);
+    ms = performance.now() - signalledAt;
+  } finally {
+    child.kill();
   }
-  const settings = path.join(base, 'settings.yaml');
-  await writeFile(
-    settings,
-    [
-      'apiVersion: scw-gitops/v1alpha1',
-      'kind: Settings',
-      'source: { dir: desired }',
-      'scaleway: { sandbox: { enabled: true } }',
-      'sinks: [ { name: local, type: file, dir: secrets, format: dotenv } ]',
-      'server: { host: 127.0.0.1, port: 0 }',
-      'log: { level: info, pretty: false }',
-      '',
-    ].join('\n'),
-  );
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'run', '--config', settings], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env['PATH'] ?? '/usr/bin:/bin',
-      HOME: base,
-      SCW_CONFIG_PATH: path.join(base, 'none'),
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let signalledAt = 0;
-  let aborted = false;
-  const exited = new Promise<number>((resolve) => child.on('exit', () => resolve(performance.now())));
-  let buf = '';
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (d: string) => {
-    buf += d;
-    let nl = buf.indexOf('\n');
-    while (nl >= 0) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      nl = buf.indexOf('\n');
-      if (signalledAt === 0 && line.includes('"reconcile pass started"')) {
-        signalledAt = performance.now();
-        child.kill('SIGTERM');
-      }
-      if (line.includes('"reconcile pass failed"') && line.includes('"aborted"')) aborted = true;
-    }
-  });
-  const exitAt = await exited;
-  const ms = exitAt - signalledAt;
+  const aborted = child.lines.some((l) => l['msg'] === 'reconcile pass failed' && l['verdict'] === 'aborted');
   return {
     variant: 'SIGTERM during validation (8 files × ~1 MiB)',
     requests: 0,
     maxInFlight: 0,
     wallMs: ms,
     items: aborted ? 1 : 0,
-    targets: { 'ms to exit': { limit: 2000, met: signalledAt > 0 && ms < 2000 } },
+    targets: { 'ms to exit': { limit: 2000, met: ms < 2000 } },
     notes: aborted ? 'the pass was aborted mid-validation' : 'the pass was NOT seen aborted',
   };
 }

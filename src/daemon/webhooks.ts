@@ -226,7 +226,28 @@ export function parsePush(
   }
 }
 
+/** The answer to an event that asks for no pass (pings, issues, merge requests…). */
+function ignoredEvent(event: string | undefined): Interpretation {
+  return {
+    kind: 'reply',
+    status: 200,
+    result: 'ignored',
+    body: { ok: true, ignored: `event ${event ?? '(none)'}` },
+  };
+}
+
+/** A push: trigger a pass; logged with its delivery id, ref and commit. */
+function pushTrigger(d: WebhookDelivery, delivery: string | undefined): Interpretation {
+  return { kind: 'trigger', detail: { delivery, ...parsePush(d.body, header(d.headers, 'content-type')) } };
+}
+
+/** The SHA-256 of the authenticated body and the host's delivery id (which the signature does not cover). */
+function deliveryKeys(hook: string, d: WebhookDelivery, id: string | undefined): string[] {
+  return [bodyHash(hook, d.body), ...(id ? [`${hook}:id:${id}`] : [])];
+}
+
 export function githubProvider(secret: Secret): WebhookProvider {
+  const deliveryId = (d: WebhookDelivery) => header(d.headers, 'x-github-delivery');
   return {
     hook: 'github',
     reason: 'webhook-github',
@@ -245,21 +266,9 @@ export function githubProvider(secret: Secret): WebhookProvider {
       const event = header(d.headers, 'x-github-event');
       if (event === 'ping')
         return { kind: 'reply', status: 200, result: 'ignored', body: { ok: true, event: 'ping' } };
-      if (event !== 'push') {
-        return {
-          kind: 'reply',
-          status: 200,
-          result: 'ignored',
-          body: { ok: true, ignored: `event ${event ?? '(none)'}` },
-        };
-      }
-      const push = parsePush(d.body, header(d.headers, 'content-type'));
-      return { kind: 'trigger', detail: { delivery: header(d.headers, 'x-github-delivery'), ...push } };
+      return event === 'push' ? pushTrigger(d, deliveryId(d)) : ignoredEvent(event);
     },
-    dedupeKeys: (d) => {
-      const id = header(d.headers, 'x-github-delivery');
-      return [bodyHash('github', d.body), ...(id ? [`github:id:${id}`] : [])];
-    },
+    dedupeKeys: (d) => deliveryKeys('github', d, deliveryId(d)),
   };
 }
 
@@ -278,21 +287,11 @@ export function gitlabProvider(token: Secret): WebhookProvider {
     },
     interpret: (d) => {
       const event = header(d.headers, 'x-gitlab-event');
-      if (event !== 'Push Hook' && event !== 'Tag Push Hook') {
-        return {
-          kind: 'reply',
-          status: 200,
-          result: 'ignored',
-          body: { ok: true, ignored: `event ${event ?? '(none)'}` },
-        };
-      }
-      const push = parsePush(d.body, header(d.headers, 'content-type'));
-      return { kind: 'trigger', detail: { delivery: deliveryId(d), ...push } };
+      return event === 'Push Hook' || event === 'Tag Push Hook'
+        ? pushTrigger(d, deliveryId(d))
+        : ignoredEvent(event);
     },
-    dedupeKeys: (d) => {
-      const id = deliveryId(d);
-      return [bodyHash('gitlab', d.body), ...(id ? [`gitlab:id:${id}`] : [])];
-    },
+    dedupeKeys: (d) => deliveryKeys('gitlab', d, deliveryId(d)),
   };
 }
 

@@ -22,6 +22,7 @@ import {
   LineCounter,
   type Node,
   Parser,
+  type YAMLError,
 } from 'yaml';
 import type { Diagnostic, SourceLocation } from '../model/diagnostics.js';
 import { API_VERSION, type Address, address } from '../model/resources.js';
@@ -205,52 +206,47 @@ interface FileState extends ParseResult {
 function handleDocument(doc: Document.Parsed, state: FileState): void {
   if (state.refused) return;
   const { file, lineCounter, diagnostics } = state;
+  const at = (offset: number): SourceLocation => {
+    const pos = lineCounter.linePos(offset);
+    return { file, line: pos.line, col: pos.col };
+  };
+  const fromYaml = (severity: 'error' | 'warning', code: string, e: YAMLError): Diagnostic => {
+    const pos = e.linePos?.[0];
+    return {
+      severity,
+      code,
+      message: syntaxMessage(e.message),
+      location: pos ? { file, line: pos.line, col: pos.col } : at(e.pos[0]),
+    };
+  };
   if (doc.errors.length > 0) {
-    for (const err of doc.errors) {
-      const pos = err.linePos?.[0] ?? lineCounter.linePos(err.pos[0]);
-      diagnostics.push({
-        severity: 'error',
-        code: 'yaml-syntax',
-        message: syntaxMessage(err.message),
-        location: { file, line: pos.line, col: pos.col },
-      });
-    }
+    for (const err of doc.errors) diagnostics.push(fromYaml('error', 'yaml-syntax', err));
     return;
   }
   const duplicates = duplicateKeyOffsets((doc.contents as Node | null) ?? null);
   if (duplicates.length > 0) {
     for (const offset of duplicates) {
-      const pos = lineCounter.linePos(offset);
       diagnostics.push({
         severity: 'error',
         code: 'yaml-syntax',
         message: 'Map keys must be unique',
-        location: { file, line: pos.line, col: pos.col },
+        location: at(offset),
       });
     }
     return;
   }
-  for (const w of doc.warnings) {
-    const pos = w.linePos?.[0] ?? lineCounter.linePos(w.pos[0]);
-    diagnostics.push({
-      severity: 'warning',
-      code: 'yaml-warning',
-      message: syntaxMessage(w.message),
-      location: { file, line: pos.line, col: pos.col },
-    });
-  }
+  for (const w of doc.warnings) diagnostics.push(fromYaml('warning', 'yaml-warning', w));
   const contents = (doc.contents as Node | null) ?? null;
   if (isEmptyDocument(contents)) return;
   // Aliases are counted before anything expands them (aliases.ts).
   const aliases = indexAliases(doc);
   if (aliases.cycles.length > 0) {
     for (const alias of aliases.cycles.slice(0, 10)) {
-      const pos = lineCounter.linePos(alias.range?.[0] ?? 0);
       diagnostics.push({
         severity: 'error',
         code: 'alias-cycle',
         message: `alias *${alias.source} refers to a value that contains it (its expansion never ends)`,
-        location: { file, line: pos.line, col: pos.col },
+        location: at(alias.range?.[0] ?? 0),
         hint: 'write the value out, or alias a value defined outside it',
       });
     }
@@ -260,12 +256,11 @@ function handleDocument(doc: Document.Parsed, state: FileState): void {
   if (state.aliasNodes > state.aliasBudget) {
     state.refused = true;
     const first = [...aliases.targets.keys()][0];
-    const pos = lineCounter.linePos(first?.range?.[0] ?? contents?.range?.[0] ?? 0);
     diagnostics.push({
       severity: 'error',
       code: 'alias-limit',
       message: `aliases expand ${file} by ${formatCount(state.aliasNodes)} nodes (${aliases.aliasCount} aliases in this document); the limit is ${formatCount(state.aliasBudget)} per file, so the file is not checked further`,
-      location: { file, line: pos.line, col: pos.col },
+      location: at(first?.range?.[0] ?? contents?.range?.[0] ?? 0),
       hint: 'write the repeated values out or split the file; aliases are meant for a few shared lists',
     });
     return;

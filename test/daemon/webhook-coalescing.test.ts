@@ -8,27 +8,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Runtime } from '../../src/app/runtime.js';
 import { defaultSettings } from '../../src/config/load-settings.js';
 import type { Settings } from '../../src/config/settings.js';
 import { type Daemon, startDaemon } from '../../src/daemon/daemon.js';
 import type { PassReport } from '../../src/daemon/pass-report.js';
 import type { DaemonPassContext } from '../../src/daemon/reconcile-pass.js';
-import type { ScalewayClient } from '../../src/scaleway/port.js';
 import { createLogCapture } from '../helpers/log-capture.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { FakeClock } from './fake-clock.js';
-
-function fakeRuntime(): Runtime {
-  return {
-    client: { organizationId: 'org-1' } as unknown as ScalewayClient,
-    sinks: new Map(),
-    organizationId: 'org-1',
-    apiUrl: 'http://127.0.0.1:1',
-    credentialSource: 'test',
-    close: async () => undefined,
-  };
-}
+import { fakeRuntime } from './fake-runtime.js';
 
 const OK: PassReport = { verdict: 'success', result: 'converged', listed: true };
 

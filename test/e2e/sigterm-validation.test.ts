@@ -8,11 +8,11 @@
  * Nothing here is timed beyond a generous bound on the exit (the measured latency is in
  * `npm run bench`, bench/scenarios/input-limits.ts): the assertions are on what the daemon did.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { largeValidFile } from '../fixtures/desired-inputs.js';
+import { writeLongValidation } from '../fixtures/desired-inputs.js';
 import { childEnv, type DaemonChild, spawnDaemon } from './child.js';
 
 const FILES = 8;
@@ -20,27 +20,11 @@ const FILES = 8;
 describe('SIGTERM during a long validation (daemon as a child process)', () => {
   let tmp: string;
   let child: DaemonChild | undefined;
+  let settings: string;
 
   beforeAll(async () => {
     tmp = await mkdtemp(path.join(tmpdir(), 'scw-e2e-sigterm-validation-'));
-    await mkdir(path.join(tmp, 'desired'));
-    for (let i = 0; i < FILES; i++) {
-      await writeFile(path.join(tmp, 'desired', `apps-${i}.yaml`), largeValidFile(`f${i}`, 1000 * 1024));
-    }
-    await writeFile(
-      path.join(tmp, 'settings.yaml'),
-      [
-        'apiVersion: scw-gitops/v1alpha1',
-        'kind: Settings',
-        'instance: sigterm',
-        'source: { dir: desired }',
-        'scaleway: { sandbox: { enabled: true } }',
-        'sinks: [ { name: local, type: file, dir: secrets, format: dotenv } ]',
-        'server: { host: 127.0.0.1, port: 0 }',
-        'log: { level: info, pretty: false }',
-        '',
-      ].join('\n'),
-    );
+    settings = await writeLongValidation(tmp, FILES);
   });
 
   afterAll(async () => {
@@ -49,16 +33,11 @@ describe('SIGTERM during a long validation (daemon as a child process)', () => {
   });
 
   it('stops the pass while it validates and exits 0', { timeout: 120_000 }, async () => {
-    child = spawnDaemon(['run', '--config', path.join(tmp, 'settings.yaml')], childEnv(tmp, {}));
+    child = spawnDaemon(['run', '--config', settings], childEnv(tmp, {}));
     await child.waitForLine((l) => l['msg'] === 'reconcile pass started', 60_000, 'the first pass');
     child.proc.kill('SIGTERM');
 
-    const exit = await Promise.race([
-      child.exited,
-      new Promise<never>((_, reject) =>
-        setTimeout(() => reject(new Error(`no exit within 60 s:\n${child?.raw()}`)), 60_000),
-      ),
-    ]);
+    const exit = await child.exitWithin(60_000);
     expect(exit, child.raw()).toEqual({ code: 0, signal: null });
 
     const msgs = child.lines.map((l) => l['msg']);

@@ -20,16 +20,15 @@ import type { Socket } from 'node:net';
 import { connect } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Runtime } from '../../src/app/runtime.js';
 import { defaultSettings } from '../../src/config/load-settings.js';
 import { type Daemon, startDaemon } from '../../src/daemon/daemon.js';
 import { sampleValue } from '../../src/daemon/metrics.js';
 import { signGithubBody } from '../../src/daemon/webhooks.js';
-import type { ScalewayClient } from '../../src/scaleway/port.js';
 import { FakeClock } from '../daemon/fake-clock.js';
 import { createLogCapture } from '../helpers/log-capture.js';
 import { rawRequest } from '../helpers/raw-http.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { fakeRuntime } from '../daemon/fake-runtime.js';
 
 const SEED = 14_2026;
 const TOTAL = 10_000;
@@ -265,17 +264,6 @@ const generated: fc.Arbitrary<Generated> = fc.record({
   ),
   stall: fc.oneof({ weight: 39, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
 });
-
-function fakeRuntime(): Runtime {
-  return {
-    client: { organizationId: 'org-1' } as unknown as ScalewayClient,
-    sinks: new Map(),
-    organizationId: 'org-1',
-    apiUrl: 'http://127.0.0.1:1',
-    credentialSource: 'test',
-    close: async () => undefined,
-  };
-}
 
 /** A client that sends the start of a request and then waits (closed at the end of its batch). */
 function stall(port: number, bytes: Buffer): Promise<Socket> {
