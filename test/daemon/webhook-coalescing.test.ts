@@ -15,7 +15,7 @@ import type { PassReport } from '../../src/daemon/pass-report.js';
 import type { DaemonPassContext } from '../../src/daemon/reconcile-pass.js';
 import { createLogCapture } from '../helpers/log-capture.js';
 import { waitFor } from '../helpers/wait-for.js';
-import { FakeClock } from './fake-clock.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { fakeRuntime } from './fake-runtime.js';
 
 const OK: PassReport = { verdict: 'success', result: 'converged', listed: true };
@@ -64,7 +64,7 @@ describe('webhook-triggered passes', () => {
     });
 
   it('100 git-sync triggers in 10 s cause at most 2 passes, and the rest are counted as coalesced', async () => {
-    const clock = new FakeClock();
+    const clock = new FakeClock({ sleeps: 'manual' });
     const passes: string[][] = [];
     const d = await start(async (ctx) => {
       passes.push([...ctx.reasons]);
@@ -76,9 +76,9 @@ describe('webhook-triggered passes', () => {
     for (let i = 0; i < 100; i++) {
       const res = await gitSync(d.url, i);
       expect(res.status).toBe(200);
-      await clock.advance(99); // 100 deliveries within 9.9 s
+      await clock.tick(99); // 100 deliveries within 9.9 s
     }
-    await clock.advance(1000); // past the end of the interval
+    await clock.tick(1000); // past the end of the interval
     await waitFor(() => !d.loop.running && !d.loop.pending);
     const webhookPasses = passes.filter((r) => r.includes('webhook-git-sync'));
     expect(webhookPasses.length).toBeLessThanOrEqual(2);
@@ -93,7 +93,7 @@ describe('webhook-triggered passes', () => {
   });
 
   it('keeps at most one pass running and one queued however long a pass takes', async () => {
-    const clock = new FakeClock();
+    const clock = new FakeClock({ sleeps: 'manual' });
     const passes: string[][] = [];
     let release: (() => void) | undefined;
     const d = await start(async (ctx) => {
@@ -112,14 +112,14 @@ describe('webhook-triggered passes', () => {
     for (let t = 0; t < 6; t++) {
       // 60 s of deliveries while pass 2 runs: one release per 10 s, all joining one queued pass
       for (let i = 0; i < 10; i++) await gitSync(d.url, 100 + t * 10 + i);
-      await clock.advance(10_000);
+      await clock.tick(10_000);
     }
     expect(passes).toHaveLength(2);
     expect(d.loop.running).toBe(true);
     expect(d.loop.pending).toBe(true);
     release!();
     await waitFor(() => passes.length === 3 && !d.loop.running && !d.loop.pending);
-    await clock.advance(20_000);
+    await clock.tick(20_000);
     expect(passes).toHaveLength(3);
     const metrics = await (await fetch(`${d.url}/metrics`)).text();
     expect(metric(metrics, 'scw_gitops_triggers_total{trigger="webhook-git-sync"}')).toBe(61);

@@ -24,7 +24,7 @@ import { defaultSettings } from '../../src/config/load-settings.js';
 import { type Daemon, startDaemon } from '../../src/daemon/daemon.js';
 import { sampleValue } from '../../src/daemon/metrics.js';
 import { signGithubBody } from '../../src/daemon/webhooks.js';
-import { FakeClock } from '../daemon/fake-clock.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { createLogCapture } from '../helpers/log-capture.js';
 import { rawRequest } from '../helpers/raw-http.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -303,7 +303,7 @@ describe('HTTP server fuzzing (a real daemon, raw sockets)', { timeout: 300_000 
       },
       env: { GH: GH_SECRET, GL: GL_TOKEN },
       logger: cap.logger,
-      clock: new FakeClock(),
+      clock: new FakeClock({ sleeps: 'manual' }),
       runtime: fakeRuntime(),
       pass: async (ctx) => {
         passes.push([...ctx.reasons]);
