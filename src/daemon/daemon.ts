@@ -13,10 +13,12 @@ import { createRuntime, type Runtime } from '../app/runtime.js';
 import type { Clock } from '../clock.js';
 import { readSecretSource } from '../config/secret-source.js';
 import { adminSettings, DEFAULT_WEBHOOK_MIN_INTERVAL_MS, type Settings } from '../config/settings.js';
-import { requireSourceDir } from '../config/source-dir.js';
 import { toAppError } from '../errors.js';
 import { passLogger } from '../logging/logger.js';
 import type { SecretSink } from '../sinks/sink.js';
+import type { CommitStatusReporter } from '../source/commit-status.js';
+import type { DesiredSource } from '../source/desired-source.js';
+import { formatSigner } from '../source/git-verify.js';
 import { version } from '../version.js';
 import type { BackoffPolicy } from './backoff.js';
 import { secretRegistrySize } from '../model/secret.js';
@@ -26,8 +28,8 @@ import { kubernetesLeaderFactory, type LeaderFactory, type LeaderHandle, leaderI
 import { createDaemonMetrics, type DaemonMetrics } from './metrics.js';
 import type { PassReport } from './pass-report.js';
 import { createReconcilePass, type DaemonPass } from './reconcile-pass.js';
-import { readRevision } from './revision.js';
 import { ReconcileLoop } from './single-flight.js';
+import { SourceDriver } from './source-driver.js';
 import { type SourceWatcher, watchSource } from './source-watcher.js';
 import { DaemonState, type PassRecord } from './state.js';
 import { type DeliveryHold, deliveryHold } from './test-hooks.js';
@@ -51,6 +53,10 @@ export interface DaemonDeps {
   readonly linkPollMs?: number;
   /** Random delay added to each resync tick so replicas and instances spread (default 5000 ms). */
   readonly resyncJitterMs?: number;
+  /** Prebuilt desired-state source (tests); default from settings.source (dir or git). */
+  readonly source?: DesiredSource;
+  /** Prebuilt commit status reporter (tests); default from source.git.commitStatus. */
+  readonly commitStatus?: CommitStatusReporter;
 }
 
 export interface Daemon {
@@ -61,6 +67,8 @@ export interface Daemon {
   readonly metrics: DaemonMetrics;
   readonly state: DaemonState;
   readonly loop: ReconcileLoop<PassReport>;
+  /** The desired-state source (git fetch, verification) as the daemon drives it. */
+  readonly source: SourceDriver;
   request(reason: string): boolean;
   stop(): Promise<void>;
 }
@@ -123,7 +131,6 @@ export function planChanges(report: PassReport): string[] {
 
 export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
   const { settings, logger, clock } = deps;
-  const sourceDir = requireSourceDir(settings);
   const log = logger.child({ component: 'daemon' });
   const metrics = createDaemonMetrics({ version });
   const webhooks = await resolveWebhookSecrets(settings.webhooks, { env: deps.env });
@@ -161,6 +168,21 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
   });
   const pass = deps.pass ?? createReconcilePass(runtime, settings, clock);
   const records = new Map<string, PassRecord>();
+  let requestPass: (reason: string) => void = () => undefined;
+  const source = await SourceDriver.create({
+    settings,
+    env: deps.env,
+    logger,
+    clock,
+    metrics,
+    request: (reason) => requestPass(reason),
+    isLeader: () => state.leader && (leader?.isLeader() ?? true),
+    ...(deps.source ? { source: deps.source } : {}),
+    ...(deps.commitStatus ? { commitStatus: deps.commitStatus } : {}),
+  }).catch(async (err: unknown) => {
+    await closeRuntime().catch(() => undefined);
+    throw err;
+  });
 
   const loop = new ReconcileLoop<PassReport>({
     clock,
@@ -171,24 +193,41 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     gate: () => state.leader && (leader?.isLeader() ?? true),
     pass: async (ctx) => {
       const plog = passLogger(logger, ctx.reconcileId);
-      const rev = await readRevision(sourceDir);
+      const start = await source.begin(ctx.signal, plog);
+      if (start.report) return start.report;
+      const { accepted } = start;
+      const revision = accepted.revision;
+      const signer = formatSigner(accepted.verification.signer);
       const rec = records.get(ctx.reconcileId);
-      if (rec && rev) rec.revision = rev.revision;
+      if (rec && revision) rec.revision = revision;
       plog.info(
-        { reasons: ctx.reasons, attempt: ctx.attempt, revision: rev?.revision },
+        {
+          reasons: ctx.reasons,
+          attempt: ctx.attempt,
+          revision,
+          ...(signer ? { signer } : {}),
+          ...(source.kind === 'git' ? { verification: accepted.verification.status } : {}),
+        },
         'reconcile pass started',
       );
-      const raw = await pass({ ...ctx, logger: plog, ...(rev ? { revision: rev.revision } : {}) });
+      const raw = await pass({
+        ...ctx,
+        logger: plog,
+        dir: accepted.dir,
+        ...(revision ? { revision } : {}),
+        ...(signer ? { signer } : {}),
+      });
       // Stopped between steps (shutdown, lost leadership): the skipped steps are not a failure.
       const report: PassReport =
         ctx.signal.aborted && raw.verdict !== 'success'
           ? { ...raw, verdict: 'aborted', result: 'aborted' }
           : raw;
-      const withRev = report.revision || !rev ? report : { ...report, revision: rev.revision };
+      const withRev = report.revision || !revision ? report : { ...report, revision };
       plog.info(
         {
           result: withRev.result,
           revision: withRev.revision,
+          ...(signer ? { signer } : {}),
           plan: withRev.plan?.summary,
           ...(withRev.plan?.steps.length ? { changes: planChanges(withRev) } : {}),
           applied: withRev.apply?.counts,
@@ -197,6 +236,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
         },
         'reconcile pass finished',
       );
+      source.finish(accepted, withRev);
       return withRev;
     },
     onStart: (ctx) => {
@@ -269,7 +309,12 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     ...(settings.webhooks.minIntervalMs !== undefined
       ? { minIntervalMs: settings.webhooks.minIntervalMs }
       : {}),
-    release: (reasons) => enqueue(reasons),
+    // A git source fetches the pushed commit first (and asks for a pass if it changed); a
+    // directory source just asks for the pass.
+    release: (reasons, detail) => {
+      if (source.kind === 'git') source.webhook(reasons[0]!, detail);
+      else enqueue(reasons);
+    },
     onDelivery: (hook, result) => metrics.webhookDeliveries.inc({ hook, result }),
     onTrigger: (reason, outcome) => {
       metrics.triggers.inc({ trigger: reason });
@@ -281,6 +326,12 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     metrics.secretScrubValues.set({ state: 'live' }, size.live);
     metrics.secretScrubValues.set({ state: 'recent' }, size.recent);
     return metrics.registry.metrics();
+  };
+  // The source asks for passes after a fetch (git) or directly (dir). A webhook's reason was
+  // counted when its delivery arrived (the intake's onTrigger), so it is not counted again.
+  requestPass = (reason) => {
+    if (reason.startsWith('webhook-')) void enqueue([reason]);
+    else void request(reason);
   };
 
   let server: HttpServerHandle | undefined;
@@ -300,6 +351,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     await watcher?.close().catch((err: unknown) => log.warn({ err }, 'closing the watcher failed'));
     if (loop.running) log.info('waiting for the running pass to reach a safe point');
     await loop.stop();
+    await source.close();
     if (leader) {
       await Promise.resolve(leader.stop()).catch((err: unknown) =>
         log.warn({ err }, 'releasing the lease failed'),
@@ -320,7 +372,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
         state.status({
           instance: settings.instance,
           organizationId: runtime.organizationId,
-          source: sourceDir,
+          source: source.status(),
           version,
           queue: { running: loop.running, pending: loop.pending, backingOff: loop.backingOff },
         }),
@@ -362,9 +414,10 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
       await leader.start();
     }
 
-    if (!deps.disable?.watch) {
+    if (!deps.disable?.watch && source.kind === 'git') source.start();
+    if (!deps.disable?.watch && source.kind === 'dir') {
       watcher = await watchSource({
-        dir: sourceDir,
+        dir: source.dir!,
         debounceMs: settings.schedule.debounceMs,
         logger,
         ...(deps.linkPollMs !== undefined ? { linkPollMs: deps.linkPollMs } : {}),
@@ -406,7 +459,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
         : adminServer
           ? 'admin listener'
           : 'none (no token, no admin listener)',
-      source: sourceDir,
+      source: source.status(),
       instance: settings.instance,
       sinks: [...runtime.sinks.keys()],
       leaderElection: settings.leaderElection.enabled,
@@ -429,6 +482,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     metrics,
     state,
     loop,
+    source,
     request,
     stop,
   };
@@ -439,25 +493,44 @@ export async function runOnce(
   deps: Omit<DaemonDeps, 'leaderFactory' | 'disable'> & { readonly signal?: AbortSignal },
 ): Promise<PassReport> {
   const { settings, logger, clock } = deps;
-  const sourceDir = requireSourceDir(settings);
   const runtime = deps.runtime ?? (await createRuntime(settings, { env: deps.env, logger, clock }));
+  let source: SourceDriver | undefined;
   try {
     const pass = deps.pass ?? createReconcilePass(runtime, settings, clock);
     const reconcileId = `once-${clock.now().getTime().toString(36)}`;
     const plog = passLogger(logger, reconcileId);
-    const rev = await readRevision(sourceDir);
+    const signal = deps.signal ?? new AbortController().signal;
     try {
+      source = await SourceDriver.create({
+        settings,
+        env: deps.env,
+        logger,
+        clock,
+        metrics: createDaemonMetrics({ version }),
+        request: () => undefined,
+        isLeader: () => true,
+        ...(deps.source ? { source: deps.source } : {}),
+        ...(deps.commitStatus ? { commitStatus: deps.commitStatus } : {}),
+      });
+      const start = await source.begin(signal, plog);
+      if (start.report) return start.report;
+      const { accepted } = start;
+      const signer = formatSigner(accepted.verification.signer);
       const report = await pass({
         reconcileId,
         reasons: ['once'],
-        signal: deps.signal ?? new AbortController().signal,
+        signal,
         attempt: 1,
         logger: plog,
-        ...(rev ? { revision: rev.revision } : {}),
+        dir: accepted.dir,
+        ...(accepted.revision ? { revision: accepted.revision } : {}),
+        ...(signer ? { signer } : {}),
       });
       plog.info(
         {
           result: report.result,
+          revision: report.revision ?? accepted.revision,
+          ...(signer ? { signer } : {}),
           plan: report.plan?.summary,
           ...(report.plan?.steps.length ? { changes: planChanges(report) } : {}),
           applied: report.apply?.counts,
@@ -465,6 +538,7 @@ export async function runOnce(
         },
         'reconcile pass finished',
       );
+      source.finish(accepted, report);
       return report;
     } catch (err) {
       const e = toAppError(err);
@@ -477,6 +551,7 @@ export async function runOnce(
       };
     }
   } finally {
+    await source?.close();
     await runtime.close();
   }
 }

@@ -11,18 +11,24 @@
  * arrive, webhooks cause at most one pass per interval, and each of them still sees the newest
  * commit: a pass is level-based and reads the whole desired state, whichever delivery caused it.
  *
+ * A release also carries the detail of the newest request it covers (a push's ref and commit), so
+ * a source that fetches on webhooks fetches what was pushed last.
+ *
  * Time comes from the Clock (fake in tests). `stop()` cancels a scheduled release.
  */
 import type { Clock } from '../clock.js';
 
 export type ThrottleOutcome = 'released' | 'scheduled' | 'coalesced';
 
+/** What a trigger says about itself (a push's `ref` and `after`); the newest one is released. */
+export type TriggerDetail = Readonly<Record<string, string | undefined>>;
+
 export interface TriggerThrottleOptions {
   readonly clock: Clock;
   /** Minimum time between two releases; 0 releases every request at once. */
   readonly minIntervalMs: number;
-  /** Ask for one pass for all these reasons. */
-  readonly release: (reasons: readonly string[]) => void;
+  /** Ask for one pass for all these reasons (`detail`: of the newest request). */
+  readonly release: (reasons: readonly string[], detail: TriggerDetail) => void;
 }
 
 export class TriggerThrottle {
@@ -30,6 +36,7 @@ export class TriggerThrottle {
   #lastRelease: number | undefined;
   #scheduled: AbortController | undefined;
   readonly #reasons = new Set<string>();
+  #detail: TriggerDetail = {};
   #stopped = false;
 
   constructor(opts: TriggerThrottleOptions) {
@@ -41,8 +48,9 @@ export class TriggerThrottle {
     return this.#scheduled !== undefined;
   }
 
-  request(reason: string): ThrottleOutcome {
+  request(reason: string, detail: TriggerDetail = {}): ThrottleOutcome {
     if (this.#stopped) return 'coalesced';
+    this.#detail = detail;
     if (this.#scheduled) {
       this.#reasons.add(reason);
       return 'coalesced';
@@ -81,6 +89,8 @@ export class TriggerThrottle {
 
   #release(reasons: readonly string[], at: number): void {
     this.#lastRelease = at;
-    this.#o.release(reasons);
+    const detail = this.#detail;
+    this.#detail = {};
+    this.#o.release(reasons, detail);
   }
 }

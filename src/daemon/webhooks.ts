@@ -30,7 +30,7 @@ import { DEFAULT_WEBHOOK_MIN_INTERVAL_MS, type WebhookSettings } from '../config
 import { readSecretSource, type SecretSourceDeps } from '../config/secret-source.js';
 import type { Secret } from '../model/secret.js';
 import { AccessGuard, type Listener, tokenMatches } from './access-guard.js';
-import { type ThrottleOutcome, TriggerThrottle } from './trigger-throttle.js';
+import { type ThrottleOutcome, type TriggerDetail, TriggerThrottle } from './trigger-throttle.js';
 
 export interface WebhookSecrets {
   readonly github?: Secret;
@@ -345,8 +345,11 @@ export interface WebhookIntakeOptions {
   readonly logger: Logger;
   /** Minimum time between webhook-triggered passes (default 10 s). */
   readonly minIntervalMs?: number;
-  /** Ask the reconcile loop for one pass for these reasons (after coalescing). */
-  readonly release: (reasons: readonly string[]) => void;
+  /**
+   * Ask for one pass for these reasons (after coalescing); `detail` is the newest delivery's
+   * (a push's `ref` and `after`: a source that fetches on webhooks fetches that commit).
+   */
+  readonly release: (reasons: readonly string[], detail: TriggerDetail) => void;
   /** Counts: one call per delivery with its result. */
   readonly onDelivery?: (hook: string, result: DeliveryResult) => void;
   /** One call per accepted trigger with what the throttle did with it. */
@@ -434,7 +437,7 @@ export class WebhookIntake {
     }
     for (const k of keys) this.#seen.add(k);
     this.#o.onDelivery?.(provider.hook, 'accepted');
-    const outcome = this.#throttle.request(provider.reason);
+    const outcome = this.#throttle.request(provider.reason, meaning.detail);
     this.#o.onTrigger?.(provider.reason, outcome);
     this.#o.logger.info(
       { hook: provider.hook, trigger: provider.reason, outcome, ...meaning.detail },

@@ -46,6 +46,8 @@ export interface ReconcileDeps {
   readonly logger: Logger;
   /** Git revision of the desired state, recorded in the plan and the sink metadata. */
   readonly revision?: string;
+  /** The verified signer of `revision` (git source), recorded in the plan. */
+  readonly signer?: string;
   /** Policy rules kept between passes (the daemon); see src/scaleway/rules-cache.ts. */
   readonly rulesCache?: RulesCache;
 }
@@ -195,7 +197,10 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions)
     desired,
     live,
     sinkRecords,
-    options: planOptionsFromSettings(settings, opts.planOptions, revision),
+    options: {
+      ...planOptionsFromSettings(settings, opts.planOptions, revision),
+      ...(deps.signer !== undefined ? { signer: deps.signer } : {}),
+    },
     now,
   });
   const diagnostics = [...loaded.diagnostics, ...plan.diagnostics];
