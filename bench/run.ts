@@ -39,6 +39,7 @@ const SCENARIOS: ReadonlyArray<() => Promise<ScenarioModule>> = [
   () => import('./scenarios/noop-reconcile.js'),
   () => import('./scenarios/list-four-ways.js'),
   () => import('./scenarios/apply-and-daemon.js'),
+  () => import('./scenarios/npm-start.js'),
   () => import('./scenarios/git-source.js'),
   () => import('./scenarios/input-limits.js'),
 ];

@@ -103,6 +103,7 @@ export async function createRuntime(settings: Settings, deps: RuntimeDeps): Prom
     organizationId,
     listConcurrency: settings.scaleway.listConcurrency,
     timeoutMs: settings.scaleway.requestTimeoutMs,
+    retry: { retries: settings.scaleway.retries },
     logger: deps.logger.child({ component: 'scaleway' }),
     ...(deps.onRequest ? { onRequest: deps.onRequest } : {}),
   });

@@ -100,6 +100,11 @@ export interface ScalewaySettings {
   /** Pages fetched in parallel per listing (default 8). */
   readonly listConcurrency: number;
   readonly requestTimeoutMs: number;
+  /**
+   * Retries of a request that failed transiently (429, 5xx, timeout, connection failure), with
+   * exponential backoff (default 6: about 30 s in total; 0 gives up at the first failure).
+   */
+  readonly retries: number;
 }
 
 export interface WebhookSettings {

@@ -30,7 +30,13 @@ import { basename, join, relative, sep } from 'node:path';
 import { DEFAULT_MAX_FILE_BYTES } from '../config/settings.js';
 import type { DesiredState } from '../model/desired.js';
 import { type Diagnostic, hasErrors, sortDiagnostics } from '../model/diagnostics.js';
-import { type ParsedDocument, type ParseLimits, type ParseResult, parseDesiredSteps } from './parse.js';
+import {
+  type GuessedName,
+  type ParsedDocument,
+  type ParseLimits,
+  type ParseResult,
+  parseDesiredSteps,
+} from './parse.js';
 import { type ValidateOptions, validateDocuments } from './validate.js';
 
 export interface LoadOptions extends ValidateOptions, ParseLimits {
@@ -67,20 +73,19 @@ export function loadDesiredFromTexts(
   files: readonly DesiredFile[],
   opts: LoadOptions,
 ): LoadResult {
-  const diagnostics: Diagnostic[] = [];
-  const documents: ParsedDocument[] = [];
+  const all = collected();
   for (const f of files) {
     const refused = sizeCheck(f.file, Buffer.byteLength(f.text, 'utf8'), opts);
     if (refused) {
-      diagnostics.push(refused);
+      all.diagnostics.push(refused);
       continue;
     }
     const steps = parseDesiredSteps(stripBom(f.text), f.file, opts);
     let step = steps.next();
     while (!step.done) step = steps.next();
-    collect(step.value, diagnostics, documents);
+    collect(step.value, all);
   }
-  return finish(root, files.length, documents, diagnostics, opts);
+  return finish(root, files.length, all, opts);
 }
 
 /**
@@ -89,8 +94,8 @@ export function loadDesiredFromTexts(
  * any other. Rejects only with the signal's reason once `opts.signal` is aborted.
  */
 export async function loadDesiredState(root: string, opts: LoadOptions): Promise<LoadResult> {
-  const diagnostics: Diagnostic[] = [];
-  const documents: ParsedDocument[] = [];
+  const all = collected();
+  const { diagnostics } = all;
   const pause = pauser(opts.signal);
   let rootStat: Awaited<ReturnType<typeof stat>>;
   let rootReal: string;
@@ -120,25 +125,36 @@ export async function loadDesiredState(root: string, opts: LoadOptions): Promise
       await pause();
       step = steps.next();
     }
-    collect(step.value, diagnostics, documents);
+    collect(step.value, all);
   }
   await pause();
-  return finish(root, paths.length, documents, diagnostics, opts);
+  return finish(root, paths.length, all, opts);
 }
 
-function collect(parsed: ParseResult, diagnostics: Diagnostic[], documents: ParsedDocument[]): void {
-  for (const x of parsed.diagnostics) diagnostics.push(x);
-  for (const x of parsed.documents) documents.push(x);
+/** What the files parsed so far produced. */
+interface Collected {
+  readonly diagnostics: Diagnostic[];
+  readonly documents: ParsedDocument[];
+  readonly guessedNames: GuessedName[];
+}
+
+function collected(): Collected {
+  return { diagnostics: [], documents: [], guessedNames: [] };
+}
+
+function collect(parsed: ParseResult, into: Collected): void {
+  for (const x of parsed.diagnostics) into.diagnostics.push(x);
+  for (const x of parsed.documents) into.documents.push(x);
+  for (const x of parsed.guessedNames) into.guessedNames.push(x);
 }
 
 function finish(
   root: string,
   fileCount: number,
-  documents: readonly ParsedDocument[],
-  diagnostics: Diagnostic[],
+  { documents, diagnostics, guessedNames }: Collected,
   opts: LoadOptions,
 ): LoadResult {
-  const validated = validateDocuments([...documents], opts);
+  const validated = validateDocuments(documents, opts, guessedNames);
   for (const x of validated.diagnostics) diagnostics.push(x);
   if (!hasErrors(diagnostics) && documents.length === 0) {
     diagnostics.push({

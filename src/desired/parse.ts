@@ -35,7 +35,7 @@ import {
   report,
 } from './check-fields.js';
 import { indexAliases, MAX_ALIAS_EXPANSION } from './aliases.js';
-import { didYouMean } from './did-you-mean.js';
+import { closest, didYouMean } from './did-you-mean.js';
 import { KIND_TABLES, type KindTable, kindTable, type ObjectType } from './fields.js';
 
 /** One resource document after the field checks (values may be partial when `valid` is false). */
@@ -55,11 +55,28 @@ export interface ParsedDocument {
   readonly fieldSources: Readonly<Record<string, SourceLocation>>;
   /** Dotted field path → location of the value, for diagnostics about values. */
   readonly valueSources: Readonly<Record<string, SourceLocation>>;
+  /**
+   * Paths of the fields the field checks reported an error on (`spec.lifetime`,
+   * `spec.rules[0].permissionSets[1]`). Such a field is present but unusable: it is missing from
+   * `spec`, yet the rules that read it must not treat it as absent (one mistake, one diagnostic).
+   */
+  readonly invalidFields: ReadonlySet<string>;
+}
+
+/** The name of a document whose kind is a misspelling of a known one (`kind: Aplication`). */
+export interface GuessedName {
+  readonly kind: KindTable['kind'];
+  readonly name: string;
 }
 
 export interface ParseResult {
   readonly documents: ParsedDocument[];
   readonly diagnostics: Diagnostic[];
+  /**
+   * Names declared by documents of a misspelt kind: references to them are not reported as
+   * undeclared (the kind's error already says what to fix).
+   */
+  readonly guessedNames: GuessedName[];
 }
 
 /** The whole document as an object type, so top-level fields get the same checks as nested ones. */
@@ -171,6 +188,7 @@ export function* parseDesiredSteps(
     lineCounter,
     diagnostics: [],
     documents: [],
+    guessedNames: [],
     aliasBudget: limits.maxAliasExpansion ?? MAX_ALIAS_EXPANSION,
     aliasNodes: 0,
     refused: false,
@@ -196,6 +214,7 @@ interface FileState extends ParseResult {
   readonly lineCounter: LineCounter;
   readonly diagnostics: Diagnostic[];
   readonly documents: ParsedDocument[];
+  readonly guessedNames: GuessedName[];
   readonly aliasBudget: number;
   /** Nodes added by aliases so far in this file. */
   aliasNodes: number;
@@ -265,7 +284,15 @@ function handleDocument(doc: Document.Parsed, state: FileState): void {
     });
     return;
   }
-  const parsed = parseDocument(doc, contents!, file, lineCounter, diagnostics, aliases.targets);
+  const parsed = parseDocument(
+    doc,
+    contents!,
+    file,
+    lineCounter,
+    diagnostics,
+    state.guessedNames,
+    aliases.targets,
+  );
   if (parsed) state.documents.push(parsed);
 }
 
@@ -280,11 +307,12 @@ function parseDocument(
   file: string,
   lineCounter: LineCounter,
   diagnostics: Diagnostic[],
+  guessedNames: GuessedName[],
   aliasTargets: ReadonlyMap<Alias, Node>,
 ): ParsedDocument | undefined {
   // Diagnostics of this document are the ones pushed from here on (counting them all again for
   // every document would be quadratic in the number of documents).
-  const firstOfDocument = diagnostics.length;
+  const first = diagnostics.length;
   const ctx: CheckContext = {
     file,
     lineCounter,
@@ -388,6 +416,9 @@ function parseDocument(
         `unknown kind ${JSON.stringify(kindText)}; expected one of ${kinds.join(', ')}`,
         didYouMean(kindText, kinds),
       );
+      const meant = closest(kindText, kinds);
+      const guess = meant === undefined ? undefined : kindTable(meant);
+      if (guess && name !== undefined) guessedNames.push({ kind: guess.kind, name });
     }
     return undefined;
   }
@@ -400,10 +431,7 @@ function parseDocument(
     { ...ctx, knownPaths: KNOWN_PATHS.get(table.kind) ?? [] },
     ['apiVersion', 'kind'],
   );
-  let valid = true;
-  for (let i = firstOfDocument; i < diagnostics.length && valid; i++) {
-    if (diagnostics[i]!.severity === 'error') valid = false;
-  }
+  const errors = diagnostics.slice(first).filter((d) => d.severity === 'error');
   if (name === undefined) return undefined; // missing/invalid name already reported; nothing to refer to
   const metadata = (checked?.['metadata'] as Record<string, unknown> | undefined) ?? {};
   const spec = (checked?.['spec'] as Record<string, unknown> | undefined) ?? {};
@@ -413,11 +441,12 @@ function parseDocument(
     name,
     address: address(table.kind, name),
     file,
-    valid,
+    valid: errors.length === 0,
     metadata,
     spec,
     source: nameEntry?.value ? nodeLocation(ctx, nameEntry.value) : docLoc,
     fieldSources: ctx.fieldSources,
     valueSources: ctx.valueSources,
+    invalidFields: new Set(errors.flatMap((d) => (d.field !== undefined ? [d.field] : []))),
   };
 }
