@@ -51,8 +51,12 @@ export async function apply100(changes = CHANGES, latencyMs = LATENCY_MS): Promi
         maxInFlight: 0,
         wallMs: pass.wallMs,
         items: pass.steps,
-        targets: { failed: { limit: 0, met: pass.failed === 0 && pass.kind === 'applied' } },
-        notes: `${pass.kind}; ${req.writes} writes, ${req.total - req.writes} reads (listing + planning); CPU ${pass.cpuMs.toFixed(0)} ms; ${(pass.wallMs / seqMs).toFixed(2)}x the wall time of the sequential loop (${(seqMs / pass.wallMs).toFixed(1)}x faster), ${latencyMs} ms latency`,
+        targets: {
+          failed: { limit: 0, met: pass.failed === 0 && pass.kind === 'applied' },
+          // Every write is checked by one point read just before it (a lookup by name for a create).
+          'point reads per write': { limit: 1, met: req.pointReads <= req.writes },
+        },
+        notes: `${pass.kind}; ${req.writes} writes, ${req.pointReads} point reads (${(req.pointReads / Math.max(1, req.writes)).toFixed(2)} per write), ${req.total - req.writes - req.pointReads} listing reads; CPU ${pass.cpuMs.toFixed(0)} ms; ${(pass.wallMs / seqMs).toFixed(2)}x the wall time of the sequential loop (${(seqMs / pass.wallMs).toFixed(1)}x faster), ${latencyMs} ms latency`,
       },
       {
         variant: `sequential POST loop, ${changes} creates`,

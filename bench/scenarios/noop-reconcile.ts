@@ -29,6 +29,8 @@ export interface NoopResult extends BenchResult {
   /** Result kind of the measured pass (`no-changes` when the org was converged). */
   readonly passKind: string;
   readonly writes: number;
+  /** GETs of single objects or filtered lookups (the checks made just before a write): none on a no-op pass. */
+  readonly pointReads: number;
   readonly byKind: Record<string, number>;
   readonly cpuMs: number;
   readonly rssGrowthBytes: number;
@@ -68,6 +70,7 @@ export async function measureNoop(
     };
     const targets: Record<string, { limit: number; met: boolean }> = {
       writes: { limit: 0, met: req.writes === 0 },
+      'point reads': { limit: 0, met: req.pointReads === 0 },
     };
     for (const [kind, objects] of Object.entries(lists)) {
       const limit = Math.max(1, Math.ceil(objects / 100));
@@ -84,6 +87,7 @@ export async function measureNoop(
       targets,
       passKind: pass.kind,
       writes: req.writes,
+      pointReads: req.pointReads,
       byKind: req.byKind,
       cpuMs: pass.cpuMs,
       rssGrowthBytes: growth,

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { withOwnerTag } from '../../src/model/ownership.js';
 import { type SandboxHandle, startSandbox } from '../../src/sandbox/server.js';
+import { isFullListing } from '../../src/sandbox/shift.js';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -207,21 +208,36 @@ const KINDS: ReadonlyArray<[string, RegExp]> = [
   ['permission_sets', /^\/iam\/v1alpha1\/permission-sets/],
 ];
 
+/** Collections read whole by a reconcile pass (rules are read per policy, with their policy). */
+const COLLECTION =
+  /^\/(account\/v3\/projects|iam\/v1alpha1\/(applications|api-keys|groups|policies|permission-sets))$/;
+
+/**
+ * A read of one object just before a write (a GET by id, or a lookup filtered by name or by
+ * application), as opposed to the listings and per-policy rule reads of a pass.
+ */
+export function isPointRead(r: { method: string; path: string; query: string }): boolean {
+  if (r.method !== 'GET' || r.path === '/iam/v1alpha1/rules') return false;
+  return !COLLECTION.test(r.path) || !isFullListing(new URLSearchParams(r.query));
+}
+
 /** Requests the sandbox received after request number `before`, by kind and method. */
 export function requestsSince(
   sandbox: SandboxHandle,
   before: number,
-): { total: number; writes: number; byKind: Record<string, number> } {
+): { total: number; writes: number; pointReads: number; byKind: Record<string, number> } {
   const n = sandbox.requestCount() - before;
   const recs = n > 0 ? sandbox.requests().slice(-n) : [];
   const byKind: Record<string, number> = {};
   let writes = 0;
+  let pointReads = 0;
   for (const r of recs) {
     if (r.method !== 'GET') writes++;
+    if (isPointRead(r)) pointReads++;
     const path = r.path.split('?')[0]!;
     const kind = KINDS.find(([, re]) => re.test(path))?.[0] ?? 'other';
     const key = r.method === 'GET' ? kind : `${kind} ${r.method}`;
     byKind[key] = (byKind[key] ?? 0) + 1;
   }
-  return { total: n, writes, byKind };
+  return { total: n, writes, pointReads, byKind };
 }

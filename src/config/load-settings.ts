@@ -18,7 +18,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { validateDetailed } from 'node-cron';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLMap } from 'yaml';
-import { parseDuration } from '../desired/duration.js';
+import { parseDuration } from '../model/duration.js';
 import { ConfigError } from '../errors.js';
 import { type Diagnostic, type SourceLocation, sortDiagnostics } from '../model/diagnostics.js';
 import { DEFAULT_INSTANCE, INSTANCE_PATTERN } from '../model/ownership.js';

@@ -2,7 +2,8 @@
  * Webhooks, in one place: who may deliver, which deliveries count once, and how many passes they
  * may cause (docs/operations.md, "Threat model").
  *
- * A delivery goes through `WebhookIntake.receive` in this order:
+ * A delivery goes through `WebhookIntake.receive` in this order (the hosts' headers and signatures:
+ * docs/design/kubernetes.md §12):
  *
  *   1. authenticate      GitHub: `X-Hub-Signature-256` = HMAC-SHA256(secret, raw body), compared in
  *                        constant time. GitLab: `X-Gitlab-Token`, hashed on both sides then compared

@@ -19,7 +19,7 @@ import {
 } from 'yaml';
 import type { Diagnostic, Severity, SourceLocation } from '../model/diagnostics.js';
 import { closest, didYouMean } from './did-you-mean.js';
-import { parseDuration } from './duration.js';
+import { parseDuration } from '../model/duration.js';
 import type { ArrayType, Field, FieldType, ObjectType, StringType } from './fields.js';
 
 export interface CheckContext {

@@ -45,8 +45,6 @@ export interface TransportOptions {
   /** Per-attempt timeout (request + body). Default 30 s (the Go SDK's). */
   readonly timeoutMs?: number;
   readonly retry?: RetrySettings;
-  /** Retry 403 permissions_denied on every call of this client. Default false. */
-  readonly retryForbidden?: boolean;
   readonly logger?: Logger;
   readonly onRequest?: (e: RequestEvent) => void;
   /** Seam for tests and instrumentation. Default: global fetch. */
@@ -65,10 +63,6 @@ export interface RequestSpec {
   readonly query?: Readonly<Record<string, QueryValue>>;
   readonly body?: unknown;
   readonly signal?: AbortSignal | undefined;
-  /** 412 preconditions that mean "retry later" for this call. */
-  readonly retryPreconditions?: readonly string[];
-  /** Per-call override of TransportOptions.retryForbidden. */
-  readonly retryForbidden?: boolean;
 }
 
 export interface ScalewayResponse {
@@ -226,11 +220,7 @@ export function createTransport(opts: TransportOptions): Transport {
   }
 
   async function request(spec: RequestSpec): Promise<ScalewayResponse> {
-    const ctx = {
-      method: spec.method,
-      ...(spec.retryPreconditions ? { retryPreconditions: spec.retryPreconditions } : {}),
-      retryForbidden: spec.retryForbidden ?? opts.retryForbidden ?? false,
-    };
+    const ctx = { method: spec.method };
     let earlierAmbiguous = false;
     const verdicts = new WeakMap<object, boolean>();
     try {

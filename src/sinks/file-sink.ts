@@ -83,10 +83,8 @@ const METADATA_FIELDS = [
 
 const RETRYABLE_CODES = new Set(['EAGAIN', 'EBUSY', 'EMFILE', 'ENFILE', 'EIO', 'EINTR', 'ETIMEDOUT']);
 
-/** Default file name of a key's record in a file sink. */
-export function defaultFileName(keyName: string, format: FileSinkSettings['format']): string {
-  return `${keyName}${format === 'json' ? '.json' : '.env'}`;
-}
+/** Default file name of a key's record in a file sink (src/model/sink-location.ts). */
+export { defaultFileName } from '../model/sink-location.js';
 
 function fsCode(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string'

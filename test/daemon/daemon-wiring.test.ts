@@ -21,7 +21,7 @@ import {
 import type { PassReport } from '../../src/daemon/pass-report.js';
 import type { DaemonPassContext } from '../../src/daemon/reconcile-pass.js';
 import { DaemonState } from '../../src/daemon/state.js';
-import type { Plan } from '../../src/model/plan.js';
+import { PLAN_FORMAT_VERSION, type Plan } from '../../src/model/plan.js';
 import type { SecretRecord, SecretSink } from '../../src/sinks/sink.js';
 import { createLogCapture } from '../helpers/log-capture.js';
 import { parsePrometheusText } from '../helpers/prometheus-text.js';
@@ -30,11 +30,12 @@ import { fakeRuntime } from './fake-runtime.js';
 
 function plan(keys: Plan['keys'] = [], steps = 0): Plan {
   return {
-    formatVersion: 1,
+    formatVersion: PLAN_FORMAT_VERSION,
     createdAt: '2026-01-01T00:00:00.000Z',
     organizationId: 'org-1',
     instance: 'default',
     liveFingerprint: 'x',
+    fingerprintScope: {},
     steps: Array.from({ length: steps }, () => ({}) as Plan['steps'][number]),
     summary: { create: steps, update: 0, replace: 0, delete: 0, adopt: 0 },
     diagnostics: [],

@@ -133,7 +133,7 @@ export interface FakeSeed {
   policies?: (Partial<Policy> & { rules?: RuleSpec[] })[];
 }
 
-const DEFAULT_ORG = '6867048b-fe12-4e96-835e-41c79a39604b';
+export const DEFAULT_ORG = '6867048b-fe12-4e96-835e-41c79a39604b';
 
 function ts(d: Date): string {
   // Scaleway timestamps: microsecond precision, Z.

@@ -27,7 +27,7 @@ import {
   reportError,
   resolveSettings,
   UsageError,
-} from '../../reconciler/command.js';
+} from '../command.js';
 import { observeLive } from '../../scaleway/observe.js';
 import type { CliIO } from '../io.js';
 import { displayPath, plural } from '../display.js';

@@ -14,14 +14,15 @@ import {
   displayPath,
   plural,
   relativizeText,
-} from '../cli/display.js';
-import { type CommandRun, fail, reportingFailures } from '../cli/failure-report.js';
-import type { CliIO } from '../cli/io.js';
-import { EXIT_CHANGES, EXIT_ERROR, EXIT_OK } from '../cli/io.js';
+} from './display.js';
+import { type CommandRun, fail, reportingFailures } from './failure-report.js';
+import type { CliIO } from './io.js';
+import { EXIT_CHANGES, EXIT_ERROR, EXIT_OK } from './io.js';
 import { systemClock } from '../clock.js';
 import type { Settings } from '../config/settings.js';
 import { loadDesiredState } from '../desired/load.js';
 import type { Plan } from '../model/plan.js';
+import { sortKeys } from '../model/sort-keys.js';
 import type { FailureReport } from '../render/failure.js';
 import { parsePlanJson } from '../render/json.js';
 import {
@@ -44,20 +45,12 @@ import {
   useColor,
 } from './command.js';
 import { openCliGitSource, wantsGit } from './git-flag.js';
-import { applySavedPlan, type ReconcileDeps, type ReconcileResult, reconcileOnce } from './reconcile-once.js';
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(value).sort()) {
-      const v = (value as Record<string, unknown>)[k];
-      if (v !== undefined) out[k] = sortKeys(v);
-    }
-    return out;
-  }
-  return value;
-}
+import {
+  applySavedPlan,
+  type ReconcileDeps,
+  type ReconcileResult,
+  reconcileOnce,
+} from '../reconciler/reconcile-once.js';
 
 /** Diagnostics of the desired-state load (the plan renders its own). */
 function loadDiagnostics(result: ReconcileResult) {

@@ -24,21 +24,21 @@ import { writeFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { createRuntime, type Runtime } from '../app/runtime.js';
-import { type Display, displayDiagnostics, displayPath, displayPlan, errorLine } from '../cli/display.js';
-import type { CliIO } from '../cli/io.js';
-import { EXIT_ERROR } from '../cli/io.js';
+import { type Display, displayDiagnostics, displayPath, displayPlan, errorLine } from './display.js';
+import type { CliIO } from './io.js';
+import { EXIT_ERROR } from './io.js';
 import {
   type APPLY_OPTIONS,
   type CommandOptions,
   type OptionValues,
   parseCommandLine,
   type RECONCILE_OPTIONS,
-} from '../cli/options.js';
+} from './options.js';
 import { type Clock, systemClock } from '../clock.js';
 import { loadSettings } from '../config/load-settings.js';
 import type { Settings } from '../config/settings.js';
 import { assertSinksOutside } from '../config/source-dir.js';
-import { parseDuration } from '../desired/duration.js';
+import { parseDuration } from '../model/duration.js';
 import type { LoadOptions } from '../desired/load.js';
 import { AppError, ConfigError } from '../errors.js';
 import { createLogger } from '../logging/logger.js';
