@@ -10,7 +10,8 @@
  *     to ids or create steps (references.ts).
  *  4. API keys: custody, rotation, replacement, overlap ends (api-keys.ts, key-steps.ts).
  *  5. A listing that cannot be complete holds every step relying on an absence (safety.ts).
- *  6. Prune owned objects absent from git (pruning.ts); note likely renames (rename-notes.ts).
+ *  6. Prune owned objects absent from git (pruning.ts); note likely renames (rename-notes.ts); a
+ *     deleted key's records found in the sinks go with it (secret-moves.ts).
  *  7. Failure isolation: an error about an object blocks it and its dependents, nothing else;
  *     blocked keys are still kept alive (blocking.ts).
  *  8. Refuse mass deletions among what is left (safety.ts); order the steps into waves, what keeps keys alive first
@@ -37,6 +38,7 @@ import { planPruning } from './pruning.js';
 import { noteRenames } from './rename-notes.js';
 import { guardMassDelete, holdAbsenceDependentSteps, suspectListing } from './safety.js';
 import { planSecretDestinations } from './secret-destinations.js';
+import { noteUnsearchedRecords } from './secret-moves.js';
 import { toIso } from './rotation.js';
 
 export type { BuildPlanInput } from './context.js';
@@ -84,6 +86,7 @@ export function buildPlan(input: BuildPlanInput): Plan {
   holdAbsenceDependentSteps(ctx, suspect);
   planPruning(ctx, suspect);
   noteRenames(ctx);
+  noteUnsearchedRecords(ctx);
   const blocked = applyBlocks(ctx, destinations);
   guardMassDelete(ctx);
 

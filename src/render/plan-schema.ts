@@ -366,7 +366,7 @@ const step: Decoder<PlanStep> = tagged<PlanStep>('action', {
   },
   delete: object(
     { ...common, action: oneOf(['delete'] as const), before: liveObject, countsTowardMassDelete: bool },
-    { detail: str },
+    { detail: str, removeRecords: arrayOf(plannedSink) },
   ),
 });
 
