@@ -78,7 +78,11 @@ export async function findKeyRecords(
       records = (await sink.list(opts.signal)).records;
     } catch (err) {
       if (opts.signal?.aborted) throw err;
-      unsearched.push(`sink ${layout.name}: ${scrubSecrets(toAppError(err).message)}`);
+      const message = scrubSecrets(toAppError(err).message);
+      // A SinkError already names its sink.
+      unsearched.push(
+        message.startsWith(`sink ${layout.name}`) ? message : `sink ${layout.name}: ${message}`,
+      );
       continue;
     }
     for (const record of records) {
