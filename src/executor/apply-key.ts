@@ -102,7 +102,12 @@ async function newKey(
       delivery,
     );
     ctx.deliveries.set(step.address, 'delivered');
-    return { result: step.action === 'create' ? 'created' : 'replaced', accessKey: result.accessKey };
+    const note = await removeReplacedRecords(ctx, step, result.previous, log);
+    return {
+      result: step.action === 'create' ? 'created' : 'replaced',
+      accessKey: result.accessKey,
+      ...(note !== undefined ? { note } : {}),
+    };
   } catch (err) {
     // Delivered but a later step (mark ready / dispose) failed: the secret is in custody.
     const code = toAppError(err).code;
@@ -111,6 +116,23 @@ async function newKey(
     else ctx.deliveries.set(step.address, delivered ? 'delivered' : 'failed');
     throw err;
   }
+}
+
+/**
+ * A replaced key deleted at once (`disposeBefore: delete`): its records elsewhere go too
+ * (remove-records.ts). The new key is delivered by now, so a failure here is only noted.
+ */
+async function removeReplacedRecords(
+  ctx: RunContext,
+  step: CreateStep | ReplaceStep,
+  previous: { readonly accessKey: string; readonly disposed: string } | undefined,
+  log: pino.Logger,
+): Promise<string | undefined> {
+  if (step.action !== 'replace' || !step.removeRecords?.length || previous?.disposed === 'retired')
+    return undefined;
+  const { notes, failures } = await removeKeyRecords(ctx, step, step.before.object.accessKey, log);
+  const all = [...notes, ...failures.map((f) => `record not removed: ${f}; remove it by hand`)];
+  return all.length > 0 ? all.join('; ') : undefined;
 }
 
 export async function applyKey(

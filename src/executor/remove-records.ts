@@ -12,7 +12,7 @@
  */
 import type { pino } from 'pino';
 import { toAppError } from '../errors.js';
-import type { DeleteStep } from '../model/plan.js';
+import type { DeleteStep, ReplaceStep } from '../model/plan.js';
 import { scrubSecrets } from '../model/secret.js';
 import { toSinkLocation } from '../model/sink-location.js';
 import { backoffMs } from './retry.js';
@@ -27,7 +27,7 @@ export interface RecordRemovals {
 
 export async function removeKeyRecords(
   ctx: RunContext,
-  step: DeleteStep,
+  step: Pick<DeleteStep | ReplaceStep, 'name' | 'removeRecords'>,
   accessKey: string,
   log: pino.Logger,
 ): Promise<RecordRemovals> {

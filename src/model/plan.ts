@@ -270,6 +270,12 @@ export interface ReplaceStep extends StepCommon {
   readonly disposeBefore: KeyDisposal;
   /** Access keys of this key name the listing showed (see CreateStep.knownKeys). */
   readonly knownKeys: readonly string[];
+  /**
+   * `disposeBefore: delete` only: records of the replaced key found in the sinks away from the
+   * new key's place (an expired key whose secret also moved), removed once it is deleted, each
+   * after a point read (see DeleteStep.removeRecords).
+   */
+  readonly removeRecords?: readonly PlannedSink[];
 }
 
 export interface DeleteStep extends StepCommon {

@@ -357,7 +357,7 @@ const step: Decoder<PlanStep> = tagged<PlanStep>('action', {
         disposeBefore: oneOf(['retire', 'delete'] as const),
         knownKeys: strings,
       },
-      { detail: str },
+      { detail: str, removeRecords: arrayOf(plannedSink) },
     )(v, path);
     if (decoded.kind !== 'ApiKey' || decoded.before.kind !== 'ApiKey' || decoded.after.kind !== 'ApiKey') {
       fail(`${path}.kind`, 'only API keys are replaced');

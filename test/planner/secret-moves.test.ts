@@ -78,6 +78,17 @@ describe('secret moves', () => {
     ]);
   });
 
+  it('an expired key whose secret also moved: deleted at once, with its record at the old place', () => {
+    const key = lKey('ci', { expiresAt: '2026-05-31T00:00:00.000Z' });
+    const p = plan(moved, [key], {
+      sinks: { 'ApiKey/ci': { accessKey: null } },
+      keyRecords: { [key.accessKey]: [OLD] },
+    });
+    expect(p.steps.map((s) => [s.reason, field(s, 'disposeBefore'), field(s, 'removeRecords')])).toEqual([
+      ['expired', 'delete', [OLD]],
+    ]);
+  });
+
   it('no record anywhere: custody-lost, and the key is still retired (a consumer may hold it)', () => {
     const p = plan(moved, [lKey('ci')], { sinks: { 'ApiKey/ci': { accessKey: null } } });
     expect(p.steps.map((s) => [s.reason, field(s, 'disposeBefore')])).toEqual([['custody-lost', 'retire']]);
