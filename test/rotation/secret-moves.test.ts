@@ -28,11 +28,10 @@ import { type SandboxHandle, startSandbox } from '../../src/sandbox/server.js';
 import { createSinks } from '../../src/sinks/registry.js';
 import { Secret } from '../../src/model/secret.js';
 import type { SecretMetadata, SecretSink, SinkLocation } from '../../src/sinks/sink.js';
-import { startVaultEmulator } from '../emulators/vault/server.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { assertNoSecrets, createLogCapture } from '../helpers/log-capture.js';
 import { captureIO, ownedKeys } from '../helpers/sandbox-cli.js';
-import { startEmulator } from '../k8s/fixtures.js';
+import { sinkBackendYaml } from '../helpers/sink-backends.js';
 
 const START = Date.parse('2027-04-01T08:00:00.000Z');
 const MIN = 60_000;
@@ -75,29 +74,6 @@ interface World {
   close(): Promise<void>;
 }
 
-async function sinkYaml(kind: SinkKind, env: Record<string, string>, closers: (() => Promise<void>)[]) {
-  switch (kind) {
-    case 'file':
-      return '    type: file\n    dir: secrets\n    format: dotenv\n';
-    case 'vault': {
-      const vault = await startVaultEmulator();
-      closers.push(() => vault.close());
-      // A writer that may also remove the records of deleted keys (delete on the metadata path).
-      vault.control.putPolicy('scw-gitops', [
-        { path: 'secret/data/scw/*', capabilities: ['create', 'update', 'read'] },
-        { path: 'secret/metadata/scw/*', capabilities: ['create', 'update', 'read', 'list', 'delete'] },
-      ]);
-      env.VAULT_TOKEN = vault.control.createToken({ policies: ['scw-gitops'], ttl: 0 });
-      return `    type: vault\n    address: ${vault.url}\n    mount: secret\n    pathPrefix: scw/moves\n    auth: { method: token, tokenEnv: VAULT_TOKEN }\n`;
-    }
-    case 'kubernetes': {
-      const emu = await startEmulator();
-      closers.push(() => emu.close());
-      return `    type: kubernetes\n    namespace: platform\n    kubeconfig: ${emu.kubeconfigPath}\n`;
-    }
-  }
-}
-
 async function startWorld(kind: SinkKind, opts: { removeRecords?: boolean } = {}): Promise<World> {
   const clock = new FakeClock({ start: START });
   const closers: (() => Promise<void>)[] = [];
@@ -123,7 +99,11 @@ scaleway:
   organizationId: ${sandbox.organizationId}
 sinks:
   - name: local
-${await sinkYaml(kind, env, closers)}${opts.removeRecords === false ? '    removeRecords: false\n' : ''}defaults:
+${await sinkBackendYaml(kind === 'file' ? 'file (dotenv)' : kind, env, closers, {
+  vaultPathPrefix: 'moves',
+  // A writer that may also find and remove the records of deleted keys.
+  vaultMetadataCapabilities: ['create', 'update', 'read', 'list', 'delete'],
+})}${opts.removeRecords === false ? '    removeRecords: false\n' : ''}defaults:
   sink: local
 prune: true
 `,
