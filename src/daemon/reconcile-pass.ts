@@ -141,6 +141,12 @@ export function toPassReport(r: ReconcileResult, revision?: string): PassReport 
       result = 'partial';
       verdict = 'transient';
       break;
+    case 'blocked':
+      // Every other step was applied; the blocked objects wait for a fix (a commit, or a console
+      // edit seen by the resync): no hot retry. Rotation checks still run on the plan's keys.
+      result = 'blocked';
+      verdict = 'terminal';
+      break;
     case 'error':
       result = r.terminal ? 'invalid' : 'failed';
       verdict = r.terminal ? 'terminal' : 'transient';
