@@ -4,6 +4,7 @@
  * Nothing in it is secret.
  */
 import type { Diagnostic } from '../model/diagnostics.js';
+import type { Inventory } from '../model/inventory.js';
 import type { ApplySummary, KeyExpiry, Plan } from '../model/plan.js';
 import type { PassVerdict } from './backoff.js';
 
@@ -36,6 +37,8 @@ export interface PassOutlook {
   readonly nextDueAt?: number;
   /** Steps a new pass would still make (0 = converged). */
   readonly remainingSteps: number;
+  /** The inventory of the re-observation. */
+  readonly inventory?: Inventory;
 }
 
 export interface PassReport {
@@ -56,4 +59,9 @@ export interface PassReport {
   readonly nextDueAt?: number;
   /** Present after an apply that changed something (and whose re-observation succeeded). */
   readonly outlook?: PassOutlook;
+  /**
+   * Every declared object and key as the pass leaves them (the post-apply outlook's when there is
+   * one, with the apply's failures), once a plan could be built.
+   */
+  readonly inventory?: Inventory;
 }
