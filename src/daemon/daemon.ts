@@ -28,6 +28,7 @@ import { createReconcilePass, type DaemonPass } from './reconcile-pass.js';
 import { ReconcileLoop } from './single-flight.js';
 import { SourceDriver } from './source-driver.js';
 import { type SourceWatcher, watchSource } from './source-watcher.js';
+import type { ScheduleStatus } from '../model/status.js';
 import { DaemonState, type PassRecord } from './state.js';
 import { type DeliveryHold, deliveryHold } from './test-hooks.js';
 import { resolveWebhookSecrets } from './webhooks.js';
@@ -298,6 +299,18 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     log.info('stopped');
   };
 
+  const scheduleStatus = (): ScheduleStatus => {
+    const resyncTask = tasks.find((t) => t.name === 'resync');
+    const retryAt = loop.retryAt;
+    return {
+      resync: settings.schedule.resync,
+      rotationCheck: settings.schedule.rotationCheck,
+      nextResyncAt: resyncTask?.getNextRun()?.toISOString() ?? null,
+      nextDueAt: state.nextDueAt(),
+      retryAt: retryAt === undefined ? null : new Date(retryAt).toISOString(),
+    };
+  };
+
   try {
     server = await startHttpServer(
       {
@@ -311,6 +324,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
             source: source.status(),
             version,
             queue: { running: loop.running, pending: loop.pending, backingOff: loop.backingOff },
+            schedule: scheduleStatus(),
           }),
         // A standby replica (leader election, not leading) is ready: it serves probes and waits
         // for the lease; otherwise rolling updates would never finish while the old pod leads.

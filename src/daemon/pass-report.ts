@@ -47,6 +47,8 @@ export interface PassReport {
   /** The live organization was listed successfully (readiness). */
   readonly listed: boolean;
   readonly revision?: string;
+  /** The desired state of `revision` loaded without errors (undefined: not read this pass). */
+  readonly desiredValid?: boolean;
   readonly plan?: Plan;
   readonly apply?: ApplySummary;
   readonly diagnostics?: readonly Diagnostic[];

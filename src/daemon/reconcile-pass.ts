@@ -161,6 +161,7 @@ export function toPassReport(r: ReconcileResult, revision?: string): PassReport 
     result,
     listed: r.listed,
     ...(rev ? { revision: rev } : {}),
+    ...(r.desiredValid !== undefined ? { desiredValid: r.desiredValid } : {}),
     ...(r.plan ? { plan: r.plan } : {}),
     ...(r.summary ? { apply: r.summary } : {}),
     ...(r.diagnostics.length ? { diagnostics: r.diagnostics } : {}),

@@ -92,6 +92,8 @@ export interface ReconcileResult {
   readonly revision?: string;
   /** Epoch ms of the earliest rotation/expiry/overlap end (daemon scheduling). */
   readonly nextDueAt?: number;
+  /** The desired state loaded without errors (undefined: not read). */
+  readonly desiredValid?: boolean;
   /** With `inventory: true`, once a plan could be built (also when it is refused). */
   readonly inventory?: Inventory;
 }
@@ -152,10 +154,12 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions)
       listed: false,
       terminal: true,
       error: `desired state in ${opts.dir} is invalid (${n} error${n === 1 ? '' : 's'})`,
+      desiredValid: false,
       ...base,
     };
   }
   const desired = revision !== undefined ? { ...loaded.state, revision } : loaded.state;
+  const valid = { ...base, desiredValid: true };
 
   // 2. live organization, 3. sinks
   let live: LiveState;
@@ -178,7 +182,7 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions)
       listed: false,
       terminal: false,
       error: `listing the organization failed: ${errorText(err)}`,
-      ...base,
+      ...valid,
     };
   }
   let sinkRecords: Awaited<ReturnType<typeof observeSinks>>;
@@ -195,7 +199,7 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions)
       listed: true,
       terminal: false,
       error: `reading the secret sinks failed: ${errorText(err)}`,
-      ...base,
+      ...valid,
     };
   }
 
@@ -215,7 +219,7 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions)
     : { plan: buildPlan(input), inventory: undefined };
   const diagnostics = [...loaded.diagnostics, ...plan.diagnostics];
   const nextDue = plan.nextDueAt ? { nextDueAt: Date.parse(plan.nextDueAt) } : {};
-  const withPlan = { plan, diagnostics, listed: true, ...base, ...nextDue, ...defined({ inventory }) };
+  const withPlan = { plan, diagnostics, listed: true, ...valid, ...nextDue, ...defined({ inventory }) };
   const errors = plan.diagnostics.filter((d) => d.severity === 'error').length;
   if (errors > 0) {
     log.info({ errors }, 'plan refused');

@@ -29,6 +29,15 @@ import { createLogCapture } from '../helpers/log-capture.js';
 import { parsePrometheusText } from '../helpers/prometheus-text.js';
 import { waitFor } from '../helpers/wait-for.js';
 
+const STATUS_EXTRA = {
+  instance: 'test',
+  organizationId: 'org',
+  version: '0.0.0',
+  source: {},
+  queue: { running: false, pending: false, backingOff: false },
+  schedule: { resync: '', rotationCheck: '', nextResyncAt: null, nextDueAt: null, retryAt: null },
+};
+
 function fakeRuntime(): Runtime & { closed: boolean } {
   const rt = {
     client: { organizationId: 'org-1' } as unknown as ScalewayClient,
@@ -477,6 +486,6 @@ describe('DaemonState.rotationDue', () => {
       { address: 'ApiKey/a', accessKey: 'SCWNEW', rotateAt: created.rotateAt, expiresAt: created.expiresAt },
     ]);
     expect(s.rotationDue(new Date('2026-02-01T00:00:00Z'))).toBe(true);
-    expect(s.status()['outlook']).toEqual({ observedAt: now.toISOString(), remainingSteps: 0 });
+    expect(s.status(STATUS_EXTRA).outlook).toEqual({ observedAt: now.toISOString(), remainingSteps: 0 });
   });
 });
