@@ -41,6 +41,7 @@ const SCENARIOS: ReadonlyArray<() => Promise<ScenarioModule>> = [
   () => import('./scenarios/apply-and-daemon.js'),
   () => import('./scenarios/npm-start.js'),
   () => import('./scenarios/git-source.js'),
+  () => import('./scenarios/input-limits.js'),
 ];
 
 function table(rows: ReadonlyArray<{ scenario: string } & BenchResult>): string {

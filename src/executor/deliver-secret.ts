@@ -349,7 +349,8 @@ export async function deliverNewKey(req: DeliveryRequest, ctx: DeliveryContext):
   log.info({ accessKey, expiresAt: apiKey.expiresAt }, 'key created (pending delivery)');
   ctx.crash('key-created');
 
-  // 3 + 4. Deliver and verify.
+  // 3 + 4. Deliver and verify. Once settled (delivered and verified, or compensated), the
+  // plaintexts leave memory and the live scrub registry (model/secret.ts).
   let prior: StoredRecord | undefined;
   try {
     prior = await req.sink.read(req.location);
@@ -386,6 +387,9 @@ export async function deliverNewKey(req: DeliveryRequest, ctx: DeliveryContext):
       compensation,
       err,
     );
+  } finally {
+    secretKey.release();
+    prior?.secretKey?.release();
   }
   log.info({ accessKey, sinkLocation: req.sink.describe(req.location) }, 'secret delivered and verified');
   ctx.crash('secret-verified');

@@ -38,6 +38,8 @@ export interface DiagnosticInit {
   readonly field?: string;
   readonly hint?: string;
   readonly related?: readonly RelatedLocation[];
+  /** What the problem is about, when that is a list (bounded by the producer). */
+  readonly details?: readonly string[];
 }
 
 /** A key's role as decided by api-keys.ts / key-steps.ts. */
@@ -114,11 +116,12 @@ export class PlanContext {
         ? ((field !== undefined ? subject.fieldSources?.[field] : undefined) ?? subject.source)
         : undefined;
     const related = init.related !== undefined && init.related.length > 0 ? init.related : undefined;
+    const details = init.details !== undefined && init.details.length > 0 ? init.details : undefined;
     this.diagnostics.push({
       severity: init.severity,
       code: init.code,
       message: init.message,
-      ...defined({ location, resource, field, hint: init.hint, related }),
+      ...defined({ location, resource, field, hint: init.hint, details, related }),
     });
   }
 

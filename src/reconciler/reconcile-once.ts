@@ -144,6 +144,9 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions)
     ...(sinkNames.length > 0 ? { sinkNames } : {}),
     ...(settings.defaults.sink !== undefined ? { defaultSink: settings.defaults.sink } : {}),
     sinkLayouts: settings.sinks,
+    ...(settings.source.maxFileBytes !== undefined ? { maxFileBytes: settings.source.maxFileBytes } : {}),
+    // Loading yields to the event loop and stops here on shutdown (docs/design/input-limits.md).
+    ...(opts.signal ? { signal: opts.signal } : {}),
   });
   if (!loaded.state) {
     const n = loaded.diagnostics.filter((d) => d.severity === 'error').length;

@@ -43,7 +43,10 @@ async function observeOne(
       ...(rec.metadata.previousAccessKey ? { previousAccessKey: rec.metadata.previousAccessKey } : {}),
       ...(rec.metadata.deliveredAt ? { deliveredAt: rec.metadata.deliveredAt } : {}),
     };
-    if (!rec.accessKey || !rec.secretKey) return { accessKey: null, ...extra };
+    const hasSecret = rec.secretKey !== undefined;
+    // Only its presence matters here: the plaintext goes at once (model/secret.ts).
+    rec.secretKey?.release();
+    if (!rec.accessKey || !hasSecret) return { accessKey: null, ...extra };
     return { accessKey: rec.accessKey, ...extra };
   } catch (err) {
     if (signal?.aborted) throw err;

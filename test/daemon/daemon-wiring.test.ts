@@ -6,7 +6,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Runtime } from '../../src/app/runtime.js';
 import { systemClock } from '../../src/clock.js';
 import { defaultSettings } from '../../src/config/load-settings.js';
 import type { Settings } from '../../src/config/settings.js';
@@ -23,11 +22,11 @@ import type { PassReport } from '../../src/daemon/pass-report.js';
 import type { DaemonPassContext } from '../../src/daemon/reconcile-pass.js';
 import { DaemonState } from '../../src/daemon/state.js';
 import { PLAN_FORMAT_VERSION, type Plan } from '../../src/model/plan.js';
-import type { ScalewayClient } from '../../src/scaleway/port.js';
 import type { SecretRecord, SecretSink } from '../../src/sinks/sink.js';
 import { createLogCapture } from '../helpers/log-capture.js';
 import { parsePrometheusText } from '../helpers/prometheus-text.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { fakeRuntime } from './fake-runtime.js';
 
 const STATUS_EXTRA = {
   instance: 'test',
@@ -37,21 +36,6 @@ const STATUS_EXTRA = {
   queue: { running: false, pending: false, backingOff: false },
   schedule: { resync: '', rotationCheck: '', nextResyncAt: null, nextDueAt: null, retryAt: null },
 };
-
-function fakeRuntime(): Runtime & { closed: boolean } {
-  const rt = {
-    client: { organizationId: 'org-1' } as unknown as ScalewayClient,
-    sinks: new Map(),
-    organizationId: 'org-1',
-    apiUrl: 'http://127.0.0.1:1',
-    credentialSource: 'test',
-    closed: false,
-    async close() {
-      rt.closed = true;
-    },
-  };
-  return rt;
-}
 
 function plan(keys: Plan['keys'] = [], steps = 0): Plan {
   return {
@@ -153,7 +137,7 @@ describe('daemon wiring', () => {
     expect(daemon.loop.pending).toBe(true);
     expect(daemon.loop.running).toBe(false);
     expect(contexts).toHaveLength(1);
-    const status = (await (await fetch(`${daemon.url}/status`)).json()) as Record<string, unknown>;
+    const status = (await (await fetch(`${daemon.adminUrl}/status`)).json()) as Record<string, unknown>;
     expect(status).toMatchObject({ leader: false, identity: 'pod-0_abcd' });
     await daemon.stop();
     expect(stoppedElector).toBe(true);
@@ -247,7 +231,7 @@ describe('daemon wiring', () => {
     expect(metrics).toContain('scw_gitops_plan_changes{action="create"} 2\n');
     expect(metrics).toContain('scw_gitops_key_seconds_to_expiry{key="ApiKey/ci"} 3600\n');
     expect(metrics).toMatch(/^scw_gitops_last_success_timestamp_seconds \d+(\.\d+)?$/m);
-    const status = (await (await fetch(`${daemon.url}/status`)).json()) as Record<string, unknown>;
+    const status = (await (await fetch(`${daemon.adminUrl}/status`)).json()) as Record<string, unknown>;
     expect(status).toMatchObject({
       ready: true,
       revision: 'f'.repeat(40),

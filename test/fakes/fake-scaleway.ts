@@ -675,7 +675,8 @@ export class FakeScalewayClient implements ScalewayClient {
       this.apiKeys.set(accessKey, apiKey);
       this.#recountKeys();
       const secretKey = new Secret(randomUUID());
-      this.issuedSecrets.set(accessKey, secretKey);
+      // The test's own copy: the executor releases the one it gets once the delivery is settled.
+      this.issuedSecrets.set(accessKey, new Secret(secretKey.reveal()));
       return { apiKey, secretKey };
     });
   }

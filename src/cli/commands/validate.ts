@@ -68,6 +68,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   let defaultSink = values['default-sink'];
   let sinkLayouts: readonly SinkLayout[] | undefined;
   let arg = positionals[0];
+  let maxFileBytes: number | undefined;
   let settingsFile: Settings | undefined;
   if (values.config !== undefined) {
     // Settings only name where secrets come from (env vars, files); reading them needs none.
@@ -79,6 +80,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
       sinkNames ??= settings.sinks.map((x) => x.name);
       defaultSink ??= settings.defaults.sink;
       sinkLayouts = settings.sinks;
+      maxFileBytes = settings.source.maxFileBytes;
       settingsFile = settings;
       if (settings.source.dir !== undefined) arg ??= settings.source.dir;
     } catch (err) {
@@ -102,6 +104,8 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
     ...(sinkNames !== undefined ? { sinkNames } : {}),
     ...(defaultSink !== undefined ? { defaultSink } : {}),
     ...(sinkLayouts !== undefined ? { sinkLayouts } : {}),
+    ...(maxFileBytes !== undefined ? { maxFileBytes } : {}),
+    signal: io.signal,
   });
   // The settings' file sinks must not write inside the directory validated here.
   const base = await desiredBase(root);
