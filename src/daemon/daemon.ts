@@ -31,7 +31,8 @@ import { createReconcilePass, type DaemonPass } from './reconcile-pass.js';
 import { ReconcileLoop } from './single-flight.js';
 import { SourceDriver } from './source-driver.js';
 import { type SourceWatcher, watchSource } from './source-watcher.js';
-import type { ScheduleStatus } from '../model/status.js';
+import type { ScheduleStatus, StatusDocument } from '../model/status.js';
+import { renderDashboard } from '../ui/dashboard.js';
 import { DaemonState, type PassRecord } from './state.js';
 import { type DeliveryHold, deliveryHold } from './test-hooks.js';
 import { resolveWebhookSecrets, WebhookIntake } from './webhooks.js';
@@ -375,21 +376,24 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     };
   };
 
+  const statusDocument = (): StatusDocument =>
+    state.status({
+      instance: settings.instance,
+      organizationId: runtime.organizationId,
+      source: source.status(),
+      version,
+      queue: { running: loop.running, pending: loop.pending, backingOff: loop.backingOff },
+      schedule: scheduleStatus(),
+    });
+
   try {
     const httpDeps: HttpServerDeps = {
       logger,
       hooks,
       admin: adminGuard,
       metrics: renderMetrics,
-      status: () =>
-        state.status({
-          instance: settings.instance,
-          organizationId: runtime.organizationId,
-          source: source.status(),
-          version,
-          queue: { running: loop.running, pending: loop.pending, backingOff: loop.backingOff },
-          schedule: scheduleStatus(),
-        }),
+      status: statusDocument,
+      dashboard: (part) => renderDashboard(part, statusDocument(), { now: clock.now() }),
       // A standby replica (leader election, not leading) is ready: it serves probes and waits
       // for the lease; otherwise rolling updates would never finish while the old pod leads.
       ready: () =>
