@@ -49,6 +49,14 @@ const INSTANCE = {
   description: 'scw-gitops instance (overrides the settings)',
 } as const satisfies OptionSpec;
 
+const CACHE_DIR = {
+  flag: 'cache-dir',
+  type: 'string',
+  arg: 'DIR',
+  default: '$SCW_GITOPS_CACHE_DIR, else .scw-gitops-cache under the data directory',
+  description: 'where the policy rules cache is kept between runs (safe to delete)',
+} as const satisfies OptionSpec;
+
 /** Options shared by plan, reconcile and apply (src/reconciler/command.ts parses them). */
 export const PLAN_OPTIONS = [
   CONFIG(
@@ -69,6 +77,7 @@ export const PLAN_OPTIONS = [
     description: "write the rendering to FILE (json: a plan for 'apply --plan')",
   },
   INSTANCE,
+  CACHE_DIR,
   { flag: 'allow-mass-delete', type: 'boolean', description: 'lift the mass-delete guard for this run' },
   {
     flag: 'max-deletes',
@@ -189,6 +198,7 @@ export const RUN_OPTIONS = {
       type: 'boolean',
       description: 'run a single reconcile pass and exit (0 success, 1 failure)',
     },
+    CACHE_DIR,
     HELP_OPTION,
   ],
 } as const satisfies CommandOptions;

@@ -62,7 +62,7 @@ export function defaultSettings(): Settings {
   return {
     instance: DEFAULT_INSTANCE,
     source: { dir: '.' },
-    scaleway: { listConcurrency: 8, requestTimeoutMs: 30_000 },
+    scaleway: { listConcurrency: 8, maxConcurrency: 16, requestTimeoutMs: 30_000 },
     sinks: [],
     defaults: { rotation: { overlapMs: 3_600_000 } },
     prune: { Project: false, Application: false, Group: false, Policy: false, ApiKey: false },
@@ -97,7 +97,11 @@ export interface LoadSettingsOptions {
 export async function loadSettings(file: string | undefined, opts: LoadSettingsOptions): Promise<Settings> {
   if (file === undefined) {
     const base = defaultSettings();
-    return applyEnv({ ...base, source: { dir: path.resolve(opts.cwd, base.source.dir) } }, opts.env);
+    const settings = applyEnv(
+      { ...base, source: { dir: path.resolve(opts.cwd, base.source.dir) } },
+      opts.env,
+    );
+    return { ...settings, cacheDir: cacheDirOf(settings, opts) };
   }
   const abs = path.resolve(opts.cwd, file);
   let text: string;
@@ -119,7 +123,20 @@ export async function loadSettings(file: string | undefined, opts: LoadSettingsO
   if (errors.length > 0 || !settings) {
     throw new ConfigError(`settings file ${file} is invalid (${errors.length} error(s))`, diagnostics);
   }
-  return applyEnv({ ...settings, file: abs }, opts.env);
+  const withEnv = applyEnv({ ...settings, file: abs }, opts.env);
+  return { ...withEnv, cacheDir: cacheDirOf(withEnv, opts) };
+}
+
+/** Name of the cache directory under the data directory (hidden: never read as desired state). */
+export const CACHE_DIR_NAME = '.scw-gitops-cache';
+
+/** `$SCW_GITOPS_CACHE_DIR`, else `.scw-gitops-cache` under the data directory (or cwd). */
+function cacheDirOf(settings: Settings, opts: LoadSettingsOptions): string {
+  const fromEnv = opts.env['SCW_GITOPS_CACHE_DIR'];
+  if (fromEnv) return path.resolve(opts.cwd, fromEnv);
+  const dataEnv = opts.env['SCW_GITOPS_DATA_DIR'];
+  const base = settings.dataDir ?? (dataEnv ? path.resolve(opts.cwd, dataEnv) : opts.cwd);
+  return path.join(base, CACHE_DIR_NAME);
 }
 
 /** Environment variables that override the settings file (documented in `run --help`). */
@@ -129,6 +146,7 @@ export const ENV_OVERRIDES = {
   SCW_GITOPS_HOST: 'server.host',
   SCW_GITOPS_PORT: 'server.port (0 = any free port)',
   SCW_GITOPS_DATA_DIR: 'dataDir: where relative file-sink dirs and the sandbox state file go',
+  SCW_GITOPS_CACHE_DIR: 'cache directory (policy rules cache; default .scw-gitops-cache under dataDir)',
 } as const;
 
 function applyEnv(s: Settings, env: Readonly<Record<string, string | undefined>>): Settings {
@@ -564,6 +582,7 @@ class Validator {
         'profile',
         'organizationId',
         'listConcurrency',
+        'maxConcurrency',
         'requestTimeout',
       ]) ?? {};
     let sandbox: ScalewaySettings['sandbox'];
@@ -585,12 +604,17 @@ class Validator {
       pattern: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
       patternText: 'must be a UUID',
     });
+    const listConcurrency = this.int(f, 'listConcurrency', 'scaleway', 1, 64) ?? d.listConcurrency;
+    // a start above the default ceiling raises the ceiling with it
+    const maxConcurrency =
+      this.int(f, 'maxConcurrency', 'scaleway', 1, 64) ?? Math.max(d.maxConcurrency, listConcurrency);
     return {
       ...(sandbox ? { sandbox } : {}),
       ...(apiUrl ? { apiUrl: apiUrl.replace(/\/+$/, '') } : {}),
       ...(profile ? { profile } : {}),
       ...(organizationId ? { organizationId } : {}),
-      listConcurrency: this.int(f, 'listConcurrency', 'scaleway', 1, 64) ?? d.listConcurrency,
+      listConcurrency,
+      maxConcurrency: Math.max(listConcurrency, maxConcurrency),
       requestTimeoutMs: this.duration(f, 'requestTimeout', 'scaleway', { min: 1000 }) ?? d.requestTimeoutMs,
     };
   }

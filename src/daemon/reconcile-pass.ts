@@ -21,8 +21,9 @@ export interface DaemonPassContext extends PassContext {
 export type DaemonPass = (ctx: DaemonPassContext) => Promise<PassReport>;
 
 export function createReconcilePass(runtime: Runtime, settings: Settings, clock: Clock): DaemonPass {
-  // Policy rules survive between passes: a no-op pass lists rules only of changed policies.
-  const rulesCache = new RulesCache();
+  // Policy rules survive between passes (and restarts, through the cache directory): a no-op
+  // pass lists rules only of changed policies.
+  const rulesCache = runtime.rulesCache ?? new RulesCache();
   return async (ctx) => {
     const result = await reconcileOnce(
       {

@@ -59,6 +59,7 @@ async function withRuntime<T>(
     return await fn({
       client: runtime.client,
       sinks: runtime.sinks,
+      ...(runtime.rulesCache ? { rulesCache: runtime.rulesCache } : {}),
       settings,
       clock: deps.clock ?? systemClock,
       logger,

@@ -143,6 +143,8 @@ export async function resolveSettings(values: ParsedFlags['values'], io: CliIO):
     }
     settings = { ...settings, instance: values.instance };
   }
+  const cacheDir = values['cache-dir'];
+  if (cacheDir !== undefined) settings = { ...settings, cacheDir: resolve(io.cwd, cacheDir) };
   return settings;
 }
 

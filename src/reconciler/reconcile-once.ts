@@ -2,7 +2,9 @@
  * One reconciliation pass, level-based and idempotent (every trigger runs the same full pass):
  *
  *   1. load and validate the desired state (terminal on error: wait for the next input change);
- *   2. list the live organization (observeLive);
+ *   2. list the live organization (observeLive). The listing starts with step 1, which only
+ *      the rules of unowned policies with a desired name wait for; an invalid desired state
+ *      aborts it and nothing it read is used;
  *   3. read what each key's sink holds (observeSinks);
  *   4. buildPlan (pure); a plan with error diagnostics is refused (terminal);
  *   5. unless dryRun, execute it (executePlan) and report what happened.
@@ -123,15 +125,38 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions)
   const revision = deps.revision;
   const base = { ...(revision !== undefined ? { revision } : {}) };
 
-  // 1. desired state
-  const sinkNames = settings.sinks.map((s) => s.name);
-  const loaded = await loadDesiredState(opts.dir, {
-    instance: settings.instance,
-    now,
-    ...(sinkNames.length > 0 ? { sinkNames } : {}),
-    ...(settings.defaults.sink !== undefined ? { defaultSink: settings.defaults.sink } : {}),
+  // 1. desired state, while 2. the live organization is being listed
+  const listing = new AbortController();
+  const listingSignal = opts.signal ? AbortSignal.any([opts.signal, listing.signal]) : listing.signal;
+  let desiredPolicies: (names: ReadonlySet<string>) => void = () => {};
+  const policyNames = new Promise<ReadonlySet<string>>((resolve) => {
+    desiredPolicies = resolve;
   });
+  const liveP = observeLive(deps.client, {
+    instance: settings.instance,
+    now: () => clock.now(),
+    // Unowned policies with a desired name (adoptions, conflicts) are compared rule by rule.
+    alsoReadRulesOf: policyNames.then((names) => (p: { name: string }) => names.has(p.name)),
+    ...(deps.rulesCache ? { rulesCache: deps.rulesCache } : {}),
+    signal: listingSignal,
+  });
+  liveP.catch(() => {}); // awaited below, or abandoned with the pass
+  const sinkNames = settings.sinks.map((s) => s.name);
+  let loaded: Awaited<ReturnType<typeof loadDesiredState>>;
+  try {
+    loaded = await loadDesiredState(opts.dir, {
+      instance: settings.instance,
+      now,
+      ...(sinkNames.length > 0 ? { sinkNames } : {}),
+      ...(settings.defaults.sink !== undefined ? { defaultSink: settings.defaults.sink } : {}),
+    });
+  } catch (err) {
+    listing.abort(err);
+    throw err;
+  }
   if (!loaded.state) {
+    listing.abort(new Error('the desired state is invalid'));
+    await liveP.catch(() => {});
     const n = loaded.diagnostics.filter((d) => d.severity === 'error').length;
     log.warn({ errors: n }, 'desired state is invalid; nothing planned');
     return {
@@ -144,19 +169,12 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions)
     };
   }
   const desired = revision !== undefined ? { ...loaded.state, revision } : loaded.state;
+  desiredPolicies(new Set(desired.resources.filter((r) => r.kind === 'Policy').map((r) => r.name)));
 
   // 2. live organization, 3. sinks
   let live: LiveState;
   try {
-    const desiredPolicies = new Set(desired.resources.filter((r) => r.kind === 'Policy').map((r) => r.name));
-    live = await observeLive(deps.client, {
-      instance: settings.instance,
-      now: () => clock.now(),
-      // Unowned policies with a desired name (adoptions, conflicts) are compared rule by rule.
-      alsoReadRulesOf: (p) => desiredPolicies.has(p.name),
-      ...(deps.rulesCache ? { rulesCache: deps.rulesCache } : {}),
-      ...(opts.signal ? { signal: opts.signal } : {}),
-    });
+    live = await liveP;
   } catch (err) {
     rethrowAbort(err, opts.signal);
     log.error({ error: errorText(err) }, 'listing the organization failed');
@@ -169,6 +187,7 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions)
       ...base,
     };
   }
+  await deps.rulesCache?.flush();
   let sinkRecords: Awaited<ReturnType<typeof observeSinks>>;
   try {
     sinkRecords = await observeSinks(desired, deps.sinks, {
@@ -312,8 +331,10 @@ export async function applySavedPlan(
     now: () => deps.clock.now(),
     // The same rules the plan saw: owned policies and the unowned ones it looked at.
     alsoReadRulesOf: (p) => scopedPolicies.has(p.id),
+    ...(deps.rulesCache ? { rulesCache: deps.rulesCache } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
   });
+  await deps.rulesCache?.flush();
   const fingerprint = fingerprintLive(live, plan.instance, plan.fingerprintScope ?? {});
   if (fingerprint !== plan.liveFingerprint) {
     throw new StalePlanError(

@@ -225,7 +225,13 @@ export function createTransport(opts: TransportOptions): Transport {
     }
   }
 
-  async function request(spec: RequestSpec): Promise<ScalewayResponse> {
+  async function request(callerSpec: RequestSpec): Promise<ScalewayResponse> {
+    // A signal of this request alone, following the caller's: the listeners this request adds
+    // (limiter queue, retry back-off, Retry-After sleep) go on it, never on the signal a whole
+    // pass shares with thousands of other requests (MaxListenersExceededWarning).
+    const spec: RequestSpec = callerSpec.signal
+      ? { ...callerSpec, signal: AbortSignal.any([callerSpec.signal]) }
+      : callerSpec;
     const ctx = {
       method: spec.method,
       ...(spec.retryPreconditions ? { retryPreconditions: spec.retryPreconditions } : {}),

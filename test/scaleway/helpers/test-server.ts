@@ -17,6 +17,8 @@ export type Handler = (req: SeenRequest, res: ServerResponse) => void | Promise<
 export interface TestServer {
   readonly url: string;
   readonly requests: SeenRequest[];
+  /** Requests in flight right now (answer not yet finished). */
+  readonly inFlight: number;
   maxInFlight: number;
   close(): Promise<void>;
 }
@@ -38,6 +40,9 @@ export async function startTestServer(handler: Handler): Promise<TestServer> {
     url: '',
     requests: [] as SeenRequest[],
     maxInFlight: 0,
+    get inFlight() {
+      return inFlight;
+    },
     close: async () => {},
   };
   const server = createServer((req, res) => {
