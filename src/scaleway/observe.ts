@@ -95,7 +95,7 @@ export async function observeLive(client: ScalewayClient, opts: ObserveOptions):
   const rules = new Map<string, readonly Rule[]>();
   const collect = async (policies: readonly Policy[]): Promise<void> => {
     const lists = await readRules(policies);
-    policies.forEach((p, i) => rules.set(p.id, lists[i]!));
+    for (const [i, p] of policies.entries()) rules.set(p.id, lists[i]!);
   };
   try {
     const permissionSetsP: Promise<PermissionSet[] | undefined> = client
