@@ -8,6 +8,7 @@ import type { Clock } from '../clock.js';
 import type { Settings } from '../config/settings.js';
 import { scrubSecrets } from '../model/secret.js';
 import { type ReconcileResult, reconcileOnce } from '../reconciler/reconcile-once.js';
+import { ParseCache } from '../desired/parse-cache.js';
 import { RulesCache } from '../scaleway/rules-cache.js';
 import type { PassVerdict } from './backoff.js';
 import type { PassOutlook, PassReport, PassResult } from './pass-report.js';
@@ -24,6 +25,8 @@ export function createReconcilePass(runtime: Runtime, settings: Settings, clock:
   // Policy rules survive between passes (and restarts, through the cache directory): a no-op
   // pass lists rules only of changed policies.
   const rulesCache = runtime.rulesCache ?? new RulesCache();
+  // Parsed files survive too: a pass re-parses only the files whose content changed.
+  const parseCache = new ParseCache();
   return async (ctx) => {
     const result = await reconcileOnce(
       {
@@ -32,6 +35,7 @@ export function createReconcilePass(runtime: Runtime, settings: Settings, clock:
         settings,
         clock,
         rulesCache,
+        parseCache,
         logger: ctx.logger,
         ...(ctx.revision ? { revision: ctx.revision } : {}),
       },
@@ -40,7 +44,7 @@ export function createReconcilePass(runtime: Runtime, settings: Settings, clock:
     );
     const report = toPassReport(result, ctx.revision);
     if (!changedSomething(result) || ctx.signal.aborted) return report;
-    const outlook = await observeOutlook(runtime, settings, clock, ctx, rulesCache);
+    const outlook = await observeOutlook(runtime, settings, clock, ctx, { rulesCache, parseCache });
     return outlook ? withOutlook(report, outlook) : report;
   };
 }
@@ -60,7 +64,7 @@ async function observeOutlook(
   settings: Settings,
   clock: Clock,
   ctx: DaemonPassContext,
-  rulesCache: RulesCache,
+  caches: { readonly rulesCache: RulesCache; readonly parseCache: ParseCache },
 ): Promise<PassOutlook | undefined> {
   try {
     const after = await reconcileOnce(
@@ -69,7 +73,7 @@ async function observeOutlook(
         sinks: runtime.sinks,
         settings,
         clock,
-        rulesCache,
+        ...caches,
         logger: ctx.logger.child({ phase: 'outlook' }),
         ...(ctx.revision ? { revision: ctx.revision } : {}),
       },

@@ -12,9 +12,13 @@ import { basename, join, relative, sep } from 'node:path';
 import type { DesiredState } from '../model/desired.js';
 import { type Diagnostic, hasErrors, sortDiagnostics } from '../model/diagnostics.js';
 import { type ParsedDocument, parseDesiredText } from './parse.js';
+import type { ParseCache } from './parse-cache.js';
 import { type ValidateOptions, validateDocuments } from './validate.js';
 
-export type LoadOptions = ValidateOptions;
+export interface LoadOptions extends ValidateOptions {
+  /** Parsed files of earlier passes (the daemon): only files whose content changed are parsed. */
+  readonly parseCache?: ParseCache;
+}
 
 export interface LoadResult {
   /** Present only when there is no error (warnings allowed). */
@@ -39,12 +43,14 @@ export function loadDesiredFromTexts(
 ): LoadResult {
   const diagnostics: Diagnostic[] = [];
   const documents: ParsedDocument[] = [];
+  const cache = opts.parseCache;
   for (const f of files) {
     const text = f.text.charCodeAt(0) === 0xfeff ? f.text.slice(1) : f.text;
-    const parsed = parseDesiredText(text, f.file);
+    const parsed = cache ? cache.parse(f.file, text) : parseDesiredText(text, f.file);
     for (const x of parsed.diagnostics) diagnostics.push(x);
     for (const x of parsed.documents) documents.push(x);
   }
+  cache?.retain(new Set(files.map((f) => f.file)));
   const validated = validateDocuments(documents, opts);
   for (const x of validated.diagnostics) diagnostics.push(x);
   if (!hasErrors(diagnostics) && documents.length === 0) {

@@ -25,6 +25,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Settings } from '../config/settings.js';
 import { loadDesiredState } from '../desired/load.js';
+import type { ParseCache } from '../desired/parse-cache.js';
 import { AppError, ConfigError, StalePlanError, toAppError } from '../errors.js';
 import { executePlan } from '../executor/execute-plan.js';
 import { observeSinks } from '../executor/sink-state.js';
@@ -48,8 +49,10 @@ export interface ReconcileDeps {
   readonly logger: Logger;
   /** Git revision of the desired state, recorded in the plan and the sink metadata. */
   readonly revision?: string;
-  /** Policy rules kept between passes (the daemon); see src/scaleway/rules-cache.ts. */
+  /** Policy rules kept between passes and runs; see src/scaleway/rules-cache.ts. */
   readonly rulesCache?: RulesCache;
+  /** Parsed desired-state files kept between passes (the daemon); see src/desired/parse-cache.ts. */
+  readonly parseCache?: ParseCache;
 }
 
 export interface ReconcileOptions {
@@ -149,6 +152,7 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions)
       now,
       ...(sinkNames.length > 0 ? { sinkNames } : {}),
       ...(settings.defaults.sink !== undefined ? { defaultSink: settings.defaults.sink } : {}),
+      ...(deps.parseCache ? { parseCache: deps.parseCache } : {}),
     });
   } catch (err) {
     listing.abort(err);

@@ -1,0 +1,45 @@
+/**
+ * Parsed documents kept between passes of a long-running process (the daemon), per file and
+ * content hash: a pass re-parses only the files whose bytes changed, and forgets files that are
+ * gone. Parsing (YAML + the per-document field checks of parse.ts) is most of the cost of loading
+ * a large desired state; the checks across documents (validate.ts) still run on every pass, on
+ * the cached documents, so a change in one file is checked against all the others.
+ *
+ * Entries are immutable parse results (documents and their diagnostics), shared by reference.
+ */
+import { createHash } from 'node:crypto';
+import { type ParseResult, parseDesiredText } from './parse.js';
+
+export class ParseCache {
+  readonly #entries = new Map<string, { readonly hash: string; readonly result: ParseResult }>();
+  #hits = 0;
+  #misses = 0;
+
+  /** The parse of `text` as `file`: from the cache when the file's content is unchanged. */
+  parse(file: string, text: string): ParseResult {
+    const hash = createHash('sha256').update(text).digest('base64');
+    const hit = this.#entries.get(file);
+    if (hit !== undefined && hit.hash === hash) {
+      this.#hits++;
+      return hit.result;
+    }
+    this.#misses++;
+    const result = parseDesiredText(text, file);
+    this.#entries.set(file, { hash, result });
+    return result;
+  }
+
+  /** Forget files that no longer exist. */
+  retain(files: ReadonlySet<string>): void {
+    for (const file of this.#entries.keys()) if (!files.has(file)) this.#entries.delete(file);
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** Files served from the cache, and files parsed, since creation. */
+  get stats(): { readonly hits: number; readonly misses: number } {
+    return { hits: this.#hits, misses: this.#misses };
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * The daemon's parse cache: unchanged files are not parsed again, changed ones are, deleted ones
+ * are forgotten, and the checks across files still see every file (a rename in one file breaks a
+ * reference in another, cached, file).
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadDesiredState } from '../../src/desired/load.js';
+import { ParseCache } from '../../src/desired/parse-cache.js';
+
+const H = 'apiVersion: scw-gitops/v1alpha1';
+const app = (name: string) =>
+  `${H}\nkind: Application\nmetadata:\n  name: ${name}\nspec:\n  description: d\n`;
+const group = (member: string) =>
+  `${H}\nkind: Group\nmetadata:\n  name: ops\nspec:\n  members:\n    applications: [${member}]\n`;
+const opts = { instance: 'default', now: new Date('2026-01-01T00:00:00Z') };
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'parse-cache-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('ParseCache', () => {
+  it('parses only what changed and still checks references across files', async () => {
+    await writeFile(join(dir, 'apps.yaml'), app('api'));
+    await writeFile(join(dir, 'groups.yaml'), group('api'));
+    const cache = new ParseCache();
+    const first = await loadDesiredState(dir, { ...opts, parseCache: cache });
+    expect(first.diagnostics).toEqual([]);
+    expect(cache.stats).toEqual({ hits: 0, misses: 2 });
+
+    const second = await loadDesiredState(dir, { ...opts, parseCache: cache });
+    expect(cache.stats).toEqual({ hits: 2, misses: 2 });
+    expect(second).toEqual(first);
+
+    // the application is renamed: groups.yaml comes from the cache, its reference is now broken
+    await writeFile(join(dir, 'apps.yaml'), app('api-v2'));
+    const third = await loadDesiredState(dir, { ...opts, parseCache: cache });
+    expect(cache.stats).toEqual({ hits: 3, misses: 3 });
+    expect(third.state).toBeUndefined();
+    expect(third.diagnostics.map((d) => [d.location?.file, d.severity])).toEqual([['groups.yaml', 'error']]);
+    expect(third.diagnostics[0]!.message).toContain('api');
+
+    // the same result as a load without any cache
+    expect(third).toEqual(await loadDesiredState(dir, opts));
+
+    await rm(join(dir, 'groups.yaml'));
+    const fourth = await loadDesiredState(dir, { ...opts, parseCache: cache });
+    expect(fourth.diagnostics).toEqual([]);
+    expect(cache.size).toBe(1);
+  });
+
+  it('gives the same state as an uncached load of the examples', async () => {
+    const examples = resolve(import.meta.dirname, '../../examples/basic');
+    const cache = new ParseCache();
+    const plain = await loadDesiredState(examples, opts);
+    expect(await loadDesiredState(examples, { ...opts, parseCache: cache })).toEqual(plain);
+    expect(await loadDesiredState(examples, { ...opts, parseCache: cache })).toEqual(plain);
+    expect(cache.stats.hits).toBe(cache.size);
+  });
+});
