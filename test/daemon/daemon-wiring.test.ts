@@ -14,7 +14,6 @@ import { type Daemon, instrumentSinks, startDaemon } from '../../src/daemon/daem
 import type { LeaderCallbacks, LeaderFactory } from '../../src/daemon/leader.js';
 import {
   createDaemonMetrics,
-  METRIC_PREFIX,
   METRICS,
   METRICS_CONTENT_TYPE,
   PROCESS_METRICS,
@@ -271,7 +270,7 @@ describe('daemon wiring', () => {
         expect(res.headers.get('content-type')).toBe(METRICS_CONTENT_TYPE);
         const families = parsePrometheusText(await res.text());
         for (const d of Object.values(METRICS)) expect(families.has(d.name), d.name).toBe(true);
-        for (const n of PROCESS_METRICS) expect(families.has(`${METRIC_PREFIX}${n}`), n).toBe(true);
+        for (const n of PROCESS_METRICS) expect(families.has(n), n).toBe(true);
         const samples = [...families.values()].flatMap((f) => f.samples);
         return (name: string) => samples.filter((s) => s.name === name);
       };
