@@ -16,10 +16,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { validateDetailed } from 'node-cron';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLMap } from 'yaml';
 import { parseDuration } from '../desired/duration.js';
 import { ConfigError } from '../errors.js';
+import { nodeCron } from './cron.js';
 import { type Diagnostic, type SourceLocation, sortDiagnostics } from '../model/diagnostics.js';
 import { DEFAULT_INSTANCE, INSTANCE_PATTERN } from '../model/ownership.js';
 import { API_VERSION, KINDS } from '../model/resources.js';
@@ -428,7 +428,7 @@ class Validator {
   cron(f: Fields, key: string, at: string): string | undefined {
     const text = this.str(f, key, at);
     if (text === undefined) return undefined;
-    const result = validateDetailed(text);
+    const result = nodeCron().validateDetailed(text);
     if (!result.valid) {
       const why = result.errors.map((e) => `${e.field}: ${e.message}`).join('; ');
       this.error(

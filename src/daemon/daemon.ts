@@ -8,9 +8,10 @@
  * lease is released, then the HTTP server and the runtime close.
  */
 import type { Logger } from 'pino';
-import { schedule, type ScheduledTask } from 'node-cron';
+import type { ScheduledTask } from 'node-cron';
 import { createRuntime, type Runtime } from '../app/runtime.js';
 import type { Clock } from '../clock.js';
+import { nodeCron } from '../config/cron.js';
 import type { Settings } from '../config/settings.js';
 import { toAppError } from '../errors.js';
 import { passLogger } from '../logging/logger.js';
@@ -321,6 +322,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     }
 
     if (!deps.disable?.cron) {
+      const { schedule } = nodeCron();
       tasks.push(
         schedule(settings.schedule.resync, () => void request('resync'), {
           name: 'resync',

@@ -8,7 +8,6 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { LeaderElectionSettings } from '../config/settings.js';
-import { createLeaderElector } from '../k8s/leader-election.js';
 
 export interface LeaderHandle {
   readonly identity: string;
@@ -42,8 +41,13 @@ export function leaderIdentity(
   return settings.identity ?? env['POD_NAME'] ?? env['HOSTNAME'] ?? hostname();
 }
 
-/** Default factory: H6's LeaderElector on a coordination.k8s.io/v1 Lease. */
+/**
+ * Default factory: H6's LeaderElector on a coordination.k8s.io/v1 Lease. Imported on first use:
+ * the Kubernetes client takes longer to load than the rest of the daemon, and a daemon without
+ * leader election (`npm start`, a single replica) never needs it.
+ */
 export const kubernetesLeaderFactory: LeaderFactory = async (settings, deps, callbacks) => {
+  const { createLeaderElector } = await import('../k8s/leader-election.js');
   const elector = createLeaderElector({
     namespace: settings.namespace,
     leaseName: settings.leaseName,

@@ -15,6 +15,7 @@ import type { Secret } from '../model/secret.js';
 import { version } from '../version.js';
 import type { AdaptiveLimiter, LimiterTicket } from './adaptive-limiter.js';
 import { decodeErrorBody } from './decode-error.js';
+import { nodeHttpFetch } from './node-http-fetch.js';
 import { AmbiguousWriteError, ScalewayApiError, TransportError, type TransportFailure } from './errors.js';
 import { classifyFailure, type HttpMethod, parseRetryAfter, wasAmbiguous } from './retry-policy.js';
 
@@ -49,7 +50,7 @@ export interface TransportOptions {
   readonly retryForbidden?: boolean;
   readonly logger?: Logger;
   readonly onRequest?: (e: RequestEvent) => void;
-  /** Seam for tests and instrumentation. Default: global fetch. */
+  /** Seam for tests and instrumentation. Default: `nodeHttpFetch` (node:http, keep-alive). */
   readonly fetch?: typeof fetch;
   readonly now?: () => Date;
 }
@@ -122,7 +123,7 @@ export function createTransport(opts: TransportOptions): Transport {
     retry: 0,
     timeout: false,
     throwHttpErrors: false,
-    ...(opts.fetch ? { fetch: opts.fetch } : {}),
+    fetch: opts.fetch ?? nodeHttpFetch,
   });
 
   async function attemptOnce(spec: RequestSpec, attempt: number): Promise<ScalewayResponse> {
