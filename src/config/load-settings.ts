@@ -19,7 +19,7 @@ import path from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLMap } from 'yaml';
 import { parseDuration } from '../desired/duration.js';
 import { ConfigError } from '../errors.js';
-import { nodeCron } from './cron.js';
+import { type CronValidator, cronValidatorSync, loadCronValidator, mentionsCron } from './cron.js';
 import { type Diagnostic, type SourceLocation, sortDiagnostics } from '../model/diagnostics.js';
 import { DEFAULT_INSTANCE, INSTANCE_PATTERN } from '../model/ownership.js';
 import { API_VERSION, KINDS } from '../model/resources.js';
@@ -117,6 +117,7 @@ export async function loadSettings(file: string | undefined, opts: LoadSettingsO
   const { settings, diagnostics } = parseSettings(text, {
     file,
     baseDir: path.dirname(abs),
+    ...(mentionsCron(text) ? { validateCron: await loadCronValidator() } : {}),
     ...(dataDirEnv ? { dataDir: path.resolve(opts.cwd, dataDirEnv) } : {}),
   });
   const errors = diagnostics.filter((d) => d.severity === 'error');
@@ -193,6 +194,8 @@ export interface ParseSettingsOptions {
    * file-sink dirs and the sandbox state file are resolved against it.
    */
   readonly dataDir?: string;
+  /** node-cron's validator, when the caller loaded it (else it is required on first use). */
+  readonly validateCron?: CronValidator;
 }
 
 /** Pure-ish (no I/O): parse settings text, returning settings only when there is no error. */
@@ -203,6 +206,7 @@ export function parseSettings(
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   const v = new Validator(opts.file, opts.baseDir, lc, opts.dataDir);
+  if (opts.validateCron) v.validateCron = opts.validateCron;
   for (const e of doc.errors) {
     const pos = e.linePos?.[0] ?? lc.linePos(e.pos[0]);
     v.diagnostics.push({
@@ -232,6 +236,8 @@ class Validator {
   readonly fileSinkDirs = new Map<number, Node>();
   /** Base of the data paths (set by root() from `dataDir` or the override). */
   private dataBase: string;
+  /** node-cron's validator (see cron.ts). */
+  validateCron: CronValidator | undefined;
   constructor(
     private readonly file: string,
     private readonly baseDir: string,
@@ -428,7 +434,8 @@ class Validator {
   cron(f: Fields, key: string, at: string): string | undefined {
     const text = this.str(f, key, at);
     if (text === undefined) return undefined;
-    const result = nodeCron().validateDetailed(text);
+    this.validateCron ??= cronValidatorSync();
+    const result = this.validateCron(text);
     if (!result.valid) {
       const why = result.errors.map((e) => `${e.field}: ${e.message}`).join('; ');
       this.error(

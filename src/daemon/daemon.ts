@@ -11,7 +11,6 @@ import type { Logger } from 'pino';
 import type { ScheduledTask } from 'node-cron';
 import { createRuntime, type Runtime } from '../app/runtime.js';
 import type { Clock } from '../clock.js';
-import { nodeCron } from '../config/cron.js';
 import type { Settings } from '../config/settings.js';
 import { toAppError } from '../errors.js';
 import { passLogger } from '../logging/logger.js';
@@ -322,7 +321,8 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     }
 
     if (!deps.disable?.cron) {
-      const { schedule } = nodeCron();
+      // loaded here: only a daemon with its schedule enabled needs node-cron
+      const { schedule } = await import('node-cron');
       tasks.push(
         schedule(settings.schedule.resync, () => void request('resync'), {
           name: 'resync',
