@@ -171,14 +171,14 @@ export const IMPORT_OPTIONS = {
       description: 'directory to write (required); must be empty or absent unless --force',
     },
     CONFIG(
-      'settings file (instance, sinks, Scaleway endpoint); without it: built-in defaults, credentials from SCW_* / scw profile',
+      "settings file (instance, sinks, Scaleway endpoint; the sinks are read to find each key's secret and expiry); without it: built-in defaults, credentials from SCW_* / scw profile",
     ),
     INSTANCE,
     {
       flag: 'include-keys',
       type: 'boolean',
       description:
-        "also import API keys (named after their application; adopted in custody state 'external' and replaced through a sink at the first rotation)",
+        "also import API keys scw-gitops did not create (named after their application, adopted in custody state 'external', keeping their expiry date); keys this instance owns are always imported",
     },
     {
       flag: 'force',

@@ -98,7 +98,7 @@ export async function loadSettings(file: string | undefined, opts: LoadSettingsO
   if (file === undefined) {
     const base = defaultSettings();
     const settings = applyEnv(
-      { ...base, source: { dir: path.resolve(opts.cwd, base.source.dir) } },
+      { ...base, source: { dir: path.resolve(opts.cwd, base.source.dir ?? '.') } },
       opts.env,
     );
     return { ...settings, cacheDir: cacheDirOf(settings, opts) };
@@ -232,7 +232,7 @@ type Fields = Record<string, Node | null>;
 
 class Validator {
   readonly diagnostics: Diagnostic[] = [];
-  /** `dir` nodes of file sinks, by sink index (checked against source.dir). */
+  /** `dir` nodes of file sinks, by sink index (their locations go to `fieldSources`). */
   readonly fileSinkDirs = new Map<number, Node>();
   /** Base of the data paths (set by root() from `dataDir` or the override). */
   private dataBase: string;
@@ -507,7 +507,7 @@ class Validator {
         patternText: 'must be 1-32 characters of [a-z0-9-], starting with a letter or digit',
       }) ?? d.instance;
 
-    const source = this.source(f['source'], node);
+    const source = this.source(f['source']);
     const scaleway = this.scaleway(f['scaleway'], d.scaleway);
     const sinks = this.sinks(f['sinks']);
     const defaults = this.defaults(f['defaults'], sinks, d.defaults);
@@ -520,20 +520,12 @@ class Validator {
     const log = this.log(f['log'], d.log);
     const applyConcurrency = this.int(f, 'applyConcurrency', '', 1, 64) ?? d.applyConcurrency;
 
-    // Secrets inside the desired-state tree would end up in git and re-trigger the watcher.
-    sinks.forEach((sink, i) => {
-      if (sink.type !== 'file') return;
-      const rel = path.relative(source.dir, sink.dir);
-      if (rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel))) {
-        this.error(
-          this.fileSinkDirs.get(i),
-          `sinks[${i}].dir`,
-          'secrets-in-source',
-          `sinks[${i}].dir is inside source.dir: secrets would land in the desired-state tree (and in git)`,
-          'use a directory outside the desired-state directory, e.g. ../.secrets',
-        );
-      }
-    });
+    // Secrets inside the desired-state tree (`secrets-in-source`) are checked against the
+    // directory a command actually uses, which DIR on the command line may replace:
+    // src/config/source-dir.ts.
+    const fieldSources: Record<string, SourceLocation> = { '': this.loc(node) };
+    if (f['source']) fieldSources['source'] = this.loc(f['source']);
+    for (const [i, dirNode] of this.fileSinkDirs) fieldSources[`sinks[${i}].dir`] = this.loc(dirNode);
     if (scaleway.sandbox?.enabled && leaderElection.enabled) {
       this.error(
         f['leaderElection'],
@@ -565,20 +557,16 @@ class Validator {
       leaderElection,
       log,
       applyConcurrency,
+      fieldSources,
     };
   }
 
-  source(node: Node | null | undefined, rootNode: Node): { dir: string } {
-    if (node === undefined) {
-      this.error(rootNode, 'source', 'missing-field', 'source.dir is required (the desired-state directory)');
-      return { dir: this.baseDir };
-    }
+  /** `source.dir` is optional: DIR on the command line replaces it (src/config/source-dir.ts). */
+  source(node: Node | null | undefined): { dir?: string } {
+    if (node === undefined || node === null) return {};
     const f = this.fields(node, 'source', ['dir']) ?? {};
     const dir = this.path(f, 'dir', 'source');
-    if (dir === undefined && f['dir'] === undefined) {
-      this.error(node, 'source.dir', 'missing-field', 'source.dir is required (the desired-state directory)');
-    }
-    return { dir: dir ?? this.baseDir };
+    return dir === undefined ? {} : { dir };
   }
 
   scaleway(node: Node | null | undefined, d: ScalewaySettings): ScalewaySettings {

@@ -12,6 +12,7 @@
  *   defaults: { sink: local, rotation: { overlap: 1h } }
  *   ...
  */
+import type { SourceLocation } from '../model/diagnostics.js';
 
 export interface FileSinkSettings {
   readonly name: string;
@@ -137,7 +138,12 @@ export interface Settings {
    * file); `--cache-dir` wins on the command line. Absent: nothing is persisted (tests).
    */
   readonly cacheDir?: string;
-  readonly source: { readonly dir: string };
+  /**
+   * `dir`: the desired-state directory (absolute). Optional in a settings file: `plan`,
+   * `reconcile` and `validate` take DIR on the command line instead; `run` requires it
+   * (src/config/source-dir.ts).
+   */
+  readonly source: { readonly dir?: string };
   readonly scaleway: ScalewaySettings;
   readonly sinks: readonly SinkSettings[];
   readonly defaults: { readonly sink?: string; readonly rotation: RotationDefaults };
@@ -150,4 +156,9 @@ export interface Settings {
   readonly log: { readonly level: string; readonly pretty: boolean | 'auto' };
   /** Concurrency of the apply engine (default 4). */
   readonly applyConcurrency: number;
+  /**
+   * Where fields were written in the settings file, by dotted path (`source`, `sinks[0].dir`;
+   * `` for the document), for diagnostics found after loading. Absent without a file.
+   */
+  readonly fieldSources?: Readonly<Record<string, SourceLocation>>;
 }

@@ -12,6 +12,7 @@ import type { ScheduledTask } from 'node-cron';
 import { createRuntime, type Runtime } from '../app/runtime.js';
 import type { Clock } from '../clock.js';
 import type { Settings } from '../config/settings.js';
+import { requireSourceDir } from '../config/source-dir.js';
 import { toAppError } from '../errors.js';
 import { passLogger } from '../logging/logger.js';
 import type { SecretSink } from '../sinks/sink.js';
@@ -72,6 +73,7 @@ export function instrumentSinks(
       type: sink.type,
       preflight: (location, signal) => sink.preflight(location, signal),
       read: (location, signal) => sink.read(location, signal),
+      list: (signal) => sink.list(signal),
       describe: (location) => sink.describe(location),
       write: async (location, record, signal) => {
         try {
@@ -116,6 +118,7 @@ export function planChanges(report: PassReport): string[] {
 
 export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
   const { settings, logger, clock } = deps;
+  const sourceDir = requireSourceDir(settings);
   const log = logger.child({ component: 'daemon' });
   const metrics = createDaemonMetrics({ version });
   const webhooks = await resolveWebhookSecrets(settings.webhooks, { env: deps.env });
@@ -154,7 +157,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     gate: () => state.leader && (leader?.isLeader() ?? true),
     pass: async (ctx) => {
       const plog = passLogger(logger, ctx.reconcileId);
-      const rev = await readRevision(settings.source.dir);
+      const rev = await readRevision(sourceDir);
       const rec = records.get(ctx.reconcileId);
       if (rec && rev) rec.revision = rev.revision;
       plog.info(
@@ -263,7 +266,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
           state.status({
             instance: settings.instance,
             organizationId: runtime.organizationId,
-            source: settings.source.dir,
+            source: sourceDir,
             version,
             queue: { running: loop.running, pending: loop.pending, backingOff: loop.backingOff },
           }),
@@ -309,7 +312,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
 
     if (!deps.disable?.watch) {
       watcher = await watchSource({
-        dir: settings.source.dir,
+        dir: sourceDir,
         debounceMs: settings.schedule.debounceMs,
         logger,
         ...(deps.linkPollMs !== undefined ? { linkPollMs: deps.linkPollMs } : {}),
@@ -347,7 +350,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
   log.info(
     {
       url: server.url,
-      source: settings.source.dir,
+      source: sourceDir,
       instance: settings.instance,
       sinks: [...runtime.sinks.keys()],
       leaderElection: settings.leaderElection.enabled,
@@ -370,12 +373,13 @@ export async function runOnce(
   deps: Omit<DaemonDeps, 'leaderFactory' | 'disable'> & { readonly signal?: AbortSignal },
 ): Promise<PassReport> {
   const { settings, logger, clock } = deps;
+  const sourceDir = requireSourceDir(settings);
   const runtime = deps.runtime ?? (await createRuntime(settings, { env: deps.env, logger, clock }));
   try {
     const pass = deps.pass ?? createReconcilePass(runtime, settings, clock);
     const reconcileId = `once-${clock.now().getTime().toString(36)}`;
     const plog = passLogger(logger, reconcileId);
-    const rev = await readRevision(settings.source.dir);
+    const rev = await readRevision(sourceDir);
     try {
       const report = await pass({
         reconcileId,

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Runtime } from '../app/runtime.js';
 import type { Clock } from '../clock.js';
 import type { Settings } from '../config/settings.js';
+import { requireSourceDir } from '../config/source-dir.js';
 import { scrubSecrets } from '../model/secret.js';
 import { type ReconcileResult, reconcileOnce } from '../reconciler/reconcile-once.js';
 import { ParseCache } from '../desired/parse-cache.js';
@@ -22,6 +23,7 @@ export interface DaemonPassContext extends PassContext {
 export type DaemonPass = (ctx: DaemonPassContext) => Promise<PassReport>;
 
 export function createReconcilePass(runtime: Runtime, settings: Settings, clock: Clock): DaemonPass {
+  const dir = requireSourceDir(settings);
   // Policy rules survive between passes (and restarts, through the cache directory): a no-op
   // pass lists rules only of changed policies.
   const rulesCache = runtime.rulesCache ?? new RulesCache();
@@ -40,11 +42,11 @@ export function createReconcilePass(runtime: Runtime, settings: Settings, clock:
         ...(ctx.revision ? { revision: ctx.revision } : {}),
       },
       // ctx.logger already carries reconcileId.
-      { dir: settings.source.dir, dryRun: false, signal: ctx.signal },
+      { dir, dryRun: false, signal: ctx.signal },
     );
     const report = toPassReport(result, ctx.revision);
     if (!changedSomething(result) || ctx.signal.aborted) return report;
-    const outlook = await observeOutlook(runtime, settings, clock, ctx, { rulesCache, parseCache });
+    const outlook = await observeOutlook(runtime, settings, dir, clock, ctx, { rulesCache, parseCache });
     return outlook ? withOutlook(report, outlook) : report;
   };
 }
@@ -62,6 +64,7 @@ export function changedSomething(r: ReconcileResult): boolean {
 async function observeOutlook(
   runtime: Runtime,
   settings: Settings,
+  dir: string,
   clock: Clock,
   ctx: DaemonPassContext,
   caches: { readonly rulesCache: RulesCache; readonly parseCache: ParseCache },
@@ -77,7 +80,7 @@ async function observeOutlook(
         logger: ctx.logger.child({ phase: 'outlook' }),
         ...(ctx.revision ? { revision: ctx.revision } : {}),
       },
-      { dir: settings.source.dir, dryRun: true, signal: ctx.signal },
+      { dir, dryRun: true, signal: ctx.signal },
     );
     if (!after.plan || after.kind === 'error') {
       ctx.logger.warn({ error: after.error }, 'could not re-observe the keys after the apply');

@@ -35,6 +35,7 @@ import type { KeyDisposal } from '../model/plan.js';
 import type { Secret } from '../model/secret.js';
 import { AmbiguousWriteError, isNotFound } from '../scaleway/errors.js';
 import type { ScalewayClient } from '../scaleway/port.js';
+import { formatRecordedRotation } from '../sinks/rotation-record.js';
 import type { SecretMetadata, SecretRecord, SecretSink, SinkLocation, StoredRecord } from '../sinks/sink.js';
 import type { CrashHook } from './crash-points.js';
 import { backoffMs, type RetryContext, type RetryPolicy, withApiRetry } from './retry.js';
@@ -228,6 +229,7 @@ async function restorePrevious(
         ? { defaultProjectId: prior.metadata.defaultProjectId }
         : {}),
       ...(prior.metadata.instance !== undefined ? { instance: prior.metadata.instance } : {}),
+      ...(prior.metadata.rotation !== undefined ? { rotation: prior.metadata.rotation } : {}),
     };
     const record: SecretRecord = { accessKey: prior.accessKey, secretKey: prior.secretKey, metadata: meta };
     await req.sink.write(req.location, record);
@@ -361,6 +363,7 @@ export async function deliverNewKey(req: DeliveryRequest, ctx: DeliveryContext):
       organizationId: ctx.client.organizationId,
       defaultProjectId: apiKey.defaultProjectId,
       instance: ctx.instance,
+      rotation: formatRecordedRotation(req.key),
     },
   };
   try {

@@ -4,9 +4,12 @@
  *
  * Layout: one file per kind (`projects.yaml`, `applications.yaml`, `groups.yaml`,
  * `policies.yaml`, `api-keys.yaml`), documents sorted by name, each preceded by a comment with the
- * live id. Every resource has `metadata.adopt: true`: the first reconcile adds the ownership
- * marker to the existing object instead of creating a new one, so a plan right after an import
- * contains adoptions only. References are by name (key bearer and default project, group
+ * live id. Objects without our marker get `metadata.adopt: true`: the first reconcile adds the
+ * ownership marker to the existing object instead of creating a new one. Objects this instance
+ * already owns are written as owned (no `adopt`), API keys with their custody state: an
+ * `external` key keeps `adopt: true` and `spec.adoptAccessKey`, as it was declared. So a plan
+ * right after an import contains adoptions only, and none at all for an organization this
+ * instance already manages. References are by name (key bearer and default project, group
  * members, policy principal and rule scopes).
  *
  * Never imported (reported, not silently dropped):
@@ -19,15 +22,17 @@
  *    ownership marker, too many tags, …), with the validator's own message, and then whatever
  *    depends on a refused object (a dangling reference would make the whole directory invalid).
  *
- * API keys are imported only on request (`includeKeys`): they have no name, so each gets one
- * derived from its application, and `spec.adoptAccessKey` names the live key. scw-gitops never
- * held their secrets: they are adopted in custody state `external` and replaced through a sink at
- * their first rotation.
+ * API keys without our marker are imported only on request (`includeKeys`): they have no name,
+ * so each gets one derived from its application, and `spec.adoptAccessKey` names the live key.
+ * scw-gitops never held their secrets: they are adopted in custody state `external`. Keys this
+ * instance owns are always imported, under the name in their marker. For every key, its expiry,
+ * rotation and sink location come from the configured sinks' records (src/importer/key-spec.ts),
+ * so the plan of the imported directory neither replaces a key (`custody-lost`) nor changes how
+ * it rotates.
  *
  * The result is checked with the same validator `plan` uses; it is returned only once it passes.
  */
 import { stringify } from 'yaml';
-import { formatDuration } from '../desired/duration.js';
 import { DANGEROUS_PERMISSION_SETS } from '../desired/fields.js';
 import { loadDesiredFromTexts } from '../desired/load.js';
 import type { Diagnostic } from '../model/diagnostics.js';
@@ -40,6 +45,7 @@ import {
   userTags,
 } from '../model/ownership.js';
 import { type Address, API_VERSION, address, KINDS, type Kind } from '../model/resources.js';
+import { type ImportRecord, type ImportSink, keyExpirySpec, keySinkSpec } from './key-spec.js';
 
 export interface ImportOptions {
   /** Our instance: objects marked for another instance are skipped. */
@@ -51,6 +57,11 @@ export interface ImportOptions {
   /** The settings' sink names and default sink (the output is validated against them). */
   readonly sinkNames?: readonly string[];
   readonly defaultSink?: string;
+  /** The configured sinks (location defaults) and the records listed in them (`SecretSink.list`). */
+  readonly sinks?: readonly ImportSink[];
+  readonly records?: readonly ImportRecord[];
+  /** The settings' `defaults.rotation.lifetime`: an expiry it made is not written out. */
+  readonly defaultLifetimeMs?: number;
 }
 
 export interface ImportedObject {
@@ -59,6 +70,8 @@ export interface ImportedObject {
   /** Live id (access key for API keys). */
   readonly id: string;
   readonly file: string;
+  /** Written with `metadata.adopt: true` (not yet ours). */
+  readonly adopt: boolean;
 }
 
 export interface SkippedObject {
@@ -95,6 +108,8 @@ interface Candidate {
   readonly name: string;
   readonly id: string;
   readonly comments: readonly string[];
+  /** `metadata.adopt: true`: not ours yet (or an adopted `external` key, as declared). */
+  readonly adopt: boolean;
   spec: Record<string, unknown>;
 }
 
@@ -155,8 +170,8 @@ class Importer {
     kind: Exclude<Kind, 'ApiKey'>,
     objects: readonly T[],
     info: (o: T) => { owner: string | undefined; protectedWhy: string },
-  ): T[] {
-    const out: T[] = [];
+  ): { object: T; owned: boolean }[] {
+    const out: { object: T; owned: boolean }[] = [];
     const groups = new Map<string, T[]>();
     for (const o of [...objects].sort(byName)) groups.set(o.name, [...(groups.get(o.name) ?? []), o]);
     for (const [name, list] of groups) {
@@ -178,7 +193,7 @@ class Importer {
       const ours = rest.filter((x) => x.owner === this.opts.instance);
       if (ours.length > 0) {
         // Already ours: described as is (the planner uses the owned one and ignores the others).
-        out.push(ours[0]!.o);
+        out.push({ object: ours[0]!.o, owned: true });
         for (const x of rest.filter((y) => y.owner === undefined)) {
           this.skip(
             kind,
@@ -214,7 +229,7 @@ class Importer {
         }
         continue;
       }
-      out.push(rest[0]!.o);
+      out.push({ object: rest[0]!.o, owned: false });
     }
     return out;
   }
@@ -234,7 +249,7 @@ class Importer {
       }
       candidates.push(p);
     }
-    for (const p of this.eligible('Project', candidates, (o) => ({
+    for (const { object: p, owned } of this.eligible('Project', candidates, (o) => ({
       owner: parseProjectDescription(o.description).instance,
       protectedWhy: '',
     }))) {
@@ -243,14 +258,15 @@ class Importer {
         kind: 'Project',
         name: p.name,
         id: p.id,
-        comments: [`project ${p.id}, created ${p.createdAt}`],
+        comments: [`project ${p.id}, created ${p.createdAt}${ownedNote(owned)}`],
+        adopt: !owned,
         spec: description !== '' ? { description } : {},
       });
     }
   }
 
   applications(): void {
-    for (const a of this.eligible('Application', this.live.applications, (o) => ({
+    for (const { object: a, owned } of this.eligible('Application', this.live.applications, (o) => ({
       owner: ownerFromTags(o.tags),
       protectedWhy: protectedWhy(o),
     }))) {
@@ -258,14 +274,17 @@ class Importer {
         kind: 'Application',
         name: a.name,
         id: a.id,
-        comments: [`application ${a.id}, created ${a.createdAt}, ${plural(a.nbApiKeys, 'API key')}`],
+        comments: [
+          `application ${a.id}, created ${a.createdAt}, ${plural(a.nbApiKeys, 'API key')}${ownedNote(owned)}`,
+        ],
+        adopt: !owned,
         spec: appLike(a.description, a.tags),
       });
     }
   }
 
   groups(): void {
-    for (const g of this.eligible('Group', this.live.groups, (o) => ({
+    for (const { object: g, owned } of this.eligible('Group', this.live.groups, (o) => ({
       owner: ownerFromTags(o.tags),
       protectedWhy: protectedWhy(o),
     }))) {
@@ -280,7 +299,7 @@ class Importer {
         );
         continue;
       }
-      const comments = [`group ${g.id}, created ${g.createdAt}`];
+      const comments = [`group ${g.id}, created ${g.createdAt}${ownedNote(owned)}`];
       if (g.userIds.length > 0) {
         comments.push(
           `${plural(g.userIds.length, 'user member')} (${g.userIds.join(', ')}): not managed by scw-gitops, kept as they are`,
@@ -294,12 +313,12 @@ class Importer {
         // A set for Scaleway (the listing order is not stable): sorted, for a stable file.
         spec['members'] = { applications: g.applicationIds.map((id) => this.appName.get(id)!).sort() };
       }
-      this.add({ kind: 'Group', name: g.name, id: g.id, comments, spec });
+      this.add({ kind: 'Group', name: g.name, id: g.id, comments, adopt: !owned, spec });
     }
   }
 
   policies(): void {
-    for (const p of this.eligible('Policy', this.live.policies, (o) => ({
+    for (const { object: p, owned } of this.eligible('Policy', this.live.policies, (o) => ({
       owner: ownerFromTags(o.tags),
       protectedWhy: protectedWhy(o),
     }))) {
@@ -308,14 +327,14 @@ class Importer {
         this.skip('Policy', p.name, p.id, 'warning', why);
         continue;
       }
-      const comments = [`policy ${p.id}, created ${p.createdAt}`];
+      const comments = [`policy ${p.id}, created ${p.createdAt}${ownedNote(owned)}`];
       if (why['acknowledgeDangerousPermissions'] === true) {
         comments.push('DANGEROUS: grants a permission set that can manage IAM or the organization; review');
         this.notes.push(
           `Policy/${p.name}: grants IAM/organization management rights; imported with acknowledgeDangerousPermissions: true, review it`,
         );
       }
-      this.add({ kind: 'Policy', name: p.name, id: p.id, comments, spec: why });
+      this.add({ kind: 'Policy', name: p.name, id: p.id, comments, adopt: !owned, spec: why });
     }
   }
 
@@ -445,15 +464,23 @@ class Importer {
         );
         continue;
       }
+      // An adopted key keeps its declaration (adopt + adoptAccessKey) while it is the current one.
+      const external = parseKeyDescription(current.description).marker!.state === 'external';
+      const { spec, comments } = this.keySpec(current, name, {
+        owned: true,
+        createdByUs: !external,
+        adoptAccessKey: external,
+      });
       this.add({
         kind: 'ApiKey',
         name,
         id: current.accessKey,
         comments: [
           `already owned by this instance: ${list.map((k) => `${k.accessKey} (${parseKeyDescription(k.description).marker!.state})`).join(', ')}`,
-          'review the expiry: a lifetime (spec.lifetime) lets scw-gitops rotate the key',
+          ...comments,
         ],
-        spec: this.keySpec(current, false),
+        adopt: external,
+        spec,
       });
     }
     for (const k of unmarked) {
@@ -461,6 +488,11 @@ class Importer {
       let name = base;
       for (let i = 2; used.has(name); i++) name = `${base}-${i}`;
       used.add(name);
+      const { spec, comments } = this.keySpec(k, name, {
+        owned: false,
+        createdByUs: false,
+        adoptAccessKey: true,
+      });
       this.add({
         kind: 'ApiKey',
         name,
@@ -468,29 +500,58 @@ class Importer {
         comments: [
           `API key ${k.accessKey} of application ${JSON.stringify(this.appName.get(k.bearer.id))}, created ${k.createdAt}, ${k.expiresAt === null ? 'never expires' : `expires ${k.expiresAt}`}`,
           'its secret stays wherever it was put when the key was created: scw-gitops adopts the key',
-          'as `external` and delivers a new key to the sink at the first rotation',
-          ...(k.expiresAt === null
-            ? ['(never expires: set spec.lifetime or spec.rotation.maxAge to have it rotated)']
-            : ['(lifetime keeps its expiry and lets scw-gitops rotate it; expiresAt would pin it instead)']),
+          'as `external` and delivers a new key to the sink when it is replaced',
+          ...comments,
         ],
-        spec: this.keySpec(k, true),
+        adopt: true,
+        spec,
       });
     }
   }
 
-  keySpec(k: ApiKey, adopt: boolean): Record<string, unknown> {
+  /** The spec of a key document, with comments; notes to review go to the report. */
+  keySpec(
+    k: ApiKey,
+    name: string,
+    opts: {
+      /** Carries this instance's marker. */
+      readonly owned: boolean;
+      /** Created by scw-gitops (owned, and not an adopted `external` key). */
+      readonly createdByUs: boolean;
+      readonly adoptAccessKey: boolean;
+    },
+  ): { spec: Record<string, unknown>; comments: string[] } {
     const spec: Record<string, unknown> = { application: this.appName.get((k.bearer as { id: string }).id)! };
     const project = this.projectName.get(k.defaultProjectId) ?? k.defaultProjectId;
     if (project !== 'default') spec['defaultProject'] = project;
     const description = parseKeyDescription(k.description).description;
     if (description !== '') spec['description'] = description;
-    if (k.expiresAt !== null) {
-      const lifetime = keyLifetime(k);
-      if (lifetime !== undefined) spec['lifetime'] = lifetime;
-      else spec['expiresAt'] = k.expiresAt;
+    const addr = address('ApiKey', name);
+    const sink = keySinkSpec({
+      address: addr,
+      name,
+      accessKey: k.accessKey,
+      ours: opts.owned,
+      instance: this.opts.instance,
+      records: this.opts.records ?? [],
+      sinks: this.opts.sinks ?? [],
+    });
+    const expiry = keyExpirySpec({
+      address: addr,
+      key: k,
+      ours: opts.createdByUs,
+      record: sink.record,
+      defaultLifetimeMs: this.opts.defaultLifetimeMs,
+    });
+    Object.assign(spec, expiry.spec, sink.spec);
+    if (opts.adoptAccessKey) spec['adoptAccessKey'] = k.accessKey;
+    for (const note of [expiry.note, sink.note]) if (note !== undefined) this.notes.push(note);
+    if (opts.createdByUs && sink.spec['sink'] === undefined && (this.opts.sinks ?? []).length > 0) {
+      this.notes.push(
+        `${addr}: no record in the configured sinks holds ${k.accessKey}; unless spec.sink names where its secret is, the plan replaces the key (custody-lost)`,
+      );
     }
-    if (adopt) spec['adoptAccessKey'] = k.accessKey;
-    return spec;
+    return { spec, comments: [...expiry.comments, ...sink.comments] };
   }
 
   /** The YAML of every kind, from the current candidates. */
@@ -500,7 +561,8 @@ class Importer {
       `# Imported from Scaleway organization ${this.live.organizationId} by 'scw-gitops import'`,
       `# (listing of ${this.live.observedAt}, instance "${this.opts.instance}").`,
       '# metadata.adopt: true makes the first reconcile take over the existing objects (it adds the',
-      '# scw-gitops ownership marker) instead of creating new ones.',
+      '# scw-gitops ownership marker) instead of creating new ones; objects without it are already',
+      '# owned by this instance.',
     ];
     for (const kind of KINDS) {
       const docs = [...this.candidates.values()].filter((c) => c.kind === kind).sort(byName);
@@ -509,7 +571,7 @@ class Importer {
         const doc = {
           apiVersion: API_VERSION,
           kind: c.kind,
-          metadata: { name: c.name, adopt: true },
+          metadata: { name: c.name, ...(c.adopt ? { adopt: true } : {}) },
           ...(Object.keys(c.spec).length > 0 ? { spec: c.spec } : {}),
         };
         return `${c.comments.map((l) => `# ${l}`).join('\n')}\n${stringify(doc, { lineWidth: 0 })}`;
@@ -530,29 +592,16 @@ function protectedWhy(o: { managed: boolean; editable: boolean; deletable: boole
     .join(', ');
 }
 
-const MINUTE_MS = 60_000;
-const DAY_MS = 86_400_000;
-
-/**
- * The key's lifetime (expiry − creation) as a duration, so scw-gitops rotates the key before it
- * expires (the planner accepts a live key whose lifetime is within minutes of the desired one).
- * Whole days when within two minutes of one, else whole minutes. Undefined when not positive.
- */
-export function keyLifetime(k: { createdAt: string; expiresAt: string | null }): string | undefined {
-  if (k.expiresAt === null) return undefined;
-  const ms = Date.parse(k.expiresAt) - Date.parse(k.createdAt);
-  if (!(ms >= MINUTE_MS)) return undefined;
-  const days = Math.round(ms / DAY_MS);
-  if (days > 0 && Math.abs(ms - days * DAY_MS) <= 2 * MINUTE_MS) return `${days}d`;
-  return formatDuration(Math.round(ms / MINUTE_MS) * MINUTE_MS);
-}
-
 function appLike(description: string, tags: readonly string[]): Record<string, unknown> {
   const spec: Record<string, unknown> = {};
   if (description !== '') spec['description'] = description;
   const user = userTags(tags);
   if (user.length > 0) spec['tags'] = user;
   return spec;
+}
+
+function ownedNote(owned: boolean): string {
+  return owned ? ', already owned by this instance' : '';
 }
 
 function plural(n: number, word: string): string {
@@ -585,7 +634,7 @@ export function generateImport(live: LiveState, opts: ImportOptions): ImportResu
     const errors = result.diagnostics.filter((d) => d.severity === 'error');
     if (errors.length === 0) {
       const imported: ImportedObject[] = [...im.candidates.values()]
-        .map((c) => ({ kind: c.kind, name: c.name, id: c.id, file: IMPORT_FILES[c.kind] }))
+        .map((c) => ({ kind: c.kind, name: c.name, id: c.id, file: IMPORT_FILES[c.kind], adopt: c.adopt }))
         .sort((a, b) => KINDS.indexOf(a.kind) - KINDS.indexOf(b.kind) || byName(a, b));
       return {
         files: new Map([...files].sort(([a], [b]) => (a < b ? -1 : 1))),

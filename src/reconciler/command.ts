@@ -22,6 +22,7 @@ import { EXIT_ERROR } from '../cli/io.js';
 import { type Clock, systemClock } from '../clock.js';
 import { loadSettings } from '../config/load-settings.js';
 import type { Settings } from '../config/settings.js';
+import { assertSinksOutside } from '../config/source-dir.js';
 import { parseDuration } from '../desired/duration.js';
 import { AppError, ConfigError, toAppError } from '../errors.js';
 import { type Diagnostic, formatDiagnostic } from '../model/diagnostics.js';
@@ -148,13 +149,21 @@ export async function resolveSettings(values: ParsedFlags['values'], io: CliIO):
   return settings;
 }
 
-/** The desired-state directory: DIR argument (relative to cwd), else settings.source.dir. */
+/**
+ * The desired-state directory: DIR argument (relative to cwd), else the settings' source.dir.
+ * Throws ConfigError when a file sink writes inside it (src/config/source-dir.ts).
+ */
 export function resolveDir(positionals: readonly string[], settings: Settings, io: CliIO): string {
   if (positionals.length > 1) throw new UsageError(`expected one DIR, got ${positionals.length}`);
   const arg = positionals[0];
-  if (arg !== undefined) return isAbsolute(arg) ? arg : resolve(io.cwd, arg);
-  if (settings.file === undefined) throw new UsageError('missing DIR (or --config with source.dir)');
-  return settings.source.dir;
+  let dir: string;
+  if (arg !== undefined) dir = isAbsolute(arg) ? arg : resolve(io.cwd, arg);
+  else if (settings.file === undefined) throw new UsageError('missing DIR (or --config with source.dir)');
+  else if (settings.source.dir === undefined)
+    throw new UsageError(`missing DIR (the settings file ${settings.file} has no source.dir)`);
+  else dir = settings.source.dir;
+  assertSinksOutside(settings, dir, arg !== undefined ? 'DIR' : 'source.dir');
+  return dir;
 }
 
 export function commandLogger(io: CliIO, deps: CommandDeps): Logger {

@@ -11,7 +11,7 @@
  *     # scw-gitops:keyName=ci-deployer
  *     # scw-gitops:accessKey=SCWXXXXXXXXXXXXXXXXX
  *     # scw-gitops:expiresAt=2027-02-21T01:00:00.000000Z        (`never` when it does not expire)
- *     # scw-gitops:deliveredAt=…  revision=…  previousAccessKey=…  instance=…
+ *     # scw-gitops:deliveredAt=…  revision=…  previousAccessKey=…  instance=…  rotation=…
  *     SCW_ACCESS_KEY=SCWXXXXXXXXXXXXXXXXX
  *     SCW_SECRET_KEY=<uuid>
  *     SCW_DEFAULT_ORGANIZATION_ID=<uuid>                          (when known)
@@ -43,6 +43,7 @@ import type { FileSinkSettings } from '../config/settings.js';
 import { SinkError } from '../errors.js';
 import { API_VERSION } from '../model/resources.js';
 import { Secret } from '../model/secret.js';
+import { listFileRecords } from './file-sink-list.js';
 import type { SecretMetadata, SecretRecord, SecretSink, SinkLocation, StoredRecord } from './sink.js';
 
 /** A file sink exposes its format and absolute directory (location defaults, diagnostics). */
@@ -74,6 +75,7 @@ const METADATA_FIELDS = [
   'organizationId',
   'defaultProjectId',
   'instance',
+  'rotation',
 ] as const satisfies readonly (keyof SecretMetadata)[];
 
 const RETRYABLE_CODES = new Set(['EAGAIN', 'EBUSY', 'EMFILE', 'ENFILE', 'EIO', 'EINTR', 'ETIMEDOUT']);
@@ -403,6 +405,10 @@ export function createFileSink(settings: FileSinkSettings, deps: FileSinkDeps = 
         log?.warn({ file, mode: got.mode.toString(8) }, 'secret file is accessible to group or others');
       }
       return toStored(got.parsed, got.version);
+    },
+
+    list(signal) {
+      return listFileRecords({ sink: name, root, parse: (text) => parse(format, text), versionOf, signal });
     },
 
     async verify(location, record, signal) {

@@ -52,7 +52,14 @@ import { AppError, SinkError } from '../errors.js';
 import { decodeK8sError, withTimeout } from '../k8s/api-error.js';
 import { loadKubeConfig } from '../k8s/config.js';
 import { Secret } from '../model/secret.js';
-import type { SecretRecord, SecretSink, SinkLocation, StoredRecord } from './sink.js';
+import type {
+  ListedRecord,
+  SecretRecord,
+  SecretSink,
+  SinkListing,
+  SinkLocation,
+  StoredRecord,
+} from './sink.js';
 
 export const FIELD_MANAGER = 'scw-gitops';
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
@@ -73,7 +80,11 @@ export const ANNOTATIONS = {
   deliveredAt: 'scw-gitops.io/delivered-at',
   previousAccessKey: 'scw-gitops.io/previous-access-key',
   instance: 'scw-gitops.io/instance',
+  rotation: 'scw-gitops.io/rotation',
 } as const;
+
+/** Page size of `list` (the API server's `limit`; it hands out a `continue` token for the rest). */
+export const LIST_PAGE_SIZE = 100;
 
 /** `expires-at` value for keys without expiry. */
 export const NEVER_EXPIRES = 'never';
@@ -94,6 +105,8 @@ export interface KubernetesSinkDeps {
    * a failure (e.g. RBAC without `events: create`) is logged at debug and never fails the write.
    */
   readonly recordEvents?: boolean;
+  /** Secrets per page of `list` (default LIST_PAGE_SIZE). */
+  readonly listPageSize?: number;
 }
 
 interface Target {
@@ -235,6 +248,7 @@ export function createKubernetesSink(
     copy('deliveredAt', ANNOTATIONS.deliveredAt);
     copy('previousAccessKey', ANNOTATIONS.previousAccessKey);
     copy('instance', ANNOTATIONS.instance);
+    copy('rotation', ANNOTATIONS.rotation);
     const org = unb64(data[DATA_ORGANIZATION_ID]);
     const project = unb64(data[DATA_PROJECT_ID]);
     if (org) metadata.organizationId = org;
@@ -269,6 +283,7 @@ export function createKubernetesSink(
     if (m.revision) annotations[ANNOTATIONS.revision] = m.revision;
     if (previousAccessKey) annotations[ANNOTATIONS.previousAccessKey] = previousAccessKey;
     if (m.instance) annotations[ANNOTATIONS.instance] = m.instance;
+    if (m.rotation) annotations[ANNOTATIONS.rotation] = m.rotation;
     if (settings.reloader) annotations[RELOADER_MATCH_ANNOTATION] = 'true';
     const data: Record<string, string> = {
       [DATA_ACCESS_KEY]: b64(record.accessKey),
@@ -489,6 +504,78 @@ export function createKubernetesSink(
       if (!secret) return undefined;
       assertOwned(t, secret);
       return toStored(secret);
+    },
+
+    /**
+     * Secrets labelled `app.kubernetes.io/managed-by=scw-gitops` (the label every write sets;
+     * the sink's extra labels may have changed since, so they do not narrow the search), in every
+     * namespace when the credentials may list Secrets cluster-wide, else in the sink's namespace
+     * (said in `incomplete`). Paged with `limit` / `continue`. Denied in the sink's namespace
+     * too: a SinkError naming the missing RBAC verb.
+     */
+    async list(signal) {
+      const { core } = getClients();
+      const labelSelector = `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`;
+      const pageSize = deps.listPageSize ?? LIST_PAGE_SIZE;
+      const scope: Target = {
+        namespace: settings.namespace,
+        name: '',
+        where: `k8s:${settings.namespace ?? '*'}/`,
+      };
+      const pages = async (
+        page: (cont: string | undefined) => Promise<{ items: V1Secret[]; metadata?: { _continue?: string } }>,
+      ): Promise<V1Secret[]> => {
+        const out: V1Secret[] = [];
+        let cont: string | undefined;
+        do {
+          const res = await withTimeout(page(cont), timeoutMs, signal);
+          out.push(...res.items);
+          cont = res.metadata?._continue || undefined;
+        } while (cont !== undefined);
+        return out;
+      };
+      const incomplete: string[] = [];
+      let items: V1Secret[];
+      try {
+        items = await pages((cont) =>
+          core.listSecretForAllNamespaces({
+            labelSelector,
+            limit: pageSize,
+            ...(cont !== undefined ? { _continue: cont } : {}),
+          }),
+        );
+      } catch (e) {
+        if (signal?.aborted) throw e;
+        const f = decodeK8sError(e);
+        if (f.code !== 403 || !settings.namespace) throw fail(scope, 'list (all namespaces)', e, false);
+        incomplete.push(
+          `Secrets outside namespace "${settings.namespace}" were not searched: RBAC does not allow listing Secrets in all namespaces`,
+        );
+        try {
+          items = await pages((cont) =>
+            core.listNamespacedSecret({
+              namespace: settings.namespace,
+              labelSelector,
+              limit: pageSize,
+              ...(cont !== undefined ? { _continue: cont } : {}),
+            }),
+          );
+        } catch (err) {
+          throw fail(scope, `list (namespace "${settings.namespace}")`, err, false);
+        }
+      }
+      const records: ListedRecord[] = [];
+      for (const secret of items) {
+        const namespace = secret.metadata?.namespace;
+        const secretName = secret.metadata?.name;
+        if (!namespace || !secretName) continue;
+        if (secret.metadata?.labels?.[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE) continue;
+        const { secretKey: _secret, ...stored } = toStored(secret);
+        records.push({ location: { sink: settings.name, namespace, secretName }, ...stored });
+      }
+      const key = (r: ListedRecord) => `${r.location.namespace}/${r.location.secretName}`;
+      records.sort((a, b) => (key(a) < key(b) ? -1 : 1));
+      return { records, incomplete } satisfies SinkListing;
     },
 
     async verify(location, record, signal) {

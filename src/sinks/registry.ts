@@ -105,7 +105,7 @@ export function resolveSinkLocation(key: DesiredApiKey, settings: Settings): Sin
 
 /** Per-type defaults, shared with the executor's resolution from live sink objects. */
 export function locationForType(
-  key: DesiredApiKey,
+  key: Pick<DesiredApiKey, 'name' | 'sink'>,
   type: string,
   sink: string,
   opts: { format?: 'dotenv' | 'json' | undefined; namespace?: string | undefined } = {},

@@ -14,6 +14,9 @@
  * - `read` returns the record's metadata and the access key it holds, and whether the secret is
  *   present; the secret value is returned only wrapped in `Secret`.
  * - `verify` reads back and compares the access key and secret (constant time) with what was written.
+ * - `list` finds every record scw-gitops wrote in the sink's own scope, without knowing the keys:
+ *   the read side of custody for `scw-gitops import` (which key's secret is where). See
+ *   `SinkListing` for what it returns and how a sink that cannot list answers.
  * - Errors are `SinkError`, with `retryable` set for transient failures.
  */
 import type { Secret } from '../model/secret.js';
@@ -43,6 +46,11 @@ export interface SecretMetadata {
   readonly organizationId?: string;
   readonly defaultProjectId?: string;
   readonly instance?: string;
+  /**
+   * How the key's expiry and rotation were declared when it was delivered (`lifetime=30d
+   * overlap=1h`, `expiresAt=fixed`, `none`): src/sinks/rotation-record.ts. Import restores them.
+   */
+  readonly rotation?: string;
 }
 
 export interface SecretRecord {
@@ -59,6 +67,43 @@ export interface StoredRecord {
   readonly version?: string;
 }
 
+/** One record found by `SecretSink.list`: where it is and what it says. Never holds a secret. */
+export interface ListedRecord {
+  /**
+   * A location `read`, `verify` and `write` accept for this record: the sink's name plus the file
+   * path relative to the sink's directory (file), the path relative to the sink's `pathPrefix`
+   * (Vault), or the namespace and Secret name (Kubernetes).
+   */
+  readonly location: SinkLocation;
+  /** The access key the record holds (`''` when it holds none). */
+  readonly accessKey: string;
+  /** The record's non-secret metadata, as `read` returns it. */
+  readonly metadata: Partial<SecretMetadata>;
+  /** Sink-specific version, as `read` returns it. */
+  readonly version?: string;
+}
+
+/**
+ * What `SecretSink.list` found.
+ *
+ * - `records`: every record written by scw-gitops in the sink's scope, sorted by location: the
+ *   file sink's directory tree, the Vault sink's `pathPrefix` (recursively), the Kubernetes
+ *   sink's Secrets carrying our labels (every namespace the credentials may list, else the
+ *   sink's namespace). Objects that are not ours (a foreign file, a Vault secret without our
+ *   layout, a Secret without our labels) are not records and are left out silently.
+ * - `incomplete`: one sentence per part of the scope that could not be searched or per record
+ *   that could not be read (a denied Vault folder, an unreadable file, a symbolic link that is
+ *   not followed, namespaces the credentials may not list), so a caller can say where it did not
+ *   look. Empty when the listing is complete. Never contains record content.
+ *
+ * A sink that cannot list at all (the scope itself is denied or unreachable) rejects with a
+ * `SinkError` saying which right is missing; nothing is partially returned then.
+ */
+export interface SinkListing {
+  readonly records: readonly ListedRecord[];
+  readonly incomplete: readonly string[];
+}
+
 export interface SecretSink {
   /** Sink name from the settings. */
   readonly name: string;
@@ -68,6 +113,11 @@ export interface SecretSink {
   write(location: SinkLocation, record: SecretRecord, signal?: AbortSignal): Promise<void>;
   read(location: SinkLocation, signal?: AbortSignal): Promise<StoredRecord | undefined>;
   verify(location: SinkLocation, record: SecretRecord, signal?: AbortSignal): Promise<boolean>;
+  /**
+   * Every record in the sink's scope (see `SinkListing`). Read-only and idempotent; may read each
+   * record in full, but the secrets never leave the call (no field of the result holds one).
+   */
+  list(signal?: AbortSignal): Promise<SinkListing>;
   /** Human description of the location for logs/plans: `vault:kv/data/x`, `k8s:ns/name`, `file:/p`. */
   describe(location: SinkLocation): string;
   close?(): Promise<void>;

@@ -10,7 +10,7 @@
  *     SCW_DEFAULT_PROJECT_ID       when known
  *   custom_metadata (per key, not per version; strings only; never secret):
  *     managedBy=scw-gitops, keyName, accessKey, expiresAt (ISO, or `never`), revision, deliveredAt,
- *     previousAccessKey, organizationId, defaultProjectId, instance.
+ *     previousAccessKey, organizationId, defaultProjectId, instance, rotation.
  *     Other custom_metadata entries set by people are preserved.
  *
  * Every write creates a new version with check-and-set (`options.cas` = the version read just
@@ -32,7 +32,15 @@ import { type Clock, systemClock } from '../clock.js';
 import type { VaultSinkSettings } from '../config/settings.js';
 import { SinkError } from '../errors.js';
 import { Secret } from '../model/secret.js';
-import type { SecretMetadata, SecretRecord, SecretSink, SinkLocation, StoredRecord } from './sink.js';
+import type {
+  ListedRecord,
+  SecretMetadata,
+  SecretRecord,
+  SecretSink,
+  SinkListing,
+  SinkLocation,
+  StoredRecord,
+} from './sink.js';
 import { type RetryPolicy, VaultClient } from './vault/client.js';
 import { type KvReadResult, KvV2 } from './vault/kv2.js';
 import { TokenManager } from './vault/token-manager.js';
@@ -72,7 +80,12 @@ const OWN_METADATA_KEYS = [
   'organizationId',
   'defaultProjectId',
   'instance',
+  'rotation',
 ] as const;
+
+/** Bounds of `list`: folder levels below the prefix, and keys visited. */
+const MAX_LIST_DEPTH = 8;
+const MAX_LIST_ENTRIES = 20_000;
 
 const DATA_CAPABILITIES = ['create', 'update', 'read'] as const;
 const METADATA_CAPABILITIES = ['update'] as const;
@@ -148,6 +161,64 @@ class VaultSink implements SecretSink {
       await this.#ensureMount(kv, signal);
       const cur = await kv.read(this.#key(location), signal);
       return cur.kind === 'present' ? toStoredRecord(cur) : undefined;
+    });
+  }
+
+  /**
+   * Every record under the sink's `pathPrefix`: folders are listed recursively (`list` on the
+   * metadata path), each key is read like `read` does and kept when scw-gitops wrote it. A denied
+   * or failing sub-folder or key goes to `incomplete`; a denied prefix rejects. Bounded by
+   * `MAX_LIST_DEPTH` levels and `MAX_LIST_ENTRIES` keys.
+   */
+  async list(signal?: AbortSignal): Promise<SinkListing> {
+    const prefix = trimSlashes(this.#settings.pathPrefix ?? '');
+    const scope: SinkLocation = { sink: this.name, path: '' };
+    return this.#guard(scope, signal, async (kv) => {
+      await this.#ensureMount(kv, signal);
+      const records: ListedRecord[] = [];
+      const incomplete: string[] = [];
+      let visited = 0;
+      const join = (a: string, b: string) => (a === '' ? b : `${a}/${b}`);
+      const where = (rel: string) => `${kv.mount}/metadata/${join(prefix, rel)}`;
+      const walk = async (rel: string, depth: number): Promise<void> => {
+        let keys: string[];
+        try {
+          keys = await kv.list(join(prefix, rel), signal);
+        } catch (err) {
+          if (rel === '' || signal?.aborted) throw err;
+          incomplete.push(`${where(rel)}/: cannot be listed (${(err as Error).message})`);
+          return;
+        }
+        for (const key of keys) {
+          if (++visited > MAX_LIST_ENTRIES) {
+            incomplete.push(
+              `stopped after ${MAX_LIST_ENTRIES} keys; the rest of the prefix was not searched`,
+            );
+            return;
+          }
+          const child = join(rel, key.replace(/\/$/, ''));
+          if (key.endsWith('/')) {
+            if (depth >= MAX_LIST_DEPTH)
+              incomplete.push(`${where(child)}/: deeper than ${MAX_LIST_DEPTH} levels, not searched`);
+            else await walk(child, depth + 1);
+          } else {
+            try {
+              const cur = await kv.read(join(prefix, child), signal);
+              if (cur.kind === 'present' && isOurs(cur)) {
+                const { secretKey: _secret, ...stored } = toStoredRecord(cur);
+                records.push({ location: { sink: this.name, path: child }, ...stored });
+              }
+            } catch (err) {
+              if (signal?.aborted) throw err;
+              incomplete.push(`${where(child)}: cannot be read (${(err as Error).message})`);
+            }
+          }
+          if (visited > MAX_LIST_ENTRIES) return;
+        }
+      };
+      await walk('', 0);
+      records.sort((a, b) => (a.location.path! < b.location.path! ? -1 : 1));
+      return { records, incomplete };
     });
   }
 
@@ -285,6 +356,7 @@ class VaultSink implements SecretSink {
     put('organizationId', m.organizationId);
     put('defaultProjectId', m.defaultProjectId);
     put('instance', m.instance);
+    put('rotation', m.rotation);
     await kv.writeCustomMetadata(key, custom, signal);
   }
 
@@ -427,6 +499,7 @@ function toStoredRecord(cur: Extract<KvReadResult, { kind: 'present' }>): Stored
   const proj = c.defaultProjectId ?? cur.data[VAULT_DATA_KEYS.defaultProjectId];
   if (typeof proj === 'string' && proj) metadata.defaultProjectId = proj;
   if (c.instance) metadata.instance = c.instance;
+  if (c.rotation) metadata.rotation = c.rotation;
   return {
     accessKey,
     ...(typeof secret === 'string' && secret !== '' ? { secretKey: new Secret(secret) } : {}),

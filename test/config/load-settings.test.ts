@@ -139,12 +139,14 @@ applyConcurrency: 8
     expect(s.applyConcurrency).toBe(8);
   });
 
-  it('refuses a file sink inside the desired-state directory', () => {
-    const errs = errors('sinks:\n  - name: local\n    type: file\n    dir: desired/.secrets\n');
-    expect(errs.map((e) => [e.code, e.field, e.location?.line])).toEqual([
-      ['secrets-in-source', 'sinks[0].dir', 8],
-    ]);
-    expect(errors('sinks:\n  - name: local\n    type: file\n    dir: desired-secrets\n')).toEqual([]);
+  it('leaves the secrets-in-source check to the command, and says where the sink dirs are', () => {
+    // Inside source.dir, but DIR on the command line may replace it: src/config/source-dir.ts.
+    const { settings, diagnostics } = parse(
+      'sinks:\n  - name: local\n    type: file\n    dir: desired/.secrets\n',
+    );
+    expect(diagnostics).toEqual([]);
+    expect(settings!.fieldSources?.['sinks[0].dir']).toEqual({ file: 'settings.yaml', line: 8, col: 10 });
+    expect(settings!.fieldSources?.['source']).toEqual({ file: 'settings.yaml', line: 4, col: 3 });
   });
 
   it('accepts prune: true for every kind', () => {
@@ -190,9 +192,10 @@ applyConcurrency: 8
     ]);
   });
 
-  it('requires source.dir', () => {
-    const errs = errors('', 'apiVersion: scw-gitops/v1alpha1\nkind: Settings\n');
-    expect(errs.map((e) => e.field)).toEqual(['source']);
+  it('does not require source.dir (DIR on the command line replaces it)', () => {
+    const { settings, diagnostics } = parse('', 'apiVersion: scw-gitops/v1alpha1\nkind: Settings\n');
+    expect(diagnostics).toEqual([]);
+    expect(settings!.source).toEqual({});
   });
 
   it('validates durations with H3 parseDuration', () => {

@@ -346,6 +346,7 @@ describe('instrumentSinks', () => {
         if (loc.path === 'fail') throw new Error('disk full');
       },
       read: async () => undefined,
+      list: async () => ({ records: [], incomplete: [] }),
       verify: async () => verifyResult,
       describe: (loc) => `file:${loc.path}`,
     };

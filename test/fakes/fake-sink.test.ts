@@ -7,11 +7,17 @@ describeSinkContract('FakeSink', async () => {
   const broken = new FakeSink('fake');
   broken.failPreflight = 100;
   broken.failWrites = 100;
+  broken.failReads = 100;
   return {
     sink,
     location: { sink: 'fake', path: 'ci-deployer' },
     badLocation: { sink: 'fake', path: '../escape' },
     brokenSink: broken,
+    listing: {
+      other: { sink: 'fake', path: 'team/other' },
+      // A FakeSink holds nothing but records.
+      plantForeign: async () => undefined,
+    },
     teardown: async () => undefined,
   };
 });

@@ -4,21 +4,29 @@
  *
  * Fault injection: `failPreflight`, `failWrites` (next N writes throw), `corruptWrites` (next N
  * writes store a different secret, so verification fails), `failVerify` (next N verifies return
- * false), `failReads`; `onWrite` runs before each write (e.g. to check ordering).
+ * false), `failReads` (reads and lists); `onWrite` runs before each write (e.g. to check ordering).
  */
 import { randomUUID } from 'node:crypto';
 import { SinkError } from '../../src/errors.js';
 import { Secret } from '../../src/model/secret.js';
-import type { SecretRecord, SecretSink, SinkLocation, StoredRecord } from '../../src/sinks/sink.js';
+import type {
+  ListedRecord,
+  SecretRecord,
+  SecretSink,
+  SinkListing,
+  SinkLocation,
+  StoredRecord,
+} from '../../src/sinks/sink.js';
 
 export interface FakeSinkOp {
-  readonly op: 'preflight' | 'write' | 'read' | 'verify';
+  readonly op: 'preflight' | 'write' | 'read' | 'verify' | 'list';
   readonly location: string;
   readonly accessKey?: string;
   readonly ok: boolean;
 }
 
 interface Stored {
+  location: SinkLocation;
   accessKey: string;
   secretKey: Secret;
   metadata: StoredRecord['metadata'];
@@ -88,6 +96,7 @@ export class FakeSink implements SecretSink {
       record.metadata.previousAccessKey ??
       (before && before.accessKey !== record.accessKey ? before.accessKey : undefined);
     this.records.set(k, {
+      location,
       accessKey: record.accessKey,
       secretKey: secret,
       metadata: { ...record.metadata, ...(previous ? { previousAccessKey: previous } : {}) },
@@ -113,6 +122,24 @@ export class FakeSink implements SecretSink {
       metadata: r.metadata,
       version: String(r.version),
     };
+  }
+
+  async list(): Promise<SinkListing> {
+    if (this.failReads > 0) {
+      this.failReads--;
+      this.ops.push({ op: 'list', location: this.name, ok: false });
+      throw new SinkError(this.name, 'list refused (injected)', { retryable: true });
+    }
+    this.ops.push({ op: 'list', location: this.name, ok: true });
+    const records: ListedRecord[] = [...this.records.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([, r]) => ({
+        location: r.location,
+        accessKey: r.accessKey,
+        metadata: r.metadata,
+        version: String(r.version),
+      }));
+    return { records, incomplete: [] };
   }
 
   async verify(location: SinkLocation, record: SecretRecord): Promise<boolean> {

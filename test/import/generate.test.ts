@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { loadDesiredFromTexts } from '../../src/desired/load.js';
-import { generateImport, type ImportOptions, keyLifetime, keyNameBase } from '../../src/importer/generate.js';
+import { generateImport, type ImportOptions, keyNameBase } from '../../src/importer/generate.js';
 import type { ApiKey, Application, Group, LiveState, Policy, Project, Rule } from '../../src/model/live.js';
 
 const ORG = '00000000-0000-4000-8000-000000000000';
@@ -242,7 +242,9 @@ describe('generateImport', () => {
         description: 'deploys',
         defaultProject: 'default',
         adoptAccessKey: 'SCW00000000000000001',
-        rotation: { lifetimeMs: 364 * 86_400_000 },
+        // A date someone chose: kept as that date, not turned into a rotating lifetime.
+        expiresAt: '2026-12-31T00:00:30.000000Z',
+        rotation: {},
       },
       { name: 'ci-runner-prod-2', defaultProject: 'web', adoptAccessKey: 'SCW00000000000000002' },
     ]);
@@ -289,14 +291,6 @@ describe('key names and lifetimes', () => {
   ])('%s → %s', (input, name) => {
     expect(keyNameBase(input)).toBe(name);
   });
-
-  it('whole days when within two minutes, else whole minutes; none without expiry', () => {
-    const c = '2026-01-01T00:00:00Z';
-    expect(keyLifetime({ createdAt: c, expiresAt: '2026-04-01T00:01:00Z' })).toBe('90d');
-    expect(keyLifetime({ createdAt: c, expiresAt: '2026-01-01T12:30:20Z' })).toBe('12h30m');
-    expect(keyLifetime({ createdAt: c, expiresAt: null })).toBeUndefined();
-    expect(keyLifetime({ createdAt: c, expiresAt: '2025-12-31T00:00:00Z' })).toBeUndefined();
-  });
 });
 
 describe('spec.adoptAccessKey validation', () => {
@@ -334,6 +328,225 @@ metadata:
     expect(codes(doc('a', 'SCW0123456789ABCDEFG') + doc('b', 'SCW0123456789ABCDEFG'))).toEqual([
       'ApiKey/a spec.adoptAccessKey duplicate-adopt',
       'ApiKey/b spec.adoptAccessKey duplicate-adopt',
+    ]);
+  });
+});
+
+describe('objects this instance owns, and what the sinks record', () => {
+  const D = 86_400_000;
+  const created = '2026-05-01T09:17:23.456Z';
+  const plus = (ms: number) => new Date(Date.parse(created) + ms).toISOString();
+  const ours = (name: string, state: string, description = '') =>
+    `${description}${description ? ' ' : ''}[scw-gitops:default:${name}:${state}]`;
+  const sinks = [
+    { name: 'local', type: 'file', format: 'dotenv' as const },
+    { name: 'cluster', type: 'kubernetes', namespace: 'apps' },
+  ];
+  const record = (
+    sink: string,
+    location: Record<string, string>,
+    accessKey: string,
+    metadata: Record<string, string> = {},
+  ) => ({ location: { sink, ...location }, accessKey, metadata: { accessKey, ...metadata } });
+  const ownedOpts: ImportOptions = {
+    ...opts,
+    includeKeys: false,
+    sinkNames: ['local', 'cluster'],
+    sinks,
+  };
+
+  function keysOf(r: ReturnType<typeof generateImport>) {
+    const loaded = loadDesiredFromTexts(
+      'x',
+      [...r.files].map(([file, text]) => ({ file, text })),
+      ownedOpts,
+    );
+    expect(loaded.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    return Object.fromEntries(
+      loaded.state!.resources.filter((x) => x.kind === 'ApiKey').map((k) => [k.name, k]),
+    );
+  }
+
+  it('writes owned objects without adopt, and unmarked ones with it', () => {
+    const r = generateImport(
+      live({
+        projects: [
+          project(ORG, 'default'),
+          project('p-1', 'mine', 'ours [scw-gitops:default]'),
+          project('p-2', 'new'),
+        ],
+        applications: [app('a-1', 'api', ['team=a', 'scw-gitops=default']), app('a-2', 'web')],
+      }),
+      ownedOpts,
+    );
+    const loaded = loadDesiredFromTexts(
+      'x',
+      [...r.files].map(([file, text]) => ({ file, text })),
+      ownedOpts,
+    );
+    expect(loaded.state!.resources.map((x) => [x.address, x.adopt])).toEqual([
+      ['Project/mine', false],
+      ['Project/new', true],
+      ['Application/api', false],
+      ['Application/web', true],
+    ]);
+    expect(r.files.get('projects.yaml')).toContain(
+      '# project p-1, created 2026-01-01T00:00:00.000000Z, already owned by this instance',
+    );
+    expect(r.imported.map((o) => `${o.kind}/${o.name}:${o.adopt}`)).toEqual([
+      'Project/mine:false',
+      'Project/new:true',
+      'Application/api:false',
+      'Application/web:true',
+    ]);
+  });
+
+  it('restores expiry, rotation and location from the record that holds the access key', () => {
+    const r = generateImport(
+      live({
+        applications: [app('a-1', 'api', ['scw-gitops=default'])],
+        apiKeys: [
+          key('SCW00000000000000001', 'a-1', {
+            description: ours('api-prod', 'ready', 'prod'),
+            createdAt: created,
+            expiresAt: plus(30 * D + 1_234),
+          }),
+          key('SCW00000000000000002', 'a-1', {
+            description: ours('ci', 'ready'),
+            createdAt: created,
+            expiresAt: '2030-01-31T00:00:00Z',
+          }),
+          key('SCW00000000000000003', 'a-1', { description: ours('agent', 'ready'), createdAt: created }),
+        ],
+      }),
+      {
+        ...ownedOpts,
+        records: [
+          record('local', { path: 'prod/api.env' }, 'SCW00000000000000001', {
+            keyName: 'api-prod',
+            rotation: 'lifetime=30d rotateBefore=10d overlap=1h',
+          }),
+          record('cluster', { namespace: 'ci', secretName: 'ci' }, 'SCW00000000000000002', {
+            keyName: 'ci',
+            rotation: 'expiresAt=fixed',
+          }),
+          record('cluster', { namespace: 'apps', secretName: 'agent' }, 'SCW00000000000000003', {
+            keyName: 'agent',
+            rotation: 'maxAge=180d overlap=2h',
+          }),
+        ],
+      },
+    );
+    const keys = keysOf(r);
+    expect(keys['api-prod']).toMatchObject({
+      adopt: false,
+      description: 'prod',
+      rotation: { lifetimeMs: 30 * D, rotateBeforeMs: 10 * D, overlapMs: 3_600_000 },
+      sink: { sink: 'local', path: 'prod/api.env' },
+    });
+    expect(keys['api-prod']).not.toHaveProperty('adoptAccessKey');
+    expect(keys['ci']).toMatchObject({
+      expiresAt: '2030-01-31T00:00:00Z',
+      sink: { sink: 'cluster', namespace: 'ci' },
+    });
+    expect(keys['ci']!.rotation).toEqual({});
+    // Default namespace and Secret name: only the sink's name is written.
+    expect(keys['agent']).toMatchObject({ sink: { sink: 'cluster' }, rotation: { maxAgeMs: 180 * D } });
+    expect(keys['agent']).not.toHaveProperty('sink.secretName');
+    expect(r.notes).toEqual([]);
+  });
+
+  it('without a usable record: a date for keys it did not create, whole days or hours as a lifetime for its own', () => {
+    const r = generateImport(
+      live({
+        applications: [app('a-1', 'api', ['scw-gitops=default'])],
+        apiKeys: [
+          key('SCW00000000000000001', 'a-1', {
+            description: ours('monthly', 'ready'),
+            createdAt: created,
+            expiresAt: plus(30 * D + 40_000),
+          }),
+          key('SCW00000000000000002', 'a-1', {
+            description: ours('fixed', 'ready'),
+            createdAt: created,
+            expiresAt: '2030-01-31T00:00:00Z',
+          }),
+          key('SCW00000000000000003', 'a-1', {
+            description: ours('adopted', 'external'),
+            createdAt: created,
+            expiresAt: plus(90 * D),
+          }),
+          key('SCW00000000000000004', 'a-1', {
+            description: ours('default-lifetime', 'ready'),
+            createdAt: created,
+            expiresAt: plus(90 * D),
+          }),
+        ],
+      }),
+      {
+        ...ownedOpts,
+        defaultLifetimeMs: 90 * D,
+        // An old record: no `rotation` field.
+        records: [record('local', { path: 'monthly.env' }, 'SCW00000000000000001', { keyName: 'monthly' })],
+      },
+    );
+    const keys = keysOf(r);
+    expect(keys['monthly']).toMatchObject({ rotation: { lifetimeMs: 30 * D }, sink: { sink: 'local' } });
+    expect(keys['fixed']).toMatchObject({ expiresAt: '2030-01-31T00:00:00Z' });
+    // Adopted, as it was declared: adopt + adoptAccessKey, and the date it was given.
+    expect(keys['adopted']).toMatchObject({
+      adopt: true,
+      adoptAccessKey: 'SCW00000000000000003',
+      expiresAt: plus(90 * D),
+    });
+    expect(keys['default-lifetime']).not.toHaveProperty('expiresAt');
+    expect(keys['default-lifetime']!.rotation).toEqual({});
+    expect(r.files.get('api-keys.yaml')).toContain(
+      'replace it by spec.lifetime (90d: its current lifetime) to have scw-gitops rotate it',
+    );
+    expect(r.notes).toEqual([
+      'ApiKey/default-lifetime: its expiry was not recorded; imported as a 90d lifetime (rotated before it expires), review',
+      'ApiKey/default-lifetime: no record in the configured sinks holds SCW00000000000000004; unless spec.sink names where its secret is, the plan replaces the key (custody-lost)',
+      'ApiKey/fixed: its expiry was not recorded; imported as the fixed expiresAt 2030-01-31T00:00:00Z (not rotated automatically), review',
+      'ApiKey/fixed: no record in the configured sinks holds SCW00000000000000002; unless spec.sink names where its secret is, the plan replaces the key (custody-lost)',
+      'ApiKey/monthly: its expiry was not recorded; imported as a 30d lifetime (rotated before it expires), review',
+    ]);
+  });
+
+  it('chooses among several records, and falls back to a record written for the name', () => {
+    const r = generateImport(
+      live({
+        applications: [app('a-1', 'api', ['scw-gitops=default'])],
+        apiKeys: [
+          key('SCW00000000000000001', 'a-1', { description: ours('copied', 'ready') }),
+          key('SCW00000000000000002', 'a-1', { description: ours('moved', 'ready') }),
+          key('SCW00000000000000003', 'a-1', { description: ours('lost', 'ready') }),
+        ],
+      }),
+      {
+        ...ownedOpts,
+        records: [
+          record('local', { path: 'backup/copied.env' }, 'SCW00000000000000001', { keyName: 'copied' }),
+          record('local', { path: 'copied.env' }, 'SCW00000000000000001', { keyName: 'copied' }),
+          record('local', { path: 'team/moved.env' }, 'SCW0000000000000000X', {
+            keyName: 'moved',
+            instance: 'default',
+          }),
+          record('local', { path: 'other.env' }, 'SCW0000000000000000Y', {
+            keyName: 'moved',
+            instance: 'other',
+          }),
+        ],
+      },
+    );
+    const keys = keysOf(r);
+    expect(keys['copied']!.sink).toEqual({ sink: 'local' });
+    expect(keys['moved']!.sink).toEqual({ sink: 'local', path: 'team/moved.env' });
+    expect(keys['lost']!.sink).toEqual({});
+    expect(r.notes).toEqual([
+      'ApiKey/copied: SCW00000000000000001 is in several records; spec.sink names local: copied.env, not local: backup/copied.env',
+      'ApiKey/lost: no record in the configured sinks holds SCW00000000000000003; unless spec.sink names where its secret is, the plan replaces the key (custody-lost)',
+      'ApiKey/moved: the record in local: team/moved.env holds SCW0000000000000000X, not SCW00000000000000002; the plan replaces the key there (custody-lost)',
     ]);
   });
 });

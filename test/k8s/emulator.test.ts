@@ -388,6 +388,42 @@ describe('Secrets', () => {
     expect(r.body.items[0].kind).toBeUndefined();
     expect(r.body.items[0].metadata.name).toBe(name);
   });
+
+  it('list in chunks: limit gives a continue token and the remaining count; a bad token is a 400', async () => {
+    const app = uniq('chunk');
+    for (const i of [1, 2, 3]) {
+      await call('POST', secretsPath(i === 2 ? 'default' : NAMESPACE), {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: `${app}-${i}`, labels: { app } },
+      });
+    }
+    const selector = `labelSelector=${encodeURIComponent(`app=${app}`)}`;
+    const names: string[] = [];
+    let token: string | undefined;
+    const seen: Wire[] = [];
+    do {
+      const r = await call(
+        'GET',
+        `/api/v1/secrets?${selector}&limit=2${token ? `&continue=${encodeURIComponent(token)}` : ''}`,
+      );
+      expect(r.status).toBe(200);
+      seen.push(r.body.metadata);
+      names.push(...r.body.items.map((s: Wire) => `${s.metadata.namespace}/${s.metadata.name}`));
+      token = r.body.metadata.continue;
+    } while (token);
+    expect(names).toEqual([`default/${app}-2`, `${NAMESPACE}/${app}-1`, `${NAMESPACE}/${app}-3`]);
+    expect(seen[0]).toMatchObject({ remainingItemCount: 1 });
+    const decoded = JSON.parse(Buffer.from(seen[0]!.continue, 'base64').toString());
+    expect(decoded.v).toBe('meta.k8s.io/v1');
+    expect(decoded.start.endsWith(`${NAMESPACE}/${app}-1\u0000`), decoded.start).toBe(true);
+    expect(seen[1]).not.toHaveProperty('continue');
+
+    const bad = await call('GET', `${secretsPath()}?limit=1&continue=not-a-token`);
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatchObject({ kind: 'Status', reason: 'BadRequest', code: 400 });
+    expect(bad.body.message).toMatch(/^continue key is not valid/);
+  });
 });
 
 describe('server-side apply', () => {

@@ -119,6 +119,7 @@ export class World {
       type: inner.type,
       preflight: (l, s) => inner.preflight(l, s),
       read: (l, s) => inner.read(l, s),
+      list: (s) => inner.list(s),
       verify: (l, r, s) => inner.verify(l, r, s),
       describe: (l) => inner.describe(l),
       async write(l, r, s) {

@@ -20,6 +20,17 @@ async function fixture(format: FileSinkSettings['format']) {
     badLocation: { sink: name, path: '../escape.env' },
     // A directory below a regular file can never be created (ENOTDIR), even as root.
     brokenSink: createFileSink({ name, type: 'file', dir: join(blocker, 'sub'), format }),
+    listing: {
+      other: { sink: name, path: `team/nested/${defaultFileName('other', format)}` },
+      // A person's own files next to the records: not ours, never listed.
+      plantForeign: async () => {
+        await mkdir(join(dir, 'notes'), { recursive: true });
+        await writeFile(join(dir, 'notes', 'README.txt'), 'rotate by hand\n');
+        await writeFile(join(dir, 'mine.env'), 'SCW_ACCESS_KEY=SCWAAAAAAAAAAAAAAAAA\nSCW_SECRET_KEY=x\n');
+        await writeFile(join(dir, 'mine.json'), '{"accessKey":"SCWAAAAAAAAAAAAAAAAA","secretKey":"x"}\n');
+        await writeFile(join(dir, '.ci-deployer.env.123-abc.tmp'), 'SCW_ACCESS_KEY=SCWBBBBBBBBBBBBBBBBB\n');
+      },
+    },
     teardown: () => rm(base, { recursive: true, force: true }),
   };
 }

@@ -179,6 +179,43 @@ describe.skipIf(!kubectlPath && !required)('kubectl cross-check (Kubernetes sink
     expect(again.stderr).toContain('.data.SCW_SECRET_KEY');
   });
 
+  it('our list finds the same Secrets as kubectl get -A -l managed-by, paging chunk by chunk', async () => {
+    // Ours in two namespaces, and one without our label made by kubectl.
+    await sink.write({ sink: 'cluster', namespace: 'default', secretName: 'elsewhere' }, makeRecord());
+    await sink.write({ sink: 'cluster', secretName: 'listed' }, makeRecord());
+    const file = path.join(home, 'db-password.yaml');
+    await writeFile(
+      file,
+      `apiVersion: v1\nkind: Secret\nmetadata:\n  name: db-password\n  namespace: ${NAMESPACE}\ntype: Opaque\ndata:\n  password: eA==\n`,
+    );
+    const foreign = await kubectl(['apply', '--validate=false', '-f', file]);
+    expect(foreign.code, foreign.stderr).toBe(0);
+    // --chunk-size=1: kubectl pages with limit/continue, the way our sink does with a larger page.
+    const r = await kubectl([
+      'get',
+      'secrets',
+      '-A',
+      '-l',
+      `${MANAGED_BY_LABEL}=scw-gitops`,
+      '--chunk-size=1',
+      '-o',
+      'json',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const theirs = (JSON.parse(r.stdout) as Wire).items
+      .map((s: Wire) => `${s.metadata.namespace}/${s.metadata.name}`)
+      .sort();
+    const listing = await sink.list();
+    const ours = listing.records.map((x) => `${x.location.namespace}/${x.location.secretName}`);
+    expect(listing.incomplete).toEqual([]);
+    expect(ours).toEqual(theirs);
+    expect(ours).toContain('default/elsewhere');
+    expect(ours).toContain(`${NAMESPACE}/listed`);
+    expect(ours).not.toContain(`${NAMESPACE}/db-password`);
+    // Applied by kubectl in our layout (an earlier test), then written by our sink.
+    expect(ours).toContain(`${NAMESPACE}/from-kubectl`);
+  });
+
   it('kubectl delete removes it; our sink then reads nothing', async () => {
     const loc = { sink: 'cluster', secretName: 'to-delete' };
     await sink.write(loc, makeRecord());

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { CoreV1Api } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { KubernetesSinkSettings } from '../../src/config/settings.js';
 import { SinkError } from '../../src/errors.js';
@@ -13,7 +14,14 @@ import {
 import type { SinkLocation } from '../../src/sinks/sink.js';
 import type { KubernetesEmulator } from '../emulators/kubernetes/server.js';
 import { assertNoSecrets, createLogCapture, errorText } from '../helpers/log-capture.js';
-import { inClusterFor, minimalRole, NAMESPACE, startEmulator, type Wire } from '../k8s/fixtures.js';
+import {
+  inClusterFor,
+  kubeConfigFor,
+  minimalRole,
+  NAMESPACE,
+  startEmulator,
+  type Wire,
+} from '../k8s/fixtures.js';
 import { describeSinkContract, makeRecord } from './sink-contract.js';
 
 function settings(overrides: Partial<KubernetesSinkSettings> = {}): KubernetesSinkSettings {
@@ -39,33 +47,55 @@ describeSinkContract('kubernetes sink (kubeconfig)', async () => {
     location: { sink: 'cluster', secretName: secretName() },
     badLocation: { sink: 'cluster', namespace: 'no-such-namespace', secretName: secretName() },
     brokenSink: createKubernetesSink(settings({ kubeconfig: broken })),
+    listing: {
+      // A key may name another namespace than the sink's.
+      other: { sink: 'cluster', namespace: 'default', secretName: secretName() },
+      // Secrets of other tools, without our managed-by label: never listed.
+      plantForeign: async () => {
+        const core = kubeConfigFor(emu.kubeconfigPath).makeApiClient(CoreV1Api);
+        for (const namespace of [NAMESPACE, 'default']) {
+          await core.createNamespacedSecret({
+            namespace,
+            body: {
+              metadata: { name: 'db-password', labels: { 'app.kubernetes.io/managed-by': 'helm' } },
+              stringData: { SCW_ACCESS_KEY: 'SCWAAAAAAAAAAAAAAAAA', password: 'x' },
+            },
+          });
+        }
+      },
+    },
     teardown: () => emu.close(),
   };
 });
 
-describeSinkContract('kubernetes sink (in-cluster, TLS)', async () => {
-  const emu = await startEmulator({ tls: true });
-  const token = `sa-${randomBytes(8).toString('hex')}`;
-  const name = secretName();
-  emu.control.setToken(token, {
-    user: `system:serviceaccount:${NAMESPACE}:scw-gitops`,
-    rules: minimalRole(name),
-  });
-  const sa = await inClusterFor(emu, token, NAMESPACE);
-  const badSa = await inClusterFor(emu, 'revoked-token', NAMESPACE);
-  return {
-    sink: createKubernetesSink(settings(), { env: sa.env, serviceAccountDir: sa.dir }),
-    location: { sink: 'cluster', secretName: name },
-    // The Role only covers `name`: another Secret name is denied by RBAC.
-    badLocation: { sink: 'cluster', secretName: `${name}-other` },
-    brokenSink: createKubernetesSink(settings(), { env: badSa.env, serviceAccountDir: badSa.dir }),
-    teardown: async () => {
-      await emu.close();
-      await sa.cleanup();
-      await badSa.cleanup();
-    },
-  };
-});
+describeSinkContract(
+  'kubernetes sink (in-cluster, TLS)',
+  async () => {
+    const emu = await startEmulator({ tls: true });
+    const token = `sa-${randomBytes(8).toString('hex')}`;
+    const name = secretName();
+    emu.control.setToken(token, {
+      user: `system:serviceaccount:${NAMESPACE}:scw-gitops`,
+      rules: minimalRole(name),
+    });
+    const sa = await inClusterFor(emu, token, NAMESPACE);
+    const badSa = await inClusterFor(emu, 'revoked-token', NAMESPACE);
+    return {
+      sink: createKubernetesSink(settings(), { env: sa.env, serviceAccountDir: sa.dir }),
+      location: { sink: 'cluster', secretName: name },
+      // The Role only covers `name`: another Secret name is denied by RBAC.
+      badLocation: { sink: 'cluster', secretName: `${name}-other` },
+      brokenSink: createKubernetesSink(settings(), { env: badSa.env, serviceAccountDir: badSa.dir }),
+      teardown: async () => {
+        await emu.close();
+        await sa.cleanup();
+        await badSa.cleanup();
+      },
+    };
+    // The minimal Role names one Secret and has no `list` verb.
+  },
+  { list: false },
+);
 
 describe('kubernetes sink', () => {
   let emu: KubernetesEmulator;
@@ -78,6 +108,61 @@ describe('kubernetes sink', () => {
 
   afterEach(async () => {
     await emu.close();
+  });
+
+  it('list pages through the Secrets, and falls back to its namespace when RBAC is namespaced', async () => {
+    const admin = createKubernetesSink(settings({ kubeconfig: emu.kubeconfigPath }), { listPageSize: 2 });
+    const written = new Set<string>();
+    for (let i = 0; i < 5; i++) {
+      const rec = makeRecord({ keyName: `key-${i}` });
+      await admin.write({ sink: 'cluster', secretName: `key-${String(i).padStart(3, '0')}` }, rec);
+      written.add(rec.accessKey);
+    }
+    const elsewhere = makeRecord();
+    await admin.write({ sink: 'cluster', namespace: 'default', secretName: 'elsewhere' }, elsewhere);
+    const before = emu.control.requests.length;
+    const all = await admin.list();
+    const pages = emu.control.requests
+      .slice(before)
+      .filter((r) => r.method === 'GET' && r.path === '/api/v1/secrets' && r.query.limit === '2').length;
+    expect(all.incomplete).toEqual([]);
+    expect(all.records).toHaveLength(6);
+    expect(pages).toBe(3);
+    expect(all.records[0]!.location).toEqual({
+      sink: 'cluster',
+      namespace: 'default',
+      secretName: 'elsewhere',
+    });
+
+    // A Role in the sink's namespace only (what the Helm chart's Role plus `list` gives).
+    emu.control.setToken('namespaced', {
+      user: `system:serviceaccount:${NAMESPACE}:scw-gitops`,
+      rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list'], namespaces: [NAMESPACE] }],
+    });
+    const namespaced = createKubernetesSink(
+      settings({ kubeconfig: await emu.writeKubeconfig('namespaced', NAMESPACE) }),
+    );
+    const mine = await namespaced.list();
+    expect(mine.records.map((r) => r.accessKey).sort()).toEqual([...written].sort());
+    expect(mine.incomplete).toEqual([
+      `Secrets outside namespace "${NAMESPACE}" were not searched: RBAC does not allow listing Secrets in all namespaces`,
+    ]);
+
+    // No `list` at all: a SinkError naming the verb and the namespace.
+    emu.control.setToken('getter', {
+      user: 'system:serviceaccount:platform:getter',
+      rules: minimalRole('x'),
+    });
+    const getter = createKubernetesSink(
+      settings({ kubeconfig: await emu.writeKubeconfig('getter', NAMESPACE) }),
+    );
+    const err = await getter.list().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(SinkError);
+    expect((err as SinkError).message).toContain(`list (namespace "${NAMESPACE}") failed (HTTP 403)`);
+    expect((err as SinkError).message).toContain('cannot list resource "secrets"');
   });
 
   it('writes an Opaque Secret with base64 data, labels, annotations via server-side apply', async () => {

@@ -15,6 +15,11 @@
  * A setup must supply at least one way to fail: `badLocation` (a location this sink refuses or
  * cannot write) and/or `brokenSink` (the same sink type pointed at something unreachable or
  * unwritable). The preflight and error-hygiene tests fail with a clear message when neither is given.
+ *
+ * `listing` drives the `list` tests: a second fresh location (in a sub-folder where the sink has
+ * folders, in another namespace for Kubernetes) and a way to put something that is not a
+ * scw-gitops record in the sink's scope. A suite whose credentials may not list runs with
+ * `{ list: false }` and omits it; the contract then expects `list` to reject with a SinkError.
  */
 import { randomUUID } from 'node:crypto';
 import { inspect } from 'node:util';
@@ -32,6 +37,13 @@ export interface SinkContractFixture {
   readonly badLocation?: SinkLocation;
   /** A sink of the same type that cannot work (unreachable server, unwritable directory, bad token). */
   readonly brokenSink?: SecretSink;
+  /** Required unless the suite runs with `{ list: false }`. */
+  readonly listing?: {
+    /** Another fresh location, e.g. `team/other.env`. */
+    readonly other: SinkLocation;
+    /** Put an object that is not a scw-gitops record in the sink's scope. */
+    plantForeign(): Promise<void>;
+  };
   teardown(): Promise<void>;
 }
 
@@ -62,6 +74,7 @@ export function makeRecord(
       organizationId: '6867048b-fe12-4e96-835e-41c79a39604b',
       defaultProjectId: '6867048b-fe12-4e96-835e-41c79a39604b',
       instance: 'default',
+      rotation: 'lifetime=30d rotateBefore=10d overlap=1h',
     },
   };
 }
@@ -85,7 +98,17 @@ async function rejection(p: Promise<unknown>): Promise<unknown> {
   throw new Error('expected the call to reject, it resolved');
 }
 
-export function describeSinkContract(label: string, setup: () => Promise<SinkContractFixture>): void {
+export interface SinkContractOptions {
+  /** These credentials may list (default true); false: `list` must reject with a SinkError. */
+  readonly list?: boolean;
+}
+
+export function describeSinkContract(
+  label: string,
+  setup: () => Promise<SinkContractFixture>,
+  options: SinkContractOptions = {},
+): void {
+  const opts = { list: options.list ?? true };
   describe(`SecretSink contract: ${label}`, () => {
     let f: SinkContractFixture;
 
@@ -137,6 +160,7 @@ export function describeSinkContract(label: string, setup: () => Promise<SinkCon
       expect(got!.metadata.revision).toBe(rec.metadata.revision);
       expect(got!.metadata.deliveredAt).toBe(rec.metadata.deliveredAt);
       expect(got!.metadata.instance).toBe(rec.metadata.instance);
+      expect(got!.metadata.rotation).toBe(rec.metadata.rotation);
       // The record read back never prints its secret.
       assertNoSecrets(
         [JSON.stringify(got), inspect(got, { depth: 10 }), String(got!.secretKey)],
@@ -204,6 +228,76 @@ export function describeSinkContract(label: string, setup: () => Promise<SinkCon
       await f.sink.write(f.location, rec);
       const got = await f.sink.read(f.location);
       expect(got!.metadata.previousAccessKey).toBe('SCWPREVIOUS0000000000');
+    });
+
+    const listingOf = (): NonNullable<SinkContractFixture['listing']> => {
+      if (!f.listing) throw new Error('sink contract: a listable setup must return `listing`');
+      return f.listing;
+    };
+
+    it.runIf(!opts.list)('list rejects with a SinkError when the credentials may not list', async () => {
+      const err = await rejection(f.sink.list());
+      expect(err).toBeInstanceOf(SinkError);
+      expect((err as SinkError).sink).toBe(f.sink.name);
+    });
+
+    it.runIf(opts.list)(
+      'list of a sink without records finds none (foreign objects are not records)',
+      async () => {
+        await listingOf().plantForeign();
+        expect(await f.sink.list()).toEqual({ records: [], incomplete: [] });
+      },
+    );
+
+    it.runIf(opts.list)(
+      'list finds every record at a location read accepts, with its metadata and no secret',
+      async () => {
+        const first = makeRecord({ keyName: 'first' });
+        const second = makeRecord({ keyName: 'second' });
+        await f.sink.write(f.location, first);
+        await f.sink.write(listingOf().other, second);
+        await listingOf().plantForeign();
+        const listing = await f.sink.list();
+        expect(listing.incomplete).toEqual([]);
+        expect(listing.records.map((r) => r.accessKey).sort()).toEqual(
+          [first.accessKey, second.accessKey].sort(),
+        );
+        for (const entry of listing.records) {
+          const written = entry.accessKey === first.accessKey ? first : second;
+          expect(entry.location.sink).toBe(f.sink.name);
+          expect(entry.metadata).toMatchObject({
+            keyName: written.metadata.keyName,
+            accessKey: written.accessKey,
+            rotation: written.metadata.rotation,
+          });
+          expect(entry).not.toHaveProperty('secretKey');
+          // The location is one read, verify and describe take as they are.
+          const again = await f.sink.read(entry.location);
+          expect(again?.accessKey).toBe(written.accessKey);
+          expect(await f.sink.verify(entry.location, written)).toBe(true);
+          if (again?.version !== undefined) expect(entry.version).toBe(again.version);
+        }
+        const at = (accessKey: string) => listing.records.find((r) => r.accessKey === accessKey)!.location;
+        expect(f.sink.describe(at(first.accessKey))).toBe(f.sink.describe(f.location));
+        expect(f.sink.describe(at(second.accessKey))).toBe(f.sink.describe(listingOf().other));
+        const order = listing.records.map((r) => f.sink.describe(r.location));
+        expect(listing.records).toHaveLength(2);
+        expect(new Set(order).size).toBe(2);
+        assertNoSecrets(
+          [JSON.stringify(listing), inspect(listing, { depth: 10 })],
+          [first.secretKey.reveal(), second.secretKey.reveal()],
+        );
+      },
+    );
+
+    it.runIf(opts.list)('list on a broken sink rejects with a SinkError and no secret', async () => {
+      if (!f.brokenSink) throw new Error('sink contract: a listable setup must return `brokenSink`');
+      const rec = makeRecord();
+      await f.sink.write(f.location, rec);
+      const err = await rejection(f.brokenSink.list());
+      expect(err).toBeInstanceOf(SinkError);
+      expect((err as SinkError).sink).toBe(f.brokenSink.name);
+      assertNoSecrets([errorText(err), inspect(err, { depth: 10 })], [rec.secretKey.reveal()]);
     });
 
     it('no secret value appears in any thrown error', async () => {

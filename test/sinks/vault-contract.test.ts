@@ -16,6 +16,14 @@ for (const method of ['token', 'kubernetes', 'approle'] as const satisfies reado
       location: { sink: 'vault', path: `key-${counter}` },
       badLocation: { sink: 'vault', path: '../escape' },
       brokenSink: f.makeSink({ pathPrefix: 'forbidden' }),
+      listing: {
+        other: { sink: 'vault', path: `team/nested/key-${counter}` },
+        // A secret someone else keeps under the prefix: not ours, never listed.
+        plantForeign: async () => {
+          const r = await f.raw('POST', 'secret/data/scw/test/team/db-password', { data: { password: 'x' } });
+          if (r.status !== 200) throw new Error(`planting a foreign secret: ${r.status}`);
+        },
+      },
       teardown: () => f.teardown(),
     };
   });

@@ -84,7 +84,8 @@ export async function createVaultFixture(opts: FixtureOptions): Promise<VaultFix
   if (opts.policy !== false) {
     vault.control.putPolicy(WRITER_POLICY, [
       { path: 'secret/data/scw/*', capabilities: ['create', 'update', 'read'] },
-      { path: 'secret/metadata/scw/*', capabilities: ['create', 'update', 'read'] },
+      // `list`: what `scw-gitops import` needs to find the records under the prefix.
+      { path: 'secret/metadata/scw/*', capabilities: ['create', 'update', 'read', 'list'] },
     ]);
   }
   const env: Record<string, string> = {};

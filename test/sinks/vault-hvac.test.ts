@@ -155,6 +155,16 @@ describe('vault cross-check with python3-hvac', () => {
         expect(got?.accessKey).toBe('SCWHVACWRITTEN000001');
         expect(got?.secretKey?.equals(writeSecret)).toBe(true);
         expect(got?.version).toBe('1');
+
+        // Our list finds the keys hvac lists under the prefix: ours, and the one hvac wrote in
+        // our layout.
+        const listing = await f.sink.list();
+        expect(listing.incomplete).toEqual([]);
+        expect(listing.records.map((r) => [r.location.path, r.accessKey])).toEqual([
+          [`from-hvac-${method}`, 'SCWHVACWRITTEN000001'],
+          [`hvac-${method}`, rec.accessKey],
+        ]);
+        if (method === 'token') expect(listing.records.map((r) => r.location.path)).toEqual(out.listed);
       });
     }
   });

@@ -1,16 +1,21 @@
 /**
- * `scw-gitops import --out DIR`: list the live organization and write desired-state YAML that
- * describes it (src/importer/generate.ts), every resource with `metadata.adopt: true`, so the
- * next `scw-gitops plan DIR` shows adoptions only. Refuses to write into a non-empty DIR unless
- * `--force`. Exit status: 0 written, 1 error.
+ * `scw-gitops import --out DIR`: list the live organization and the configured sinks' records,
+ * and write desired-state YAML that describes them (src/importer/generate.ts): objects not yet
+ * ours with `metadata.adopt: true`, objects this instance owns as they are, each API key with its
+ * expiry and sink location, so the next `scw-gitops plan DIR` shows adoptions only. Refuses to
+ * write into a non-empty DIR unless `--force`, and a DIR that holds a file sink's directory.
+ * Exit status: 0 written, 1 error.
  */
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { systemClock } from '../../clock.js';
 import { loadDesiredState } from '../../desired/load.js';
+import { assertSinksOutside } from '../../config/source-dir.js';
 import { generateImport, IMPORT_FILES, type ImportResult } from '../../importer/generate.js';
+import { readSinkRecords, type SinkRecords } from '../../importer/sink-records.js';
 import { formatDiagnostic } from '../../model/diagnostics.js';
+import { parseKeyDescription } from '../../model/ownership.js';
 import { KINDS } from '../../model/resources.js';
 import {
   type CommandDeps,
@@ -29,10 +34,12 @@ import { EXIT_ERROR, EXIT_OK } from '../io.js';
 export const HELP = `Usage: scw-gitops import --out DIR [options]
 
 Write the desired-state YAML of an existing organization (projects, applications, groups,
-policies and, with --include-keys, API keys without their secrets) to DIR, one file per kind.
-Every resource has metadata.adopt: true, so 'scw-gitops plan DIR' right after the import shows
-adoptions only. Objects Scaleway manages, objects of other scw-gitops instances and objects the
-desired-state format cannot express are skipped and listed.
+policies, the API keys this instance owns and, with --include-keys, the others, never their
+secrets) to DIR, one file per kind. Objects not yet owned get metadata.adopt: true; each key gets
+its expiry and the sink location of its secret, read from the configured sinks' records. So
+'scw-gitops plan DIR' right after the import shows adoptions only. Objects Scaleway manages,
+objects of other scw-gitops instances and objects the desired-state format cannot express are
+skipped and listed.
 
 Options:
 ${renderOptions(IMPORT_OPTIONS.options)}
@@ -65,13 +72,18 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
-export function renderImportReport(result: ImportResult, shownDir: string): string {
+export function renderImportReport(
+  result: ImportResult,
+  shownDir: string,
+  sinkProblems: readonly string[] = [],
+): string {
   const lines: string[] = [];
   const counts = KINDS.map((k) => [k, result.imported.filter((o) => o.kind === k).length] as const)
     .filter(([, n]) => n > 0)
     .map(([k, n]) => `${n} ${k}`);
+  const owned = result.imported.filter((o) => !o.adopt).length;
   lines.push(
-    `Imported ${plural(result.imported.length, 'object')} into ${shownDir}${counts.length > 0 ? ` (${counts.join(', ')})` : ''}:`,
+    `Imported ${plural(result.imported.length, 'object')} into ${shownDir}${counts.length > 0 ? ` (${counts.join(', ')})` : ''}${owned > 0 ? `, ${owned} already owned by this instance` : ''}:`,
   );
   for (const [file] of result.files) {
     const n = result.imported.filter((o) => o.file === file).length;
@@ -87,6 +99,10 @@ export function renderImportReport(result: ImportResult, shownDir: string): stri
     lines.push('', `Not imported, by design (${infos.length}):`);
     for (const s of infos) lines.push(`  ${s.kind}/${s.name} (${s.id}): ${s.reason}`);
   }
+  if (sinkProblems.length > 0) {
+    lines.push('', `Sinks not fully read (${sinkProblems.length}):`);
+    for (const p of sinkProblems) lines.push(`  ${p}`);
+  }
   if (result.notes.length > 0) {
     lines.push('', 'Review:');
     for (const n of result.notes) lines.push(`  ${n}`);
@@ -101,7 +117,7 @@ export function renderImportReport(result: ImportResult, shownDir: string): stri
   } else {
     lines.push(
       '',
-      `Next: scw-gitops plan ${shownDir}  (expect adoptions only), commit ${shownDir}, then reconcile.`,
+      `Next: scw-gitops plan ${shownDir}  (expect adoptions only, and no change to what is already owned), commit ${shownDir}, then reconcile.`,
     );
   }
   return `${lines.join('\n')}\n`;
@@ -135,10 +151,14 @@ export async function run(argv: readonly string[], io: CliIO, deps: CommandDeps 
       } as ParsedFlags['values'],
       io,
     );
+    // DIR becomes a desired-state directory: no secrets may be delivered inside it.
+    assertSinksOutside(settings, out, '--out DIR');
+    const includeKeys = values['include-keys'] === true;
     const clock = deps.clock ?? systemClock;
     const logger = commandLogger(io, deps);
     const runtime = await openRuntime(settings, io, deps, logger);
     let live: Awaited<ReturnType<typeof observeLive>>;
+    let sinkRecords: SinkRecords = { records: [], problems: [] };
     try {
       live = await observeLive(runtime.client, {
         instance: settings.instance,
@@ -146,6 +166,11 @@ export async function run(argv: readonly string[], io: CliIO, deps: CommandDeps 
         readRules: 'all',
         signal: io.signal,
       });
+      // Where each imported key's secret is, and how it was declared to expire.
+      const keysToImport =
+        includeKeys ||
+        live.apiKeys.some((k) => parseKeyDescription(k.description).marker?.instance === settings.instance);
+      if (keysToImport) sinkRecords = await readSinkRecords(runtime.sinks, io.signal);
     } finally {
       await runtime.close();
     }
@@ -158,7 +183,20 @@ export async function run(argv: readonly string[], io: CliIO, deps: CommandDeps 
       ...(sinkNames.length > 0 ? { sinkNames } : {}),
       ...(settings.defaults.sink !== undefined ? { defaultSink: settings.defaults.sink } : {}),
     };
-    const result = generateImport(live, { ...validateOpts, includeKeys: values['include-keys'] === true });
+    const result = generateImport(live, {
+      ...validateOpts,
+      includeKeys,
+      sinks: settings.sinks.map((s) => ({
+        name: s.name,
+        type: s.type,
+        format: s.type === 'file' ? s.format : undefined,
+        namespace: s.type === 'kubernetes' ? s.namespace : undefined,
+      })),
+      records: sinkRecords.records,
+      ...(settings.defaults.rotation.lifetimeMs !== undefined
+        ? { defaultLifetimeMs: settings.defaults.rotation.lifetimeMs }
+        : {}),
+    });
 
     await mkdir(out, { recursive: true });
     if (values.force) {
@@ -176,7 +214,7 @@ export async function run(argv: readonly string[], io: CliIO, deps: CommandDeps 
       io.stderr(`scw-gitops import: the files written to ${shown} do not validate (see above)\n`);
       return EXIT_ERROR;
     }
-    io.stdout(renderImportReport(result, shown));
+    io.stdout(renderImportReport(result, shown, sinkRecords.problems));
     return EXIT_OK;
   } catch (err) {
     return reportError(io, 'import', err);

@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { systemClock } from '../../clock.js';
 import { loadSettings } from '../../config/load-settings.js';
+import { requireSourceDir } from '../../config/source-dir.js';
 import { runOnce, startDaemon } from '../../daemon/daemon.js';
 import { AppError } from '../../errors.js';
 import { createLogger, resolvePretty } from '../../logging/logger.js';
@@ -63,6 +64,8 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
     settings = await loadSettings(values.config ?? io.env['SCW_GITOPS_CONFIG'], { env: io.env, cwd: io.cwd });
     const cacheDir = values['cache-dir'];
     if (cacheDir !== undefined) settings = { ...settings, cacheDir: resolve(io.cwd, cacheDir) };
+    // The daemon has no DIR argument: source.dir is required here, and sinks must stay outside it.
+    requireSourceDir(settings);
   } catch (err) {
     io.stderr(`scw-gitops run: ${err instanceof Error ? err.message : String(err)}\n`);
     return EXIT_ERROR;

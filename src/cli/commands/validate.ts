@@ -7,6 +7,8 @@
 import { stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { Settings } from '../../config/settings.js';
+import { sinksInSource } from '../../config/source-dir.js';
 import { loadDesiredState } from '../../desired/load.js';
 import { type Diagnostic, formatDiagnostic } from '../../model/diagnostics.js';
 import { DEFAULT_INSTANCE } from '../../model/ownership.js';
@@ -69,6 +71,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   let instance = values.instance;
   let defaultSink = values['default-sink'];
   let arg = positionals[0];
+  let settingsFile: Settings | undefined;
   if (values.config !== undefined) {
     // Settings only name where secrets come from (env vars, files); reading them needs none.
     const { loadSettings } = await import('../../config/load-settings.js');
@@ -78,14 +81,17 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
       instance ??= settings.instance;
       sinkNames ??= settings.sinks.map((x) => x.name);
       defaultSink ??= settings.defaults.sink;
-      arg ??= relative(io.cwd, settings.source.dir) || '.';
+      settingsFile = settings;
+      if (settings.source.dir !== undefined) arg ??= relative(io.cwd, settings.source.dir) || '.';
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       io.stderr(`scw-gitops validate: ${err.message}\n`);
       return EXIT_ERROR;
     }
   }
-  if (arg === undefined) return usageError(io, 'missing DIR');
+  if (arg === undefined) {
+    return usageError(io, settingsFile ? 'missing DIR (the settings file has no source.dir)' : 'missing DIR');
+  }
   const root = isAbsolute(arg) ? arg : resolve(io.cwd, arg);
   // Show file paths the way the user can open them: relative to the working directory.
   const isFile = await stat(root).then(
@@ -105,9 +111,17 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
     ...(sinkNames !== undefined ? { sinkNames } : {}),
     ...(defaultSink !== undefined ? { defaultSink } : {}),
   });
-  const diagnostics: Diagnostic[] = result.diagnostics.map((d) =>
-    d.location ? { ...d, location: { ...d.location, file: display(d.location.file) } } : d,
-  );
+  // The settings' file sinks must not write inside the directory validated here.
+  const settingsErrors = settingsFile
+    ? sinksInSource(settingsFile, base, positionals[0] ? 'DIR' : 'source.dir')
+    : [];
+  const diagnostics: Diagnostic[] = [
+    ...settingsErrors,
+    ...result.diagnostics.map((d) =>
+      d.location ? { ...d, location: { ...d.location, file: display(d.location.file) } } : d,
+    ),
+  ];
+  const valid = result.state !== undefined && settingsErrors.length === 0;
   const errors = diagnostics.filter((d) => d.severity === 'error').length;
   const warnings = diagnostics.length - errors;
   const resources = result.state?.resources ?? [];
@@ -119,7 +133,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
     io.stdout(
       `${JSON.stringify(
         {
-          valid: result.state !== undefined,
+          valid,
           root: arg,
           errors,
           warnings,
@@ -142,7 +156,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
       }
       io.stdout(`${line}\n`);
     }
-    if (result.state) {
+    if (valid) {
       const counts = byKind.map(([k, n]) => `${n} ${k}`).join(', ');
       io.stdout(
         `${arg}: valid, ${plural(resources.length, 'resource')}${counts ? ` (${counts})` : ''}, ${plural(warnings, 'warning')}\n`,
@@ -151,7 +165,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
       io.stdout(`${arg}: invalid, ${plural(errors, 'error')}, ${plural(warnings, 'warning')}\n`);
     }
   }
-  return result.state ? EXIT_OK : EXIT_ERROR;
+  return valid ? EXIT_OK : EXIT_ERROR;
 }
 
 function parse(argv: readonly string[]) {

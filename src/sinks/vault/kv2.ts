@@ -117,6 +117,25 @@ export class KvV2 {
     return `${this.mount}/metadata/${key}`;
   }
 
+  /**
+   * The immediate children of a folder (`LIST <mount>/metadata/<folder>/`, sent as
+   * `GET …?list=true`): keys, and sub-folders with a trailing `/`, sorted. An empty or missing
+   * folder is `[]` (Vault answers 404). Needs the `list` capability on the metadata path.
+   */
+  async list(folder: string, signal?: AbortSignal): Promise<string[]> {
+    const path = folder === '' ? this.metadataPath('') : `${this.metadataPath(folder.replace(/\/+$/, ''))}/`;
+    const res = await this.call('GET', encodePath(path), {
+      query: { list: 'true' },
+      accept: [404],
+      ...(signal ? { signal } : {}),
+    });
+    if (res.status === 404) return [];
+    const keys = asRecord(asRecord(res.body).data).keys;
+    return Array.isArray(keys)
+      ? keys.filter((k): k is string => typeof k === 'string' && k !== '').sort()
+      : [];
+  }
+
   /** Latest version of a key. */
   async read(key: string, signal?: AbortSignal): Promise<KvReadResult> {
     const res = await this.call('GET', encodePath(this.dataPath(key)), {

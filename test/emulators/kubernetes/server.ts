@@ -501,10 +501,37 @@ export async function startKubernetesEmulator(opts: EmulatorOptions = {}): Promi
     return render(type, s);
   }
 
+  /**
+   * A collection, sorted by key, with chunking like the apiserver: `limit=N` returns at most N
+   * items plus an opaque `metadata.continue` token (base64 of `{"v":"meta.k8s.io/v1","rv":…,
+   * "start":"<last key>\u0000"}`, the apiserver's layout) and `remainingItemCount` when more
+   * match; `continue=<token>` resumes after that key, and a token that does not decode is a 400.
+   * Unlike etcd, later pages are not a snapshot of the first one's resourceVersion.
+   */
   function doList(type: ResourceType, ns: string | undefined, ctx: Ctx): JsonObject {
     const selector = ctx.query.get('labelSelector') ?? '';
     const fieldSelector = ctx.query.get('fieldSelector') ?? '';
+    const limitParam = ctx.query.get('limit');
+    const limit = limitParam !== null && /^\d+$/.test(limitParam) ? Number(limitParam) : 0;
+    const token = ctx.query.get('continue');
+    let after: string | undefined;
+    let listRv = String(rvCounter);
+    if (token) {
+      try {
+        const decoded = JSON.parse(Buffer.from(token, 'base64').toString('utf8')) as {
+          v?: unknown;
+          rv?: unknown;
+          start?: unknown;
+        };
+        if (decoded.v !== 'meta.k8s.io/v1' || typeof decoded.start !== 'string') throw new Error('shape');
+        after = decoded.start.endsWith('\u0000') ? decoded.start.slice(0, -1) : decoded.start;
+        listRv = String(decoded.rv ?? listRv);
+      } catch {
+        throw errors.badRequest(`continue key is not valid: ${token.slice(0, 40)}`);
+      }
+    }
     const items: JsonObject[] = [];
+    const itemKeys: string[] = [];
     const keys = [...store.keys()].sort();
     for (const k of keys) {
       const [g, r, kns, kname] = k.split('/') as [string, string, string, string];
@@ -517,17 +544,23 @@ export async function startKubernetesEmulator(opts: EmulatorOptions = {}): Promi
         const m = /^metadata\.name=(.*)$/.exec(fieldSelector);
         if (m && m[1] !== kname) continue;
       }
+      if (after !== undefined && k <= after) continue;
       const item = render(type, s);
       delete item.kind;
       delete item.apiVersion;
       items.push(item);
+      itemKeys.push(k);
     }
-    return {
-      kind: type.listKind,
-      apiVersion: type.apiVersion,
-      metadata: { resourceVersion: String(rvCounter) },
-      items,
-    };
+    const metadata: JsonObject = { resourceVersion: listRv };
+    if (limit > 0 && items.length > limit) {
+      const start = `${itemKeys[limit - 1]}\u0000`;
+      metadata.continue = Buffer.from(
+        JSON.stringify({ v: 'meta.k8s.io/v1', rv: Number(listRv), start }),
+      ).toString('base64');
+      metadata.remainingItemCount = items.length - limit;
+      items.length = limit;
+    }
+    return { kind: type.listKind, apiVersion: type.apiVersion, metadata, items };
   }
 
   function doCreate(
