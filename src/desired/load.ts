@@ -12,12 +12,19 @@ import { basename, join, relative, sep } from 'node:path';
 import type { DesiredState } from '../model/desired.js';
 import { type Diagnostic, hasErrors, sortDiagnostics } from '../model/diagnostics.js';
 import { type ParsedDocument, parseDesiredText } from './parse.js';
+import { PARALLEL_MIN_BYTES, parseInWorker } from './in-worker.js';
 import type { ParseCache } from './parse-cache.js';
 import { type ValidateOptions, validateDocuments } from './validate.js';
 
 export interface LoadOptions extends ValidateOptions {
   /** Parsed files of earlier passes (the daemon): only files whose content changed are parsed. */
   readonly parseCache?: ParseCache;
+  /**
+   * Parse on a worker thread when the files are large (in-worker.ts), so the event loop stays
+   * free for the listing that runs meanwhile (one-shot commands). Ignored with a parse cache.
+   * `{ minBytes }` overrides the size from which a worker is used (tests).
+   */
+  readonly parallel?: boolean | { readonly minBytes: number };
 }
 
 export interface LoadResult {
@@ -95,7 +102,13 @@ export async function loadDesiredState(root: string, opts: LoadOptions): Promise
   } else {
     await readInto(root, basename(root), files, diagnostics);
   }
-  const result = loadDesiredFromTexts(root, files, opts);
+  const bytes = files.reduce((n, f) => n + f.text.length, 0);
+  const result =
+    (opts.parallel &&
+    !opts.parseCache &&
+    bytes >= (typeof opts.parallel === 'object' ? opts.parallel.minBytes : PARALLEL_MIN_BYTES)
+      ? await parseInWorker(root, files, opts)
+      : undefined) ?? loadDesiredFromTexts(root, files, opts);
   if (diagnostics.length === 0) return result;
   const all = sortDiagnostics([...diagnostics, ...result.diagnostics]);
   return hasErrors(all) ? { diagnostics: all } : { ...result, diagnostics: all };

@@ -152,7 +152,9 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions)
       now,
       ...(sinkNames.length > 0 ? { sinkNames } : {}),
       ...(settings.defaults.sink !== undefined ? { defaultSink: settings.defaults.sink } : {}),
-      ...(deps.parseCache ? { parseCache: deps.parseCache } : {}),
+      // the daemon re-parses only changed files; a one-shot command parses a large state on a
+      // worker thread while this one lists the organization
+      ...(deps.parseCache ? { parseCache: deps.parseCache } : { parallel: true }),
     });
   } catch (err) {
     listing.abort(err);
