@@ -330,3 +330,21 @@ describe('GitLab CI example', () => {
     expect(r.stdout).toContain('GITLAB_API_TOKEN is not set');
   });
 });
+
+describe('CI examples: the rules cache', () => {
+  it('keeps the cache directory the settings file implies, in every job', async () => {
+    const settings = await loadSettings(join(repo, 'examples/ci/scw-gitops.yaml'), { env: {}, cwd: repo });
+    const cacheDir = settings.cacheDir!;
+    expect(dirname(cacheDir)).toBe(join(repo, 'examples/ci'));
+    const name = cacheDir.slice(dirname(cacheDir).length + 1); // `.scw-gitops-cache`, beside the settings
+    for (const job of Object.values(gh.jobs)) {
+      const cache = job.steps.find((s) => s.uses?.startsWith('actions/cache@'));
+      expect(cache?.with?.['path']).toBe(name);
+      // a fresh key per run (caches are immutable), restored from the latest one
+      expect(cache?.with?.['key']).toContain('${{ github.run_id }}');
+      expect(cache!.with!['key']!.startsWith(cache!.with!['restore-keys']!)).toBe(true);
+    }
+    const base = gl['.scw-gitops'] as unknown as { cache: { paths: string[] } };
+    expect(base.cache.paths).toEqual([`${name}/`]);
+  });
+});
