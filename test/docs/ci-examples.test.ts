@@ -341,7 +341,7 @@ describe('CI examples: the rules cache', () => {
       const cache = job.steps.find((s) => s.uses?.startsWith('actions/cache@'));
       expect(cache?.with?.['path']).toBe(name);
       // a fresh key per run (caches are immutable), restored from the latest one
-      expect(cache?.with?.['key']).toContain('${{ github.run_id }}');
+      expect(cache?.with?.['key']).toContain(['${{', 'github.run_id', '}}'].join(' '));
       expect(cache!.with!['key']!.startsWith(cache!.with!['restore-keys']!)).toBe(true);
     }
     const base = gl['.scw-gitops'] as unknown as { cache: { paths: string[] } };
