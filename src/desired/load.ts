@@ -11,10 +11,10 @@ import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { basename, join, relative, sep } from 'node:path';
 import type { DesiredState } from '../model/desired.js';
 import { type Diagnostic, hasErrors, sortDiagnostics } from '../model/diagnostics.js';
-import { type ParsedDocument, parseDesiredText } from './parse.js';
+import { type ParsedDocument, type ParseResult, parseDesiredText } from './parse.js';
 import { PARALLEL_MIN_BYTES, parseInWorker } from './in-worker.js';
 import type { ParseCache } from './parse-cache.js';
-import { type ValidateOptions, validateDocuments } from './validate.js';
+import { type ValidateOptions, validateDocuments, validityEnd } from './validate.js';
 
 export interface LoadOptions extends ValidateOptions {
   /** Parsed files of earlier passes (the daemon): only files whose content changed are parsed. */
@@ -48,23 +48,53 @@ export function loadDesiredFromTexts(
   files: readonly DesiredFile[],
   opts: LoadOptions,
 ): LoadResult {
+  const cache = opts.parseCache;
+  const parsed = files.map((f) => {
+    const text = f.text.charCodeAt(0) === 0xfeff ? f.text.slice(1) : f.text;
+    return cache ? cache.parse(f.file, text) : parseDesiredText(text, f.file);
+  });
+  if (!cache) return checkAll(root, files.length, parsed, opts);
+  cache.retain(new Set(files.map((f) => f.file)));
+  // The same files (by content) checked with the same options give the same answer until the
+  // next instant the checks depend on (validityEnd): the daemon's no-op passes skip them.
+  return cache.memo(
+    `${root}\n${optionsKey(opts)}\n${files.map((f) => f.file).join('\n')}`,
+    opts.now.getTime(),
+    () => {
+      const result = checkAll(root, files.length, parsed, opts);
+      const until = hasErrors(result.diagnostics)
+        ? Number.NEGATIVE_INFINITY
+        : validityEnd(parsed.flatMap((p) => p.documents));
+      return { value: result, validUntil: until };
+    },
+  );
+}
+
+/** The options the checks depend on, as a key (`now` aside: see validityEnd). */
+function optionsKey(opts: LoadOptions): string {
+  const { now: _now, parseCache: _cache, parallel: _parallel, ...rest } = opts;
+  return JSON.stringify(rest); // built the same way on every pass: the same key order
+}
+
+function checkAll(
+  root: string,
+  fileCount: number,
+  parsed: readonly ParseResult[],
+  opts: LoadOptions,
+): LoadResult {
   const diagnostics: Diagnostic[] = [];
   const documents: ParsedDocument[] = [];
-  const cache = opts.parseCache;
-  for (const f of files) {
-    const text = f.text.charCodeAt(0) === 0xfeff ? f.text.slice(1) : f.text;
-    const parsed = cache ? cache.parse(f.file, text) : parseDesiredText(text, f.file);
-    for (const x of parsed.diagnostics) diagnostics.push(x);
-    for (const x of parsed.documents) documents.push(x);
+  for (const p of parsed) {
+    for (const x of p.diagnostics) diagnostics.push(x);
+    for (const x of p.documents) documents.push(x);
   }
-  cache?.retain(new Set(files.map((f) => f.file)));
   const validated = validateDocuments(documents, opts);
   for (const x of validated.diagnostics) diagnostics.push(x);
   if (!hasErrors(diagnostics) && documents.length === 0) {
     diagnostics.push({
       severity: 'warning',
       code: 'empty-state',
-      message: `no resources found under ${root} (${files.length} YAML file${files.length === 1 ? '' : 's'}); with pruning enabled this means deleting everything scw-gitops owns`,
+      message: `no resources found under ${root} (${fileCount} YAML file${fileCount === 1 ? '' : 's'}); with pruning enabled this means deleting everything scw-gitops owns`,
     });
   }
   const sorted = sortDiagnostics(diagnostics);

@@ -12,6 +12,7 @@ import { type ParseResult, parseDesiredText } from './parse.js';
 
 export class ParseCache {
   readonly #entries = new Map<string, { readonly hash: string; readonly result: ParseResult }>();
+  #memo: { readonly key: string; readonly validUntil: number; readonly value: unknown } | undefined;
   #hits = 0;
   #misses = 0;
 
@@ -27,6 +28,20 @@ export class ParseCache {
     const result = parseDesiredText(text, file);
     this.#entries.set(file, { hash, result });
     return result;
+  }
+
+  /**
+   * `compute().value`, remembered for the same `key` while the files it was computed from are
+   * unchanged (every file of the last `parse` calls was a hit) and `now` is before its
+   * `validUntil`. One entry: the daemon loads one tree.
+   */
+  memo<T>(key: string, now: number, compute: () => { value: T; validUntil: number }): T {
+    const fileKey = `${key}\n${[...this.#entries.values()].map((e) => e.hash).join(',')}`;
+    const m = this.#memo;
+    if (m !== undefined && m.key === fileKey && now < m.validUntil) return m.value as T;
+    const fresh = compute();
+    this.#memo = { key: fileKey, validUntil: fresh.validUntil, value: fresh.value };
+    return fresh.value;
   }
 
   /** Forget files that no longer exist. */

@@ -76,6 +76,24 @@ class Reporter {
   }
 }
 
+/**
+ * The first instant at which `validateDocuments` could answer differently for these documents and
+ * the same options: the earliest `expiresAt` still ahead (an `expiresAt` at or before `now` is an
+ * error). Keep it in step with every use of `opts.now` below: it is what lets the daemon reuse a
+ * result (src/desired/parse-cache.ts).
+ */
+export function validityEnd(docs: readonly ParsedDocument[]): number {
+  let end = Number.POSITIVE_INFINITY;
+  for (const d of docs) {
+    if (d.kind !== 'ApiKey') continue;
+    const expiresAt = str(d.spec['expiresAt']);
+    if (expiresAt === undefined) continue;
+    const t = Date.parse(expiresAt.toUpperCase());
+    if (!Number.isNaN(t) && t < end) end = t;
+  }
+  return end;
+}
+
 export function validateDocuments(
   docs: readonly ParsedDocument[],
   opts: ValidateOptions,

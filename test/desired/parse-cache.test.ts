@@ -63,4 +63,46 @@ describe('ParseCache', () => {
     expect(await loadDesiredState(examples, { ...opts, parseCache: cache })).toEqual(plain);
     expect(cache.stats.hits).toBe(cache.size);
   });
+
+  it('reuses the checks across files while nothing changed, until the next expiry the checks depend on', async () => {
+    const key = (expiresAt: string) =>
+      `${H}\nkind: ApiKey\nmetadata:\n  name: k\nspec:\n  application: api\n  expiresAt: "${expiresAt}"\n`;
+    await writeFile(join(dir, 'apps.yaml'), app('api'));
+    await writeFile(join(dir, 'keys.yaml'), key('2026-01-02T00:00:00Z'));
+    const cache = new ParseCache();
+    const at = (iso: string) => ({
+      ...opts,
+      sinkNames: ['local'],
+      defaultSink: 'local',
+      now: new Date(iso),
+      parseCache: cache,
+    });
+    const first = await loadDesiredState(dir, at('2026-01-01T00:00:00Z'));
+    expect(first.diagnostics).toEqual([]);
+    // same files, same options, a later instant before the expiry: the very same result
+    expect(await loadDesiredState(dir, at('2026-01-01T12:00:00Z'))).toBe(first);
+    // other options: checked again
+    const other = await loadDesiredState(dir, { ...at('2026-01-01T12:00:00Z'), instance: 'other' });
+    expect(other).not.toBe(first);
+    expect(other).toEqual(
+      await loadDesiredState(dir, {
+        ...opts,
+        instance: 'other',
+        sinkNames: ['local'],
+        defaultSink: 'local',
+        now: new Date('2026-01-01T12:00:00Z'),
+      }),
+    );
+    // the expiry passed: the same files are now an error
+    const later = await loadDesiredState(dir, at('2026-01-02T00:00:00Z'));
+    expect(later.state).toBeUndefined();
+    expect(later.diagnostics.map((d) => d.code)).toEqual(['expired']);
+    // an edit is never served from the memo
+    await writeFile(join(dir, 'keys.yaml'), key('2027-01-01T00:00:00Z'));
+    const edited = await loadDesiredState(dir, at('2026-01-02T00:00:00Z'));
+    expect(edited.diagnostics).toEqual([]);
+    expect(edited.state?.resources.find((r) => r.kind === 'ApiKey')).toMatchObject({
+      expiresAt: '2027-01-01T00:00:00Z',
+    });
+  });
 });
