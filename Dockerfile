@@ -26,9 +26,14 @@ LABEL org.opencontainers.image.title="scw-gitops" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}" \
       org.opencontainers.image.licenses="Apache-2.0"
+# git, gnupg and openssh-client: the built-in git source (source.git) fetches with the git binary
+# and verifies signed commits with gpg and ssh-keygen (docs/design/git-source.md). OpenSSH needs a
+# passwd entry for the uid it runs as: 65532 gets one (home /data).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends tini ca-certificates \
- && rm -rf /var/lib/apt/lists/*
+ && apt-get install -y --no-install-recommends tini ca-certificates git gnupg openssh-client \
+ && rm -rf /var/lib/apt/lists/* \
+ && groupadd --gid 65532 scw-gitops \
+ && useradd --uid 65532 --gid 65532 --home-dir /data --no-create-home --shell /usr/sbin/nologin scw-gitops
 ENV NODE_ENV=production \
     SCW_GITOPS_DATA_DIR=/data \
     SCW_GITOPS_HOST=0.0.0.0 \

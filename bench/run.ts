@@ -26,6 +26,7 @@ const SCENARIOS: ReadonlyArray<() => Promise<{ scenario: BenchScenario }>> = [
   () => import('./scenarios/memory.js'),
   () => import('./scenarios/daemon.js'),
   () => import('./scenarios/apply.js'),
+  () => import('./scenarios/git-source.js'),
   () => import('./scenarios/suite.js'),
 ];
 

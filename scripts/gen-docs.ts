@@ -69,7 +69,7 @@ export async function renderCliPage(): Promise<string> {
     '',
     GENERATED("src/cli/main.ts, the option tables in src/cli/options.ts and each command's --help"),
     '',
-    'Install: `npm install -g scw-gitops` (or run without installing: `npx scw-gitops <command>`).',
+    'Install: see the [README](../../README.md#install) (from a clone: `npm run cli -- <command>`).',
     'Each command: its options (from the option table its parser is checked against), then its',
     '`--help` output, verbatim.',
     '',

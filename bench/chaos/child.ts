@@ -19,7 +19,7 @@ export async function bundleCli(outDir: string): Promise<string[]> {
       bundle: true,
       platform: 'node',
       format: 'esm',
-      target: 'node20',
+      target: 'node22',
       outfile,
       logLevel: 'error',
       banner: {

@@ -116,6 +116,56 @@ export const PLAN_OPTIONS = [
   { flag: 'no-color', type: 'boolean', description: 'no ANSI colours (also NO_COLOR)' },
 ] as const satisfies readonly OptionSpec[];
 
+/** `--git` and its verification and credential flags (plan, reconcile; src/reconciler/git-flag.ts). */
+export const GIT_OPTIONS = [
+  {
+    flag: 'git',
+    type: 'string',
+    arg: 'URL#REF:PATH',
+    description:
+      "fetch the desired state from a git repository instead of DIR: REF is a branch, refs/tags/NAME, semver:RANGE or a commit hash (default: the remote's default branch), PATH the sub-directory. Also used when --config has source.git",
+  },
+  {
+    flag: 'verify',
+    type: 'string',
+    arg: 'MODE',
+    default: "source.git.verify.mode, else 'off'",
+    description:
+      'signature check of the fetched commit (tag for tag refs): off, warn (report, go on) or enforce (refuse, exit 1)',
+  },
+  {
+    flag: 'trusted-keys',
+    type: 'string',
+    arg: 'FILES',
+    description: 'OpenPGP public key files or directories, comma-separated: the signers --verify trusts',
+  },
+  {
+    flag: 'allowed-signers',
+    type: 'string',
+    arg: 'FILE',
+    description: 'SSH allowed-signers file (ssh-keygen -Y format): the SSH signers --verify trusts',
+  },
+  {
+    flag: 'git-token-env',
+    type: 'string',
+    arg: 'NAME',
+    description:
+      'environment variable holding an HTTPS token for --git (a token in the URL also works, and is never shown)',
+  },
+  {
+    flag: 'git-ssh-key',
+    type: 'string',
+    arg: 'FILE',
+    description: 'SSH private key for an ssh:// or git@host: URL (default: your ssh agent)',
+  },
+  {
+    flag: 'git-known-hosts',
+    type: 'string',
+    arg: 'FILE',
+    description: 'known_hosts file for --git over SSH (default: ~/.ssh/known_hosts)',
+  },
+] as const satisfies readonly OptionSpec[];
+
 export const VALIDATE_OPTIONS = {
   command: 'validate',
   positionals: '[DIR]',
@@ -318,7 +368,7 @@ export const SANDBOX_OPTIONS = {
 
 export const CLI_OPTIONS: readonly CommandOptions[] = [
   VALIDATE_OPTIONS,
-  { command: 'plan', positionals: '[DIR]', options: [...PLAN_OPTIONS, HELP_OPTION] },
+  { command: 'plan', positionals: '[DIR]', options: [...PLAN_OPTIONS, ...GIT_OPTIONS, HELP_OPTION] },
   {
     command: 'reconcile',
     positionals: '[DIR]',
@@ -329,6 +379,7 @@ export const CLI_OPTIONS: readonly CommandOptions[] = [
         description: 'plan only (CI mode): exit 0 no changes, 2 changes pending, 1 error',
       },
       ...PLAN_OPTIONS,
+      ...GIT_OPTIONS,
       HELP_OPTION,
     ],
   },

@@ -23,8 +23,15 @@ import { type CronValidator, cronValidatorSync, loadCronValidator, mentionsCron 
 import { type Diagnostic, type SourceLocation, sortDiagnostics } from '../model/diagnostics.js';
 import { DEFAULT_INSTANCE, INSTANCE_PATTERN } from '../model/ownership.js';
 import { API_VERSION, KINDS } from '../model/resources.js';
+import semver from 'semver';
+import { type GitRemote, parseGitRemote } from '../source/git-url.js';
 import type {
+  CommitStatusSettings,
   FileSinkSettings,
+  GitAuthSettings,
+  GitRefSettings,
+  GitSourceSettings,
+  GitVerifySettings,
   KubernetesSinkSettings,
   LeaderElectionSettings,
   PruneSettings,
@@ -41,6 +48,8 @@ export const SETTINGS_KIND = 'Settings';
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const SINK_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** A git branch or tag name (git check-ref-format, in short). */
+const REF_NAME = /^(?!\/|.*\.\.|.*\/\/|.*\/$|.*\.lock$|.*@\{|-)[^\s~^:?*[\\\p{Cc}]+$/u;
 const K8S_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 /** Keys that would hold a secret value in plain text. */
 const LITERAL_SECRET_KEYS = new Set([
@@ -561,12 +570,312 @@ class Validator {
     };
   }
 
-  /** `source.dir` is optional: DIR on the command line replaces it (src/config/source-dir.ts). */
-  source(node: Node | null | undefined): { dir?: string } {
+  /**
+   * `source.dir` is optional: DIR on the command line replaces it (src/config/source-dir.ts).
+   * `source.git` (exclusive with `dir`): a repository the daemon fetches itself.
+   */
+  source(node: Node | null | undefined): Settings['source'] {
     if (node === undefined || node === null) return {};
-    const f = this.fields(node, 'source', ['dir']) ?? {};
+    const f = this.fields(node, 'source', ['dir', 'git']) ?? {};
+    if (!this.exclusive(f, 'dir', 'git', 'source')) return {};
+    if (f['git'] !== undefined) {
+      const git = this.gitSource(f['git'], 'source.git');
+      return git ? { git } : {};
+    }
     const dir = this.path(f, 'dir', 'source');
     return dir === undefined ? {} : { dir };
+  }
+
+  gitSource(node: Node | null, at: string): GitSourceSettings | undefined {
+    const f =
+      this.fields(node, at, [
+        'url',
+        'ref',
+        'path',
+        'interval',
+        'timeout',
+        'cacheDir',
+        'forcePush',
+        'auth',
+        'verify',
+        'commitStatus',
+      ]) ?? {};
+    const url = this.str(f, 'url', at);
+    if (url === undefined && f['url'] === undefined) {
+      this.error(node, `${at}.url`, 'missing-field', `${at}.url is required (the repository to fetch)`);
+    }
+    let remote: GitRemote | undefined;
+    if (url !== undefined) {
+      try {
+        remote = parseGitRemote(url);
+        if (remote.credentials) {
+          this.error(
+            f['url'],
+            `${at}.url`,
+            'literal-secret',
+            'secrets must not be written in the settings file: the URL carries credentials',
+            `remove them from the URL and use ${at}.auth.tokenEnv, tokenFile, passwordEnv or passwordFile`,
+          );
+        }
+      } catch (err) {
+        this.error(f['url'], `${at}.url`, 'invalid-value', (err as Error).message);
+      }
+    }
+    const ref = this.gitRef(f['ref'], `${at}.ref`, node);
+    const rawPath = this.str(f, 'path', at) ?? '';
+    const subPath = rawPath.replace(/^\.?\/+/, '').replace(/\/+$/, '');
+    if (subPath.split('/').includes('..')) {
+      this.error(
+        f['path'],
+        `${at}.path`,
+        'invalid-value',
+        `${at}.path must stay inside the repository (no '..')`,
+      );
+    }
+    const auth = this.gitAuth(f['auth'], `${at}.auth`, remote);
+    const verify = this.gitVerify(f['verify'], `${at}.verify`);
+    const commitStatus =
+      f['commitStatus'] !== undefined
+        ? this.commitStatus(f['commitStatus'], `${at}.commitStatus`, remote)
+        : undefined;
+    const intervalMs = this.duration(f, 'interval', at, { min: 1000 }) ?? 60_000;
+    const timeoutMs = this.duration(f, 'timeout', at, { min: 1000 }) ?? 120_000;
+    const cacheDir = this.dataPath(f, 'cacheDir', at) ?? path.resolve(this.dataBase, 'git-source');
+    const forcePush = this.enumOf(f, 'forcePush', at, ['refuse', 'follow'] as const) ?? 'refuse';
+    if (!url || !remote || !ref || !verify || (f['commitStatus'] !== undefined && !commitStatus))
+      return undefined;
+    return {
+      url,
+      ref,
+      path: subPath,
+      intervalMs,
+      timeoutMs,
+      cacheDir,
+      forcePush,
+      auth,
+      verify,
+      ...(commitStatus ? { commitStatus } : {}),
+    };
+  }
+
+  private gitRef(node: Node | null | undefined, at: string, parent: Node | null): GitRefSettings | undefined {
+    if (node === undefined || node === null) return { branch: 'main' };
+    const f = this.fields(node, at, ['branch', 'tag', 'semver', 'commit']) ?? {};
+    const set = ['branch', 'tag', 'semver', 'commit'].filter((k) => f[k] !== undefined);
+    const branch = this.str(f, 'branch', at, {
+      pattern: REF_NAME,
+      patternText: 'is not a valid branch name',
+    });
+    const tag = this.str(f, 'tag', at, { pattern: REF_NAME, patternText: 'is not a valid tag name' });
+    const range = this.str(f, 'semver', at);
+    if (range !== undefined && semver.validRange(range) === null) {
+      this.error(
+        f['semver'],
+        `${at}.semver`,
+        'invalid-value',
+        `${at}.semver: '${range}' is not a semver range`,
+        "e.g. '^1.2', '~1.2.3', '>=1.0.0 <2.0.0'",
+      );
+    }
+    const commit = this.str(f, 'commit', at, {
+      pattern: /^[0-9a-fA-F]{40}([0-9a-fA-F]{24})?$/,
+      patternText: 'must be a full commit hash (40 hexadecimal digits)',
+    });
+    const allowed =
+      set.length === 1 || (set.length === 2 && set.includes('commit') && set.includes('branch'));
+    if (!allowed) {
+      this.error(
+        node ?? parent,
+        at,
+        set.length === 0 ? 'missing-field' : 'conflicting-fields',
+        `${at} needs exactly one of branch, tag, semver or commit (commit may be combined with branch)`,
+      );
+      return undefined;
+    }
+    if (commit !== undefined)
+      return { commit: commit.toLowerCase(), ...(branch !== undefined ? { branch } : {}) };
+    if (branch !== undefined) return { branch };
+    if (tag !== undefined) return { tag };
+    if (range !== undefined && semver.validRange(range) !== null) return { semver: range };
+    return undefined;
+  }
+
+  private gitAuth(node: Node | null | undefined, at: string, remote: GitRemote | undefined): GitAuthSettings {
+    const f =
+      this.fields(node, at, [
+        'sshKeyFile',
+        'knownHostsFile',
+        'tokenEnv',
+        'tokenFile',
+        'username',
+        'usernameEnv',
+        'passwordEnv',
+        'passwordFile',
+      ]) ?? {};
+    this.exclusive(f, 'tokenEnv', 'tokenFile', at);
+    this.exclusive(f, 'passwordEnv', 'passwordFile', at);
+    this.exclusive(f, 'username', 'usernameEnv', at);
+    const token = f['tokenEnv'] !== undefined || f['tokenFile'] !== undefined;
+    const password = f['passwordEnv'] !== undefined || f['passwordFile'] !== undefined;
+    if (token && password) {
+      this.error(
+        f['passwordEnv'] ?? f['passwordFile'],
+        at,
+        'conflicting-fields',
+        `${at}: a token and a password are mutually exclusive`,
+      );
+    }
+    if (password && f['username'] === undefined && f['usernameEnv'] === undefined) {
+      this.error(node, `${at}.username`, 'missing-field', `${at}: a password needs username or usernameEnv`);
+    }
+    const ssh = f['sshKeyFile'] !== undefined;
+    if (ssh && (token || password)) {
+      this.error(
+        f['sshKeyFile'],
+        at,
+        'conflicting-fields',
+        `${at}: sshKeyFile and a token or password are mutually exclusive`,
+      );
+    }
+    if (ssh && f['knownHostsFile'] === undefined) {
+      this.error(
+        f['sshKeyFile'],
+        `${at}.knownHostsFile`,
+        'missing-field',
+        `${at}.sshKeyFile needs knownHostsFile: host keys are always checked`,
+        'e.g. ssh-keyscan github.com > known_hosts, checked against the host documentation',
+      );
+    }
+    if (remote && ssh && remote.transport !== 'ssh') {
+      this.error(
+        f['sshKeyFile'],
+        `${at}.sshKeyFile`,
+        'invalid-value',
+        `${at}.sshKeyFile needs an ssh URL (ssh:// or git@host:path)`,
+      );
+    }
+    if (remote && (token || password) && remote.transport !== 'https' && remote.transport !== 'http') {
+      this.error(node, at, 'invalid-value', `${at}: a token or password works with an https URL only`);
+    }
+    const out: { -readonly [K in keyof GitAuthSettings]: GitAuthSettings[K] } = {};
+    const set = <K extends keyof GitAuthSettings>(key: K, value: GitAuthSettings[K] | undefined) => {
+      if (value !== undefined) out[key] = value;
+    };
+    set('sshKeyFile', this.path(f, 'sshKeyFile', at));
+    set('knownHostsFile', this.path(f, 'knownHostsFile', at));
+    set('tokenEnv', this.envName(f, 'tokenEnv', at));
+    set('tokenFile', this.path(f, 'tokenFile', at));
+    set('username', this.str(f, 'username', at));
+    set('usernameEnv', this.envName(f, 'usernameEnv', at));
+    set('passwordEnv', this.envName(f, 'passwordEnv', at));
+    set('passwordFile', this.path(f, 'passwordFile', at));
+    return out;
+  }
+
+  private gitVerify(node: Node | null | undefined, at: string): GitVerifySettings | undefined {
+    const f = this.fields(node, at, ['mode', 'openpgpKeys', 'allowedSigners']) ?? {};
+    const mode = this.enumOf(f, 'mode', at, ['off', 'warn', 'enforce'] as const) ?? 'off';
+    const openpgpKeys = this.pathList(f, 'openpgpKeys', at);
+    const allowedSigners = this.path(f, 'allowedSigners', at);
+    if (
+      mode !== 'off' &&
+      openpgpKeys.length === 0 &&
+      allowedSigners === undefined &&
+      f['openpgpKeys'] === undefined &&
+      f['allowedSigners'] === undefined
+    ) {
+      this.error(
+        f['mode'] ?? node,
+        `${at}.mode`,
+        'missing-field',
+        `${at}.mode ${mode} needs trusted keys: openpgpKeys (public key files) and/or allowedSigners (SSH)`,
+      );
+      return undefined;
+    }
+    return { mode, openpgpKeys, ...(allowedSigners !== undefined ? { allowedSigners } : {}) };
+  }
+
+  /** A path or a list of paths (relative to the file's directory). */
+  private pathList(f: Fields, key: string, at: string): string[] {
+    const node = f[key];
+    if (node === undefined || node === null) return [];
+    if (isScalar(node)) {
+      const one = this.path(f, key, at);
+      return one !== undefined ? [one] : [];
+    }
+    if (!isSeq(node)) {
+      this.error(node, join(at, key), 'wrong-type', `${join(at, key)} must be a path or a list of paths`);
+      return [];
+    }
+    const out: string[] = [];
+    node.items.forEach((item, i) => {
+      const p = this.path({ [String(i)]: item as Node | null }, String(i), join(at, key));
+      if (p !== undefined) out.push(p);
+    });
+    return out;
+  }
+
+  private commitStatus(
+    node: Node | null,
+    at: string,
+    remote: GitRemote | undefined,
+  ): CommitStatusSettings | undefined {
+    const f =
+      this.fields(node, at, [
+        'provider',
+        'apiUrl',
+        'repository',
+        'tokenEnv',
+        'tokenFile',
+        'context',
+        'publicUrl',
+      ]) ?? {};
+    const host = remote?.host ?? '';
+    const guessed = host === 'github.com' ? 'github' : host === 'gitlab.com' ? 'gitlab' : undefined;
+    const provider = this.enumOf(f, 'provider', at, ['github', 'gitlab'] as const) ?? guessed;
+    if (provider === undefined && f['provider'] === undefined) {
+      this.error(
+        node,
+        `${at}.provider`,
+        'missing-field',
+        `${at}.provider is required for ${host || 'this URL'} (github or gitlab)`,
+      );
+    }
+    const urlPattern = { pattern: /^https?:\/\/[^\s/]+(\/[^\s]*)?$/, patternText: 'must be an http(s) URL' };
+    const apiUrl = this.str(f, 'apiUrl', at, urlPattern);
+    const publicUrl = this.str(f, 'publicUrl', at, urlPattern);
+    const repository = this.str(f, 'repository', at) ?? remote?.repoPath;
+    if (!repository && f['repository'] === undefined) {
+      this.error(
+        node,
+        `${at}.repository`,
+        'missing-field',
+        `${at}.repository is required (owner/name, or the GitLab project)`,
+      );
+    }
+    this.exclusive(f, 'tokenEnv', 'tokenFile', at);
+    const tokenEnv = this.envName(f, 'tokenEnv', at);
+    const tokenFile = this.path(f, 'tokenFile', at);
+    if (f['tokenEnv'] === undefined && f['tokenFile'] === undefined) {
+      this.error(
+        node,
+        `${at}.tokenEnv`,
+        'missing-field',
+        `${at} needs tokenEnv or tokenFile (a token allowed to set commit statuses)`,
+      );
+    }
+    const context = this.str(f, 'context', at) ?? 'scw-gitops';
+    if (!provider || !repository || (!tokenEnv && !tokenFile)) return undefined;
+    return {
+      provider,
+      apiUrl: (
+        apiUrl ?? (provider === 'github' ? 'https://api.github.com' : 'https://gitlab.com/api/v4')
+      ).replace(/\/+$/, ''),
+      repository,
+      ...(tokenFile ? { tokenFile } : tokenEnv ? { tokenEnv } : {}),
+      context,
+      ...(publicUrl ? { publicUrl: publicUrl.replace(/\/+$/, '') } : {}),
+    };
   }
 
   scaleway(node: Node | null | undefined, d: ScalewaySettings): ScalewaySettings {

@@ -112,6 +112,69 @@ export interface WebhookSettings {
   readonly maxBodyBytes: number;
 }
 
+/** Which commit of the repository to follow (exactly one of branch, tag, semver, commit). */
+export type GitRefSettings =
+  | { readonly branch: string }
+  | { readonly tag: string }
+  /** The highest tag that is a semantic version inside this range (`^1.2`, `>=1.0.0 <2`). */
+  | { readonly semver: string }
+  /** A pinned commit; with `branch`, the commit must be on that branch. */
+  | { readonly commit: string; readonly branch?: string };
+
+/** Credentials of the git remote; secrets only through env vars or files. */
+export interface GitAuthSettings {
+  readonly sshKeyFile?: string;
+  readonly knownHostsFile?: string;
+  readonly tokenEnv?: string;
+  readonly tokenFile?: string;
+  readonly username?: string;
+  readonly usernameEnv?: string;
+  readonly passwordEnv?: string;
+  readonly passwordFile?: string;
+}
+
+export type VerifyMode = 'off' | 'warn' | 'enforce';
+
+export interface GitVerifySettings {
+  readonly mode: VerifyMode;
+  /** ASCII-armored OpenPGP public keys: files, or directories of such files. */
+  readonly openpgpKeys: readonly string[];
+  /** An SSH allowed-signers file (`ssh-keygen -Y verify` format). */
+  readonly allowedSigners?: string;
+}
+
+export interface CommitStatusSettings {
+  readonly provider: 'github' | 'gitlab';
+  /** API base URL (default https://api.github.com, https://gitlab.com/api/v4). */
+  readonly apiUrl: string;
+  /** GitHub `owner/name`, GitLab project path or numeric id (default: from the URL). */
+  readonly repository: string;
+  readonly tokenEnv?: string;
+  readonly tokenFile?: string;
+  /** Status name (GitHub `context`, GitLab `name`). */
+  readonly context: string;
+  /** Base URL of the daemon as people reach it: statuses link to `<publicUrl>/ui`. */
+  readonly publicUrl?: string;
+}
+
+export interface GitSourceSettings {
+  /** Remote URL without credentials (https, http, ssh, scp-like `git@host:path`, file). */
+  readonly url: string;
+  readonly ref: GitRefSettings;
+  /** Sub-directory of the repository holding the desired state ('' = the root). */
+  readonly path: string;
+  readonly intervalMs: number;
+  /** Timeout of one git command (fetch, ls-remote). */
+  readonly timeoutMs: number;
+  /** Where the repository and its checked-out trees are kept (a data path). */
+  readonly cacheDir: string;
+  /** A branch rewritten under the applied commit (or a moved tag): refuse it or follow it. */
+  readonly forcePush: 'refuse' | 'follow';
+  readonly auth: GitAuthSettings;
+  readonly verify: GitVerifySettings;
+  readonly commitStatus?: CommitStatusSettings;
+}
+
 export interface LeaderElectionSettings {
   readonly enabled: boolean;
   readonly namespace: string;
@@ -139,11 +202,12 @@ export interface Settings {
    */
   readonly cacheDir?: string;
   /**
-   * `dir`: the desired-state directory (absolute). Optional in a settings file: `plan`,
-   * `reconcile` and `validate` take DIR on the command line instead; `run` requires it
-   * (src/config/source-dir.ts).
+   * The desired state: a directory (`dir`, e.g. git-sync's checkout), or a git repository the
+   * daemon fetches itself (`git`). `dir` is optional in a settings file: `plan`, `reconcile` and
+   * `validate` take DIR on the command line instead; `run` requires `dir` or `git`
+   * (src/config/source-dir.ts, src/daemon/source-driver.ts).
    */
-  readonly source: { readonly dir?: string };
+  readonly source: { readonly dir?: string; readonly git?: GitSourceSettings };
   readonly scaleway: ScalewaySettings;
   readonly sinks: readonly SinkSettings[];
   readonly defaults: { readonly sink?: string; readonly rotation: RotationDefaults };

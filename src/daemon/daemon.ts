@@ -12,10 +12,12 @@ import type { ScheduledTask } from 'node-cron';
 import { createRuntime, type Runtime } from '../app/runtime.js';
 import type { Clock } from '../clock.js';
 import type { Settings } from '../config/settings.js';
-import { requireSourceDir } from '../config/source-dir.js';
 import { toAppError } from '../errors.js';
 import { passLogger } from '../logging/logger.js';
 import type { SecretSink } from '../sinks/sink.js';
+import type { CommitStatusReporter } from '../source/commit-status.js';
+import type { DesiredSource } from '../source/desired-source.js';
+import { formatSigner } from '../source/git-verify.js';
 import { version } from '../version.js';
 import type { BackoffPolicy } from './backoff.js';
 import { type HttpServerHandle, startHttpServer } from './http-server.js';
@@ -23,8 +25,8 @@ import { kubernetesLeaderFactory, type LeaderFactory, type LeaderHandle, leaderI
 import { createDaemonMetrics, type DaemonMetrics } from './metrics.js';
 import type { PassReport } from './pass-report.js';
 import { createReconcilePass, type DaemonPass } from './reconcile-pass.js';
-import { readRevision } from './revision.js';
 import { ReconcileLoop } from './single-flight.js';
+import { SourceDriver } from './source-driver.js';
 import { type SourceWatcher, watchSource } from './source-watcher.js';
 import { DaemonState, type PassRecord } from './state.js';
 import { type DeliveryHold, deliveryHold } from './test-hooks.js';
@@ -48,6 +50,10 @@ export interface DaemonDeps {
   readonly linkPollMs?: number;
   /** Random delay added to each resync tick so replicas and instances spread (default 5000 ms). */
   readonly resyncJitterMs?: number;
+  /** Prebuilt desired-state source (tests); default from settings.source (dir or git). */
+  readonly source?: DesiredSource;
+  /** Prebuilt commit status reporter (tests); default from source.git.commitStatus. */
+  readonly commitStatus?: CommitStatusReporter;
 }
 
 export interface Daemon {
@@ -56,6 +62,8 @@ export interface Daemon {
   readonly metrics: DaemonMetrics;
   readonly state: DaemonState;
   readonly loop: ReconcileLoop<PassReport>;
+  /** The desired-state source (git fetch, verification) as the daemon drives it. */
+  readonly source: SourceDriver;
   request(reason: string): boolean;
   stop(): Promise<void>;
 }
@@ -118,7 +126,6 @@ export function planChanges(report: PassReport): string[] {
 
 export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
   const { settings, logger, clock } = deps;
-  const sourceDir = requireSourceDir(settings);
   const log = logger.child({ component: 'daemon' });
   const metrics = createDaemonMetrics({ version });
   const webhooks = await resolveWebhookSecrets(settings.webhooks, { env: deps.env });
@@ -147,6 +154,21 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
   });
   const pass = deps.pass ?? createReconcilePass(runtime, settings, clock);
   const records = new Map<string, PassRecord>();
+  let requestPass: (reason: string) => void = () => undefined;
+  const source = await SourceDriver.create({
+    settings,
+    env: deps.env,
+    logger,
+    clock,
+    metrics,
+    request: (reason) => requestPass(reason),
+    isLeader: () => state.leader && (leader?.isLeader() ?? true),
+    ...(deps.source ? { source: deps.source } : {}),
+    ...(deps.commitStatus ? { commitStatus: deps.commitStatus } : {}),
+  }).catch(async (err: unknown) => {
+    await closeRuntime().catch(() => undefined);
+    throw err;
+  });
 
   const loop = new ReconcileLoop<PassReport>({
     clock,
@@ -157,24 +179,41 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     gate: () => state.leader && (leader?.isLeader() ?? true),
     pass: async (ctx) => {
       const plog = passLogger(logger, ctx.reconcileId);
-      const rev = await readRevision(sourceDir);
+      const start = await source.begin(ctx.signal, plog);
+      if (start.report) return start.report;
+      const { accepted } = start;
+      const revision = accepted.revision;
+      const signer = formatSigner(accepted.verification.signer);
       const rec = records.get(ctx.reconcileId);
-      if (rec && rev) rec.revision = rev.revision;
+      if (rec && revision) rec.revision = revision;
       plog.info(
-        { reasons: ctx.reasons, attempt: ctx.attempt, revision: rev?.revision },
+        {
+          reasons: ctx.reasons,
+          attempt: ctx.attempt,
+          revision,
+          ...(signer ? { signer } : {}),
+          ...(source.kind === 'git' ? { verification: accepted.verification.status } : {}),
+        },
         'reconcile pass started',
       );
-      const raw = await pass({ ...ctx, logger: plog, ...(rev ? { revision: rev.revision } : {}) });
+      const raw = await pass({
+        ...ctx,
+        logger: plog,
+        dir: accepted.dir,
+        ...(revision ? { revision } : {}),
+        ...(signer ? { signer } : {}),
+      });
       // Stopped between steps (shutdown, lost leadership): the skipped steps are not a failure.
       const report: PassReport =
         ctx.signal.aborted && raw.verdict !== 'success'
           ? { ...raw, verdict: 'aborted', result: 'aborted' }
           : raw;
-      const withRev = report.revision || !rev ? report : { ...report, revision: rev.revision };
+      const withRev = report.revision || !revision ? report : { ...report, revision };
       plog.info(
         {
           result: withRev.result,
           revision: withRev.revision,
+          ...(signer ? { signer } : {}),
           plan: withRev.plan?.summary,
           ...(withRev.plan?.steps.length ? { changes: planChanges(withRev) } : {}),
           applied: withRev.apply?.counts,
@@ -183,6 +222,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
         },
         'reconcile pass finished',
       );
+      source.finish(accepted, withRev);
       return withRev;
     },
     onStart: (ctx) => {
@@ -230,6 +270,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     log.debug({ reason, accepted, running: loop.running }, 'pass requested');
     return accepted;
   };
+  requestPass = (reason) => void request(reason);
 
   let server: HttpServerHandle | undefined;
   let watcher: SourceWatcher | undefined;
@@ -246,6 +287,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     await watcher?.close().catch((err: unknown) => log.warn({ err }, 'closing the watcher failed'));
     if (loop.running) log.info('waiting for the running pass to reach a safe point');
     await loop.stop();
+    await source.close();
     if (leader) {
       await Promise.resolve(leader.stop()).catch((err: unknown) =>
         log.warn({ err }, 'releasing the lease failed'),
@@ -266,7 +308,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
           state.status({
             instance: settings.instance,
             organizationId: runtime.organizationId,
-            source: sourceDir,
+            source: source.status(),
             version,
             queue: { running: loop.running, pending: loop.pending, backingOff: loop.backingOff },
           }),
@@ -279,7 +321,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
         healthy: () => (state.stopping ? { healthy: false, reason: 'stopping' } : { healthy: true }),
         trigger: (reason, detail) => {
           log.info({ trigger: reason, ...detail }, 'webhook received');
-          request(reason);
+          source.webhook(reason, detail);
         },
       },
       settings.server,
@@ -310,9 +352,10 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
       await leader.start();
     }
 
-    if (!deps.disable?.watch) {
+    if (!deps.disable?.watch && source.kind === 'git') source.start();
+    if (!deps.disable?.watch && source.kind === 'dir') {
       watcher = await watchSource({
-        dir: sourceDir,
+        dir: source.dir!,
         debounceMs: settings.schedule.debounceMs,
         logger,
         ...(deps.linkPollMs !== undefined ? { linkPollMs: deps.linkPollMs } : {}),
@@ -350,7 +393,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
   log.info(
     {
       url: server.url,
-      source: sourceDir,
+      source: source.status(),
       instance: settings.instance,
       sinks: [...runtime.sinks.keys()],
       leaderElection: settings.leaderElection.enabled,
@@ -365,7 +408,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     'daemon started',
   );
 
-  return { url: server.url, runtime, metrics, state, loop, request, stop };
+  return { url: server.url, runtime, metrics, state, loop, source, request, stop };
 }
 
 /** `run --once`: one pass with the same wiring, no server, no triggers, no leader election. */
@@ -373,25 +416,44 @@ export async function runOnce(
   deps: Omit<DaemonDeps, 'leaderFactory' | 'disable'> & { readonly signal?: AbortSignal },
 ): Promise<PassReport> {
   const { settings, logger, clock } = deps;
-  const sourceDir = requireSourceDir(settings);
   const runtime = deps.runtime ?? (await createRuntime(settings, { env: deps.env, logger, clock }));
+  let source: SourceDriver | undefined;
   try {
     const pass = deps.pass ?? createReconcilePass(runtime, settings, clock);
     const reconcileId = `once-${clock.now().getTime().toString(36)}`;
     const plog = passLogger(logger, reconcileId);
-    const rev = await readRevision(sourceDir);
+    const signal = deps.signal ?? new AbortController().signal;
     try {
+      source = await SourceDriver.create({
+        settings,
+        env: deps.env,
+        logger,
+        clock,
+        metrics: createDaemonMetrics({ version }),
+        request: () => undefined,
+        isLeader: () => true,
+        ...(deps.source ? { source: deps.source } : {}),
+        ...(deps.commitStatus ? { commitStatus: deps.commitStatus } : {}),
+      });
+      const start = await source.begin(signal, plog);
+      if (start.report) return start.report;
+      const { accepted } = start;
+      const signer = formatSigner(accepted.verification.signer);
       const report = await pass({
         reconcileId,
         reasons: ['once'],
-        signal: deps.signal ?? new AbortController().signal,
+        signal,
         attempt: 1,
         logger: plog,
-        ...(rev ? { revision: rev.revision } : {}),
+        dir: accepted.dir,
+        ...(accepted.revision ? { revision: accepted.revision } : {}),
+        ...(signer ? { signer } : {}),
       });
       plog.info(
         {
           result: report.result,
+          revision: report.revision ?? accepted.revision,
+          ...(signer ? { signer } : {}),
           plan: report.plan?.summary,
           ...(report.plan?.steps.length ? { changes: planChanges(report) } : {}),
           applied: report.apply?.counts,
@@ -399,6 +461,7 @@ export async function runOnce(
         },
         'reconcile pass finished',
       );
+      source.finish(accepted, report);
       return report;
     } catch (err) {
       const e = toAppError(err);
@@ -411,6 +474,7 @@ export async function runOnce(
       };
     }
   } finally {
+    await source?.close();
     await runtime.close();
   }
 }

@@ -115,6 +115,36 @@ export const METRICS = {
     help: 'Pass requests by trigger.',
     labels: ['trigger'],
   },
+  sourceFetches: {
+    type: 'counter',
+    name: 'scw_gitops_source_fetch_total',
+    help: 'Fetches of the git source by result.',
+    labels: ['result'],
+  },
+  sourceRevision: {
+    type: 'gauge',
+    name: 'scw_gitops_source_revision_info',
+    help: 'The revision passes reconcile: commit, verified signer and verification result; always 1.',
+    labels: ['revision', 'signer', 'verification'],
+  },
+  sourceRefusals: {
+    type: 'counter',
+    name: 'scw_gitops_source_refusals_total',
+    help: 'Revisions of the git source that were not applied, by reason (unsigned, untrusted, force-push, ...).',
+    labels: ['reason'],
+  },
+  sourceRefused: {
+    type: 'gauge',
+    name: 'scw_gitops_source_refused_revision_info',
+    help: 'The newest refused revision while no later one is accepted: commit, signer and reason; always 1.',
+    labels: ['revision', 'signer', 'reason'],
+  },
+  commitStatuses: {
+    type: 'counter',
+    name: 'scw_gitops_commit_status_posts_total',
+    help: 'Commit status posts to the git host by state and result.',
+    labels: ['state', 'result'],
+  },
 } as const satisfies Record<string, MetricDeclaration>;
 
 /**

@@ -7,6 +7,7 @@ import type { Runtime } from '../app/runtime.js';
 import type { Clock } from '../clock.js';
 import type { Settings } from '../config/settings.js';
 import { requireSourceDir } from '../config/source-dir.js';
+import { ConfigError } from '../errors.js';
 import { scrubSecrets } from '../model/secret.js';
 import { type ReconcileResult, reconcileOnce } from '../reconciler/reconcile-once.js';
 import { ParseCache } from '../desired/parse-cache.js';
@@ -18,18 +19,27 @@ import type { PassContext } from './single-flight.js';
 export interface DaemonPassContext extends PassContext {
   readonly logger: Logger;
   readonly revision?: string;
+  /** The desired-state directory of this pass (the source's accepted revision); default source.dir. */
+  readonly dir?: string;
+  /** The verified signer of `revision` (git source). */
+  readonly signer?: string;
 }
 
 export type DaemonPass = (ctx: DaemonPassContext) => Promise<PassReport>;
 
 export function createReconcilePass(runtime: Runtime, settings: Settings, clock: Clock): DaemonPass {
-  const dir = requireSourceDir(settings);
+  // The git source hands each pass its checked-out tree (ctx.dir); otherwise source.dir.
+  const sourceDir = settings.source.git ? undefined : requireSourceDir(settings);
   // Policy rules survive between passes (and restarts, through the cache directory): a no-op
   // pass lists rules only of changed policies.
   const rulesCache = runtime.rulesCache ?? new RulesCache();
-  // Parsed files survive too: a pass re-parses only the files whose content changed.
+  // Parsed files survive too: a pass re-parses only the files whose content changed (by path
+  // relative to the tree, so a new checkout of the git source re-parses only what changed).
   const parseCache = new ParseCache();
   return async (ctx) => {
+    const dir = ctx.dir ?? sourceDir;
+    if (dir === undefined)
+      throw new ConfigError('the pass has no desired-state directory (git source not synced)');
     const result = await reconcileOnce(
       {
         client: runtime.client,
@@ -40,6 +50,7 @@ export function createReconcilePass(runtime: Runtime, settings: Settings, clock:
         parseCache,
         logger: ctx.logger,
         ...(ctx.revision ? { revision: ctx.revision } : {}),
+        ...(ctx.signer ? { signer: ctx.signer } : {}),
       },
       // ctx.logger already carries reconcileId.
       { dir, dryRun: false, signal: ctx.signal },
@@ -79,6 +90,7 @@ async function observeOutlook(
         ...caches,
         logger: ctx.logger.child({ phase: 'outlook' }),
         ...(ctx.revision ? { revision: ctx.revision } : {}),
+        ...(ctx.signer ? { signer: ctx.signer } : {}),
       },
       { dir, dryRun: true, signal: ctx.signal },
     );

@@ -172,6 +172,8 @@ export interface Plan {
   readonly organizationId: string;
   readonly instance: string;
   readonly revision?: string;
+  /** Who signed `revision`, when the git source verified it (`Alice <a@x> (openpgp <fpr>)`). */
+  readonly signer?: string;
   /** Hash of the normalised live state the plan was made from; `apply --plan` refuses a mismatch. */
   readonly liveFingerprint: string;
   /**

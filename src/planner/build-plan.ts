@@ -1549,6 +1549,7 @@ export function buildPlan(input: BuildPlanInput): Plan {
     organizationId: live.organizationId,
     instance: options.instance,
     ...(revision !== undefined ? { revision } : {}),
+    ...(revision !== undefined && options.signer !== undefined ? { signer: options.signer } : {}),
     liveFingerprint: fingerprintLive(live, options.instance, fingerprintScope),
     fingerprintScope,
     steps,

@@ -25,6 +25,8 @@ export interface PlanOptions {
   readonly rotation: RotationDefaults;
   /** Git revision of the desired state, recorded in the plan. */
   readonly revision?: string;
+  /** The verified signer of `revision` (git source), recorded in the plan. */
+  readonly signer?: string;
 }
 
 export const DEFAULT_OVERLAP_MS = 60 * 60 * 1000;

@@ -26,6 +26,7 @@ import {
   resolveSettings,
   useColor,
 } from './command.js';
+import { openCliGitSource, wantsGit } from './git-flag.js';
 import { applySavedPlan, type ReconcileDeps, type ReconcileResult, reconcileOnce } from './reconcile-once.js';
 
 function sortKeys(value: unknown): unknown {
@@ -52,6 +53,7 @@ async function withRuntime<T>(
   io: CliIO,
   deps: CommandDeps,
   fn: (rd: ReconcileDeps) => Promise<T>,
+  source: { readonly revision?: string | undefined; readonly signer?: string | undefined } = {},
 ): Promise<T> {
   const logger = commandLogger(io, deps);
   const runtime = await openRuntime(settings, io, deps, logger);
@@ -63,9 +65,37 @@ async function withRuntime<T>(
       settings,
       clock: deps.clock ?? systemClock,
       logger,
+      ...(source.revision !== undefined ? { revision: source.revision } : {}),
+      ...(source.signer !== undefined ? { signer: source.signer } : {}),
     });
   } finally {
     await runtime.close();
+  }
+}
+
+/**
+ * plan / reconcile: the desired state (DIR, source.dir, or a git repository: --git, source.git)
+ * and the runtime; `fn` gets the directory and the deps carrying the revision and its signer.
+ */
+async function withDesiredRuntime<T>(
+  flags: ParsedFlags,
+  settings: Settings,
+  io: CliIO,
+  deps: CommandDeps,
+  fn: (dir: string, rd: ReconcileDeps) => Promise<T>,
+): Promise<T> {
+  if (!wantsGit(flags, settings)) {
+    const dir = resolveDir(flags.positionals, settings, io);
+    return withRuntime(settings, io, deps, (rd) => fn(dir, rd));
+  }
+  const source = await openCliGitSource(flags, settings, io, {
+    logger: commandLogger(io, deps),
+    clock: deps.clock ?? systemClock,
+  });
+  try {
+    return await withRuntime(settings, io, deps, (rd) => fn(source.dir, rd), source);
+  } finally {
+    await source.cleanup();
   }
 }
 
@@ -80,8 +110,7 @@ export async function runDryRun(
   const at = parseAt(flags.values.at);
   const planOptions = planOverrides(flags.values);
   const settings = await resolveSettings(flags.values, io);
-  const dir = resolveDir(flags.positionals, settings, io);
-  return withRuntime(settings, io, deps, async (rd) => {
+  return withDesiredRuntime(flags, settings, io, deps, async (dir, rd) => {
     const result = await reconcileOnce(rd, {
       dir,
       dryRun: true,
@@ -119,14 +148,8 @@ export async function runReconcile(flags: ParsedFlags, io: CliIO, deps: CommandD
   const format = outputFormat(flags.values.output);
   const planOptions = planOverrides(flags.values);
   const settings = await resolveSettings(flags.values, io);
-  const dir = resolveDir(flags.positionals, settings, io);
-  return withRuntime(settings, io, deps, async (rd) => {
-    const result = await reconcileOnce(rd, {
-      dir,
-      dryRun: false,
-      planOptions,
-      signal: io.signal,
-    });
+  return withDesiredRuntime(flags, settings, io, deps, async (dir, rd) => {
+    const result = await reconcileOnce(rd, { dir, dryRun: false, planOptions, signal: io.signal });
     printDiagnostics(io, loadDiagnostics(result));
     if (result.plan && flags.values.out !== undefined) {
       const file = isAbsolute(flags.values.out) ? flags.values.out : resolve(io.cwd, flags.values.out);

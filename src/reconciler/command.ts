@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
 import { createRuntime, type Runtime } from '../app/runtime.js';
 import type { CliIO } from '../cli/io.js';
-import { HELP_OPTION, PLAN_OPTIONS, parseOptions, renderOptions } from '../cli/options.js';
+import { GIT_OPTIONS, HELP_OPTION, PLAN_OPTIONS, parseOptions, renderOptions } from '../cli/options.js';
 import { EXIT_ERROR } from '../cli/io.js';
 import { type Clock, systemClock } from '../clock.js';
 import { loadSettings } from '../config/load-settings.js';
@@ -49,12 +49,16 @@ export interface CommandDeps {
 /** Flags of plan / reconcile / apply, from the option table (src/cli/options.ts). */
 export const COMMON_OPTIONS = {
   ...parseOptions(PLAN_OPTIONS),
+  ...parseOptions(GIT_OPTIONS),
   'dry-run': { type: 'boolean' },
   plan: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
 export const COMMON_HELP = renderOptions([...PLAN_OPTIONS, HELP_OPTION]);
+
+/** plan and reconcile also take --git and its flags. */
+export const SOURCE_HELP = renderOptions([...PLAN_OPTIONS, ...GIT_OPTIONS, HELP_OPTION]);
 
 export type ParsedFlags = ReturnType<typeof parseFlags>;
 

@@ -49,6 +49,8 @@ export interface ReconcileDeps {
   readonly logger: Logger;
   /** Git revision of the desired state, recorded in the plan and the sink metadata. */
   readonly revision?: string;
+  /** The verified signer of `revision` (git source), recorded in the plan. */
+  readonly signer?: string;
   /** Policy rules kept between passes and runs; see src/scaleway/rules-cache.ts. */
   readonly rulesCache?: RulesCache;
   /** Parsed desired-state files kept between passes (the daemon); see src/desired/parse-cache.ts. */
@@ -217,7 +219,10 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions)
     desired,
     live,
     sinkRecords,
-    options: planOptionsFromSettings(settings, opts.planOptions, revision),
+    options: {
+      ...planOptionsFromSettings(settings, opts.planOptions, revision),
+      ...(deps.signer !== undefined ? { signer: deps.signer } : {}),
+    },
     now,
   });
   const diagnostics = [...loaded.diagnostics, ...plan.diagnostics];

@@ -4,7 +4,7 @@
  * Format (formatVersion 1), one JSON object with:
  *   formatVersion   1
  *   createdAt       ISO instant the plan was computed for
- *   organizationId, instance, revision?
+ *   organizationId, instance, revision?, signer? (who signed the revision, when verified)
  *   liveFingerprint `sha256:<hex>`; apply refuses when the organization changed since
  *   fingerprintScope non-owned objects the fingerprint covers, by kind
  *   steps[]         ordered (semantic order); each: id, action, kind, name, address, reason,

@@ -36,7 +36,7 @@ export function renderPlanMarkdown(plan: Plan): string {
   out.push('');
   out.push(
     `Organization \`${plan.organizationId}\`, instance \`${plan.instance}\`${
-      plan.revision ? `, revision \`${plan.revision}\`` : ''
+      plan.revision ? `, revision \`${plan.revision}\`${plan.signer ? ` signed by ${plan.signer}` : ''}` : ''
     }, planned at ${plan.createdAt}.`,
   );
   out.push('');

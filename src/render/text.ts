@@ -28,7 +28,7 @@ export function renderPlanText(plan: Plan, opts: TextRenderOptions = {}): string
   const out: string[] = [];
   out.push(
     `scw-gitops plan for organization ${plan.organizationId} (instance ${plan.instance}${
-      plan.revision ? `, revision ${plan.revision}` : ''
+      plan.revision ? `, revision ${plan.revision}${plan.signer ? ` signed by ${plan.signer}` : ''}` : ''
     }) at ${plan.createdAt}`,
   );
   out.push('');

@@ -21,7 +21,9 @@ import { checkInvariants, createWorld, inProcess, reconcileIn } from '../../benc
 
 const SEED = 4242;
 
-describe('chaos smoke', { timeout: 120_000 }, () => {
+// Bounded by counts (iterations, kills), not by time: a time budget would make the number of kill
+// points, and so the assertions, depend on the machine's load. The timeout only catches a hang.
+describe('chaos smoke', { timeout: 300_000 }, () => {
   let cliDir: string;
   let ctx: ScenarioContext;
 
@@ -29,7 +31,7 @@ describe('chaos smoke', { timeout: 120_000 }, () => {
     cliDir = await mkdtemp(join(tmpdir(), 'scw-gitops-chaos-smoke-'));
     ctx = {
       seed: SEED,
-      budgetMs: 60_000,
+      budgetMs: Number.POSITIVE_INFINITY,
       maxIterations: 12,
       cli: await bundleCli(cliDir),
       log: () => {},

@@ -10,10 +10,10 @@ import { loadDesiredState } from '../../src/desired/load.js';
 import { run as apply } from '../../src/cli/commands/apply.js';
 import { run as plan } from '../../src/cli/commands/plan.js';
 import { run as reconcile } from '../../src/cli/commands/reconcile.js';
-import type { CliIO } from '../../src/cli/io.js';
 import { knownSecretValues } from '../../src/model/secret.js';
 import { type SandboxHandle, startSandbox } from '../../src/sandbox/server.js';
 import { createLogCapture } from '../helpers/log-capture.js';
+import { captureIO, sandboxEnv, sandboxSettingsYaml } from '../helpers/sandbox-cli.js';
 
 const EXAMPLES = resolve(import.meta.dirname, '../../examples/basic');
 
@@ -38,23 +38,7 @@ afterEach(async () => {
 });
 
 function io(extraEnv: Record<string, string> = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const value: CliIO = {
-    stdout: (t) => out.push(t),
-    stderr: (t) => err.push(t),
-    env: {
-      SCW_API_URL: sandbox.url,
-      SCW_ACCESS_KEY: sandbox.adminAccessKey,
-      SCW_SECRET_KEY: sandbox.adminSecretKey,
-      SCW_DEFAULT_ORGANIZATION_ID: sandbox.organizationId,
-      ...extraEnv,
-    },
-    cwd: dir,
-    isTTY: false,
-    signal: new AbortController().signal,
-  };
-  return { io: value, out: () => out.join(''), err: () => err.join('') };
+  return captureIO({ env: { ...sandboxEnv(sandbox), ...extraEnv }, cwd: dir });
 }
 
 const cap = createLogCapture();
@@ -62,31 +46,7 @@ const deps = () => ({ homeDir: dir, logger: cap.logger });
 
 async function settingsFile(extra = ''): Promise<string> {
   const file = join(dir, 'settings.yaml');
-  await writeFile(
-    file,
-    `apiVersion: scw-gitops/v1alpha1
-kind: Settings
-instance: default
-source:
-  dir: ${EXAMPLES}
-scaleway:
-  apiUrl: ${sandbox.url}
-  organizationId: ${sandbox.organizationId}
-sinks:
-  - name: local
-    type: file
-    dir: ./secrets
-    format: dotenv
-defaults:
-  sink: local
-prune:
-  Project: true
-  Application: true
-  Group: true
-  Policy: true
-  ApiKey: true
-${extra}`,
-  );
+  await writeFile(file, sandboxSettingsYaml(sandbox, { sourceDir: EXAMPLES, prune: true, extra }));
   return file;
 }
 

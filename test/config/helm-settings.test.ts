@@ -40,6 +40,35 @@ describe('Helm chart settings', () => {
       'leader election and webhooks on',
       { leaderElection: { enabled: true }, webhooks: { existingSecret: 'hooks' } },
     ],
+    [
+      'the built-in git source with verification and commit statuses',
+      {
+        source: {
+          type: 'git',
+          path: 'iam',
+          git: {
+            url: 'https://github.com/acme/iam.git',
+            branch: 'main',
+            tag: '',
+            semver: '',
+            commit: '',
+            interval: '1m',
+            forcePush: 'refuse',
+            auth: { type: 'token', existingSecret: 'git-token' },
+            verify: { mode: 'enforce', openpgpKeysConfigMap: 'keys', allowedSignersConfigMap: '' },
+            commitStatus: {
+              enabled: true,
+              provider: '',
+              repository: '',
+              apiUrl: '',
+              existingSecret: 'st',
+              context: 'scw-gitops',
+              publicUrl: 'https://gitops.example.com',
+            },
+          },
+        },
+      },
+    ],
   ] as const) {
     it(`validates (${label})`, () => {
       const text = renderedSettings(over);

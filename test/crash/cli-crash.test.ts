@@ -14,12 +14,12 @@ import {
   assertCustodyInvariants,
   assertNoSecretsIn,
   type ChildRun,
-  ownedKeys,
   type PassTarget,
   prepareEntry,
   runNode,
   trackIssuedSecrets,
 } from './helpers.js';
+import { ownedKeys, sandboxSettingsYaml } from '../helpers/sandbox-cli.js';
 
 const DESIRED = `---
 apiVersion: scw-gitops/v1alpha1
@@ -68,24 +68,11 @@ describe('reconcile command killed mid-custody', { timeout: 60_000 }, () => {
     settingsFile = join(base, 'settings.yaml');
     await writeFile(
       settingsFile,
-      `apiVersion: scw-gitops/v1alpha1
-kind: Settings
-instance: default
-source:
-  dir: desired
-scaleway:
-  apiUrl: ${sandbox.url}
-  organizationId: ${sandbox.organizationId}
-sinks:
-  - name: local
-    type: file
-    dir: secrets
-    format: dotenv
-defaults:
-  sink: local
-log:
-  level: debug
-`,
+      sandboxSettingsYaml(sandbox, {
+        sourceDir: 'desired',
+        sinkDir: 'secrets',
+        extra: 'log:\n  level: debug\n',
+      }),
     );
     t = { driver: cli, sandbox, desiredDir, sinkDir: join(base, 'secrets') };
     outputs.length = 0;

@@ -15,12 +15,12 @@ import {
   assertNoSecretsIn,
   type ChildRun,
   driverPass,
-  ownedKeys,
   type PassTarget,
   prepareDriver,
   sinkRecord,
   trackIssuedSecrets,
 } from './helpers.js';
+import { ownedKeys } from '../helpers/sandbox-cli.js';
 
 function desiredYaml(keyApp: string): string {
   return `---

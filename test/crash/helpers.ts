@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import type { CrashPoint } from '../../src/executor/crash-points.js';
-import { parseKeyDescription } from '../../src/model/ownership.js';
 import type { SandboxHandle } from '../../src/sandbox/server.js';
 import { findSecretLeak } from '../helpers/log-capture.js';
+import { type OwnedKey, ownedKeys } from '../helpers/sandbox-cli.js';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -46,7 +46,7 @@ export async function prepareEntry(entry: string, outDir: string): Promise<strin
       bundle: true,
       platform: 'node',
       format: 'esm',
-      target: 'node20',
+      target: 'node22',
       outfile,
       logLevel: 'error',
       banner: {
@@ -133,29 +133,6 @@ export function driverPass(t: PassTarget, crashAt?: CrashPoint): Promise<ChildRu
       ...(crashAt ? { SCW_GITOPS_CRASH_AT: crashAt } : {}),
     },
   );
-}
-
-export interface OwnedKey {
-  readonly accessKey: string;
-  readonly state: string;
-  readonly createdAt: string;
-  readonly secret: string;
-  readonly applicationId: string | undefined;
-}
-
-/** Keys carrying our marker for `name`, oldest first. */
-export function ownedKeys(sb: SandboxHandle, name: string): OwnedKey[] {
-  return [...sb.store.apiKeys.values()]
-    .map((k) => ({ k, m: parseKeyDescription(k.description).marker }))
-    .filter(({ m }) => m?.instance === 'default' && m.name === name)
-    .map(({ k, m }) => ({
-      accessKey: k.access_key,
-      state: m!.state,
-      createdAt: k.created_at,
-      secret: k.secret_key,
-      applicationId: 'application_id' in k.bearer ? k.bearer.application_id : undefined,
-    }))
-    .sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
 }
 
 /** SCW_ACCESS_KEY / SCW_SECRET_KEY of a dotenv record, undefined when there is no file. */

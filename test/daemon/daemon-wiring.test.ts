@@ -27,7 +27,7 @@ import type { ScalewayClient } from '../../src/scaleway/port.js';
 import type { SecretRecord, SecretSink } from '../../src/sinks/sink.js';
 import { createLogCapture } from '../helpers/log-capture.js';
 import { parsePrometheusText } from '../helpers/prometheus-text.js';
-import { waitFor } from './fake-clock.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 function fakeRuntime(): Runtime & { closed: boolean } {
   const rt = {
@@ -114,8 +114,11 @@ describe('daemon wiring', () => {
       leaderFactory: factory,
       disable: { cron: true, watch: true },
     });
-    // Not the leader: the startup request is held.
-    await new Promise((r) => setTimeout(r, 100));
+    // Not the leader: the startup request is held (the loop decides synchronously, no wait needed).
+    const held = () => cap.find('not the leader; holding it').length;
+    expect(held()).toBe(1);
+    expect(daemon.loop.pending).toBe(true);
+    expect(daemon.loop.running).toBe(false);
     expect(contexts).toHaveLength(0);
     let metrics = await (await fetch(`${daemon.url}/metrics`)).text();
     expect(metrics).toMatch(/^scw_gitops_leader 0$/m);
@@ -124,7 +127,7 @@ describe('daemon wiring', () => {
     // Elected: the held request runs.
     leading = true;
     callbacks!.onStartedLeading();
-    await waitFor(() => contexts.length === 1, 5000, 'pass after election');
+    await waitFor(() => contexts.length === 1, { timeoutMs: 5000, what: 'pass after election' });
     expect(contexts[0]!.reasons).toEqual(['leader-elected', 'startup']);
     metrics = await (await fetch(`${daemon.url}/metrics`)).text();
     expect(metrics).toMatch(/^scw_gitops_leader 1$/m);
@@ -133,10 +136,12 @@ describe('daemon wiring', () => {
     callbacks!.onStoppedLeading();
     expect(contexts[0]!.signal.aborted).toBe(true);
     release();
-    await waitFor(() => !daemon!.loop.running, 5000, 'pass end');
+    await waitFor(() => !daemon!.loop.running, { timeoutMs: 5000, what: 'pass end' });
     // New triggers are held again while not leading.
     daemon.request('webhook-github');
-    await new Promise((r) => setTimeout(r, 100));
+    expect(held()).toBe(2);
+    expect(daemon.loop.pending).toBe(true);
+    expect(daemon.loop.running).toBe(false);
     expect(contexts).toHaveLength(1);
     const status = (await (await fetch(`${daemon.url}/status`)).json()) as Record<string, unknown>;
     expect(status).toMatchObject({ leader: false, identity: 'pod-0_abcd' });
@@ -150,10 +155,11 @@ describe('daemon wiring', () => {
     const events: string[] = [];
     let release!: () => void;
     const runtime = fakeRuntime();
+    const cap = createLogCapture();
     daemon = await startDaemon({
       settings: settings(),
       env: {},
-      logger: createLogCapture().logger,
+      logger: cap.logger,
       clock: systemClock,
       runtime,
       pass: async (ctx) => {
@@ -166,10 +172,13 @@ describe('daemon wiring', () => {
       },
       disable: { cron: true, watch: true },
     });
-    await waitFor(() => events.length === 1, 5000, 'pass start');
+    await waitFor(() => events.length === 1, { timeoutMs: 5000, what: 'pass start' });
     const url = daemon.url;
     const stopping = daemon.stop().then(() => events.push('stopped'));
-    await new Promise((r) => setTimeout(r, 50));
+    // stop() stopped the triggers and now waits for the pass (which waits for `release`).
+    await waitFor(() => cap.find('waiting for the running pass to reach a safe point').length === 1, {
+      timeoutMs: 5000,
+    });
     // still serving probes while the pass finishes; liveness says stopping
     expect((await fetch(`${url}/healthz`)).status).toBe(503);
     expect(runtime.closed).toBe(false);
@@ -211,10 +220,16 @@ describe('daemon wiring', () => {
       pass: async () => reports.shift()!,
       disable: { cron: true, watch: true },
     });
-    await waitFor(() => daemon!.loop.passes === 1 && !daemon!.loop.running, 5000, 'first pass');
+    await waitFor(() => daemon!.loop.passes === 1 && !daemon!.loop.running, {
+      timeoutMs: 5000,
+      what: 'first pass',
+    });
     expect((await fetch(`${daemon.url}/readyz`)).status).toBe(503);
     daemon.request('file-change');
-    await waitFor(() => daemon!.loop.passes === 2 && !daemon!.loop.running, 5000, 'second pass');
+    await waitFor(() => daemon!.loop.passes === 2 && !daemon!.loop.running, {
+      timeoutMs: 5000,
+      what: 'second pass',
+    });
     expect((await fetch(`${daemon.url}/readyz`)).status).toBe(200);
     const metrics = await (await fetch(`${daemon.url}/metrics`)).text();
     expect(metrics).toContain('scw_gitops_reconcile_total{result="invalid"} 1\n');
@@ -259,10 +274,19 @@ describe('daemon wiring', () => {
     const other = await start('ApiKey/b');
     try {
       const a = daemon;
-      await waitFor(() => a.loop.passes === 1 && !a.loop.running, 5000, 'pass of daemon a');
-      await waitFor(() => other.loop.passes === 1 && !other.loop.running, 5000, 'pass of daemon b');
+      await waitFor(() => a.loop.passes === 1 && !a.loop.running, {
+        timeoutMs: 5000,
+        what: 'pass of daemon a',
+      });
+      await waitFor(() => other.loop.passes === 1 && !other.loop.running, {
+        timeoutMs: 5000,
+        what: 'pass of daemon b',
+      });
       a.request('file-change');
-      await waitFor(() => a.loop.passes === 2 && !a.loop.running, 5000, 'second pass of daemon a');
+      await waitFor(() => a.loop.passes === 2 && !a.loop.running, {
+        timeoutMs: 5000,
+        what: 'second pass of daemon a',
+      });
 
       const scrape = async (url: string) => {
         const res = await fetch(`${url}/metrics`);
@@ -321,8 +345,14 @@ describe('daemon cron triggers', () => {
       disable: { watch: true },
     });
     try {
-      await waitFor(() => reasons.some((r) => r.includes('resync')), 10_000, 'resync pass');
-      await waitFor(() => reasons.some((r) => r.includes('rotation-due')), 10_000, 'rotation pass');
+      await waitFor(() => reasons.some((r) => r.includes('resync')), {
+        timeoutMs: 10_000,
+        what: 'resync pass',
+      });
+      await waitFor(() => reasons.some((r) => r.includes('rotation-due')), {
+        timeoutMs: 10_000,
+        what: 'rotation pass',
+      });
     } finally {
       await daemon.stop();
       await rm(dir, { recursive: true, force: true });

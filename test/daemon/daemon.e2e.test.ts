@@ -13,7 +13,7 @@ import { type Daemon, startDaemon } from '../../src/daemon/daemon.js';
 import { signGithubBody } from '../../src/daemon/webhooks.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { assertNoSecrets, createLogCapture } from '../helpers/log-capture.js';
-import { waitFor } from './fake-clock.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const GH_SECRET = 'e2e-github-webhook-secret';
@@ -51,7 +51,10 @@ describe('daemon end to end (sandbox + examples/basic)', () => {
       backoff: { baseMs: 600_000, maxMs: 600_000, factor: 2, jitter: 0 },
       disable: { cron: true },
     });
-    await waitFor(() => daemon.state.lastPass !== undefined && !daemon.loop.running, 30_000, 'startup pass');
+    await waitFor(() => daemon.state.lastPass !== undefined && !daemon.loop.running, {
+      timeoutMs: 30_000,
+      what: 'startup pass',
+    });
   });
 
   afterAll(async () => {
@@ -102,6 +105,7 @@ describe('daemon end to end (sandbox + examples/basic)', () => {
 
   it('applies an edit within seconds, with exactly one coalesced pass for a burst of edits', async () => {
     const before = daemon.loop.passes;
+    const changedBefore = cap.find('desired state changed').length;
     const file = path.join(dir, 'apps', 'api-backend.yaml');
     const original = await readFile(file, 'utf8');
     const marker = 'Public API servers; read assets and curated datasets';
@@ -115,14 +119,23 @@ describe('daemon end to end (sandbox + examples/basic)', () => {
         const apps = await daemon.runtime.client.listApplications({ name: 'api-backend' });
         return apps[0]?.description.startsWith('Public API servers (edit 5)') ?? false;
       },
-      15_000,
-      'the edit applied',
+      { timeoutMs: 15_000, what: 'the edit applied' },
     );
-    await waitFor(() => !daemon.loop.running, 15_000, 'pass finished');
-    // quiet period: a late duplicate pass would show up here
-    await new Promise((r) => setTimeout(r, 1500));
+    await waitFor(() => !daemon.loop.running, { timeoutMs: 15_000, what: 'pass finished' });
     expect(daemon.loop.passes).toBe(before + 1);
     expect(daemon.state.lastPass?.reasons).toEqual(['file-change']);
+    // A barrier instead of a quiet period: file events arrive in order, so a late event of the
+    // burst would come before this one, as a pass of its own or in this change's paths.
+    await writeFile(path.join(dir, 'apps', 'zz-barrier.yaml'), '# barrier\n');
+    await waitFor(() => daemon.loop.passes === before + 2 && !daemon.loop.running, {
+      timeoutMs: 15_000,
+      what: 'the barrier pass',
+    });
+    const changes = cap.find('desired state changed').map((l) => l['paths']);
+    expect(changes.slice(changedBefore)).toEqual([
+      expect.arrayContaining(['apps/api-backend.yaml', 'apps/notes.yaml']),
+      ['apps/zz-barrier.yaml'],
+    ]);
   });
 
   it('runs a pass for a valid GitHub push webhook and refuses a forged one', async () => {
@@ -145,7 +158,10 @@ describe('daemon end to end (sandbox + examples/basic)', () => {
       },
     });
     expect(ok.status).toBe(202);
-    await waitFor(() => daemon.loop.passes === before + 1 && !daemon.loop.running, 15_000, 'webhook pass');
+    await waitFor(() => daemon.loop.passes === before + 1 && !daemon.loop.running, {
+      timeoutMs: 15_000,
+      what: 'webhook pass',
+    });
     expect(daemon.state.lastPass?.reasons).toEqual(['webhook-github']);
   });
 

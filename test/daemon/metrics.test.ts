@@ -32,6 +32,14 @@ function exercised() {
   m.lastSuccess.set(1_767_225_600);
   m.leader.set(1);
   m.triggers.inc({ trigger: 'startup' });
+  m.sourceFetches.inc({ result: 'success' });
+  m.sourceRevision.set(
+    { revision: 'a'.repeat(40), signer: 'Alice <a@x> (openpgp F00)', verification: 'verified' },
+    1,
+  );
+  m.sourceRefusals.inc({ reason: 'unsigned' });
+  m.sourceRefused.set({ revision: 'b'.repeat(40), signer: '', reason: 'unsigned' }, 1);
+  m.commitStatuses.inc({ state: 'success', result: 'success' });
   return m;
 }
 

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CliIO } from '../../src/cli/io.js';
 import { run } from '../../src/cli/commands/run.js';
 import { assertNoSecrets } from '../helpers/log-capture.js';
-import { waitFor } from './fake-clock.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 function io(cwd: string, signal: AbortSignal, env: Record<string, string> = {}) {
   const out: string[] = [];
@@ -93,7 +93,10 @@ describe('scw-gitops run', () => {
     const ctl = new AbortController();
     const t = io(dir, ctl.signal);
     const done = run(['-c', 'settings.yaml'], t.io);
-    await waitFor(() => t.out.join('').includes('"msg":"reconcile pass finished"'), 20_000, 'first pass');
+    await waitFor(() => t.out.join('').includes('"msg":"reconcile pass finished"'), {
+      timeoutMs: 20_000,
+      what: 'first pass',
+    });
     ctl.abort(new Error('received SIGTERM'));
     expect(await done).toBe(0);
     const text = t.out.join('');

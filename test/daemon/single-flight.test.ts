@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_BACKOFF, nextDelay } from '../../src/daemon/backoff.js';
 import { type PassContext, ReconcileLoop } from '../../src/daemon/single-flight.js';
 import { ConfigError } from '../../src/errors.js';
-import { FakeClock, flush } from './fake-clock.js';
+import { FakeClock, flush } from '../helpers/fake-clock.js';
 
 const silent = pino({ level: 'silent' });
 
@@ -60,7 +60,11 @@ describe('nextDelay', () => {
 describe('ReconcileLoop', () => {
   it('runs one pass per request when idle', async () => {
     const p = controllablePass();
-    const loop = new ReconcileLoop({ pass: p.pass, clock: new FakeClock(), logger: silent });
+    const loop = new ReconcileLoop({
+      pass: p.pass,
+      clock: new FakeClock({ sleeps: 'manual' }),
+      logger: silent,
+    });
     loop.request('startup');
     await flush();
     expect(p.calls).toHaveLength(1);
@@ -72,7 +76,11 @@ describe('ReconcileLoop', () => {
 
   it('coalesces every request during a pass into exactly one follow-up pass', async () => {
     const p = controllablePass();
-    const loop = new ReconcileLoop({ pass: p.pass, clock: new FakeClock(), logger: silent });
+    const loop = new ReconcileLoop({
+      pass: p.pass,
+      clock: new FakeClock({ sleeps: 'manual' }),
+      logger: silent,
+    });
     loop.request('startup');
     await flush();
     for (let i = 0; i < 25; i++) loop.request(i % 2 ? 'file-change' : 'webhook-github');
@@ -90,7 +98,7 @@ describe('ReconcileLoop', () => {
   });
 
   it('backs off exponentially after transient failures, then resets on success', async () => {
-    const clock = new FakeClock();
+    const clock = new FakeClock({ sleeps: 'manual' });
     const p = controllablePass();
     const loop = new ReconcileLoop({
       pass: p.pass,
@@ -104,15 +112,15 @@ describe('ReconcileLoop', () => {
     await p.finish(0, 'transient');
     expect(loop.backingOff).toBe(true);
     expect(clock.pendingSleeps()).toEqual([1000]);
-    await clock.advance(999);
+    await clock.tick(999);
     expect(p.calls).toHaveLength(1);
-    await clock.advance(1);
+    await clock.tick(1);
     expect(p.calls).toHaveLength(2);
     expect(p.calls[1]!.attempt).toBe(2);
     expect(p.calls[1]!.reasons).toEqual(['retry']);
     await p.fail(1, new Error('ECONNRESET'));
     expect(clock.pendingSleeps()).toEqual([2000]);
-    await clock.advance(2000);
+    await clock.tick(2000);
     await p.finish(2, 'transient');
     expect(clock.pendingSleeps()).toEqual([4000]);
     // A new input during the backoff runs at once (it may be the fix), keeping the failure count.
@@ -124,7 +132,7 @@ describe('ReconcileLoop', () => {
     expect(p.calls[3]!.reasons).toEqual(['file-change', 'retry']);
     await p.finish(3, 'transient');
     expect(clock.pendingSleeps()).toEqual([8000]);
-    await clock.advance(8000);
+    await clock.tick(8000);
     expect(p.calls[4]!.attempt).toBe(5);
     await p.finish(4, 'success');
     expect(loop.consecutiveFailures).toBe(0);
@@ -133,7 +141,7 @@ describe('ReconcileLoop', () => {
   });
 
   it('does not retry terminal errors until the next trigger', async () => {
-    const clock = new FakeClock();
+    const clock = new FakeClock({ sleeps: 'manual' });
     const p = controllablePass();
     const loop = new ReconcileLoop({ pass: p.pass, clock, logger: silent });
     loop.request('startup');
@@ -154,7 +162,7 @@ describe('ReconcileLoop', () => {
       release = r;
     });
     const loop = new ReconcileLoop({
-      clock: new FakeClock(),
+      clock: new FakeClock({ sleeps: 'manual' }),
       logger: silent,
       pass: async (ctx) => {
         steps.push('deliver-secret:start');
@@ -190,7 +198,7 @@ describe('ReconcileLoop', () => {
     const p = controllablePass();
     const loop = new ReconcileLoop({
       pass: p.pass,
-      clock: new FakeClock(),
+      clock: new FakeClock({ sleeps: 'manual' }),
       logger: silent,
       gate: () => leader,
     });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type SourceWatcher, watchSource } from '../../src/daemon/source-watcher.js';
-import { waitFor } from './fake-clock.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const silent = pino({ level: 'silent' });
 
@@ -33,16 +33,22 @@ describe('watchSource', () => {
     });
     for (let i = 0; i < 5; i++) await writeFile(path.join(dir, 'a.yaml'), `a: ${i + 2}\n`);
     await writeFile(path.join(dir, 'b.yaml'), 'b: 1\n');
-    await waitFor(() => changes.length >= 1, 10_000, 'a change');
-    // quiet period: nothing else comes
-    await new Promise((r) => setTimeout(r, 600));
-    expect(changes).toHaveLength(1);
+    await waitFor(() => changes.length >= 1, { timeoutMs: 10_000, what: 'a change' });
     expect(changes[0]!.reason).toBe('file-change');
     expect(changes[0]!.paths).toEqual(expect.arrayContaining(['a.yaml', 'b.yaml']));
-    // ignores hidden files
+    // A barrier instead of a quiet period: file events arrive in order, so a late event of the
+    // burst would show up before the barrier's change or in its paths.
+    await writeFile(path.join(dir, 'barrier-1.yaml'), 'x: 1\n');
+    await waitFor(() => changes.length >= 2, { what: 'the first barrier' });
+    expect(changes.map((c) => c.paths)).toEqual([
+      expect.arrayContaining(['a.yaml', 'b.yaml']),
+      ['barrier-1.yaml'],
+    ]);
+    // Hidden files are ignored: the next change is the next barrier alone.
     await writeFile(path.join(dir, '.hidden'), 'x');
-    await new Promise((r) => setTimeout(r, 600));
-    expect(changes).toHaveLength(1);
+    await writeFile(path.join(dir, 'barrier-2.yaml'), 'x: 2\n');
+    await waitFor(() => changes.length >= 3, { what: 'the second barrier' });
+    expect(changes.map((c) => c.paths).slice(2)).toEqual([['barrier-2.yaml']]);
   });
 
   it('follows a git-sync style atomic symlink swap and watches the new target', async () => {
@@ -67,12 +73,12 @@ describe('watchSource', () => {
     await symlink(`.worktrees/${B}`, path.join(root, 'tmp-link'));
     await rename(path.join(root, 'tmp-link'), path.join(root, 'repo'));
     await rm(path.join(root, '.worktrees', A), { recursive: true, force: true });
-    await waitFor(() => changes.includes('source-swapped'), 10_000, 'swap detected');
-    await waitFor(() => watcher!.target().includes(B), 10_000, 'new target watched');
+    await waitFor(() => changes.includes('source-swapped'), { timeoutMs: 10_000, what: 'swap detected' });
+    await waitFor(() => watcher!.target().includes(B), { timeoutMs: 10_000, what: 'new target watched' });
     const before = changes.length;
     // edits inside the new target are seen
     await writeFile(path.join(root, '.worktrees', B, 'x.yaml'), 'v: b2\n');
-    await waitFor(() => changes.length > before, 10_000, 'change in new target');
+    await waitFor(() => changes.length > before, { timeoutMs: 10_000, what: 'change in new target' });
     expect(changes.at(-1)).toBe('file-change');
   });
 
@@ -89,9 +95,15 @@ describe('watchSource', () => {
     expect(changes).toEqual([]);
     await mkdir(path.join(root, '.worktrees', A), { recursive: true });
     await symlink(`.worktrees/${A}`, path.join(root, 'repo'));
-    await waitFor(() => changes.includes('source-appeared'), 10_000, 'directory appeared');
+    await waitFor(() => changes.includes('source-appeared'), {
+      timeoutMs: 10_000,
+      what: 'directory appeared',
+    });
     expect(watcher.link).toBe(path.join(root, 'repo'));
     await writeFile(path.join(root, '.worktrees', A, 'new.yaml'), 'x: 1\n');
-    await waitFor(() => changes.includes('file-change'), 10_000, 'change after appearance');
+    await waitFor(() => changes.includes('file-change'), {
+      timeoutMs: 10_000,
+      what: 'change after appearance',
+    });
   });
 });

@@ -134,7 +134,7 @@ describe('links and the README', () => {
       }
     };
     await walk('docs');
-    return ['README.md', ...docs.sort()];
+    return ['README.md', 'CONTRIBUTING.md', ...docs.sort()];
   }
 
   it('every relative link points at an existing file (and heading)', async () => {

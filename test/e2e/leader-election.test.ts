@@ -24,7 +24,7 @@ import { type SandboxHandle, startSandbox } from '../../src/sandbox/server.js';
 import type { ScalewayClient } from '../../src/scaleway/port.js';
 import { type KubernetesEmulator, startKubernetesEmulator } from '../emulators/kubernetes/server.js';
 import { createLogCapture } from '../helpers/log-capture.js';
-import { waitFor } from '../daemon/fake-clock.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { ROOT } from './child.js';
 
 const LEASE = 'scw-gitops-e2e';
@@ -171,14 +171,14 @@ describe('two daemons with leader election (Kubernetes emulator Lease, shared sa
     timeout: 120_000,
   }, async () => {
     const [a, b] = await Promise.all([start('daemon-a'), start('daemon-b')]);
-    await waitFor(() => a.state.leader !== b.state.leader, 20_000, 'one leader');
+    await waitFor(() => a.state.leader !== b.state.leader, { timeoutMs: 20_000, what: 'one leader' });
     const [leader, standby] = a.state.leader ? ['daemon-a', 'daemon-b'] : ['daemon-b', 'daemon-a'];
     const L = daemons.get(leader)!;
     const S = daemons.get(standby)!;
     expect(holder()).toMatch(new RegExp(`^${leader}_`));
     const applied = () =>
       events.some((e) => e.who === leader && e.kind === 'pass-end' && e.result === 'applied');
-    await waitFor(() => applied() && idle(L), 30_000, 'examples applied by the leader');
+    await waitFor(() => applied() && idle(L), { timeoutMs: 30_000, what: 'examples applied by the leader' });
     // The startup request waited for the lease and ran with 'leader-elected' as one pass.
     const firstPass = passesOf(leader)[0];
     expect(firstPass?.kind === 'pass-start' && firstPass.reasons).toEqual(['leader-elected', 'startup']);
@@ -187,15 +187,14 @@ describe('two daemons with leader election (Kubernetes emulator Lease, shared sa
     for (let i = 0; i < 3; i++) {
       expect(L.request(`test-${i}`)).toBe(true);
       expect(S.request(`test-${i}`)).toBe(true);
-      await waitFor(() => idle(L), 30_000, 'leader pass');
+      await waitFor(() => idle(L), { timeoutMs: 30_000, what: 'leader pass' });
     }
     await editApp('api-backend.yaml', 'Public API servers', 'Public API servers (leader edit)');
     await waitFor(
       async () => (await appDescription('api-backend')).startsWith('Public API servers (leader edit)'),
-      20_000,
-      'the edit applied by the leader',
+      { timeoutMs: 20_000, what: 'the edit applied by the leader' },
     );
-    await waitFor(() => idle(L), 30_000, 'leader idle');
+    await waitFor(() => idle(L), { timeoutMs: 30_000, what: 'leader idle' });
 
     expect(passesOf(leader).length).toBeGreaterThanOrEqual(4);
     expect(passesOf(standby)).toEqual([]);
@@ -218,9 +217,12 @@ describe('two daemons with leader election (Kubernetes emulator Lease, shared sa
     await L.stop();
     events.push({ who: leader, kind: 'stopped' });
 
-    await waitFor(() => S.state.leader, 20_000, 'takeover');
+    await waitFor(() => S.state.leader, { timeoutMs: 20_000, what: 'takeover' });
     expect(holder()).toMatch(new RegExp(`^${standby}_`));
-    await waitFor(() => S.loop.passes >= 1 && idle(S), 30_000, 'first pass of the new leader');
+    await waitFor(() => S.loop.passes >= 1 && idle(S), {
+      timeoutMs: 30_000,
+      what: 'first pass of the new leader',
+    });
     const first = passesOf(standby)[0];
     expect(first).toMatchObject({ kind: 'pass-start' });
     expect(first?.kind === 'pass-start' && first.reasons).toContain('leader-elected');
@@ -228,12 +230,11 @@ describe('two daemons with leader election (Kubernetes emulator Lease, shared sa
     // It acts: an edit made now is applied by the new leader.
     const before = passesOf(standby).length;
     await editApp('ci-runner.yaml', 'CI pipelines', 'CI (after takeover) pipelines');
-    await waitFor(
-      async () => (await appDescription('ci-runner')).includes('CI (after takeover)'),
-      20_000,
-      'the edit applied by the new leader',
-    );
-    await waitFor(() => idle(S), 30_000, 'new leader idle');
+    await waitFor(async () => (await appDescription('ci-runner')).includes('CI (after takeover)'), {
+      timeoutMs: 20_000,
+      what: 'the edit applied by the new leader',
+    });
+    await waitFor(() => idle(S), { timeoutMs: 30_000, what: 'new leader idle' });
     expect(passesOf(standby).length).toBeGreaterThan(before);
   });
 
@@ -244,7 +245,7 @@ describe('two daemons with leader election (Kubernetes emulator Lease, shared sa
     expect(leader).toBeDefined();
     const L = daemons.get(leader!)!;
     const C = await start('daemon-c');
-    await waitFor(() => !C.state.leader && C.url !== '', 10_000, 'daemon-c standing by');
+    await waitFor(() => !C.state.leader && C.url !== '', { timeoutMs: 10_000, what: 'daemon-c standing by' });
     expect(holder()).toMatch(new RegExp(`^${leader}_`));
 
     // The leader can no longer renew (its Lease writes fail): it must stop leading on its own
@@ -256,22 +257,21 @@ describe('two daemons with leader election (Kubernetes emulator Lease, shared sa
       status: 503,
       times: Infinity,
     });
-    await waitFor(() => C.state.leader, 30_000, 'daemon-c takes over the expired lease');
+    await waitFor(() => C.state.leader, { timeoutMs: 30_000, what: 'daemon-c takes over the expired lease' });
     expect(L.state.leader).toBe(false);
     expect(holder()).toMatch(/^daemon-c_/);
-    await waitFor(() => C.loop.passes >= 1 && idle(C), 30_000, 'daemon-c first pass');
+    await waitFor(() => C.loop.passes >= 1 && idle(C), { timeoutMs: 30_000, what: 'daemon-c first pass' });
 
     // Triggers reach both; only daemon-c acts. Then the partition heals: the old leader stays a standby.
     const lPasses = passesOf(leader!).length;
     expect(L.request('after-partition')).toBe(true);
     emu.control.clearFaults();
     await editApp('etl-worker.yaml', 'description: ', 'description: (after partition) ');
-    await waitFor(
-      async () => (await appDescription('etl-worker')).startsWith('(after partition)'),
-      20_000,
-      'the edit applied by daemon-c',
-    );
-    await waitFor(() => idle(C), 30_000, 'daemon-c idle');
+    await waitFor(async () => (await appDescription('etl-worker')).startsWith('(after partition)'), {
+      timeoutMs: 20_000,
+      what: 'the edit applied by daemon-c',
+    });
+    await waitFor(() => idle(C), { timeoutMs: 30_000, what: 'daemon-c idle' });
     expect(passesOf(leader!).length).toBe(lPasses);
     expect(L.state.leader).toBe(false);
     expect(holder()).toMatch(/^daemon-c_/);

@@ -17,6 +17,7 @@ import { Secret } from '../../src/model/secret.js';
 import { type SandboxHandle, startSandbox } from '../../src/sandbox/server.js';
 import { createScalewayClient } from '../../src/scaleway/http-client.js';
 import { assertNoSecrets } from '../helpers/log-capture.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { childEnv, type DaemonChild, parseDotenv, ROOT, spawnDaemon } from './child.js';
 
 const INSTANCE = 'sigterm';
@@ -87,10 +88,10 @@ describe('SIGTERM during a secret delivery (daemon as a child process)', () => {
       60_000,
       'a key created',
     );
-    for (let i = 0; i < 3000 && !(await readdir(hold)).some((f) => f.startsWith('writing-')); i++) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    expect((await readdir(hold)).some((f) => f.startsWith('writing-'))).toBe(true);
+    await waitFor(async () => (await readdir(hold)).some((f) => f.startsWith('writing-')), {
+      timeoutMs: 60_000,
+      what: 'a secret write held',
+    });
 
     child.proc.kill('SIGTERM');
     await child.waitForLine((l) => l['msg'] === 'stop requested', 15_000, 'the signal handled');

@@ -4,7 +4,7 @@ import type { ExecutorDeps } from '../../src/executor/execute-plan.js';
 import type { ApiKey } from '../../src/model/live.js';
 import { parseKeyDescription } from '../../src/model/ownership.js';
 import type { ApplySummary } from '../../src/model/plan.js';
-import { FakeClock } from '../fakes/fake-clock.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { FakeScalewayClient, type FakeSeed } from '../fakes/fake-scaleway.js';
 import { FakeSink } from '../fakes/fake-sink.js';
 import { assertNoSecrets, createLogCapture, type LogCapture } from '../helpers/log-capture.js';

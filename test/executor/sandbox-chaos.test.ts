@@ -9,7 +9,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { systemClock } from '../../src/clock.js';
 import { loadDesiredFromTexts } from '../../src/desired/load.js';
 import { executePlan } from '../../src/executor/execute-plan.js';
 import { observeSinks } from '../../src/executor/sink-state.js';
@@ -20,8 +19,10 @@ import { type FaultOptions, type SandboxHandle, startSandbox } from '../../src/s
 import { createScalewayClient } from '../../src/scaleway/http-client.js';
 import { observeLive } from '../../src/scaleway/observe.js';
 import { createFileSink } from '../../src/sinks/file-sink.js';
-import { assertCustodyInvariants, ownedKeys, trackIssuedSecrets } from '../crash/helpers.js';
+import { assertCustodyInvariants, trackIssuedSecrets } from '../crash/helpers.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { assertNoSecrets, createLogCapture } from '../helpers/log-capture.js';
+import { ownedKeys } from '../helpers/sandbox-cli.js';
 
 const YAML = `---
 apiVersion: scw-gitops/v1alpha1
@@ -70,10 +71,10 @@ metadata: { name: ci-nightly }
 spec: { application: ci, description: nightly jobs }
 `;
 
-function desired(): DesiredState {
+function desired(now: Date): DesiredState {
   const r = loadDesiredFromTexts('desired', [{ file: 'all.yaml', text: YAML }], {
     instance: 'default',
-    now: new Date(),
+    now,
     sinkNames: ['local'],
     defaultSink: 'local',
   });
@@ -108,7 +109,16 @@ describe('apply against a faulty sandbox', { timeout: 60_000 }, () => {
     // IAM propagation: every request is refused (403) for a moment after a policy change.
     [7, { transient403WindowMs: 150, transient403IncludesAdmin: true, groupTransientWindowMs: 50 }],
   ])('converges without duplicates or lost secrets (seed %i)', async (seed, faults) => {
-    sandbox = await startSandbox({ env: {}, seed: false, randomSeed: seed, faults: { seed, ...faults } });
+    // One fake clock for the sandbox (timestamps, propagation and transient windows) and the
+    // executor (its retry sleeps move time on at once): the windows close deterministically.
+    const clock = new FakeClock();
+    sandbox = await startSandbox({
+      env: {},
+      seed: false,
+      randomSeed: seed,
+      clock: clock.now,
+      faults: { seed, ...faults },
+    });
     const secrets = trackIssuedSecrets(sandbox);
     const logs = createLogCapture({ level: 'debug' });
     const client = createScalewayClient({
@@ -121,21 +131,21 @@ describe('apply against a faulty sandbox', { timeout: 60_000 }, () => {
     });
     const sink = createFileSink({ name: 'local', type: 'file', dir: join(dir, 'secrets'), format: 'dotenv' });
     const sinks = new Map([['local', sink]]);
-    const state = desired();
+    const state = desired(clock.now());
 
     let passes = 0;
     let lastSteps = -1;
     const failures: string[] = [];
     while (passes < 12 && lastSteps !== 0) {
       passes++;
-      const live = await observeLive(client, { instance: 'default', now: () => new Date() });
+      const live = await observeLive(client, { instance: 'default', now: clock.now });
       const sinkRecords = await observeSinks(state, sinks, { defaultSink: 'local' });
       const plan = buildPlan({
         desired: state,
         live,
         sinkRecords,
         options: defaultPlanOptions({ instance: 'default' }),
-        now: new Date(),
+        now: clock.now(),
       });
       expect(plan.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
       lastSteps = plan.steps.length;
@@ -145,7 +155,7 @@ describe('apply against a faulty sandbox', { timeout: 60_000 }, () => {
         sinks,
         live,
         instance: 'default',
-        clock: systemClock,
+        clock,
         logger: logs.logger,
         defaultSink: 'local',
         // Backoff outlasting the sandbox's 150 ms propagation window (which every further
@@ -155,7 +165,7 @@ describe('apply against a faulty sandbox', { timeout: 60_000 }, () => {
       });
       for (const o of summary.outcomes) if (o.result === 'failed') failures.push(o.error ?? '');
       // Let any propagation window close before the next listing.
-      if (faults.transient403WindowMs) await systemClock.sleep(faults.transient403WindowMs);
+      if (faults.transient403WindowMs) clock.advance(faults.transient403WindowMs);
       // Whatever failed, no key is ever left active without being marked pending or delivered.
       for (const name of ['ci', 'web-deployer', 'ci-nightly']) {
         for (const k of ownedKeys(sandbox, name)) expect(['pending', 'ready', 'retiring']).toContain(k.state);
@@ -165,6 +175,7 @@ describe('apply against a faulty sandbox', { timeout: 60_000 }, () => {
     // The faults did happen.
     const faulted = new Set(sandbox.requests().map((r) => r.fault));
     if (faults.ambiguousWriteRate) expect(faulted.has('ambiguous')).toBe(true);
+    if (faults.transient403WindowMs) expect(faulted.has('403')).toBe(true);
     if (faulted.has('403')) {
       // Refused right after a permission change of this run: retried by the executor (how many
       // attempts that takes depends on timing; convergence above is the invariant).

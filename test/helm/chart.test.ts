@@ -182,6 +182,89 @@ describe('helm chart', () => {
   });
 });
 
+describe('helm chart: the built-in git source', () => {
+  const gitOn = merge(defaults, {
+    source: {
+      type: 'git',
+      git: {
+        url: 'git@github.com:acme/iam.git',
+        tag: 'v1.2.0',
+        auth: { type: 'ssh', existingSecret: 'git-ssh' },
+        verify: { mode: 'enforce', openpgpKeysConfigMap: 'trusted-keys', allowedSignersConfigMap: 'signers' },
+        commitStatus: {
+          enabled: true,
+          provider: 'github',
+          repository: 'acme/iam',
+          existingSecret: 'gh-status',
+        },
+      },
+    },
+  });
+
+  it('is accepted by values.schema.json, and a bad mode is not', () => {
+    expect(validateJsonSchema(schema, gitOn)).toEqual([]);
+    const bad = merge(gitOn, { source: { git: { verify: { mode: 'strict' } } } });
+    expect(validateJsonSchema(schema, bad).map((e) => e.path)).toEqual(['/source/git/verify/mode']);
+  });
+
+  it('replaces the git-sync sidecar: one container, the cache volume writable, keys and tokens mounted read-only', () => {
+    const deploy = render(gitOn).find((o) => o.kind === 'Deployment') as unknown as {
+      spec: {
+        template: {
+          spec: {
+            containers: {
+              name: string;
+              volumeMounts: { name: string; mountPath: string; readOnly?: boolean }[];
+            }[];
+            volumes: Record<string, unknown>[];
+          };
+        };
+      };
+    };
+    const pod = deploy.spec.template.spec;
+    expect(pod.containers.map((c) => c.name)).toEqual(['scw-gitops']);
+    const mounts = Object.fromEntries(pod.containers[0]!.volumeMounts.map((m) => [m.name, m]));
+    expect(mounts['git']).toEqual({ name: 'git', mountPath: '/data/git' });
+    for (const name of ['git-auth', 'trusted-keys', 'allowed-signers', 'commit-status']) {
+      expect(mounts[name]?.readOnly, name).toBe(true);
+    }
+    const auth = pod.volumes.find((v) => v['name'] === 'git-auth') as {
+      secret: { secretName: string; defaultMode: number };
+    };
+    expect(auth.secret).toEqual({ secretName: 'git-ssh', defaultMode: 0o440 });
+    const cm = render(gitOn).find((o) => o.kind === 'ConfigMap') as unknown as {
+      data: Record<string, string>;
+    };
+    const settings = parse(cm.data['settings.yaml']!) as Record<string, unknown>;
+    expect(settings['source']).toEqual({
+      git: {
+        url: 'git@github.com:acme/iam.git',
+        ref: { tag: 'v1.2.0' },
+        path: 'iam',
+        interval: '1m',
+        forcePush: 'refuse',
+        cacheDir: '/data/git',
+        auth: {
+          sshKeyFile: '/etc/scw-gitops/git-auth/identity',
+          knownHostsFile: '/etc/scw-gitops/git-auth/known_hosts',
+        },
+        verify: {
+          mode: 'enforce',
+          openpgpKeys: ['/etc/scw-gitops/trusted-keys'],
+          allowedSigners: '/etc/scw-gitops/allowed-signers/allowed_signers',
+        },
+        commitStatus: {
+          provider: 'github',
+          repository: 'acme/iam',
+          tokenFile: '/etc/scw-gitops/commit-status/token',
+          context: 'scw-gitops',
+        },
+      },
+    });
+    expect((settings['webhooks'] as Record<string, unknown>)['gitSync']).toEqual({ enabled: false });
+  });
+});
+
 describe('Dockerfile', () => {
   const dockerfile = readFileSync(path.resolve(import.meta.dirname, '../../Dockerfile'), 'utf8');
   const dockerignore = readFileSync(path.resolve(import.meta.dirname, '../../.dockerignore'), 'utf8');
@@ -194,6 +277,11 @@ describe('Dockerfile', () => {
     expect(dockerfile).toMatch(/^HEALTHCHECK .*\n.*\/healthz/m);
     expect(dockerfile).toMatch(/LABEL org\.opencontainers\.image\.title/);
     expect(dockerfile).toMatch(/^VOLUME \["\/data"\]$/m);
+  });
+
+  it('has git, gnupg and openssh-client for the git source, and a passwd entry for its uid (ssh needs one)', () => {
+    expect(dockerfile).toMatch(/apt-get install [^\n]* git gnupg openssh-client/);
+    expect(dockerfile).toMatch(/useradd --uid 65532 --gid 65532/);
   });
 
   it('targets the current Node LTS and keeps the build context small', () => {

@@ -10,6 +10,7 @@ import type {
   DesiredProject,
   DesiredResource,
 } from '../../src/model/desired.js';
+import type { VaultSinkSettings } from '../../src/config/settings.js';
 import type { ApiKey, Application, Group, Policy, Project } from '../../src/model/live.js';
 import type { Action, LiveObject, Plan, PlanStep, ReasonCode, StepRef } from '../../src/model/plan.js';
 import { PLAN_FORMAT_VERSION, summarize } from '../../src/model/plan.js';
@@ -150,5 +151,56 @@ export function plan(steps: PlanStep[], o: Partial<Plan> = {}): Plan {
     keys: [],
     upcoming: [],
     ...o,
+  };
+}
+
+/** Desired-state YAML as a user writes it, for tests that load files. */
+export function applicationYaml(name: string, description: string): string {
+  return `apiVersion: scw-gitops/v1alpha1
+kind: Application
+metadata:
+  name: ${name}
+spec:
+  description: ${description}
+`;
+}
+
+/**
+ * An ApiKey document. `spec` holds the lines after `application` (and `description`, when
+ * given), written at the spec's indentation: `'lifetime: 7d\nrotation:\n  overlap: 1d'`.
+ */
+export function apiKeyYaml(name: string, application: string, spec: string, description?: string): string {
+  const lines = spec === '' ? [] : spec.split('\n').map((l) => `  ${l}`);
+  return [
+    'apiVersion: scw-gitops/v1alpha1',
+    'kind: ApiKey',
+    'metadata:',
+    `  name: ${name}`,
+    'spec:',
+    `  application: ${application}`,
+    ...(description !== undefined ? [`  description: ${description}`] : []),
+    ...lines,
+    '',
+  ].join('\n');
+}
+
+/** Documents of one YAML file, each introduced by `---`. */
+export function yamlFile(...docs: string[]): string {
+  return docs.map((d) => `---\n${d.endsWith('\n') ? d : `${d}\n`}`).join('');
+}
+
+/**
+ * The settings of a Vault sink the test replaces with a fake (FakeSink, world.sink): it names
+ * and types the sink; nothing ever connects to its address.
+ */
+export function unreachableVaultSink(name = 'fake'): VaultSinkSettings {
+  return {
+    name,
+    type: 'vault',
+    address: 'http://127.0.0.1:1',
+    mount: 'secret',
+    pathPrefix: '',
+    auth: { method: 'token' },
+    timeoutMs: 1000,
   };
 }

@@ -22,12 +22,13 @@ import { run as importCommand } from '../../src/cli/commands/import.js';
 import { run as planCommand } from '../../src/cli/commands/plan.js';
 import { run as reconcileCommand } from '../../src/cli/commands/reconcile.js';
 import type { CliIO } from '../../src/cli/io.js';
-import type { Clock } from '../../src/clock.js';
 import type { Plan } from '../../src/model/plan.js';
 import type { CommandDeps } from '../../src/reconciler/command.js';
 import { type SandboxHandle, startSandbox } from '../../src/sandbox/server.js';
 import { startVaultEmulator } from '../emulators/vault/server.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { assertNoSecrets, createLogCapture } from '../helpers/log-capture.js';
+import { captureIO } from '../helpers/sandbox-cli.js';
 import { startEmulator } from '../k8s/fixtures.js';
 
 const EXAMPLES = resolve(import.meta.dirname, '../../examples/basic');
@@ -82,15 +83,9 @@ async function sinkYaml(
 }
 
 async function startWorld(kind: SinkKind, opts = { vaultList: true }): Promise<World> {
-  let now = START;
-  const clock: Clock = {
-    now: () => new Date(now),
-    sleep: async (ms) => {
-      now += ms;
-    },
-  };
+  const clock = new FakeClock({ start: START });
   const closers: (() => Promise<void>)[] = [];
-  const sandbox = await startSandbox({ env: {}, seed: false, randomSeed: 15, clock: () => new Date(now) });
+  const sandbox = await startSandbox({ env: {}, seed: false, randomSeed: 15, clock: clock.now });
   closers.push(() => sandbox.close());
   const dir = await mkdtemp(join(tmpdir(), 'scw-gitops-lossless-'));
   closers.push(() => rm(dir, { recursive: true, force: true }));
@@ -121,23 +116,12 @@ prune: true
     dir,
     sandbox,
     outputs,
-    setNow: (t) => {
-      now = t;
-    },
+    setNow: (t) => clock.set(t),
     run: async (cmd, ...args) => {
-      const out: string[] = [];
-      const err: string[] = [];
-      const io: CliIO = {
-        stdout: (t) => out.push(t),
-        stderr: (t) => err.push(t),
-        env,
-        cwd: dir,
-        isTTY: false,
-        signal: new AbortController().signal,
-      };
-      const code = await cmd(['--config', settingsFile, ...args], io, deps);
-      outputs.push(...out, ...err, ...logs.raw);
-      return { code, out: out.join(''), err: err.join('') };
+      const t = captureIO({ env, cwd: dir });
+      const code = await cmd(['--config', settingsFile, ...args], t.io, deps);
+      outputs.push(t.out(), t.err(), ...logs.raw);
+      return { code, out: t.out(), err: t.err() };
     },
     close: async () => {
       for (const c of closers.reverse()) await c();

@@ -9,7 +9,6 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliIO } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
 import { loadDesiredState } from '../../src/desired/load.js';
 import type { Plan } from '../../src/model/plan.js';
@@ -17,6 +16,7 @@ import { parseKeyDescription } from '../../src/model/ownership.js';
 import { Secret } from '../../src/model/secret.js';
 import { type SandboxHandle, startSandbox } from '../../src/sandbox/server.js';
 import { createScalewayClient } from '../../src/scaleway/http-client.js';
+import { captureIO, sandboxEnv, sandboxSettingsYaml } from '../helpers/sandbox-cli.js';
 
 let sandbox: SandboxHandle;
 let dir: string;
@@ -25,51 +25,15 @@ const ids: Record<string, string> = {};
 const accessKeys: Record<string, string> = {};
 
 function cli() {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIO = {
-    stdout: (t) => out.push(t),
-    stderr: (t) => err.push(t),
-    env: {
-      SCW_API_URL: sandbox.url,
-      SCW_ACCESS_KEY: sandbox.adminAccessKey,
-      SCW_SECRET_KEY: sandbox.adminSecretKey,
-      SCW_DEFAULT_ORGANIZATION_ID: sandbox.organizationId,
-    },
-    cwd: dir,
-    isTTY: false,
-    signal: new AbortController().signal,
-  };
-  return {
-    run: (...argv: string[]) => main(argv, io),
-    out: () => out.join(''),
-    err: () => err.join(''),
-  };
+  const t = captureIO({ env: sandboxEnv(sandbox), cwd: dir });
+  return { run: (...argv: string[]) => main(argv, t.io), out: t.out, err: t.err };
 }
 
 beforeAll(async () => {
   sandbox = await startSandbox({ env: {}, randomSeed: 41 });
   dir = await mkdtemp(join(tmpdir(), 'scw-gitops-import-'));
   settings = join(dir, 'settings.yaml');
-  await writeFile(
-    settings,
-    `apiVersion: scw-gitops/v1alpha1
-kind: Settings
-instance: default
-source:
-  dir: ./iam
-scaleway:
-  apiUrl: ${sandbox.url}
-  organizationId: ${sandbox.organizationId}
-sinks:
-  - name: local
-    type: file
-    dir: ./secrets
-    format: dotenv
-defaults:
-  sink: local
-`,
-  );
+  await writeFile(settings, sandboxSettingsYaml(sandbox, { sourceDir: './iam' }));
   const c = createScalewayClient({
     apiUrl: sandbox.url,
     secretKey: new Secret(sandbox.adminSecretKey),

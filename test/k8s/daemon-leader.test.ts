@@ -3,7 +3,8 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { kubernetesLeaderFactory } from '../../src/daemon/leader.js';
 import type { KubernetesEmulator } from '../emulators/kubernetes/server.js';
-import { FakeClock, until } from './fake-clock.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { NAMESPACE, startEmulator, type Wire } from './fixtures.js';
 
 describe('daemon leader factory + LeaderElector', () => {
@@ -18,7 +19,7 @@ describe('daemon leader factory + LeaderElector', () => {
   });
 
   it('acquires the Lease, reports leadership, and releases it on stop', async () => {
-    const clock = new FakeClock();
+    const clock = new FakeClock({ start: '2026-03-01T10:00:00.000Z', sleeps: 'manual' });
     const events: string[] = [];
     const handle = await kubernetesLeaderFactory(
       {
@@ -38,14 +39,14 @@ describe('daemon leader factory + LeaderElector', () => {
       },
     );
     await handle.start();
-    await until(() => handle.isLeader(), 'leadership');
+    await waitFor(() => handle.isLeader(), { what: 'leadership' });
     const lease = emu.control.get('leases', NAMESPACE, 'scw-gitops') as Wire;
     expect(lease.spec.holderIdentity).toMatch(/^pod-0_[0-9a-f]{8}$/);
-    await until(() => clock.pending() === 1, 'renew loop sleeping');
+    await waitFor(() => clock.pending() === 1, { what: 'renew loop sleeping' });
     clock.advance(2_000);
-    await until(
+    await waitFor(
       () => clock.pending() === 1 && emu.control.requests.filter((r) => r.method === 'PUT').length >= 1,
-      'renewal',
+      { what: 'renewal' },
     );
     await handle.stop();
     expect(handle.isLeader()).toBe(false);

@@ -2,7 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
 import { formatMicroTime, LeaderElector, type LeaderElectorOptions } from '../../src/k8s/leader-election.js';
 import type { KubernetesEmulator } from '../emulators/kubernetes/server.js';
-import { FakeClock, until } from './fake-clock.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { kubeConfigFor, NAMESPACE, startEmulator, type Wire } from './fixtures.js';
 
 const LEASE = 'scw-gitops-leader';
@@ -22,7 +23,7 @@ describe('LeaderElector (client-go algorithm) against the Kubernetes emulator', 
 
   beforeEach(async () => {
     emu = await startEmulator();
-    clock = new FakeClock();
+    clock = new FakeClock({ start: '2026-03-01T10:00:00.000Z', sleeps: 'manual' });
     running = [];
   });
 
@@ -59,7 +60,10 @@ describe('LeaderElector (client-go algorithm) against the Kubernetes emulator', 
 
   /** Let every running elector finish its HTTP work and go back to sleep. */
   async function settle(): Promise<void> {
-    await until(() => clock.pending() === running.length, `${running.length} electors idle`);
+    await waitFor(() => clock.pending() === running.length, {
+      intervalMs: 1,
+      what: `${running.length} electors idle`,
+    });
   }
 
   function lease(): Wire | undefined {

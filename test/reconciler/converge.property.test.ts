@@ -12,7 +12,7 @@ import type { DesiredPrincipal, DesiredResource, DesiredRule } from '../../src/m
 import { buildPlan } from '../../src/planner/build-plan.js';
 import { defaultPlanOptions, pruneAll } from '../../src/planner/options.js';
 import { observeLive } from '../../src/scaleway/observe.js';
-import { FakeClock } from '../fakes/fake-clock.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { FakeScalewayClient } from '../fakes/fake-scaleway.js';
 import { FakeSink } from '../fakes/fake-sink.js';
 import { dApp, desired, dGroup, dKey, dPolicy, dProject } from '../planner/builders.js';
@@ -106,7 +106,7 @@ describe('planner/executor convergence (property)', () => {
     const seen = { steps: 0, actions: new Set<string>() };
     await fc.assert(
       fc.asyncProperty(stateArb, stateArb, async (a, b) => {
-        const clock = new FakeClock(new Date('2026-06-01T00:00:00.000Z'));
+        const clock = new FakeClock({ start: '2026-06-01T00:00:00.000Z' });
         const client = new FakeScalewayClient({
           now: () => clock.now(),
           seed: { applications: [{ name: 'alpha', tags: ['someone-else'], description: 'not ours' }] },

@@ -8,12 +8,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run as plan } from '../../src/cli/commands/plan.js';
 import { run as reconcile } from '../../src/cli/commands/reconcile.js';
-import type { CliIO, CommandHandler } from '../../src/cli/io.js';
-import type { Clock } from '../../src/clock.js';
+import type { CommandHandler } from '../../src/cli/io.js';
 import type { CommandDeps } from '../../src/reconciler/command.js';
-import { parseKeyDescription } from '../../src/model/ownership.js';
 import { type SandboxHandle, startSandbox } from '../../src/sandbox/server.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { createLogCapture, type LogCapture } from '../helpers/log-capture.js';
+import {
+  captureIO,
+  type OwnedKey,
+  ownedKeys,
+  sandboxEnv,
+  sandboxSettingsYaml,
+} from '../helpers/sandbox-cli.js';
 
 export interface CliRun {
   readonly code: number;
@@ -25,7 +31,7 @@ export interface CliHarness {
   readonly sandbox: SandboxHandle;
   readonly dir: string;
   readonly settingsFile: string;
-  readonly clock: Clock;
+  readonly clock: FakeClock;
   /** Every log line of every command. */
   readonly logs: LogCapture;
   /** Everything the commands printed. */
@@ -35,72 +41,31 @@ export interface CliHarness {
   plan(...args: string[]): Promise<CliRun>;
   reconcile(...args: string[]): Promise<CliRun>;
   /** Owned keys of a desired name in the sandbox, with custody state. */
-  keys(name: string): { accessKey: string; state: string; createdAt: string; expiresAt: string | null }[];
+  keys(name: string): OwnedKey[];
   /** The dotenv file of a key: access key, previous access key, whether the secret is the issued one. */
   sinkFile(name: string): Promise<{ accessKey?: string; previous?: string; secretMatches: boolean }>;
   close(): Promise<void>;
 }
 
 export async function startCliHarness(desiredYaml: string, start: number): Promise<CliHarness> {
-  let now = start;
-  const clock: Clock = {
-    now: () => new Date(now),
-    sleep: async (ms) => {
-      now += ms;
-    },
-  };
-  const sandbox = await startSandbox({ env: {}, seed: false, randomSeed: 11, clock: () => new Date(now) });
+  const clock = new FakeClock({ start });
+  const sandbox = await startSandbox({ env: {}, seed: false, randomSeed: 11, clock: clock.now });
   const dir = await mkdtemp(join(tmpdir(), 'scw-gitops-rotation-cli-'));
   await mkdir(join(dir, 'desired'));
   await writeFile(join(dir, 'desired', 'keys.yaml'), desiredYaml);
   const settingsFile = join(dir, 'settings.yaml');
   await writeFile(
     settingsFile,
-    `apiVersion: scw-gitops/v1alpha1
-kind: Settings
-instance: default
-source:
-  dir: ${join(dir, 'desired')}
-scaleway:
-  apiUrl: ${sandbox.url}
-  organizationId: ${sandbox.organizationId}
-sinks:
-  - name: local
-    type: file
-    dir: ${join(dir, 'secrets')}
-    format: dotenv
-defaults:
-  sink: local
-`,
+    sandboxSettingsYaml(sandbox, { sourceDir: join(dir, 'desired'), sinkDir: join(dir, 'secrets') }),
   );
   const logs = createLogCapture({ level: 'debug' });
   const outputs: string[] = [];
   const deps: CommandDeps = { clock, logger: logs.logger, homeDir: dir };
 
   const runCommand = async (cmd: CommandHandler, args: string[]): Promise<CliRun> => {
-    const out: string[] = [];
-    const err: string[] = [];
-    const io: CliIO = {
-      stdout: (t) => {
-        out.push(t);
-        outputs.push(t);
-      },
-      stderr: (t) => {
-        err.push(t);
-        outputs.push(t);
-      },
-      env: {
-        SCW_API_URL: sandbox.url,
-        SCW_ACCESS_KEY: sandbox.adminAccessKey,
-        SCW_SECRET_KEY: sandbox.adminSecretKey,
-        SCW_DEFAULT_ORGANIZATION_ID: sandbox.organizationId,
-      },
-      cwd: dir,
-      isTTY: false,
-      signal: new AbortController().signal,
-    };
-    const code = await cmd(['--config', settingsFile, ...args], io);
-    return { code, out: out.join(''), err: err.join('') };
+    const t = captureIO({ env: sandboxEnv(sandbox), cwd: dir, onOutput: (text) => outputs.push(text) });
+    const code = await cmd(['--config', settingsFile, ...args], t.io);
+    return { code, out: t.out(), err: t.err() };
   };
 
   return {
@@ -110,22 +75,11 @@ defaults:
     clock,
     logs,
     outputs,
-    now: () => now,
-    setNow: (t) => {
-      now = t;
-    },
+    now: () => clock.ms,
+    setNow: (t) => clock.set(t),
     plan: (...args) => runCommand((a, io) => plan(a, io, deps), args),
     reconcile: (...args) => runCommand((a, io) => reconcile(a, io, deps), args),
-    keys: (name) =>
-      [...sandbox.store.apiKeys.values()]
-        .map((k) => ({ k, m: parseKeyDescription(k.description).marker }))
-        .filter((x) => x.m?.name === name)
-        .map((x) => ({
-          accessKey: x.k.access_key,
-          state: x.m!.state,
-          createdAt: x.k.created_at,
-          expiresAt: x.k.expires_at,
-        })),
+    keys: (name) => ownedKeys(sandbox, name),
     sinkFile: async (name) => {
       const text = await readFile(join(dir, 'secrets', `${name}.env`), 'utf8');
       const accessKey = /^SCW_ACCESS_KEY=(\S+)$/m.exec(text)?.[1];

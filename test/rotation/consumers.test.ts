@@ -19,6 +19,7 @@ import {
 } from '../../src/sinks/kubernetes-sink.js';
 import type { SecretSink } from '../../src/sinks/sink.js';
 import { VAULT_DATA_KEYS } from '../../src/sinks/vault-sink.js';
+import { apiKeyYaml, applicationYaml, yamlFile } from '../helpers/builders.js';
 import { assertNoSecrets, createLogCapture } from '../helpers/log-capture.js';
 import { NAMESPACE, startEmulator } from '../k8s/fixtures.js';
 import { createVaultFixture } from '../sinks/vault-fixtures.js';
@@ -32,26 +33,10 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const T0 = Date.parse('2027-02-01T00:00:00.000Z');
 
-const DESIRED = `---
-apiVersion: scw-gitops/v1alpha1
-kind: Application
-metadata:
-  name: app
-spec:
-  description: consumer
----
-apiVersion: scw-gitops/v1alpha1
-kind: ApiKey
-metadata:
-  name: weekly
-spec:
-  application: app
-  description: weekly key
-  lifetime: 7d
-  rotation:
-    rotateBefore: 2d
-    overlap: 1d
-`;
+const DESIRED = yamlFile(
+  applicationYaml('app', 'consumer'),
+  apiKeyYaml('weekly', 'app', 'lifetime: 7d\nrotation:\n  rotateBefore: 2d\n  overlap: 1d', 'weekly key'),
+);
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defaultSettings } from '../../src/config/load-settings.js';
 import type { Settings } from '../../src/config/settings.js';
+import { apiKeyYaml, applicationYaml, unreachableVaultSink, yamlFile } from '../helpers/builders.js';
 import { assertNoSecrets, createLogCapture } from '../helpers/log-capture.js';
 import { apiError, invalidArgument } from '../fakes/fake-scaleway.js';
 import { pass } from './pass.js';
@@ -25,25 +26,10 @@ beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'scw-gitops-rotation-limits-'));
   await writeFile(
     join(dir, 'k.yaml'),
-    `---
-apiVersion: scw-gitops/v1alpha1
-kind: Application
-metadata:
-  name: app
-spec:
-  description: consumer
----
-apiVersion: scw-gitops/v1alpha1
-kind: ApiKey
-metadata:
-  name: k
-spec:
-  application: app
-  lifetime: 7d
-  rotation:
-    rotateBefore: 2d
-    overlap: 1d
-`,
+    yamlFile(
+      applicationYaml('app', 'consumer'),
+      apiKeyYaml('k', 'app', 'lifetime: 7d\nrotation:\n  rotateBefore: 2d\n  overlap: 1d'),
+    ),
   );
 });
 afterEach(async () => {
@@ -52,17 +38,7 @@ afterEach(async () => {
 
 const settings: Settings = {
   ...defaultSettings(),
-  sinks: [
-    {
-      name: 'fake',
-      type: 'vault',
-      address: 'http://127.0.0.1:1',
-      mount: 'secret',
-      pathPrefix: '',
-      auth: { method: 'token' },
-      timeoutMs: 1000,
-    },
-  ],
+  sinks: [unreachableVaultSink()],
   defaults: { sink: 'fake', rotation: { overlapMs: HOUR } },
 };
 

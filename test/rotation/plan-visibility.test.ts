@@ -8,6 +8,7 @@
  *   reconcile that follows replaces it.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { apiKeyYaml, applicationYaml, yamlFile } from '../helpers/builders.js';
 import { assertNoSecrets } from '../helpers/log-capture.js';
 import { type CliHarness, startCliHarness } from './cli-harness.js';
 
@@ -15,27 +16,13 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const T0 = Date.parse('2027-05-03T08:00:00.000Z');
 
-const key = (name: string, spec: string) => `---
-apiVersion: scw-gitops/v1alpha1
-kind: ApiKey
-metadata:
-  name: ${name}
-spec:
-  application: app
-  description: ${name}
-  ${spec}
-`;
-const DESIRED = `---
-apiVersion: scw-gitops/v1alpha1
-kind: Application
-metadata:
-  name: app
-spec:
-  description: consumer
-${key('weekly', 'lifetime: 7d\n  rotation:\n    rotateBefore: 2d\n    overlap: 1d')}${key('monthly', 'lifetime: 30d')}${key(
-  'quarterly',
-  'lifetime: 90d\n  rotation:\n    overlap: 3d',
-)}${key('ageing', 'rotation:\n    maxAge: 90d')}`;
+const DESIRED = yamlFile(
+  applicationYaml('app', 'consumer'),
+  apiKeyYaml('weekly', 'app', 'lifetime: 7d\nrotation:\n  rotateBefore: 2d\n  overlap: 1d', 'weekly'),
+  apiKeyYaml('monthly', 'app', 'lifetime: 30d', 'monthly'),
+  apiKeyYaml('quarterly', 'app', 'lifetime: 90d\nrotation:\n  overlap: 3d', 'quarterly'),
+  apiKeyYaml('ageing', 'app', 'rotation:\n  maxAge: 90d', 'ageing'),
+);
 
 interface KeyExpiryJson {
   address: string;

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultSettings } from '../../src/config/load-settings.js';
 import type { RotationDefaults, Settings } from '../../src/config/settings.js';
+import { apiKeyYaml, applicationYaml, unreachableVaultSink, yamlFile } from '../helpers/builders.js';
 import { createLogCapture } from '../helpers/log-capture.js';
 import { pass } from './pass.js';
 import { World } from './world.js';
@@ -32,37 +33,12 @@ async function simulate(lifetime: string, rotation: RotationDefaults, passes: nu
   dirs.push(dir);
   await writeFile(
     join(dir, 'k.yaml'),
-    `---
-apiVersion: scw-gitops/v1alpha1
-kind: Application
-metadata:
-  name: app
-spec:
-  description: consumer
----
-apiVersion: scw-gitops/v1alpha1
-kind: ApiKey
-metadata:
-  name: k
-spec:
-  application: app
-  lifetime: ${lifetime}
-`,
+    yamlFile(applicationYaml('app', 'consumer'), apiKeyYaml('k', 'app', `lifetime: ${lifetime}`)),
   );
   const world = new World(START);
   const settings: Settings = {
     ...defaultSettings(),
-    sinks: [
-      {
-        name: 'fake',
-        type: 'vault',
-        address: 'http://127.0.0.1:1',
-        mount: 'secret',
-        pathPrefix: '',
-        auth: { method: 'token' },
-        timeoutMs: 1000,
-      },
-    ],
+    sinks: [unreachableVaultSink()],
     defaults: { sink: 'fake', rotation },
   };
   const cap = createLogCapture();

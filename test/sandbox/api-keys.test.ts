@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACCESS_KEY, type Api, fakeClock, openSandbox, TS_US, UUID_V4 } from './helpers.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { ACCESS_KEY, type Api, openSandbox, TS_US, UUID_V4 } from './helpers.js';
 
 const KEY_FIELDS = [
   'access_key',
@@ -18,7 +19,7 @@ const KEY_FIELDS = [
 describe('sandbox: API keys and authentication', () => {
   let api: Api;
   let appId: string;
-  const clock = fakeClock(Date.UTC(2026, 5, 10, 16, 12, 40));
+  const clock = new FakeClock({ start: Date.UTC(2026, 5, 10, 16, 12, 40) });
   beforeAll(async () => {
     api = await openSandbox({ clock: clock.now });
     appId = (await api.post('/iam/v1alpha1/applications', { name: 'keys-app', organization_id: api.org }))

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Api, fakeClock, openSandbox } from './helpers.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { type Api, openSandbox } from './helpers.js';
 
 describe('sandbox: IAM applications', () => {
   let api: Api;
-  const clock = fakeClock();
+  const clock = new FakeClock({ start: '2026-06-01T12:00:00.000Z' });
   beforeAll(async () => {
     api = await openSandbox({ clock: clock.now });
   });

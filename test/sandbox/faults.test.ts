@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { faultOptionsFromEnv } from '../../src/sandbox/faults.js';
-import { type Api, fakeClock, openSandbox } from './helpers.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { type Api, openSandbox } from './helpers.js';
 
 describe('sandbox: fault injection', () => {
   let api: Api | undefined;
@@ -54,7 +55,7 @@ describe('sandbox: fault injection', () => {
   });
 
   it('limits requests per second with a token bucket', async () => {
-    const clock = fakeClock();
+    const clock = new FakeClock({ start: '2026-06-01T12:00:00.000Z' });
     api = await openSandbox({ clock: clock.now, faults: { rps: 3 } });
     const statuses: number[] = [];
     for (let i = 0; i < 5; i++) statuses.push((await api.get('/iam/v1alpha1/groups')).status);
@@ -102,7 +103,7 @@ describe('sandbox: fault injection', () => {
   });
 
   it('transient 403 after a policy change, for keys other than the admin key', async () => {
-    const clock = fakeClock();
+    const clock = new FakeClock({ start: '2026-06-01T12:00:00.000Z' });
     api = await openSandbox({ clock: clock.now, faults: { transient403WindowMs: 5000 } });
     const app = (await api.post('/iam/v1alpha1/applications', { name: 'ci', organization_id: api.org })).json;
     const key = (await api.post('/iam/v1alpha1/api-keys', { application_id: app.id })).json;

@@ -61,17 +61,3 @@ export async function openSandbox(opts: SandboxOptions = {}): Promise<Api> {
     del: (p) => call('DELETE', p),
   };
 }
-
-/** A controllable clock for tests (ms resolution). */
-export function fakeClock(start = Date.UTC(2026, 5, 1, 12, 0, 0)): {
-  now: () => Date;
-  advance(ms: number): void;
-} {
-  let t = start;
-  return {
-    now: () => new Date(t),
-    advance: (ms) => {
-      t += ms;
-    },
-  };
-}

@@ -4,7 +4,8 @@
  * through the API, direct store seeding and the passage of time (the `expired` filter) all show.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Api, fakeClock, openSandbox } from './helpers.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { type Api, openSandbox } from './helpers.js';
 
 let api: Api | undefined;
 afterEach(async () => {
@@ -40,7 +41,7 @@ describe('sandbox list cache', () => {
   });
 
   it('re-evaluates the expired filter as time passes', async () => {
-    const clock = fakeClock();
+    const clock = new FakeClock({ start: '2026-06-01T12:00:00.000Z' });
     api = await openSandbox({ clock: clock.now, managedVpnGateways: 0 });
     const app = (await api.post('/iam/v1alpha1/applications', { name: 'exp', organization_id: api.org }))
       .json;

@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Api, fakeClock, openSandbox, UUID_V4 } from './helpers.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { type Api, openSandbox, UUID_V4 } from './helpers.js';
 
 describe('sandbox: IAM policies, rules and the permission-set catalogue', () => {
   let api: Api;
   let appId: string;
   let groupId: string;
   let projectId: string;
-  const clock = fakeClock();
+  const clock = new FakeClock({ start: '2026-06-01T12:00:00.000Z' });
   beforeAll(async () => {
     api = await openSandbox({ clock: clock.now });
     appId = (await api.post('/iam/v1alpha1/applications', { name: 'pol-app', organization_id: api.org })).json

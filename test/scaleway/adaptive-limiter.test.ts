@@ -7,7 +7,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Secret } from '../../src/model/secret.js';
 import { AdaptiveLimiter } from '../../src/scaleway/adaptive-limiter.js';
 import { createScalewayClient } from '../../src/scaleway/http-client.js';
-import { delay, json, type TestServer, startTestServer } from './helpers/test-server.js';
+import { flush } from '../helpers/fake-clock.js';
+import { json, type TestServer, startTestServer } from './helpers/test-server.js';
 import { ORG, page, TOKEN, wireApp } from './helpers/wire.js';
 
 let server: TestServer | undefined;
@@ -53,7 +54,7 @@ describe('AdaptiveLimiter', () => {
     const p = l.acquire().then(() => {
       second = true;
     });
-    await delay(5);
+    await flush();
     expect(second).toBe(false);
     l.release();
     await p;
@@ -164,7 +165,8 @@ describe('client under a 429 storm', () => {
       inFlight++;
       try {
         if (stormOver) maxInFlightAfterStorm = Math.max(maxInFlightAfterStorm, inFlight);
-        await delay(5);
+        // Give the other requests of the burst a turn to arrive (overlap without latency).
+        await flush(1);
         if (storm > 0 && Number(req.url.searchParams.get('page') ?? '0') > 1) {
           storm--;
           if (storm === 0) stormOver = true;

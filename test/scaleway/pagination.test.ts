@@ -6,7 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Secret } from '../../src/model/secret.js';
 import { ListingInconsistentError } from '../../src/scaleway/errors.js';
 import { createScalewayClient } from '../../src/scaleway/http-client.js';
-import { delay, type Handler, json, type TestServer, startTestServer } from './helpers/test-server.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { type Handler, json, type TestServer, startTestServer } from './helpers/test-server.js';
 import { ORG, page, TOKEN, uuidFor, wireApp } from './helpers/wire.js';
 
 let server: TestServer | undefined;
@@ -32,8 +33,15 @@ const apps = (n: number) => Array.from({ length: n }, (_, i) => wireApp(i + 1));
 describe('listing', () => {
   it('lists >100 items with page_size=100 and bounded page concurrency', async () => {
     const all = apps(1050);
+    // Pages after the first are held until 3 are in flight at once (or the last page arrived):
+    // the client's concurrency shows without any latency.
     const { client, server } = await setup(async (req, res) => {
-      await delay(15);
+      if (req.url.searchParams.get('page') !== '1') {
+        await waitFor(() => server.inFlight >= 3 || server.requests.length === 11, {
+          intervalMs: 1,
+          what: '3 pages in flight',
+        });
+      }
       json(res, 200, page(all, req.url));
     }, 3);
     const got = await client.listApplications();
@@ -44,16 +52,15 @@ describe('listing', () => {
     expect(server.requests.map((r) => Number(r.url.searchParams.get('page'))).sort((a, b) => a - b)).toEqual([
       1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
     ]);
-    expect(server.maxInFlight).toBeLessThanOrEqual(3);
+    expect(server.maxInFlight).toBe(3);
     expect(server.requests[0]!.url.searchParams.get('organization_id')).toBe(ORG);
   });
 
   it('starts at 8 requests in flight and grows to 16 while no 429 is seen', async () => {
     const all = apps(5000);
     const inFlightAt: number[] = [];
-    const { client, server } = await setup(async (req, res) => {
+    const { client, server } = await setup((req, res) => {
       inFlightAt.push(server.inFlight);
-      await delay(10);
       json(res, 200, page(all, req.url));
     });
     const got = await client.listApplications();

@@ -17,7 +17,7 @@ import { Secret } from '../../src/model/secret.js';
 import { ANNOTATIONS, createKubernetesSink, MANAGED_BY_LABEL } from '../../src/sinks/kubernetes-sink.js';
 import type { SecretSink } from '../../src/sinks/sink.js';
 import type { KubernetesEmulator } from '../emulators/kubernetes/server.js';
-import { FakeClock } from '../k8s/fake-clock.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { kubeConfigFor, NAMESPACE, startEmulator, type Wire } from '../k8s/fixtures.js';
 import { makeRecord } from './sink-contract.js';
 
@@ -242,7 +242,7 @@ describe.skipIf(!kubectlPath && !required)('kubectl cross-check (Kubernetes sink
   });
 
   it('kubectl get lease shows the holder our elector wrote, with MicroTime timestamps', async () => {
-    const clock = new FakeClock(Date.parse('2026-03-01T10:00:00.250Z'));
+    const clock = new FakeClock({ start: '2026-03-01T10:00:00.250Z', sleeps: 'manual' });
     const elector = new LeaderElector({
       namespace: NAMESPACE,
       leaseName: 'scw-gitops-leader',

@@ -401,12 +401,15 @@ describe('kubernetes sink', () => {
 
   it('times out a hanging request with a retryable error', async () => {
     const sink = createKubernetesSink(settings({ kubeconfig: emu.kubeconfigPath }), { requestTimeoutMs: 50 });
-    emu.control.setLatency(400);
-    const err = (await sink.read(loc).catch((e: unknown) => e)) as SinkError;
-    expect(err).toBeInstanceOf(SinkError);
-    expect(err.retryable).toBe(true);
-    expect(err.message).toContain('timed out');
-    emu.control.setLatency(0);
+    const release = emu.control.hold();
+    try {
+      const err = (await sink.read(loc).catch((e: unknown) => e)) as SinkError;
+      expect(err).toBeInstanceOf(SinkError);
+      expect(err.retryable).toBe(true);
+      expect(err.message).toContain('timed out');
+    } finally {
+      release();
+    }
   });
 
   it('in-cluster mode without KUBERNETES_SERVICE_HOST fails with a clear SinkError', async () => {

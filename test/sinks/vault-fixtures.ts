@@ -10,7 +10,7 @@ import type { pino } from 'pino';
 import type { VaultAuthSettings, VaultSinkSettings } from '../../src/config/settings.js';
 import type { SecretSink } from '../../src/sinks/sink.js';
 import { createVaultSink, type VaultSinkDeps } from '../../src/sinks/vault-sink.js';
-import { createManualClock, type ManualClock } from '../emulators/vault/manual-clock.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import {
   startVaultEmulator,
   type VaultEmulator,
@@ -50,7 +50,7 @@ export function makeServiceAccountJwt(opts: {
 
 export interface VaultFixture {
   readonly vault: VaultEmulator;
-  readonly clock: ManualClock;
+  readonly clock: FakeClock;
   readonly dir: string;
   readonly env: Record<string, string>;
   readonly settings: VaultSinkSettings;
@@ -76,7 +76,7 @@ export interface FixtureOptions {
 }
 
 export async function createVaultFixture(opts: FixtureOptions): Promise<VaultFixture> {
-  const clock = createManualClock();
+  const clock = new FakeClock({ start: '2026-11-23T00:00:00.000Z' });
   const vault = await startVaultEmulator({ clock, ...(opts.emulator ?? {}) });
   const dir = await mkdtemp(join(tmpdir(), 'vault-sink-'));
   const ttl = opts.ttl ?? 3600;

@@ -12,6 +12,7 @@ import { createNodeTransport, type Transport } from '../../src/sinks/vault/trans
 import { VAULT_DATA_KEYS } from '../../src/sinks/vault-sink.js';
 import { startVaultEmulator, type VaultEmulator } from '../emulators/vault/server.js';
 import { assertNoSecrets, createLogCapture } from '../helpers/log-capture.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { makeRecord } from './sink-contract.js';
 import { createVaultFixture, makeServiceAccountJwt, type VaultFixture } from './vault-fixtures.js';
 
@@ -408,10 +409,14 @@ describe('vault sink: sealed, standby, quota, consistency', () => {
     const f = await fixture({ method: 'token' });
     f.env.VAULT_TOKEN = f.vault.rootToken;
     const sink = f.makeSink({ timeoutMs: 50 }, { retry: { retries: 0, minDelayMs: 1, maxDelayMs: 1 } });
-    f.vault.control.setLatency(300);
-    const err = await rejection(sink.read(loc));
-    expect((err as SinkError).retryable).toBe(true);
-    expect(err.message).toMatch(/no answer within 50 ms/);
+    const release = f.vault.control.hold();
+    try {
+      const err = await rejection(sink.read(loc));
+      expect((err as SinkError).retryable).toBe(true);
+      expect(err.message).toMatch(/no answer within 50 ms/);
+    } finally {
+      release();
+    }
   });
 
   it('honours an AbortSignal', async () => {
@@ -419,11 +424,17 @@ describe('vault sink: sealed, standby, quota, consistency', () => {
     const ctl = new AbortController();
     ctl.abort(new Error('shutting down'));
     await expect(f.sink.write(loc, makeRecord(), ctl.signal)).rejects.toThrow('shutting down');
-    f.vault.control.setLatency(200);
-    const ctl2 = new AbortController();
-    const p = f.sink.read(loc, ctl2.signal);
-    setTimeout(() => ctl2.abort(new Error('stop now')), 20);
-    await expect(p).rejects.toThrow('stop now');
+    const release = f.vault.control.hold();
+    try {
+      const ctl2 = new AbortController();
+      const p = f.sink.read(loc, ctl2.signal);
+      // Abort while the request is provably in flight.
+      await waitFor(() => f.vault.control.held === 1, { what: 'the read held by the server' });
+      ctl2.abort(new Error('stop now'));
+      await expect(p).rejects.toThrow('stop now');
+    } finally {
+      release();
+    }
   });
 });
 

@@ -36,6 +36,7 @@ export async function run(argv: readonly string[], io: CliIO, deps: CommandDeps 
     }
     if (flags.values.plan === undefined) throw new UsageError('missing --plan FILE');
     if (flags.positionals.length > 0) throw new UsageError('apply takes no DIR: the plan is fixed');
+    if (flags.values.git !== undefined) throw new UsageError('apply takes no --git: the plan is fixed');
     return await runApplySaved(flags, io, deps);
   } catch (err) {
     return reportError(io, 'apply', err);

@@ -3,7 +3,7 @@
  * Exit status: 0 no changes, 2 changes pending, 1 error (invalid input, refused plan, API error).
  */
 import {
-  COMMON_HELP,
+  SOURCE_HELP,
   type CommandDeps,
   parseOrUsage,
   reportError,
@@ -19,7 +19,7 @@ Compare the desired state in DIR (default: the settings' source.dir) with the li
 organization and print what reconcile would do. Read-only.
 
 Options:
-${COMMON_HELP}
+${SOURCE_HELP}
 Exit status: 0 no changes, 2 changes pending, 1 error.
 `;
 

@@ -4,7 +4,7 @@
  * was applied (or nothing had to be), 1 on any error or failed step.
  */
 import {
-  COMMON_HELP,
+  SOURCE_HELP,
   type CommandDeps,
   parseOrUsage,
   reportError,
@@ -21,7 +21,7 @@ New API key secrets are delivered to their sinks before a step counts as done.
 
 Options:
   --dry-run                plan only (CI mode): exit 0 no changes, 2 changes pending, 1 error
-${COMMON_HELP}
+${SOURCE_HELP}
 Exit status: 0 applied or nothing to do, 1 error or failed step (--dry-run: see above).
 `;
 

@@ -38,6 +38,7 @@ import {
   renderPath,
   setAt,
 } from './fields.js';
+import { createRequestHold } from '../hold.js';
 import { coreEvents, eventsV1, leases, type ResourceType, secrets, unknownFields } from './resources.js';
 import { deleteSuccess, errors, type StatusBody, type StatusCause, StatusError } from './status.js';
 
@@ -126,7 +127,10 @@ export interface EmulatorControl {
   remove(resource: EmulatedResource, namespace: string, name: string): void;
   addFault(fault: FaultSpec): void;
   clearFaults(): void;
-  setLatency(ms: number): void;
+  /** Hang: hold every request from now on, unanswered, until the returned function is called. */
+  hold(): () => void;
+  /** Requests held right now. */
+  readonly held: number;
   readonly requests: RecordedRequest[];
   readonly events: StoredEvent[];
   /** Current global resourceVersion counter. */
@@ -261,7 +265,7 @@ export async function startKubernetesEmulator(opts: EmulatorOptions = {}): Promi
   const faults: { spec: FaultSpec; left: number }[] = [];
   const hooks = new Map<string, (() => void)[]>();
   let rvCounter = 1000;
-  let latencyMs = 0;
+  const requestHold = createRequestHold();
   let eventCounter = 0;
 
   const keyOf = (type: ResourceType, ns: string, name: string) =>
@@ -1247,7 +1251,7 @@ export async function startKubernetesEmulator(opts: EmulatorOptions = {}): Promi
         let payload: unknown;
         const headers: Record<string, string> = { 'Content-Type': 'application/json' };
         const warnings: string[] = [];
-        if (latencyMs > 0) await new Promise((r) => setTimeout(r, latencyMs));
+        await requestHold.pass();
         try {
           const auth = req.headers.authorization;
           let identity: TokenIdentity;
@@ -1386,8 +1390,9 @@ export async function startKubernetesEmulator(opts: EmulatorOptions = {}): Promi
     clearFaults() {
       faults.length = 0;
     },
-    setLatency(ms) {
-      latencyMs = ms;
+    hold: () => requestHold.hold(),
+    get held() {
+      return requestHold.held;
     },
     requests,
     events,
@@ -1402,6 +1407,7 @@ export async function startKubernetesEmulator(opts: EmulatorOptions = {}): Promi
     writeKubeconfig,
     control,
     async close() {
+      requestHold.releaseAll();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await rm(dir, { recursive: true, force: true });

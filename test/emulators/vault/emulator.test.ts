@@ -2,11 +2,11 @@
  * Fidelity of the Vault emulator against VAULT.md §8, point by point (numbers in test names).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createManualClock, type ManualClock } from './manual-clock.js';
+import { FakeClock } from '../../helpers/fake-clock.js';
 import { startVaultEmulator, type VaultEmulator } from './server.js';
 
 let v: VaultEmulator;
-let clock: ManualClock;
+let clock: FakeClock;
 
 interface Res {
   status: number;
@@ -54,7 +54,7 @@ const ENVELOPE_KEYS = [
 ];
 
 beforeEach(async () => {
-  clock = createManualClock(new Date('2026-03-01T10:20:30.120Z'));
+  clock = new FakeClock({ start: '2026-03-01T10:20:30.120Z' });
   v = await startVaultEmulator({
     clock,
     mounts: [

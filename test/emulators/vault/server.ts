@@ -10,7 +10,7 @@
  *   AppRole auth, with TTLs driven by an injectable clock.
  * - ACL policies (./acl.ts): a denied path answers 403 "permission denied".
  * - Modes and faults: sealed, standby (307 redirect / no leader), quota 429 with Retry-After,
- *   one-shot errors (500/502/412/...), KV "upgrading", latency, connection drop after commit,
+ *   one-shot errors (500/502/412/...), KV "upgrading", a hung server (hold), connection drop after commit,
  *   strict namespaces.
  *
  * Known gaps (on purpose): no response wrapping, no leases for dynamic secrets, no entity/identity
@@ -45,6 +45,7 @@ import {
   type Reply,
   rfc3339Nano,
 } from './format.js';
+import { createRequestHold } from '../hold.js';
 import { type KvConfig, KvMount, type KvOperation } from './kv.js';
 
 const SYSTEM_MAX_TTL = 2_764_800; // 768h
@@ -150,7 +151,10 @@ export interface VaultEmulatorControl {
   failNext(fault: FaultSpec): void;
   /** Rate-limit quota: the next `count` requests get 429 + Retry-After. */
   quota(count: number, retryAfterSeconds?: number): void;
-  setLatency(ms: number): void;
+  /** Hang: hold every request from now on, unanswered, until the returned function is called. */
+  hold(): () => void;
+  /** Requests held right now. */
+  readonly held: number;
   /** The next `count` write requests are committed, then the connection is dropped without a reply. */
   dropAfterCommit(count?: number): void;
   setKvUpgrading(mount: string, upgrading: boolean): void;
@@ -272,7 +276,7 @@ export async function startVaultEmulator(opts: VaultEmulatorOptions = {}): Promi
 
   let sealed = false;
   let standby: StandbyMode | null = null;
-  let latencyMs = 0;
+  const requestHold = createRequestHold();
   let dropWrites = 0;
   let tokenReviewFails = false;
   const faults: { spec: FaultSpec; left: number }[] = [];
@@ -345,8 +349,9 @@ export async function startVaultEmulator(opts: VaultEmulatorOptions = {}): Promi
         left: count,
       });
     },
-    setLatency: (ms) => {
-      latencyMs = ms;
+    hold: () => requestHold.hold(),
+    get held() {
+      return requestHold.held;
     },
     dropAfterCommit: (count = 1) => {
       dropWrites = count;
@@ -778,7 +783,7 @@ export async function startVaultEmulator(opts: VaultEmulatorOptions = {}): Promi
     };
 
     const rawBody = req.body;
-    if (latencyMs > 0) await new Promise((r) => setTimeout(r, latencyMs));
+    await requestHold.pass();
 
     if (!url.pathname.startsWith('/v1/')) return reply(notFound());
     if (!ALLOWED_METHODS.has(method)) return reply(fail(405));
@@ -954,6 +959,7 @@ export async function startVaultEmulator(opts: VaultEmulatorOptions = {}): Promi
     control,
     close: () =>
       new Promise<void>((resolve, reject) => {
+        requestHold.releaseAll();
         server.closeAllConnections();
         server.close((err) => (err ? reject(err) : resolve()));
       }),

@@ -1,6 +1,8 @@
 /**
  * A throwaway HTTP server on 127.0.0.1:0 for client tests. The handler sees each request with
- * its parsed URL and body; the server measures how many requests were in flight at once.
+ * its parsed URL and body; the server measures how many requests were in flight at once (from
+ * arrival to the handler's `res.end()`: a client cannot have its answer before that, so a freed
+ * client slot never overlaps a request still counted here).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,7 +19,7 @@ export type Handler = (req: SeenRequest, res: ServerResponse) => void | Promise<
 export interface TestServer {
   readonly url: string;
   readonly requests: SeenRequest[];
-  /** Requests in flight right now (answer not yet finished). */
+  /** Requests being handled right now. */
   readonly inFlight: number;
   maxInFlight: number;
   close(): Promise<void>;
@@ -39,18 +41,26 @@ export async function startTestServer(handler: Handler): Promise<TestServer> {
   const state = {
     url: '',
     requests: [] as SeenRequest[],
-    maxInFlight: 0,
     get inFlight() {
       return inFlight;
     },
+    maxInFlight: 0,
     close: async () => {},
   };
   const server = createServer((req, res) => {
     inFlight++;
     state.maxInFlight = Math.max(state.maxInFlight, inFlight);
-    res.on('close', () => {
-      inFlight--;
-    });
+    let counted = true;
+    const done = () => {
+      if (counted) inFlight--;
+      counted = false;
+    };
+    const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+    res.end = ((...args: unknown[]) => {
+      done();
+      return end(...args);
+    }) as ServerResponse['end'];
+    res.on('close', done);
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -77,5 +87,3 @@ export async function startTestServer(handler: Handler): Promise<TestServer> {
     });
   return state;
 }
-
-export const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -26,6 +26,7 @@ import { createFileSink } from '../../src/sinks/file-sink.js';
 import type { SecretSink } from '../../src/sinks/sink.js';
 import type { ApiKey } from '../../src/model/live.js';
 import { pass, type PassResult } from './pass.js';
+import { unreachableVaultSink } from '../helpers/builders.js';
 import { assertNoSecrets, createLogCapture } from '../helpers/log-capture.js';
 import { CRASH_MODES, type CrashMode, World } from './world.js';
 
@@ -138,15 +139,7 @@ describe('a year of rotations with an injected clock', () => {
         dir: join(dir, `secrets-${kind}`),
         format: 'dotenv',
       };
-      const vaultLike: SinkSettings = {
-        name: 'fake',
-        type: 'vault',
-        address: 'http://127.0.0.1:1',
-        mount: 'secret',
-        pathPrefix: '',
-        auth: { method: 'token' },
-        timeoutMs: 1000,
-      };
+      const vaultLike: SinkSettings = unreachableVaultSink();
       const sinkSettings = kind === 'file' ? fileSettings : vaultLike;
       const settings: Settings = {
         ...defaultSettings(),
