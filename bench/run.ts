@@ -25,6 +25,7 @@ const SCENARIOS: ReadonlyArray<() => Promise<{ scenario: BenchScenario }>> = [
   () => import('./scenarios/noop.js'),
   () => import('./scenarios/memory.js'),
   () => import('./scenarios/daemon.js'),
+  () => import('./scenarios/npm-start.js'),
   () => import('./scenarios/apply.js'),
   () => import('./scenarios/git-source.js'),
   () => import('./scenarios/suite.js'),

@@ -110,6 +110,7 @@ export async function createRuntime(settings: Settings, deps: RuntimeDeps): Prom
     listConcurrency: settings.scaleway.listConcurrency,
     maxConcurrency: settings.scaleway.maxConcurrency,
     timeoutMs: settings.scaleway.requestTimeoutMs,
+    retry: { retries: settings.scaleway.retries },
     logger: deps.logger.child({ component: 'scaleway' }),
     ...(deps.onRequest ? { onRequest: deps.onRequest } : {}),
   });

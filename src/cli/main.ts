@@ -90,6 +90,13 @@ if (isEntryPoint()) {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // `scw-gitops plan … | head`: a reader that went away ends the command quietly, like other CLIs.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+      process.exit(process.exitCode ?? 0);
+    });
+  }
   const io: CliIO = {
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),

@@ -5,6 +5,8 @@
  * (scripts/gen-docs.ts). test/docs/cli-options.test.ts checks every command's real parser and
  * help against its table, so a flag cannot be added, renamed or dropped in one place only.
  */
+import { parseArgs } from 'node:util';
+import { closest } from '../desired/did-you-mean.js';
 
 export interface OptionSpec {
   /** Long name without the dashes (`config` for `--config`). */
@@ -57,27 +59,28 @@ const CACHE_DIR = {
   description: 'where the policy rules cache is kept between runs (safe to delete)',
 } as const satisfies OptionSpec;
 
-/** Options shared by plan, reconcile and apply (src/reconciler/command.ts parses them). */
-export const PLAN_OPTIONS = [
-  CONFIG(
-    'settings file (sinks, prune, safety, instance, Scaleway endpoint); without it: built-in defaults, credentials from SCW_* / scw profile',
-  ),
-  {
-    flag: 'output',
-    short: 'o',
-    type: 'string',
-    arg: 'FORMAT',
-    default: 'text',
-    description: 'text, json (the saved-plan format) or markdown (PR comment)',
-  },
-  {
-    flag: 'out',
-    type: 'string',
-    arg: 'FILE',
-    description: "write the rendering to FILE (json: a plan for 'apply --plan')",
-  },
-  INSTANCE,
-  CACHE_DIR,
+const PLAN_CONFIG = CONFIG(
+  'settings file (sinks, prune, safety, instance, Scaleway endpoint); without it: built-in defaults, credentials from SCW_* / scw profile',
+);
+
+const NO_COLOR = {
+  flag: 'no-color',
+  type: 'boolean',
+  description: 'no ANSI colours (also NO_COLOR)',
+} as const satisfies OptionSpec;
+
+/** How the commands that talk to Scaleway write their log lines to stderr. */
+const LOG_FORMAT = {
+  flag: 'log-format',
+  type: 'string',
+  arg: 'FORMAT',
+  default: 'text',
+  description:
+    'log lines on stderr: text (one readable line each, like every other message) or json (pino JSON objects, for log collectors). Level: SCW_GITOPS_LOG_LEVEL (default warn)',
+} as const satisfies OptionSpec;
+
+/** What plan and reconcile decide with: the plan options (src/planner/options.ts) from flags. */
+const PLANNING_OPTIONS = [
   { flag: 'allow-mass-delete', type: 'boolean', description: 'lift the mass-delete guard for this run' },
   {
     flag: 'max-deletes',
@@ -101,19 +104,6 @@ export const PLAN_OPTIONS = [
     description: 'prune only these kinds (Project, Application, Group, Policy, ApiKey)',
   },
   { flag: 'adopt', type: 'boolean', description: 'adopt every unmarked object whose name is declared' },
-  {
-    flag: 'at',
-    type: 'string',
-    arg: 'TIME',
-    description: 'plan as of another instant (RFC 3339), e.g. to preview rotations',
-  },
-  {
-    flag: 'within',
-    type: 'string',
-    arg: 'DURATION',
-    description: 'list key rotations due within DURATION (e.g. 30d)',
-  },
-  { flag: 'no-color', type: 'boolean', description: 'no ANSI colours (also NO_COLOR)' },
 ] as const satisfies readonly OptionSpec[];
 
 /** `--git` and its verification and credential flags (plan, reconcile; src/reconciler/git-flag.ts). */
@@ -165,6 +155,85 @@ export const GIT_OPTIONS = [
     description: 'known_hosts file for --git over SSH (default: ~/.ssh/known_hosts)',
   },
 ] as const satisfies readonly OptionSpec[];
+
+const AT = {
+  flag: 'at',
+  type: 'string',
+  arg: 'TIME',
+  description: 'plan as of another instant (RFC 3339), e.g. to preview rotations',
+} as const satisfies OptionSpec;
+
+const WITHIN = {
+  flag: 'within',
+  type: 'string',
+  arg: 'DURATION',
+  description: 'list key rotations due within DURATION (e.g. 30d)',
+} as const satisfies OptionSpec;
+
+const PLAN_OUTPUT = {
+  flag: 'output',
+  short: 'o',
+  type: 'string',
+  arg: 'FORMAT',
+  default: 'text',
+  description: 'text, json (the saved-plan format) or markdown (PR comment)',
+} as const satisfies OptionSpec;
+
+const PLAN_OUT = {
+  flag: 'out',
+  type: 'string',
+  arg: 'FILE',
+  description:
+    "write the rendering to FILE (json: a plan for 'apply --plan'). On a failure after the settings are read, text and markdown write the failure report there instead (the CI comment)",
+} as const satisfies OptionSpec;
+
+/** What plan and reconcile read and write, before `--at`. */
+const PLANNING_HEAD = [PLAN_CONFIG, PLAN_OUTPUT, PLAN_OUT, INSTANCE, CACHE_DIR, ...PLANNING_OPTIONS] as const;
+/** …and after it. */
+const PLANNING_TAIL = [WITHIN, ...GIT_OPTIONS, NO_COLOR, LOG_FORMAT, HELP_OPTION] as const;
+
+export const PLAN_COMMAND_OPTIONS = {
+  command: 'plan',
+  positionals: '[DIR]',
+  options: [...PLANNING_HEAD, AT, ...PLANNING_TAIL],
+} as const satisfies CommandOptions;
+
+export const RECONCILE_OPTIONS = {
+  command: 'reconcile',
+  positionals: '[DIR]',
+  options: [
+    {
+      flag: 'dry-run',
+      type: 'boolean',
+      description: 'plan only (CI mode): exit 0 no changes, 2 changes pending, 1 error',
+    },
+    ...PLANNING_HEAD,
+    { ...AT, description: `${AT.description}; with --dry-run only` },
+    ...PLANNING_TAIL,
+  ],
+} as const satisfies CommandOptions;
+
+/** apply executes a fixed plan: nothing that would change it is an option. */
+export const APPLY_OPTIONS = {
+  command: 'apply',
+  options: [
+    { flag: 'plan', type: 'string', arg: 'FILE', description: 'the saved plan (required)' },
+    PLAN_CONFIG,
+    INSTANCE,
+    CACHE_DIR,
+    {
+      flag: 'output',
+      short: 'o',
+      type: 'string',
+      arg: 'FORMAT',
+      default: 'text',
+      description: 'text, or json (the plan, the outcome of each step and the error)',
+    },
+    NO_COLOR,
+    LOG_FORMAT,
+    HELP_OPTION,
+  ],
+} as const satisfies CommandOptions;
 
 export const VALIDATE_OPTIONS = {
   command: 'validate',
@@ -235,6 +304,7 @@ export const IMPORT_OPTIONS = {
       type: 'boolean',
       description: "write into a non-empty DIR (replaces the import's own files there)",
     },
+    LOG_FORMAT,
     HELP_OPTION,
   ],
 } as const satisfies CommandOptions;
@@ -247,6 +317,14 @@ export const RUN_OPTIONS = {
       flag: 'once',
       type: 'boolean',
       description: 'run a single reconcile pass and exit (0 success, 1 failure)',
+    },
+    {
+      flag: 'log-format',
+      type: 'string',
+      arg: 'FORMAT',
+      default: 'json; text on a terminal (settings log.pretty: auto)',
+      description:
+        "log lines on stdout: json (pino JSON objects, for log collectors) or text (readable); overrides the settings' log.pretty",
     },
     CACHE_DIR,
     HELP_OPTION,
@@ -368,29 +446,9 @@ export const SANDBOX_OPTIONS = {
 
 export const CLI_OPTIONS: readonly CommandOptions[] = [
   VALIDATE_OPTIONS,
-  { command: 'plan', positionals: '[DIR]', options: [...PLAN_OPTIONS, ...GIT_OPTIONS, HELP_OPTION] },
-  {
-    command: 'reconcile',
-    positionals: '[DIR]',
-    options: [
-      {
-        flag: 'dry-run',
-        type: 'boolean',
-        description: 'plan only (CI mode): exit 0 no changes, 2 changes pending, 1 error',
-      },
-      ...PLAN_OPTIONS,
-      ...GIT_OPTIONS,
-      HELP_OPTION,
-    ],
-  },
-  {
-    command: 'apply',
-    options: [
-      { flag: 'plan', type: 'string', arg: 'FILE', description: 'the saved plan (required)' },
-      ...PLAN_OPTIONS,
-      HELP_OPTION,
-    ],
-  },
+  PLAN_COMMAND_OPTIONS,
+  RECONCILE_OPTIONS,
+  APPLY_OPTIONS,
   RUN_OPTIONS,
   SANDBOX_OPTIONS,
   IMPORT_OPTIONS,
@@ -411,6 +469,61 @@ export function parseOptions<const T extends readonly OptionSpec[]>(options: T):
   return Object.fromEntries(
     options.map((o) => [o.flag, { type: o.type, ...(o.short !== undefined ? { short: o.short } : {}) }]),
   ) as ParseConfig<T>;
+}
+
+type Parsed<T extends readonly OptionSpec[]> = ReturnType<
+  typeof parseArgs<{ options: ParseConfig<T>; allowPositionals: true; strict: true }>
+>;
+
+/** The parsed `values` of a table: one optional property per flag. */
+export type OptionValues<T extends readonly OptionSpec[]> = Parsed<T>['values'];
+
+/**
+ * Parses a command line against a command's table (node:util parseArgs, strict). A mistake throws
+ * an Error whose message a user can act on: an option of another command names that command, a
+ * misspelt one gets a did-you-mean, a missing value names its placeholder.
+ */
+export function parseCommandLine<const T extends CommandOptions>(
+  table: T,
+  argv: readonly string[],
+): Parsed<T['options']> {
+  try {
+    return parseArgs({
+      args: [...argv],
+      options: parseOptions(table.options),
+      allowPositionals: true,
+      strict: true,
+    }) as Parsed<T['options']>;
+  } catch (err) {
+    throw new Error(parseErrorMessage(table, err));
+  }
+}
+
+function parseErrorMessage(table: CommandOptions, err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const code = (err as { code?: unknown }).code;
+  const quoted = /'(-{1,2}[^' ]+)/.exec(message)?.[1];
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && quoted !== undefined) {
+    const flag = quoted.replace(/^-+/, '');
+    const owners = CLI_OPTIONS.filter((c) => c.options.some((o) => o.flag === flag || o.short === flag)).map(
+      (c) => c.command,
+    );
+    if (owners.length > 0) {
+      return `${quoted} is not an option of ${table.command} (it is one of ${owners.join(', ')})`;
+    }
+    const near = closest(
+      flag,
+      table.options.map((o) => o.flag),
+    );
+    return `unknown option ${quoted}${near !== undefined ? ` (did you mean --${near}?)` : ''}`;
+  }
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && quoted !== undefined) {
+    const flag = quoted.replace(/^-+/, '');
+    const spec = table.options.find((o) => o.flag === flag || o.short === flag);
+    if (spec?.type === 'string') return `--${spec.flag} needs a value (${spec.arg ?? 'VALUE'})`;
+    if (spec?.type === 'boolean') return `--${spec.flag} takes no value`;
+  }
+  return message;
 }
 
 /** `-c, --config FILE` */

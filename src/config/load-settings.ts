@@ -71,7 +71,7 @@ export function defaultSettings(): Settings {
   return {
     instance: DEFAULT_INSTANCE,
     source: { dir: '.' },
-    scaleway: { listConcurrency: 8, maxConcurrency: 16, requestTimeoutMs: 30_000 },
+    scaleway: { listConcurrency: 8, maxConcurrency: 16, requestTimeoutMs: 30_000, retries: 6 },
     sinks: [],
     defaults: { rotation: { overlapMs: 3_600_000 } },
     prune: { Project: false, Application: false, Group: false, Policy: false, ApiKey: false },
@@ -241,6 +241,13 @@ type Fields = Record<string, Node | null>;
 
 class Validator {
   readonly diagnostics: Diagnostic[] = [];
+  /** `at.key` of each known key an unknown one looks like (`sinks[0].dri` → `sinks[0].dir`). */
+  private readonly meant = new Set<string>();
+  /**
+   * Sinks that were declared but rejected: their names (when readable), or `undefined` when one
+   * had no readable name. `defaults.sink` naming one of them is not a second mistake.
+   */
+  private readonly rejectedSinks = new Set<string | undefined>();
   /** `dir` nodes of file sinks, by sink index (their locations go to `fieldSources`). */
   readonly fileSinkDirs = new Map<number, Node>();
   /** Base of the data paths (set by root() from `dataDir` or the override). */
@@ -306,6 +313,7 @@ class Validator {
           continue;
         }
         const guess = didYouMean(key, known);
+        if (guess !== undefined) this.meant.add(join(at, guess));
         this.error(
           keyNode,
           field,
@@ -888,6 +896,7 @@ class Validator {
         'listConcurrency',
         'maxConcurrency',
         'requestTimeout',
+        'retries',
       ]) ?? {};
     let sandbox: ScalewaySettings['sandbox'];
     if (f['sandbox'] !== undefined) {
@@ -920,6 +929,7 @@ class Validator {
       listConcurrency,
       maxConcurrency: Math.max(listConcurrency, maxConcurrency),
       requestTimeoutMs: this.duration(f, 'requestTimeout', 'scaleway', { min: 1000 }) ?? d.requestTimeoutMs,
+      retries: this.int(f, 'retries', 'scaleway', 0, 10) ?? d.retries,
     };
   }
 
@@ -949,6 +959,7 @@ class Validator {
           'missing-field',
           `${at}.type is required (file, vault or kubernetes)`,
         );
+        this.rejectSink(itemNode);
         return;
       }
       if (type === 'file') {
@@ -979,9 +990,13 @@ class Validator {
           `${at}.type must be file, vault or kubernetes`,
           guess ? `did you mean '${guess}'?` : undefined,
         );
+        this.rejectSink(itemNode);
         return;
       }
-      if (!sink) return;
+      if (!sink) {
+        this.rejectSink(itemNode);
+        return;
+      }
       const prev = seen.get(sink.name);
       if (prev !== undefined) {
         this.error(
@@ -998,8 +1013,17 @@ class Validator {
     return out;
   }
 
+  /** A sink item that produced an error and no sink: remember its name for `defaults.sink`. */
+  private rejectSink(item: Node): void {
+    const nameNode = isMap(item) ? (item.get('name', true) as Node | undefined) : undefined;
+    this.rejectedSinks.add(
+      isScalar(nameNode) && typeof nameNode.value === 'string' ? nameNode.value : undefined,
+    );
+  }
+
   private missing(f: Fields, key: string, at: string, parent: Node): void {
-    if (f[key] === undefined)
+    // A misspelt key was reported as unknown, with this one as its did-you-mean: one mistake.
+    if (f[key] === undefined && !this.meant.has(join(at, key)))
       this.error(parent, join(at, key), 'missing-field', `${join(at, key)} is required`);
   }
 
@@ -1155,6 +1179,10 @@ class Validator {
   ): Settings['defaults'] {
     const f = this.fields(node, 'defaults', ['sink', 'rotation']) ?? {};
     let sink = this.str(f, 'sink', 'defaults');
+    // A sink that is declared but invalid has its own error: naming it here is not another one.
+    const rejected =
+      sink !== undefined && (this.rejectedSinks.has(sink) || this.rejectedSinks.has(undefined));
+    if (sink !== undefined && rejected) sink = undefined;
     if (sink !== undefined && !sinks.some((s) => s.name === sink)) {
       const guess = didYouMean(
         sink,

@@ -102,6 +102,11 @@ export interface ScalewaySettings {
   /** Ceiling of requests in flight (default 16); halved at a 429, grown back on success. */
   readonly maxConcurrency: number;
   readonly requestTimeoutMs: number;
+  /**
+   * Retries of a request that failed transiently (429, 5xx, timeout, connection failure), with
+   * exponential backoff (default 6: about 30 s in total; 0 gives up at the first failure).
+   */
+  readonly retries: number;
 }
 
 export interface WebhookSettings {

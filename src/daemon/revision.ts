@@ -8,12 +8,20 @@
  *    `rev-<sha>` for older layouts). Any symlink on the way from the directory up to `/` whose
  *    target's basename is a commit hash counts; so does a resolved path containing
  *    `.worktrees/<sha>`.
+ *    A git-sync checkout is never edited in place, and has no git metadata of its own to ask:
+ *    the link target is the whole answer.
  * 2. A git checkout: `.git` in the directory or a parent. `.git` may be a directory or a file
  *    (`gitdir: …`, worktrees/submodules); HEAD is either a detached hash or `ref: refs/…`,
  *    resolved through loose refs, then `packed-refs` (in the common dir for worktrees).
+ *    When the source directory has uncommitted changes (edited, added, deleted or untracked
+ *    files below it; ignored files do not count) the revision is `<sha>-dirty`: the desired
+ *    state is not that commit. This asks `git status` (read-only: GIT_OPTIONAL_LOCKS=0); without
+ *    a usable git binary (the container image has none) cleanliness is unknown and the
+ *    revision is the commit alone.
  *
  * Never throws: an unreadable layout means "revision unknown".
  */
+import { execFile } from 'node:child_process';
 import { lstat, readFile, readlink, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -21,8 +29,12 @@ const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 const GIT_SYNC_NAME = /^(?:rev-)?([0-9a-f]{40}(?:[0-9a-f]{24})?)$/;
 
 export interface RevisionInfo {
-  /** Full commit hash. */
+  /** What is reported: the commit, `<sha>-dirty` when the source directory has uncommitted changes. */
   readonly revision: string;
+  /** Full commit hash (git checkouts). */
+  readonly commit?: string;
+  /** git checkouts: uncommitted changes below the source directory; absent when unknown. */
+  readonly dirty?: boolean;
   readonly source: 'git-sync' | 'git';
   /** `refs/heads/main` when HEAD is symbolic. */
   readonly ref?: string;
@@ -81,11 +93,52 @@ async function fromGit(abs: string): Promise<RevisionInfo | undefined> {
   let p = abs;
   for (;;) {
     const gitDir = await resolveGitDir(path.join(p, '.git'));
-    if (gitDir) return readHead(gitDir);
+    if (gitDir) {
+      const head = await readHead(gitDir);
+      if (!head) return undefined;
+      const dirty = await hasUncommittedChanges(abs);
+      return {
+        ...head,
+        revision: dirty ? `${head.revision}-dirty` : head.revision,
+        commit: head.revision,
+        ...(dirty !== undefined ? { dirty } : {}),
+      };
+    }
     const parent = path.dirname(p);
     if (parent === p) return undefined;
     p = parent;
   }
+}
+
+const GIT_STATUS_TIMEOUT_MS = 10_000;
+
+/**
+ * `git status` of the source directory (or file): true when anything below it differs from
+ * HEAD, staged or not, untracked included; undefined when git cannot tell (no git binary, not a
+ * repository git accepts, a timeout).
+ */
+async function hasUncommittedChanges(abs: string): Promise<boolean | undefined> {
+  const isDir = await stat(abs).then(
+    (s) => s.isDirectory(),
+    () => undefined,
+  );
+  if (isDir === undefined) return undefined;
+  const cwd = isDir ? abs : path.dirname(abs);
+  const pathspec = isDir ? '.' : path.basename(abs);
+  return new Promise((resolve) => {
+    execFile(
+      'git',
+      ['status', '--porcelain', '-z', '--untracked-files=all', '--ignore-submodules=all', '--', pathspec],
+      {
+        cwd,
+        timeout: GIT_STATUS_TIMEOUT_MS,
+        maxBuffer: 16 * 1024 * 1024,
+        env: { ...process.env, GIT_OPTIONAL_LOCKS: '0', LC_ALL: 'C' },
+        windowsHide: true,
+      },
+      (err, stdout) => resolve(err ? undefined : stdout.length > 0),
+    );
+  });
 }
 
 async function resolveGitDir(dotGit: string): Promise<string | undefined> {

@@ -9,7 +9,7 @@
  */
 import { type Document, isAlias, isMap, isScalar, isSeq, type LineCounter, type Node } from 'yaml';
 import type { Diagnostic, Severity, SourceLocation } from '../model/diagnostics.js';
-import { didYouMean } from './did-you-mean.js';
+import { closest, didYouMean } from './did-you-mean.js';
 import { parseDuration } from './duration.js';
 import type { ArrayType, Field, FieldType, ObjectType, StringType } from './fields.js';
 
@@ -313,6 +313,8 @@ export function checkObject(
   if (!isMap(node)) return undefined;
   const out: Record<string, unknown> = {};
   const present = new Map<string, SourceLocation>();
+  /** Fields an unknown key looks like (`aplication` → `application`): not reported missing too. */
+  const meant = new Set<string>();
   for (const pair of node.items) {
     const keyNode = resolveNode(ctx, pair.key);
     const keyLoc = keyNode ? nodeLocation(ctx, keyNode) : ownerLoc;
@@ -325,6 +327,8 @@ export function checkObject(
     if (extraKeys.includes(key)) continue;
     const field = Object.hasOwn(t.fields, key) ? t.fields[key] : undefined;
     if (field === undefined) {
+      const lookalike = closest(key, Object.keys(t.fields));
+      if (lookalike !== undefined) meant.add(lookalike);
       report(
         ctx,
         'error',
@@ -344,7 +348,7 @@ export function checkObject(
     if (value !== undefined) out[key] = value;
   }
   for (const [key, field] of Object.entries(t.fields)) {
-    if (field.required && !present.has(key)) {
+    if (field.required && !present.has(key) && !meant.has(key)) {
       report(
         ctx,
         'error',
@@ -357,7 +361,7 @@ export function checkObject(
   }
   for (const group of t.exactlyOneOf ?? []) {
     const set = group.filter((k) => present.has(k));
-    if (set.length === 0) {
+    if (set.length === 0 && !group.some((k) => meant.has(k))) {
       report(
         ctx,
         'error',

@@ -11,7 +11,7 @@ import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { basename, join, relative, sep } from 'node:path';
 import type { DesiredState } from '../model/desired.js';
 import { type Diagnostic, hasErrors, sortDiagnostics } from '../model/diagnostics.js';
-import { type ParsedDocument, type ParseResult, parseDesiredText } from './parse.js';
+import { type GuessedName, type ParsedDocument, type ParseResult, parseDesiredText } from './parse.js';
 import { PARALLEL_MIN_BYTES, parseInWorker } from './in-worker.js';
 import type { ParseCache } from './parse-cache.js';
 import { type ValidateOptions, validateDocuments, validityEnd } from './validate.js';
@@ -84,11 +84,13 @@ function checkAll(
 ): LoadResult {
   const diagnostics: Diagnostic[] = [];
   const documents: ParsedDocument[] = [];
+  const guessedNames: GuessedName[] = [];
   for (const p of parsed) {
     for (const x of p.diagnostics) diagnostics.push(x);
     for (const x of p.documents) documents.push(x);
+    for (const x of p.guessedNames) guessedNames.push(x);
   }
-  const validated = validateDocuments(documents, opts);
+  const validated = validateDocuments(documents, opts, guessedNames);
   for (const x of validated.diagnostics) diagnostics.push(x);
   if (!hasErrors(diagnostics) && documents.length === 0) {
     diagnostics.push({

@@ -30,7 +30,7 @@ import {
   nodeLocation,
   report,
 } from './check-fields.js';
-import { didYouMean } from './did-you-mean.js';
+import { closest, didYouMean } from './did-you-mean.js';
 import { KIND_TABLES, type KindTable, kindTable, type ObjectType } from './fields.js';
 
 /** One resource document after the field checks (values may be partial when `valid` is false). */
@@ -50,11 +50,28 @@ export interface ParsedDocument {
   readonly fieldSources: Readonly<Record<string, SourceLocation>>;
   /** Dotted field path → location of the value, for diagnostics about values. */
   readonly valueSources: Readonly<Record<string, SourceLocation>>;
+  /**
+   * Paths of the fields the field checks reported an error on (`spec.lifetime`,
+   * `spec.rules[0].permissionSets[1]`). Such a field is present but unusable: it is missing from
+   * `spec`, yet the rules that read it must not treat it as absent (one mistake, one diagnostic).
+   */
+  readonly invalidFields: ReadonlySet<string>;
+}
+
+/** The name of a document whose kind is a misspelling of a known one (`kind: Aplication`). */
+export interface GuessedName {
+  readonly kind: KindTable['kind'];
+  readonly name: string;
 }
 
 export interface ParseResult {
   readonly documents: ParsedDocument[];
   readonly diagnostics: Diagnostic[];
+  /**
+   * Names declared by documents of a misspelt kind: references to them are not reported as
+   * undeclared (the kind's error already says what to fix).
+   */
+  readonly guessedNames: GuessedName[];
 }
 
 /** The whole document as an object type, so top-level fields get the same checks as nested ones. */
@@ -133,6 +150,7 @@ export function parseDesiredText(text: string, file: string): ParseResult {
   const docs = parseAllDocuments(text, { lineCounter, uniqueKeys: false, prettyErrors: true });
   const diagnostics: Diagnostic[] = [];
   const documents: ParsedDocument[] = [];
+  const guessedNames: GuessedName[] = [];
   const list = Array.isArray(docs) ? docs : [];
   for (const doc of list) {
     if (doc.errors.length > 0) {
@@ -171,10 +189,10 @@ export function parseDesiredText(text: string, file: string): ParseResult {
     }
     const contents = (doc.contents as Node | null) ?? null;
     if (isEmptyDocument(contents)) continue;
-    const parsed = parseDocument(doc, contents!, file, lineCounter, diagnostics);
+    const parsed = parseDocument(doc, contents!, file, lineCounter, diagnostics, guessedNames);
     if (parsed) documents.push(parsed);
   }
-  return { documents, diagnostics };
+  return { documents, diagnostics, guessedNames };
 }
 
 function parseDocument(
@@ -183,8 +201,9 @@ function parseDocument(
   file: string,
   lineCounter: LineCounter,
   diagnostics: Diagnostic[],
+  guessedNames: GuessedName[],
 ): ParsedDocument | undefined {
-  const errorsBefore = diagnostics.filter((d) => d.severity === 'error').length;
+  const first = diagnostics.length;
   const ctx: CheckContext = {
     file,
     lineCounter,
@@ -287,6 +306,9 @@ function parseDocument(
         `unknown kind ${JSON.stringify(kindText)}; expected one of ${kinds.join(', ')}`,
         didYouMean(kindText, kinds),
       );
+      const meant = closest(kindText, kinds);
+      const guess = meant === undefined ? undefined : kindTable(meant);
+      if (guess && name !== undefined) guessedNames.push({ kind: guess.kind, name });
     }
     return undefined;
   }
@@ -299,7 +321,7 @@ function parseDocument(
     { ...ctx, knownPaths: KNOWN_PATHS.get(table.kind) ?? [] },
     ['apiVersion', 'kind'],
   );
-  const errorsAfter = diagnostics.filter((d) => d.severity === 'error').length;
+  const errors = diagnostics.slice(first).filter((d) => d.severity === 'error');
   if (name === undefined) return undefined; // missing/invalid name already reported; nothing to refer to
   const metadata = (checked?.['metadata'] as Record<string, unknown> | undefined) ?? {};
   const spec = (checked?.['spec'] as Record<string, unknown> | undefined) ?? {};
@@ -309,11 +331,12 @@ function parseDocument(
     name,
     address: address(table.kind, name),
     file,
-    valid: errorsAfter === errorsBefore,
+    valid: errors.length === 0,
     metadata,
     spec,
     source: nameEntry?.value ? nodeLocation(ctx, nameEntry.value) : docLoc,
     fieldSources: ctx.fieldSources,
     valueSources: ctx.valueSources,
+    invalidFields: new Set(errors.flatMap((d) => (d.field !== undefined ? [d.field] : []))),
   };
 }

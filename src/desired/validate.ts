@@ -24,7 +24,7 @@ import { compareAddresses, type Kind } from '../model/resources.js';
 import { didYouMean } from './did-you-mean.js';
 import { formatDuration, parseDuration } from './duration.js';
 import { DANGEROUS_PERMISSION_SETS, MAX_DESCRIPTION_LENGTH } from './fields.js';
-import type { ParsedDocument } from './parse.js';
+import type { GuessedName, ParsedDocument } from './parse.js';
 
 export interface ValidateOptions {
   /** Settings `instance`: decides the ownership markers, hence the room left in descriptions. */
@@ -94,9 +94,28 @@ export function validityEnd(docs: readonly ParsedDocument[]): number {
   return end;
 }
 
+/**
+ * Whether a field was written but the field checks rejected it (or a mapping or list it is part
+ * of, or a part of it). Such a field is missing from `spec`, yet it is not absent: the rules below
+ * stay silent about it rather than report a follow-on of the same mistake.
+ */
+function isInvalid(d: ParsedDocument, path: string): boolean {
+  for (const bad of d.invalidFields) {
+    if (bad === path || path.startsWith(`${bad}.`) || path.startsWith(`${bad}[`)) return true;
+    if (bad.startsWith(`${path}.`) || bad.startsWith(`${path}[`)) return true;
+  }
+  return false;
+}
+
+/** The field is written in the document, whether or not its value is valid. */
+function isWritten(d: ParsedDocument, path: string): boolean {
+  return d.fieldSources[path] !== undefined || isInvalid(d, path);
+}
+
 export function validateDocuments(
   docs: readonly ParsedDocument[],
   opts: ValidateOptions,
+  guessedNames: readonly GuessedName[] = [],
 ): { resources: DesiredResource[]; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   if (!INSTANCE_PATTERN.test(opts.instance)) {
@@ -145,8 +164,9 @@ export function validateDocuments(
     }
   }
 
+  // Names of documents with a misspelt kind count too: their kind's error is the one mistake.
   const declared = new Map<Kind, Set<string>>();
-  for (const d of docs) {
+  for (const d of [...docs, ...guessedNames]) {
     const set = declared.get(d.kind) ?? new Set<string>();
     set.add(d.name);
     declared.set(d.kind, set);
@@ -253,7 +273,11 @@ function checkApiKey(d: ParsedDocument, r: Reporter, opts: ValidateOptions): voi
     ` [scw-gitops:${opts.instance}:${d.name}:retiring]`,
   );
   const spec = d.spec;
-  if (str(spec['adoptAccessKey']) !== undefined && d.metadata['adopt'] !== true) {
+  if (
+    str(spec['adoptAccessKey']) !== undefined &&
+    d.metadata['adopt'] !== true &&
+    !isInvalid(d, 'metadata.adopt')
+  ) {
     r.add(
       'error',
       'adopt-required',
@@ -295,8 +319,9 @@ function checkApiKey(d: ParsedDocument, r: Reporter, opts: ValidateOptions): voi
   const hasMaxAge = positive('spec.rotation.maxAge', maxAge);
   const f = formatDuration;
 
+  const written = (path: string) => isWritten(d, path);
   if (hasRotateBefore) {
-    if (expiresAt !== undefined) {
+    if (written('spec.expiresAt')) {
       r.add(
         'error',
         'rotation-conflict',
@@ -311,7 +336,7 @@ function checkApiKey(d: ParsedDocument, r: Reporter, opts: ValidateOptions): voi
         'spec.rotation.rotateBefore',
         `${f(rotateBefore!)} must be shorter than spec.lifetime (${f(lifetime!)})`,
       );
-    } else if (lifetime === undefined) {
+    } else if (!written('spec.lifetime')) {
       r.add(
         'warning',
         'rotation-ineffective',
@@ -329,7 +354,11 @@ function checkApiKey(d: ParsedDocument, r: Reporter, opts: ValidateOptions): voi
       lifetime !== undefined ? 'with a lifetime, use `rotation.rotateBefore`' : undefined,
     );
   }
-  if (overlap !== undefined) {
+  // The overlap is checked against rotateBefore / maxAge only when those are usable or absent.
+  const rotationUsable = !['spec.lifetime', 'spec.rotation.rotateBefore', 'spec.rotation.maxAge'].some((p) =>
+    isInvalid(d, p),
+  );
+  if (overlap !== undefined && rotationUsable) {
     if (hasLifetime && (rotateBefore === undefined || rotateBefore < lifetime!)) {
       const rb = rotateBefore ?? Math.floor(lifetime! / 3);
       const usable = lifetime! - rb;
@@ -357,7 +386,7 @@ function checkApiKey(d: ParsedDocument, r: Reporter, opts: ValidateOptions): voi
       );
     }
   }
-  if (expiresAt === undefined && lifetime === undefined && maxAge === undefined) {
+  if (!written('spec.expiresAt') && !written('spec.lifetime') && !written('spec.rotation.maxAge')) {
     r.add(
       'warning',
       'never-expires',
@@ -369,7 +398,7 @@ function checkApiKey(d: ParsedDocument, r: Reporter, opts: ValidateOptions): voi
 
   const sink = rec(spec['sink']) ?? {};
   const sinkName = str(sink['name']);
-  if (opts.sinkNames !== undefined) {
+  if (opts.sinkNames !== undefined && !isInvalid(d, 'spec.sink.name')) {
     if (sinkName !== undefined && !opts.sinkNames.includes(sinkName)) {
       r.add(
         'error',
@@ -412,7 +441,8 @@ function checkApiKey(d: ParsedDocument, r: Reporter, opts: ValidateOptions): voi
  */
 function checkSinkCollisions(docs: readonly ParsedDocument[], opts: ValidateOptions): Diagnostic[] {
   const out: Diagnostic[] = [];
-  const keys = docs.filter((d) => d.kind === 'ApiKey');
+  // A key whose sink location is invalid has no location to compare (its own error says so).
+  const keys = docs.filter((d) => d.kind === 'ApiKey' && !isInvalid(d, 'spec.sink'));
   const groups = new Map<string, { doc: ParsedDocument; field: string }[]>();
   for (const d of keys) {
     const sink = rec(d.spec['sink']) ?? {};
@@ -474,7 +504,7 @@ function checkPolicy(d: ParsedDocument, r: Reporter): void {
       }
     });
   });
-  if (acknowledged && !dangerous) {
+  if (acknowledged && !dangerous && !isInvalid(d, 'spec.rules')) {
     r.add(
       'warning',
       'unneeded-acknowledgement',

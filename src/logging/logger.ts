@@ -19,6 +19,8 @@ export interface CreateLoggerOptions {
   readonly level?: string;
   /** Human-readable output via pino-pretty. */
   readonly pretty?: boolean;
+  /** With `pretty`: ANSI colours (default true; false when the output is not a terminal). */
+  readonly color?: boolean;
   /** Where lines go (default: stdout, synchronous). Tests pass a capture stream. */
   readonly destination?: DestinationStream;
   /** Bindings on every line (e.g. `{ service: 'scw-gitops', instance }`). */
@@ -27,7 +29,7 @@ export interface CreateLoggerOptions {
 
 export function createLogger(opts: CreateLoggerOptions = {}): Logger {
   const base: DestinationStream = opts.destination ?? pino.destination({ dest: 1, sync: true });
-  const destination: DestinationStream = opts.pretty ? prettyDestination(base) : base;
+  const destination: DestinationStream = opts.pretty ? prettyDestination(base, opts.color ?? true) : base;
   return pino(
     {
       level: opts.level ?? 'info',
@@ -64,10 +66,10 @@ export function createLogger(opts: CreateLoggerOptions = {}): Logger {
  * Human-readable lines (pino-pretty's formatter), written synchronously to `target`. pino-pretty
  * is loaded here, on first use: JSON output (pods, CI, pipes) never loads it.
  */
-function prettyDestination(target: DestinationStream): DestinationStream {
+function prettyDestination(target: DestinationStream, color: boolean): DestinationStream {
   const { prettyFactory } = createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty');
   const format = prettyFactory({
-    colorize: true,
+    colorize: color,
     translateTime: 'SYS:HH:MM:ss.l',
     ignore: 'pid,hostname,service,version',
   });

@@ -26,6 +26,12 @@ export interface Diagnostic {
   readonly field?: string;
   /** Optional hint, e.g. a did-you-mean. */
   readonly hint?: string;
+  /**
+   * What the problem is about, one entry each, when that is a list (e.g. the addresses a refused
+   * deletion would remove). The producer bounds it ("… and 12 more"); the renderers show it as a
+   * list under the message.
+   */
+  readonly details?: readonly string[];
 }
 
 /** `file:line:col: error [code] Kind/name spec.field: message (hint)` */
@@ -34,6 +40,11 @@ export function formatDiagnostic(d: Diagnostic): string {
   const subject = [d.resource, d.field].filter(Boolean).join(' ');
   const hint = d.hint ? ` (${d.hint})` : '';
   return `${where}${d.severity} [${d.code}] ${subject ? `${subject}: ` : ''}${d.message}${hint}`;
+}
+
+/** formatDiagnostic, then one indented `- item` line per detail. */
+export function formatDiagnosticLines(d: Diagnostic): string[] {
+  return [formatDiagnostic(d), ...(d.details ?? []).map((x) => `    - ${x}`)];
 }
 
 export function hasErrors(diags: readonly Diagnostic[]): boolean {

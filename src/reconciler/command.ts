@@ -7,30 +7,46 @@
  * credentials from the environment / scw profile. The desired-state directory is the positional
  * DIR, else the settings' `source.dir`.
  *
- * Output: the plan rendering goes to stdout (or `--out FILE`, then stdout gets the text
- * rendering and a note); logs (warn and above unless SCW_GITOPS_LOG_LEVEL) and errors go to
- * stderr. Colour only on a TTY without --no-color / NO_COLOR.
+ * Output, one style per stream:
+ *   - stdout: the plan rendering (or `--out FILE`, then stdout gets the text rendering and a note);
+ *   - stderr: everything else, human-readable whether or not it is a terminal: diagnostics
+ *     (`file:line:col: error [code] …`), the failure line (`scw-gitops plan: …`) and log lines in
+ *     the same shape (src/logging/text-lines.ts; `--log-format json` for pino JSON instead; level
+ *     warn unless SCW_GITOPS_LOG_LEVEL);
+ *   - paths relative to the working directory when inside it, absolute otherwise (display.ts).
+ * Colour only on a TTY without --no-color / NO_COLOR.
+ *
+ * Failures: once the command line is understood, any failure (settings, invalid desired state,
+ * refused plan, API or sink error, failed apply steps) is also written as a report to `--out FILE`
+ * when the output is text or markdown (src/render/failure.ts): what CI posts as the comment.
  */
 import { writeFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
 import { createRuntime, type Runtime } from '../app/runtime.js';
+import { type Display, displayDiagnostics, displayPath, displayPlan, errorLine } from '../cli/display.js';
 import type { CliIO } from '../cli/io.js';
-import { GIT_OPTIONS, HELP_OPTION, PLAN_OPTIONS, parseOptions, renderOptions } from '../cli/options.js';
 import { EXIT_ERROR } from '../cli/io.js';
+import {
+  type APPLY_OPTIONS,
+  type CommandOptions,
+  type OptionValues,
+  parseCommandLine,
+  type RECONCILE_OPTIONS,
+} from '../cli/options.js';
 import { type Clock, systemClock } from '../clock.js';
 import { loadSettings } from '../config/load-settings.js';
 import type { Settings } from '../config/settings.js';
 import { assertSinksOutside } from '../config/source-dir.js';
 import { parseDuration } from '../desired/duration.js';
-import { AppError, ConfigError, toAppError } from '../errors.js';
-import { type Diagnostic, formatDiagnostic } from '../model/diagnostics.js';
+import type { LoadOptions } from '../desired/load.js';
+import { AppError, ConfigError } from '../errors.js';
+import { createLogger } from '../logging/logger.js';
+import { formatTextLogLine } from '../logging/text-lines.js';
+import { type Diagnostic, formatDiagnosticLines } from '../model/diagnostics.js';
 import { INSTANCE_PATTERN } from '../model/ownership.js';
 import type { ApplySummary, Plan } from '../model/plan.js';
-import { scrubSecrets } from '../model/secret.js';
 import { KINDS, type Kind } from '../model/resources.js';
-import { createLogger, resolvePretty } from '../logging/logger.js';
 import type { PlanOptions } from '../planner/options.js';
 import { renderPlanJson } from '../render/json.js';
 import { renderPlanMarkdown } from '../render/markdown.js';
@@ -46,24 +62,12 @@ export interface CommandDeps {
   readonly homeDir?: string;
 }
 
-/** Flags of plan / reconcile / apply, from the option table (src/cli/options.ts). */
-export const COMMON_OPTIONS = {
-  ...parseOptions(PLAN_OPTIONS),
-  ...parseOptions(GIT_OPTIONS),
-  'dry-run': { type: 'boolean' },
-  plan: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+/** Every flag plan, reconcile or apply may have (each parses with its own table). */
+type AllFlags = OptionValues<[...typeof RECONCILE_OPTIONS.options, ...typeof APPLY_OPTIONS.options]>;
 
-export const COMMON_HELP = renderOptions([...PLAN_OPTIONS, HELP_OPTION]);
-
-/** plan and reconcile also take --git and its flags. */
-export const SOURCE_HELP = renderOptions([...PLAN_OPTIONS, ...GIT_OPTIONS, HELP_OPTION]);
-
-export type ParsedFlags = ReturnType<typeof parseFlags>;
-
-export function parseFlags(argv: readonly string[]) {
-  return parseArgs({ args: [...argv], options: COMMON_OPTIONS, allowPositionals: true, strict: true });
+export interface ParsedFlags {
+  readonly values: AllFlags;
+  readonly positionals: string[];
 }
 
 export class UsageError extends AppError {
@@ -72,12 +76,36 @@ export class UsageError extends AppError {
   }
 }
 
-export function outputFormat(v: string | undefined): OutputFormat {
-  const o = v ?? 'text';
-  if (o !== 'text' && o !== 'json' && o !== 'markdown') {
-    throw new UsageError(`--output must be text, json or markdown, got ${JSON.stringify(o)}`);
+/** Parses with the command's own table (src/cli/options.ts): other commands' flags are refused. */
+export function parseOrUsage(table: CommandOptions, argv: readonly string[]): ParsedFlags {
+  try {
+    const { values, positionals } = parseCommandLine(table, argv);
+    return { values: values as AllFlags, positionals };
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
   }
-  return o;
+}
+
+export function outputFormat(
+  v: string | undefined,
+  allowed: readonly OutputFormat[] = ['text', 'json', 'markdown'],
+): OutputFormat {
+  const o = v ?? 'text';
+  if (!(allowed as readonly string[]).includes(o)) {
+    const list =
+      allowed.length === 2 ? allowed.join(' or ') : `${allowed.slice(0, -1).join(', ')} or ${allowed.at(-1)}`;
+    throw new UsageError(`--output must be ${list}, got ${JSON.stringify(o)}`);
+  }
+  return o as OutputFormat;
+}
+
+export type LogFormat = 'text' | 'json';
+
+export function logFormat(v: string | undefined): LogFormat {
+  const f = v ?? 'text';
+  if (f !== 'text' && f !== 'json')
+    throw new UsageError(`--log-format must be text or json, got ${JSON.stringify(f)}`);
+  return f;
 }
 
 function positiveInt(flag: string, v: string): number {
@@ -170,12 +198,28 @@ export function resolveDir(positionals: readonly string[], settings: Settings, i
   return dir;
 }
 
-export function commandLogger(io: CliIO, deps: CommandDeps): Logger {
+/** How the desired state is loaded under these settings (plan, import and the daemon alike). */
+export function desiredLoadOptions(settings: Settings, now: Date): LoadOptions {
+  const sinkNames = settings.sinks.map((s) => s.name);
+  return {
+    instance: settings.instance,
+    now,
+    ...(sinkNames.length > 0 ? { sinkNames } : {}),
+    ...(settings.defaults.sink !== undefined ? { defaultSink: settings.defaults.sink } : {}),
+  };
+}
+
+/** The logger of a one-shot command: stderr, readable text (default) or pino JSON. */
+export function commandLogger(io: CliIO, deps: CommandDeps, command: string, format: LogFormat): Logger {
   if (deps.logger) return deps.logger;
   return createLogger({
-    level: io.env.SCW_GITOPS_LOG_LEVEL ?? 'warn',
-    pretty: resolvePretty('auto', io.isTTY),
-    destination: { write: (line: string) => io.stderr(line) },
+    level: io.env['SCW_GITOPS_LOG_LEVEL'] ?? 'warn',
+    destination: {
+      write: (line: string) => {
+        const text = format === 'json' ? line : formatTextLogLine(line, command);
+        if (text !== '') io.stderr(text);
+      },
+    },
     base: { service: 'scw-gitops' },
   });
 }
@@ -195,18 +239,24 @@ export async function openRuntime(
 }
 
 export function useColor(values: ParsedFlags['values'], io: CliIO): boolean {
-  return io.isTTY && !values['no-color'] && io.env.NO_COLOR === undefined;
+  return io.isTTY && !values['no-color'] && io.env['NO_COLOR'] === undefined;
 }
 
-export function renderPlan(plan: Plan, format: OutputFormat, color: boolean): string {
+/** The rendering of a plan; text and Markdown show paths in the display style, JSON as saved. */
+export function renderPlan(plan: Plan, format: OutputFormat, color: boolean, display?: Display): string {
+  const shown = display && format !== 'json' ? displayPlan(plan, display.base, display.cwd) : plan;
   switch (format) {
     case 'json':
       return renderPlanJson(plan);
     case 'markdown':
-      return renderPlanMarkdown(plan);
+      return renderPlanMarkdown(shown);
     case 'text':
-      return renderPlanText(plan, { color });
+      return renderPlanText(shown, { color });
   }
+}
+
+function outPath(out: string, io: CliIO): string {
+  return isAbsolute(out) ? out : resolve(io.cwd, out);
 }
 
 /** Write the rendering (stdout, or --out FILE plus the text rendering on stdout). */
@@ -215,26 +265,30 @@ export async function emitPlan(
   values: ParsedFlags['values'],
   io: CliIO,
   format: OutputFormat,
+  display: Display,
 ): Promise<void> {
   const color = useColor(values, io);
   if (values.out !== undefined) {
-    const file = isAbsolute(values.out) ? values.out : resolve(io.cwd, values.out);
-    await writeFile(file, renderPlan(plan, format, false), { mode: 0o644 });
-    io.stdout(renderPlanText(plan, { color }));
+    await writeFile(outPath(values.out, io), renderPlan(plan, format, false, display), { mode: 0o644 });
+    io.stdout(renderPlan(plan, 'text', color, display));
+    const shown = displayPath(io.cwd, outPath(values.out, io));
     io.stdout(
-      `\nSaved the ${format} plan to ${values.out}${format === 'json' ? ` (apply it with: scw-gitops apply --plan ${values.out})` : ''}\n`,
+      `\nSaved the ${format} plan to ${shown}${format === 'json' ? ` (apply it with: scw-gitops apply --plan ${shown})` : ''}\n`,
     );
     return;
   }
-  io.stdout(renderPlan(plan, format, color));
+  io.stdout(renderPlan(plan, format, color, display));
 }
 
-export function printDiagnostics(io: CliIO, diags: readonly Diagnostic[]): void {
-  for (const d of diags) io.stderr(`${formatDiagnostic(d)}\n`);
+/** Diagnostics on stderr, one per line (details indented under it), paths in the display style. */
+export function printDiagnostics(io: CliIO, diags: readonly Diagnostic[], display: Display): void {
+  for (const d of displayDiagnostics(diags, display.base, display.cwd)) {
+    for (const line of formatDiagnosticLines(d)) io.stderr(`${line}\n`);
+  }
 }
 
 /** Outcome lines after an apply, in plan order. */
-export function renderSummary(summary: ApplySummary, plan: Plan): string {
+export function outcomeLines(summary: ApplySummary, plan: Plan): string[] {
   const byId = new Map(summary.outcomes.map((o) => [o.stepId, o]));
   const lines: string[] = [];
   for (const step of plan.steps) {
@@ -243,6 +297,12 @@ export function renderSummary(summary: ApplySummary, plan: Plan): string {
     const extra = o.accessKey ? ` (${o.accessKey})` : '';
     lines.push(`${step.address}: ${o.result}${extra}${o.error ? `: ${o.error}` : ''}`);
   }
+  return lines;
+}
+
+/** Outcome lines and the totals line after an apply. */
+export function renderSummary(summary: ApplySummary, plan: Plan): string {
+  const lines = outcomeLines(summary, plan);
   const c = summary.counts;
   const totals = `${c.created} created, ${c.updated} updated, ${c.replaced} replaced, ${c.deleted} deleted, ${c.adopted} adopted`;
   lines.push('');
@@ -261,18 +321,10 @@ export function reportError(io: CliIO, command: string, err: unknown): number {
     return EXIT_ERROR;
   }
   if (err instanceof ConfigError) {
-    io.stderr(`scw-gitops ${command}: ${scrubSecrets(err.message)}\n`);
+    io.stderr(`scw-gitops ${command}: ${errorLine(err, io.cwd)}\n`);
+    printDiagnostics(io, err.diagnostics, { cwd: io.cwd, base: io.cwd });
     return EXIT_ERROR;
   }
-  const e = toAppError(err);
-  io.stderr(`scw-gitops ${command}: ${scrubSecrets(e.message)}\n`);
+  io.stderr(`scw-gitops ${command}: ${errorLine(err, io.cwd)}\n`);
   return EXIT_ERROR;
-}
-
-export function parseOrUsage(argv: readonly string[]): ParsedFlags {
-  try {
-    return parseFlags(argv);
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
-  }
 }

@@ -44,6 +44,7 @@ describe('readRevision', () => {
     await mkdir(path.join(root, 'examples', 'basic'), { recursive: true });
     expect(await readRevision(path.join(root, 'examples', 'basic'))).toEqual({
       revision: A,
+      commit: A,
       source: 'git',
       ref: 'refs/heads/main',
     });
@@ -58,7 +59,7 @@ describe('readRevision', () => {
     );
     expect((await readRevision(root))?.revision).toBe(B);
     await writeFile(path.join(root, '.git', 'HEAD'), `${A}\n`);
-    expect(await readRevision(root)).toEqual({ revision: A, source: 'git' });
+    expect(await readRevision(root)).toEqual({ revision: A, commit: A, source: 'git' });
   });
 
   it('follows a .git file (worktree) and its commondir', async () => {
@@ -71,7 +72,12 @@ describe('readRevision', () => {
     const wt = path.join(root, 'wt');
     await mkdir(wt);
     await writeFile(path.join(wt, '.git'), `gitdir: ${path.join(main, '.git', 'worktrees', 'wt')}\n`);
-    expect(await readRevision(wt)).toEqual({ revision: B, source: 'git', ref: 'refs/heads/feature' });
+    expect(await readRevision(wt)).toEqual({
+      revision: B,
+      commit: B,
+      source: 'git',
+      ref: 'refs/heads/feature',
+    });
   });
 
   it('returns undefined when nothing is known', async () => {

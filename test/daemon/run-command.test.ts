@@ -67,6 +67,22 @@ describe('scw-gitops run', () => {
     expect(t2.err.join('')).toContain('bad.yaml:11:5: error [literal-secret] webhooks.github.secret');
   });
 
+  it('--log-format text: readable lines, without colour when not a terminal; json: JSON', async () => {
+    await writeFile(path.join(dir, 'settings.yaml'), settingsYaml());
+    const text = io(dir, new AbortController().signal);
+    expect(await run(['--config', 'settings.yaml', '--once', '--log-format', 'text'], text.io)).toBe(0);
+    const printed = text.out.join('');
+    expect(printed).toContain('reconcile pass finished');
+    expect(printed).not.toMatch(/^\{/m);
+    expect(printed).not.toContain('\u001b[');
+    const json = io(dir, new AbortController().signal);
+    expect(await run(['--config', 'settings.yaml', '--once', '--log-format', 'json'], json.io)).toBe(0);
+    for (const line of json.out.join('').trim().split('\n')) expect(JSON.parse(line)).toHaveProperty('msg');
+    const bad = io(dir, new AbortController().signal);
+    expect(await run(['--config', 'settings.yaml', '--log-format', 'pretty'], bad.io)).toBe(1);
+    expect(bad.err.join('')).toContain('--log-format must be text or json');
+  });
+
   it('--once runs one pass against the sandbox and exits 0', async () => {
     await writeFile(path.join(dir, 'settings.yaml'), settingsYaml());
     const t = io(dir, new AbortController().signal);

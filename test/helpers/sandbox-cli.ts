@@ -25,6 +25,8 @@ export interface SandboxSettingsOptions {
   readonly instance?: string;
   /** `prune: true` for every kind. */
   readonly prune?: boolean;
+  /** `scaleway.retries` (default: the settings' default, 6). */
+  readonly retries?: number;
   /** More top-level YAML, appended as is. */
   readonly extra?: string;
 }
@@ -43,6 +45,7 @@ export function sandboxSettingsYaml(sandbox: SandboxHandle, o: SandboxSettingsOp
     'scaleway:',
     `  apiUrl: ${sandbox.url}`,
     `  organizationId: ${sandbox.organizationId}`,
+    ...(o.retries !== undefined ? [`  retries: ${o.retries}`] : []),
     'sinks:',
     '  - name: local',
     '    type: file',

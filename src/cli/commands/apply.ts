@@ -3,33 +3,26 @@
  * The organization is listed again first; if anything the plan depends on changed since, the
  * plan is stale and refused (plan again). Exit status: 0 applied, 1 error, stale plan or failed step.
  */
-import {
-  COMMON_HELP,
-  type CommandDeps,
-  parseOrUsage,
-  reportError,
-  UsageError,
-} from '../../reconciler/command.js';
+import { type CommandDeps, parseOrUsage, reportError, UsageError } from '../../reconciler/command.js';
 import { runApplySaved } from '../../reconciler/cli-flows.js';
 import type { CliIO } from '../io.js';
 import { EXIT_OK } from '../io.js';
+import { APPLY_OPTIONS, renderOptions } from '../options.js';
 
 export const HELP = `Usage: scw-gitops apply --plan FILE [options]
 
 Apply a saved JSON plan (from 'scw-gitops plan --output json --out FILE'). Refused when the
-organization changed since the plan was made.
+organization changed since the plan was made. The plan is fixed: the options that shape a plan
+belong to plan and reconcile.
 
 Options:
-  --plan FILE              the saved plan (required)
-${COMMON_HELP}
-Only --config, --instance, --output (text/json) and --no-color matter here: the plan is fixed.
-
+${renderOptions(APPLY_OPTIONS.options)}
 Exit status: 0 applied, 1 error, stale plan or failed step.
 `;
 
 export async function run(argv: readonly string[], io: CliIO, deps: CommandDeps = {}): Promise<number> {
   try {
-    const flags = parseOrUsage(argv);
+    const flags = parseOrUsage(APPLY_OPTIONS, argv);
     if (flags.values.help) {
       io.stdout(HELP);
       return EXIT_OK;

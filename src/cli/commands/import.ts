@@ -7,8 +7,7 @@
  * Exit status: 0 written, 1 error.
  */
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { isAbsolute, join, resolve } from 'node:path';
 import { systemClock } from '../../clock.js';
 import { loadDesiredState } from '../../desired/load.js';
 import { assertSinksOutside } from '../../config/source-dir.js';
@@ -20,15 +19,19 @@ import { KINDS } from '../../model/resources.js';
 import {
   type CommandDeps,
   commandLogger,
+  desiredLoadOptions,
+  logFormat,
   openRuntime,
   type ParsedFlags,
+  printDiagnostics,
   reportError,
   resolveSettings,
   UsageError,
 } from '../../reconciler/command.js';
 import { observeLive } from '../../scaleway/observe.js';
 import type { CliIO } from '../io.js';
-import { IMPORT_OPTIONS, parseOptions, renderOptions } from '../options.js';
+import { displayPath, plural } from '../display.js';
+import { IMPORT_OPTIONS, parseCommandLine, renderOptions } from '../options.js';
 import { EXIT_ERROR, EXIT_OK } from '../io.js';
 
 export const HELP = `Usage: scw-gitops import --out DIR [options]
@@ -48,12 +51,7 @@ Exit status: 0 written, 1 error.
 
 function parse(argv: readonly string[]) {
   try {
-    return parseArgs({
-      args: [...argv],
-      options: parseOptions(IMPORT_OPTIONS.options),
-      allowPositionals: true,
-      strict: true,
-    });
+    return parseCommandLine(IMPORT_OPTIONS, argv);
   } catch (err) {
     throw new UsageError(err instanceof Error ? err.message : String(err));
   }
@@ -66,10 +64,6 @@ async function entries(dir: string): Promise<string[] | undefined> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 export function renderImportReport(
@@ -110,7 +104,13 @@ export function renderImportReport(
   const diagnostics = result.diagnostics.filter((d) => d.code !== 'empty-state');
   if (diagnostics.length > 0) {
     lines.push('', 'Validator warnings on the output:');
-    for (const d of diagnostics) lines.push(`  ${formatDiagnostic(d)}`);
+    for (const d of diagnostics) {
+      // The validator names files relative to DIR; show them like every other path.
+      const shown = d.location
+        ? { ...d, location: { ...d.location, file: join(shownDir, d.location.file) } }
+        : d;
+      lines.push(`  ${formatDiagnostic(shown)}`);
+    }
   }
   if (result.imported.length === 0) {
     lines.push('', 'Nothing to import: no object of this organization can be adopted.');
@@ -133,9 +133,9 @@ export async function run(argv: readonly string[], io: CliIO, deps: CommandDeps 
     if (positionals.length > 0)
       throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}; use --out DIR`);
     if (values.out === undefined || values.out === '') throw new UsageError('missing --out DIR');
+    const logs = logFormat(values['log-format']);
     const out = isAbsolute(values.out) ? values.out : resolve(io.cwd, values.out);
-    const rel = relative(io.cwd, out);
-    const shown = rel === '' ? '.' : rel.startsWith('..') || isAbsolute(rel) ? out : rel;
+    const shown = displayPath(io.cwd, out);
     const existing = await entries(out);
     if (existing !== undefined && existing.length > 0 && !values.force) {
       io.stderr(
@@ -155,7 +155,7 @@ export async function run(argv: readonly string[], io: CliIO, deps: CommandDeps 
     assertSinksOutside(settings, out, '--out DIR');
     const includeKeys = values['include-keys'] === true;
     const clock = deps.clock ?? systemClock;
-    const logger = commandLogger(io, deps);
+    const logger = commandLogger(io, deps, 'import', logs);
     const runtime = await openRuntime(settings, io, deps, logger);
     let live: Awaited<ReturnType<typeof observeLive>>;
     let sinkRecords: SinkRecords = { records: [], problems: [] };
@@ -175,14 +175,7 @@ export async function run(argv: readonly string[], io: CliIO, deps: CommandDeps 
       await runtime.close();
     }
 
-    const now = clock.now();
-    const sinkNames = settings.sinks.map((s) => s.name);
-    const validateOpts = {
-      instance: settings.instance,
-      now,
-      ...(sinkNames.length > 0 ? { sinkNames } : {}),
-      ...(settings.defaults.sink !== undefined ? { defaultSink: settings.defaults.sink } : {}),
-    };
+    const validateOpts = desiredLoadOptions(settings, clock.now());
     const result = generateImport(live, {
       ...validateOpts,
       includeKeys,
@@ -210,7 +203,7 @@ export async function run(argv: readonly string[], io: CliIO, deps: CommandDeps 
     // What was written must load exactly like `plan` will load it.
     const check = await loadDesiredState(out, validateOpts);
     if (!check.state) {
-      for (const d of check.diagnostics) io.stderr(`${formatDiagnostic(d)}\n`);
+      printDiagnostics(io, check.diagnostics, { cwd: io.cwd, base: out });
       io.stderr(`scw-gitops import: the files written to ${shown} do not validate (see above)\n`);
       return EXIT_ERROR;
     }

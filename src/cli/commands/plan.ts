@@ -2,36 +2,31 @@
  * `scw-gitops plan DIR`: compute the plan (desired vs live) and print it. Never changes anything.
  * Exit status: 0 no changes, 2 changes pending, 1 error (invalid input, refused plan, API error).
  */
-import {
-  SOURCE_HELP,
-  type CommandDeps,
-  parseOrUsage,
-  reportError,
-  UsageError,
-} from '../../reconciler/command.js';
+import { type CommandDeps, parseOrUsage, reportError } from '../../reconciler/command.js';
 import { runDryRun } from '../../reconciler/cli-flows.js';
 import type { CliIO } from '../io.js';
 import { EXIT_OK } from '../io.js';
+import { PLAN_COMMAND_OPTIONS, renderOptions } from '../options.js';
 
 export const HELP = `Usage: scw-gitops plan [DIR] [options]
 
 Compare the desired state in DIR (default: the settings' source.dir) with the live Scaleway
-organization and print what reconcile would do. Read-only.
+organization and print what reconcile would do. Read-only. The desired state is validated
+first, offline: its mistakes are reported even without credentials.
 
 Options:
-${SOURCE_HELP}
+${renderOptions(PLAN_COMMAND_OPTIONS.options)}
+Output: the plan on stdout; diagnostics, errors and log lines on stderr, as readable text.
 Exit status: 0 no changes, 2 changes pending, 1 error.
 `;
 
 export async function run(argv: readonly string[], io: CliIO, deps: CommandDeps = {}): Promise<number> {
   try {
-    const flags = parseOrUsage(argv);
+    const flags = parseOrUsage(PLAN_COMMAND_OPTIONS, argv);
     if (flags.values.help) {
       io.stdout(HELP);
       return EXIT_OK;
     }
-    if (flags.values['dry-run']) throw new UsageError('--dry-run is implied by plan');
-    if (flags.values.plan !== undefined) throw new UsageError('--plan belongs to apply');
     return await runDryRun('plan', flags, io, deps);
   } catch (err) {
     return reportError(io, 'plan', err);

@@ -5,7 +5,6 @@
  * failure, --once pass failed).
  */
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { systemClock } from '../../clock.js';
 import { loadSettings } from '../../config/load-settings.js';
 import { requireSourceDir } from '../../config/source-dir.js';
@@ -15,10 +14,10 @@ import { createLogger, resolvePretty } from '../../logging/logger.js';
 import { scrubSecrets } from '../../model/secret.js';
 import { version } from '../../version.js';
 import type { CliIO } from '../io.js';
-import { parseOptions, RUN_OPTIONS, renderOptions } from '../options.js';
+import { parseCommandLine, RUN_OPTIONS, renderOptions } from '../options.js';
 import { EXIT_ERROR, EXIT_OK } from '../io.js';
 
-const HELP = `Usage: scw-gitops run [--config FILE] [--once]
+const HELP = `Usage: scw-gitops run [--config FILE] [--once] [--log-format FORMAT]
 
 Run the reconciliation daemon: watch the desired-state directory, resync on a schedule, check
 key rotations, accept webhooks, and serve /healthz, /readyz, /metrics and /status.
@@ -37,26 +36,28 @@ Environment:
 `;
 
 export async function run(argv: readonly string[], io: CliIO): Promise<number> {
-  let values: {
-    config?: string | undefined;
-    once?: boolean | undefined;
-    'cache-dir'?: string | undefined;
-    help?: boolean | undefined;
-  };
+  let values: ReturnType<typeof parseCommandLine<typeof RUN_OPTIONS>>['values'];
   try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: parseOptions(RUN_OPTIONS.options),
-      strict: true,
-      allowPositionals: false,
-    }));
+    const parsed = parseCommandLine(RUN_OPTIONS, argv);
+    if (parsed.positionals.length > 0) {
+      throw new Error(
+        `unexpected argument ${JSON.stringify(parsed.positionals[0])}: the daemon reads source.dir from the settings`,
+      );
+    }
+    values = parsed.values;
+    if (values.help) {
+      io.stdout(HELP);
+      return EXIT_OK;
+    }
+    const format = values['log-format'];
+    if (format !== undefined && format !== 'text' && format !== 'json') {
+      throw new Error(`--log-format must be text or json, got ${JSON.stringify(format)}`);
+    }
   } catch (err) {
-    io.stderr(`scw-gitops run: ${err instanceof Error ? err.message : String(err)}\n\n${HELP}`);
+    io.stderr(
+      `scw-gitops run: ${err instanceof Error ? err.message : String(err)}\n\nRun 'scw-gitops run --help' for usage.\n`,
+    );
     return EXIT_ERROR;
-  }
-  if (values.help) {
-    io.stdout(HELP);
-    return EXIT_OK;
   }
 
   let settings: Awaited<ReturnType<typeof loadSettings>>;
@@ -73,7 +74,12 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
 
   const logger = createLogger({
     level: settings.log.level,
-    pretty: resolvePretty(settings.log.pretty, io.isTTY),
+    // The daemon logs JSON for collectors; text only on a terminal (log.pretty: auto) or when asked.
+    pretty:
+      values['log-format'] !== undefined
+        ? values['log-format'] === 'text'
+        : resolvePretty(settings.log.pretty, io.isTTY),
+    color: io.isTTY && io.env['NO_COLOR'] === undefined,
     destination: { write: (line: string) => io.stdout(line) },
     base: { service: 'scw-gitops', instance: settings.instance, version },
   });

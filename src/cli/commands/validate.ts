@@ -4,17 +4,16 @@
  * `file:line:col: error [code] Kind/name spec.field: message (hint)` and a summary line.
  * Exit 0 when valid (warnings allowed), 1 when invalid or on a usage error.
  */
-import { stat } from 'node:fs/promises';
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { isAbsolute, resolve } from 'node:path';
 import type { Settings } from '../../config/settings.js';
 import { sinksInSource } from '../../config/source-dir.js';
 import { loadDesiredState } from '../../desired/load.js';
-import { type Diagnostic, formatDiagnostic } from '../../model/diagnostics.js';
+import { type Diagnostic, formatDiagnosticLines } from '../../model/diagnostics.js';
 import { DEFAULT_INSTANCE } from '../../model/ownership.js';
 import { KINDS } from '../../model/resources.js';
 import { type CliIO, EXIT_ERROR, EXIT_OK } from '../io.js';
-import { parseOptions, renderOptions, VALIDATE_OPTIONS } from '../options.js';
+import { desiredBase, displayDiagnostics, displayPath, plural, relativizeText } from '../display.js';
+import { parseCommandLine, renderOptions, VALIDATE_OPTIONS } from '../options.js';
 
 export const HELP = `Usage: scw-gitops validate [DIR] [options]
 
@@ -29,10 +28,6 @@ Exit status: 0 valid (warnings allowed), 1 invalid or usage error.
 function usageError(io: CliIO, message: string): number {
   io.stderr(`scw-gitops validate: ${message}\n\nRun 'scw-gitops validate --help' for usage.\n`);
   return EXIT_ERROR;
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 export async function run(argv: readonly string[], io: CliIO): Promise<number> {
@@ -82,10 +77,13 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
       sinkNames ??= settings.sinks.map((x) => x.name);
       defaultSink ??= settings.defaults.sink;
       settingsFile = settings;
-      if (settings.source.dir !== undefined) arg ??= relative(io.cwd, settings.source.dir) || '.';
+      if (settings.source.dir !== undefined) arg ??= settings.source.dir;
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
-      io.stderr(`scw-gitops validate: ${err.message}\n`);
+      io.stderr(`scw-gitops validate: ${relativizeText(err.message.split('\n')[0] ?? '', io.cwd)}\n`);
+      for (const d of displayDiagnostics(err.diagnostics, io.cwd, io.cwd)) {
+        for (const line of formatDiagnosticLines(d)) io.stderr(`${line}\n`);
+      }
       return EXIT_ERROR;
     }
   }
@@ -93,18 +91,8 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
     return usageError(io, settingsFile ? 'missing DIR (the settings file has no source.dir)' : 'missing DIR');
   }
   const root = isAbsolute(arg) ? arg : resolve(io.cwd, arg);
-  // Show file paths the way the user can open them: relative to the working directory.
-  const isFile = await stat(root).then(
-    (s) => !s.isDirectory(),
-    () => false,
-  );
-  const base = isFile ? dirname(root) : root;
-  const display = (file: string): string => {
-    const abs = join(base, file);
-    const rel = relative(io.cwd, abs);
-    return rel.startsWith('..') || isAbsolute(rel) ? abs : rel;
-  };
-
+  // Paths as the user can open them: relative to the working directory when inside it.
+  const shownRoot = displayPath(io.cwd, root);
   const result = await loadDesiredState(root, {
     instance: instance ?? DEFAULT_INSTANCE,
     now,
@@ -112,14 +100,13 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
     ...(defaultSink !== undefined ? { defaultSink } : {}),
   });
   // The settings' file sinks must not write inside the directory validated here.
+  const base = await desiredBase(root);
   const settingsErrors = settingsFile
     ? sinksInSource(settingsFile, base, positionals[0] ? 'DIR' : 'source.dir')
     : [];
   const diagnostics: Diagnostic[] = [
-    ...settingsErrors,
-    ...result.diagnostics.map((d) =>
-      d.location ? { ...d, location: { ...d.location, file: display(d.location.file) } } : d,
-    ),
+    ...displayDiagnostics(settingsErrors, io.cwd, io.cwd),
+    ...displayDiagnostics(result.diagnostics, base, io.cwd),
   ];
   const valid = result.state !== undefined && settingsErrors.length === 0;
   const errors = diagnostics.filter((d) => d.severity === 'error').length;
@@ -134,7 +121,7 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
       `${JSON.stringify(
         {
           valid,
-          root: arg,
+          root: shownRoot,
           errors,
           warnings,
           resources: Object.fromEntries(byKind),
@@ -147,32 +134,27 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   } else {
     const color = io.isTTY && io.env['NO_COLOR'] === undefined;
     for (const d of diagnostics) {
-      let line = formatDiagnostic(d);
-      if (color) {
-        line = line.replace(
-          / (error|warning) \[/,
-          (_m, sev: string) => ` ${sev === 'error' ? '\x1b[31m' : '\x1b[33m'}${sev}\x1b[0m [`,
-        );
-      }
-      io.stdout(`${line}\n`);
+      const [first = '', ...details] = formatDiagnosticLines(d);
+      const line = color
+        ? first.replace(
+            / (error|warning) \[/,
+            (_m, sev: string) => ` ${sev === 'error' ? '\x1b[31m' : '\x1b[33m'}${sev}\x1b[0m [`,
+          )
+        : first;
+      io.stdout(`${[line, ...details].join('\n')}\n`);
     }
     if (valid) {
       const counts = byKind.map(([k, n]) => `${n} ${k}`).join(', ');
       io.stdout(
-        `${arg}: valid, ${plural(resources.length, 'resource')}${counts ? ` (${counts})` : ''}, ${plural(warnings, 'warning')}\n`,
+        `${shownRoot}: valid, ${plural(resources.length, 'resource')}${counts ? ` (${counts})` : ''}, ${plural(warnings, 'warning')}\n`,
       );
     } else {
-      io.stdout(`${arg}: invalid, ${plural(errors, 'error')}, ${plural(warnings, 'warning')}\n`);
+      io.stdout(`${shownRoot}: invalid, ${plural(errors, 'error')}, ${plural(warnings, 'warning')}\n`);
     }
   }
   return valid ? EXIT_OK : EXIT_ERROR;
 }
 
 function parse(argv: readonly string[]) {
-  return parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    strict: true,
-    options: parseOptions(VALIDATE_OPTIONS.options),
-  });
+  return parseCommandLine(VALIDATE_OPTIONS, argv);
 }
