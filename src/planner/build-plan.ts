@@ -87,6 +87,11 @@ export interface BuildPlanInput {
   readonly sinkRecords: ReadonlyMap<Address, SinkObservation>;
   readonly options: PlanOptions;
   readonly now: Date;
+  /**
+   * Compute `liveFingerprint` (default true). Only a plan that is saved or rendered as JSON needs
+   * it (docs/design/performance.md): a pass that only prints or applies its plan skips the hash.
+   */
+  readonly fingerprint?: boolean;
 }
 
 /** Tolerance when checking that a live key's lifetime matches the desired one (clock skew). */
@@ -1550,7 +1555,9 @@ export function buildPlan(input: BuildPlanInput): Plan {
     instance: options.instance,
     ...(revision !== undefined ? { revision } : {}),
     ...(revision !== undefined && options.signer !== undefined ? { signer: options.signer } : {}),
-    liveFingerprint: fingerprintLive(live, options.instance, fingerprintScope),
+    ...(input.fingerprint !== false
+      ? { liveFingerprint: fingerprintLive(live, options.instance, fingerprintScope) }
+      : {}),
     fingerprintScope,
     steps,
     summary: summarize(steps),

@@ -233,6 +233,7 @@ export async function runDryRun(
         planOptions,
         ...(at ? { now: at } : {}),
         signal: io.signal,
+        liveFingerprint: format === 'json', // the saved-plan format carries it
       });
       printDiagnostics(io, loadDiagnostics(result), display);
       if (result.kind === 'error') return failedPass(run, result, display, true);
@@ -291,6 +292,7 @@ export async function runReconcile(flags: ParsedFlags, io: CliIO, deps: CommandD
         dryRun: false,
         planOptions,
         signal: io.signal,
+        liveFingerprint: format === 'json',
       });
       printDiagnostics(io, loadDiagnostics(result), display);
       if (result.kind === 'error' && format !== 'json') return failedPass(run, result, display, false);

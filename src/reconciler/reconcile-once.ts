@@ -70,6 +70,11 @@ export interface ReconcileOptions {
   readonly onOutcome?: (o: StepOutcome) => void;
   /** Correlation id for logs. */
   readonly reconcileId?: string;
+  /**
+   * Compute the plan's live fingerprint: for a plan that is saved or rendered as JSON (the CLI's
+   * `--output json`). Default false: the daemon and text renderings skip the hash.
+   */
+  readonly liveFingerprint?: boolean;
 }
 
 export type ReconcileKind = 'no-changes' | 'changes-pending' | 'applied' | 'partial-failure' | 'error';
@@ -224,6 +229,7 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions)
       ...(deps.signer !== undefined ? { signer: deps.signer } : {}),
     },
     now,
+    fingerprint: opts.liveFingerprint === true,
   });
   const diagnostics = [...loaded.diagnostics, ...plan.diagnostics];
   const nextDue = plan.nextDueAt ? { nextDueAt: Date.parse(plan.nextDueAt) } : {};
