@@ -18,6 +18,7 @@ import type {
   RotationPolicy,
   SinkTarget,
 } from '../model/desired.js';
+import { packFieldLocations } from '../model/desired.js';
 import type { Diagnostic, Severity, SourceLocation } from '../model/diagnostics.js';
 import { INSTANCE_PATTERN, maxKeyMarkerLength, maxProjectMarkerLength } from '../model/ownership.js';
 import { compareAddresses, type Kind } from '../model/resources.js';
@@ -45,8 +46,15 @@ type Rec = Readonly<Record<string, unknown>>;
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 const rec = (v: unknown): Rec | undefined =>
   typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Rec) : undefined;
-const strings = (v: unknown): string[] =>
-  Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+/**
+ * The strings of a list, in an array of exactly their number: an array built by pushing keeps
+ * spare capacity, a few hundred bytes per resource of a large desired state (docs/design/performance.md).
+ */
+const strings = (v: unknown): string[] => {
+  if (!Array.isArray(v)) return [];
+  const all = v.every((x) => typeof x === 'string') ? v : v.filter((x): x is string => typeof x === 'string');
+  return all.slice();
+};
 
 function fmtLoc(l: SourceLocation): string {
   return `${l.file}:${l.line}:${l.col}`;
@@ -516,12 +524,17 @@ function checkPolicy(d: ParsedDocument, r: Reporter): void {
 
 // ---------------------------------------------------------------- conversion
 
+/**
+ * The fields every kind has. Spelled out in each object literal below rather than spread: an
+ * object built by spreading then adding keeps its properties out of line, larger at 10,000
+ * resources than one literal of all its fields.
+ */
 function base(d: ParsedDocument) {
   return {
     address: d.address,
     name: d.name,
     source: d.source,
-    fieldSources: d.fieldSources,
+    fieldLocations: packFieldLocations(d.source.file, d.fieldSources),
     adopt: d.metadata['adopt'] === true,
   };
 }
@@ -529,19 +542,36 @@ function base(d: ParsedDocument) {
 function toResource(d: ParsedDocument): DesiredResource {
   const s = d.spec;
   const description = str(s['description']) ?? '';
+  const { address, name, source, fieldLocations, adopt } = base(d);
   switch (d.kind) {
     case 'Project':
-      return { ...base(d), kind: 'Project', description } satisfies DesiredProject;
+      return {
+        address,
+        name,
+        source,
+        fieldLocations,
+        adopt,
+        kind: 'Project',
+        description,
+      } satisfies DesiredProject;
     case 'Application':
       return {
-        ...base(d),
+        address,
+        name,
+        source,
+        fieldLocations,
+        adopt,
         kind: 'Application',
         description,
         tags: strings(s['tags']),
       } satisfies DesiredApplication;
     case 'Group':
       return {
-        ...base(d),
+        address,
+        name,
+        source,
+        fieldLocations,
+        adopt,
         kind: 'Group',
         description,
         tags: strings(s['tags']),
@@ -567,7 +597,11 @@ function toResource(d: ParsedDocument): DesiredResource {
         };
       });
       return {
-        ...base(d),
+        address,
+        name,
+        source,
+        fieldLocations,
+        adopt,
         kind: 'Policy',
         description,
         tags: strings(s['tags']),
@@ -599,7 +633,11 @@ function toResource(d: ParsedDocument): DesiredResource {
       const expiresAt = str(s['expiresAt']);
       const adoptAccessKey = str(s['adoptAccessKey']);
       return {
-        ...base(d),
+        address,
+        name,
+        source,
+        fieldLocations,
+        adopt,
         kind: 'ApiKey',
         application: str(s['application']) ?? '',
         defaultProject: str(s['defaultProject']) ?? DEFAULT_PROJECT,

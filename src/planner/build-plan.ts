@@ -38,6 +38,7 @@ import type {
   DesiredRule,
   DesiredState,
 } from '../model/desired.js';
+import { fieldLocation } from '../model/desired.js';
 import type { ApiKey, Application, Group, LiveState, Policy, Project, Rule } from '../model/live.js';
 import {
   isProtected,
@@ -288,7 +289,7 @@ class Planner {
     if (typeof subject === 'string') d.resource = subject;
     else if (subject) {
       d.resource = subject.address;
-      const loc = (field && subject.fieldSources?.[field]) || subject.source;
+      const loc = (field && fieldLocation(subject, field)) || subject.source;
       d.location = loc;
     }
     if (field) d.field = field;
@@ -1404,8 +1405,8 @@ function descriptionOfDesired(d: DesiredResource | undefined): string {
 
 /** The desired resource as carried by a step: without per-field source locations (plan size). */
 function afterOf<T extends DesiredResource>(d: T): T {
-  if (d.fieldSources === undefined) return d;
-  const { fieldSources: _omit, ...rest } = d;
+  if (d.fieldLocations === undefined) return d;
+  const { fieldLocations: _omit, ...rest } = d;
   return rest as T;
 }
 
