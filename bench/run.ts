@@ -28,6 +28,7 @@ const SCENARIOS: ReadonlyArray<() => Promise<{ scenario: BenchScenario }>> = [
   () => import('./scenarios/npm-start.js'),
   () => import('./scenarios/apply.js'),
   () => import('./scenarios/git-source.js'),
+  () => import('./scenarios/input-limits.js'),
   () => import('./scenarios/suite.js'),
 ];
 

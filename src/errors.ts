@@ -42,6 +42,21 @@ export class StalePlanError extends AppError {
   }
 }
 
+/**
+ * A saved plan whose steps disagree with what it fingerprinted or with what this instance owns
+ * (an edited plan file): refused whole, before anything is written.
+ */
+export class PlanContractError extends AppError {
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(
+      'plan-contract',
+      `the saved plan does not match the organization or this instance's ownership; nothing was applied (${problems.length} problem${problems.length === 1 ? '' : 's'}): ${problems.join('; ')}`,
+    );
+    this.problems = problems;
+  }
+}
+
 /** A secret sink failed (unreachable, refused, verification mismatch). */
 export class SinkError extends AppError {
   readonly sink: string;

@@ -12,7 +12,7 @@ import { pino } from 'pino';
 import { systemClock } from '../../src/clock.js';
 import { loadSettings } from '../../src/config/load-settings.js';
 import { loadDesiredState } from '../../src/desired/load.js';
-import { observeSinks } from '../../src/executor/sink-state.js';
+import { observeSinks } from '../../src/sinks/observe.js';
 import { Secret } from '../../src/model/secret.js';
 import { buildPlan } from '../../src/planner/build-plan.js';
 import { planOptionsFromSettings } from '../../src/reconciler/reconcile-once.js';
@@ -50,7 +50,10 @@ async function warmUp(): Promise<void> {
   // the code paths run once (compiled code, lazily built tables), then everything is dropped
   const d = await loadDesiredState(values.dir!, opts);
   const l = await observeLive(client, { instance: settings.instance, now: () => now });
-  const s = await observeSinks(d.state!, sinks, { settings });
+  const s = await observeSinks(d.state!, sinks, {
+    layouts: settings.sinks,
+    defaultSink: settings.defaults.sink,
+  });
   buildPlan({ desired: d.state!, live: l, sinkRecords: s, options: planOptionsFromSettings(settings), now });
 }
 
@@ -58,7 +61,7 @@ async function warmUp(): Promise<void> {
 async function loadBare(): Promise<unknown[]> {
   const state = (await loadDesiredState(values.dir!, opts)).state!;
   return state.resources.map((r) => {
-    const { fieldSources: _f, source: _s, ...rest } = r as typeof r & { fieldSources?: unknown };
+    const { fieldLocations: _f, source: _s, ...rest } = r;
     return rest;
   });
 }
@@ -83,7 +86,10 @@ async function pass() {
   const live = await observeLive(client, { instance: settings.instance, now: () => now });
   keep.push(live);
   const h2 = heap();
-  const sinkRecords = await observeSinks(desired, sinks, { settings });
+  const sinkRecords = await observeSinks(desired, sinks, {
+    layouts: settings.sinks,
+    defaultSink: settings.defaults.sink,
+  });
   const plan = buildPlan({ desired, live, sinkRecords, options: planOptionsFromSettings(settings), now });
   keep.push(sinkRecords, plan);
   const h3 = heap();

@@ -22,6 +22,8 @@ export interface SandboxReady {
 export interface RequestsSince {
   total: number;
   writes: number;
+  /** Reads of one object just before a write (GET by id, lookup by name): none on a no-op. */
+  pointReads: number;
   byKind: Record<string, number>;
 }
 

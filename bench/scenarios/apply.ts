@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RequestsSince, SandboxReady } from '../lib/org-fixture.js';
 import { baseEnv, CLI, forkRpc, runNode, runTsChild } from '../lib/proc.js';
-import type { BenchScenario } from '../lib/report.js';
+import { type BenchScenario, target } from '../lib/report.js';
 import { fmtTime, interleave, summarize } from '../lib/stats.js';
 
 const CHANGES = 100;
@@ -74,7 +74,13 @@ export const scenario: BenchScenario = {
                   },
                 );
                 const req = await sb.since(mark);
-                return { wallMs: r.wallMs, requests: req.total, writes: req.writes, ok: r.code === 0 };
+                return {
+                  wallMs: r.wallMs,
+                  requests: req.total,
+                  writes: req.writes,
+                  pointReads: req.pointReads,
+                  ok: r.code === 0,
+                };
               }),
           },
           {
@@ -91,7 +97,7 @@ export const scenario: BenchScenario = {
                   '--n',
                   String(CHANGES),
                 ]);
-                return { wallMs: r.wallMs, requests: CHANGES, writes: CHANGES, ok: true };
+                return { wallMs: r.wallMs, requests: CHANGES, writes: CHANGES, pointReads: 0, ok: true };
               }),
           },
         ],
@@ -105,13 +111,14 @@ export const scenario: BenchScenario = {
         tables: [
           {
             title: `Applying ${CHANGES} creates, ${LATENCY_MS} ms latency`,
-            columns: ['run', 'wall', 'requests', 'writes', 'result'],
+            columns: ['run', 'wall', 'requests', 'writes', 'point reads', 'result'],
             rows: [
               [
                 '`scw-gitops reconcile` (fresh process: start-up, listing, plan, point reads, creates at concurrency 4)',
                 fmtTime(a),
                 String(rec.at(-1)!.requests),
                 String(rec.at(-1)!.writes),
+                String(rec.at(-1)!.pointReads),
                 rec.every((s) => s.ok)
                   ? `ok, ${(b.median / a.median).toFixed(1)}x faster than the loop`
                   : '**failed**',
@@ -121,13 +128,25 @@ export const scenario: BenchScenario = {
                 fmtTime(b),
                 String(CHANGES),
                 String(CHANGES),
+                '0',
                 'baseline',
               ],
             ],
-            notes: [`a fresh sandbox process per run; median (min–max) of ${ctx.rounds} interleaved rounds`],
+            notes: [
+              `a fresh sandbox process per run; median (min–max) of ${ctx.rounds} interleaved rounds`,
+              'point reads: every write is checked by one read of its target just before it (docs/design/plan-contract.md)',
+            ],
           },
         ],
-        targets: [],
+        targets: [
+          target(
+            'apply: point reads per write',
+            Math.max(...rec.map((s) => s.pointReads / Math.max(1, s.writes))),
+            1,
+            'requests',
+            'the most over the rounds',
+          ),
+        ],
         raw: Object.fromEntries(samples),
       };
     } finally {

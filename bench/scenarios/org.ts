@@ -6,6 +6,8 @@
  */
 import { withOwnerTag } from '../../src/model/ownership.js';
 import type { SandboxHandle } from '../../src/sandbox/server.js';
+import { isFullListing } from '../../src/sandbox/shift.js';
+import { kindOf } from '../lib/kinds.js';
 
 export interface OrgSize {
   readonly projects: number;
@@ -86,31 +88,34 @@ export function seedOwnedApplications(sandbox: SandboxHandle, from: number, to: 
   });
 }
 
-const KINDS: ReadonlyArray<[string, RegExp]> = [
-  ['projects', /^\/account\/v3\/projects/],
-  ['applications', /^\/iam\/v1alpha1\/applications/],
-  ['api_keys', /^\/iam\/v1alpha1\/api-keys/],
-  ['policies', /^\/iam\/v1alpha1\/policies/],
-  ['rules', /^\/iam\/v1alpha1\/rules/],
-  ['groups', /^\/iam\/v1alpha1\/groups/],
-  ['permission_sets', /^\/iam\/v1alpha1\/permission-sets/],
-];
+/** Collections read whole by a reconcile pass (rules are read per policy, with their policy). */
+const COLLECTION =
+  /^\/(account\/v3\/projects|iam\/v1alpha1\/(applications|api-keys|groups|policies|permission-sets))$/;
+
+/**
+ * A read of one object just before a write (a GET by id, or a lookup filtered by name or by
+ * application), as opposed to the listings and per-policy rule reads of a pass.
+ */
+export function isPointRead(r: { method: string; path: string; query: string }): boolean {
+  if (r.method !== 'GET' || r.path === '/iam/v1alpha1/rules') return false;
+  return !COLLECTION.test(r.path) || !isFullListing(new URLSearchParams(r.query));
+}
 
 /** Requests the sandbox received after request number `before`, by kind and method. */
 export function requestsSince(
   sandbox: SandboxHandle,
   before: number,
-): { total: number; writes: number; byKind: Record<string, number> } {
+): { total: number; writes: number; pointReads: number; byKind: Record<string, number> } {
   const n = sandbox.requestCount() - before;
   const recs = n > 0 ? sandbox.requests().slice(-n) : [];
   const byKind: Record<string, number> = {};
   let writes = 0;
+  let pointReads = 0;
   for (const r of recs) {
     if (r.method !== 'GET') writes++;
-    const path = r.path.split('?')[0]!;
-    const kind = KINDS.find(([, re]) => re.test(path))?.[0] ?? 'other';
-    const key = r.method === 'GET' ? kind : `${kind} ${r.method}`;
+    if (isPointRead(r)) pointReads++;
+    const key = kindOf(r.method, r.path);
     byKind[key] = (byKind[key] ?? 0) + 1;
   }
-  return { total: n, writes, byKind };
+  return { total: n, writes, pointReads, byKind };
 }

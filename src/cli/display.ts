@@ -9,7 +9,7 @@
 import { stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { toAppError } from '../errors.js';
-import type { Diagnostic } from '../model/diagnostics.js';
+import type { Diagnostic, SourceLocation } from '../model/diagnostics.js';
 import type { Plan } from '../model/plan.js';
 import { scrubSecrets } from '../model/secret.js';
 
@@ -53,15 +53,16 @@ export function displayDiagnostics(
   base: string,
   cwd: string,
 ): Diagnostic[] {
+  const shown = (location: SourceLocation): SourceLocation => ({
+    ...location,
+    file: displayPath(cwd, isAbsolute(location.file) ? location.file : join(base, location.file)),
+  });
   return diagnostics.map((d) => {
     const message = relativizeText(d.message, cwd);
-    const location = d.location
-      ? {
-          ...d.location,
-          file: displayPath(cwd, isAbsolute(d.location.file) ? d.location.file : join(base, d.location.file)),
-        }
-      : undefined;
-    return { ...d, message, ...(location ? { location } : {}) };
+    const location = d.location ? shown(d.location) : undefined;
+    // The other places the problem involves (a sink collision's other key) are shown the same way.
+    const related = d.related?.map((r) => (r.location ? { ...r, location: shown(r.location) } : r));
+    return { ...d, message, ...(location ? { location } : {}), ...(related ? { related } : {}) };
   });
 }
 

@@ -9,7 +9,7 @@ import { writeFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { formatDiagnosticLines } from '../model/diagnostics.js';
-import { type OutputFormat, type ParsedFlags, UsageError } from '../reconciler/command.js';
+import { type OutputFormat, type ParsedFlags, UsageError } from './command.js';
 import { type FailureReport, renderFailureMarkdown, renderFailureText } from '../render/failure.js';
 import { displayDiagnostics, displayPath, errorLine } from './display.js';
 import { type CliIO, EXIT_ERROR } from './io.js';

@@ -106,7 +106,7 @@ const PLANNING_OPTIONS = [
   { flag: 'adopt', type: 'boolean', description: 'adopt every unmarked object whose name is declared' },
 ] as const satisfies readonly OptionSpec[];
 
-/** `--git` and its verification and credential flags (plan, reconcile; src/reconciler/git-flag.ts). */
+/** `--git` and its verification and credential flags (plan, reconcile; src/cli/git-flag.ts). */
 export const GIT_OPTIONS = [
   {
     flag: 'git',
@@ -439,6 +439,19 @@ export const SANDBOX_OPTIONS = {
       type: 'string',
       arg: 'MS',
       description: '403 window after policy changes (IAM propagation)',
+    },
+    {
+      flag: 'shift-rate',
+      type: 'string',
+      arg: 'R',
+      description:
+        'probability that a write lands between two page fetches of a listing (env SCW_SANDBOX_SHIFT_RATE)',
+    },
+    {
+      flag: 'max-page-size',
+      type: 'string',
+      arg: 'N',
+      description: 'largest page served; a larger page_size is clamped (default 100)',
     },
     HELP_OPTION,
   ],

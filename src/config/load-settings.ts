@@ -17,7 +17,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLMap } from 'yaml';
-import { parseDuration } from '../desired/duration.js';
+import { parseDuration } from '../model/duration.js';
 import { ConfigError } from '../errors.js';
 import { type CronValidator, cronValidatorSync, loadCronValidator, mentionsCron } from './cron.js';
 import { type Diagnostic, type SourceLocation, sortDiagnostics } from '../model/diagnostics.js';
@@ -25,23 +25,27 @@ import { DEFAULT_INSTANCE, INSTANCE_PATTERN } from '../model/ownership.js';
 import { API_VERSION, KINDS } from '../model/resources.js';
 import semver from 'semver';
 import { type GitRemote, parseGitRemote } from '../source/git-url.js';
-import type {
-  CommitStatusSettings,
-  FileSinkSettings,
-  GitAuthSettings,
-  GitRefSettings,
-  GitSourceSettings,
-  GitVerifySettings,
-  KubernetesSinkSettings,
-  LeaderElectionSettings,
-  PruneSettings,
-  RotationDefaults,
-  ScalewaySettings,
-  Settings,
-  SinkSettings,
-  VaultAuthSettings,
-  VaultSinkSettings,
-  WebhookSettings,
+import {
+  type AdminSettings,
+  adminSettings,
+  type CommitStatusSettings,
+  type FileSinkSettings,
+  type GitAuthSettings,
+  type GitRefSettings,
+  type GitSourceSettings,
+  type GitVerifySettings,
+  type KubernetesSinkSettings,
+  type LeaderElectionSettings,
+  type PruneSettings,
+  type RotationDefaults,
+  type ScalewaySettings,
+  type ServerSettings,
+  type Settings,
+  type SinkSettings,
+  type SourceSettings,
+  type VaultAuthSettings,
+  type VaultSinkSettings,
+  type WebhookSettings,
 } from './settings.js';
 
 export const SETTINGS_KIND = 'Settings';
@@ -582,16 +586,18 @@ class Validator {
    * `source.dir` is optional: DIR on the command line replaces it (src/config/source-dir.ts).
    * `source.git` (exclusive with `dir`): a repository the daemon fetches itself.
    */
-  source(node: Node | null | undefined): Settings['source'] {
+  source(node: Node | null | undefined): SourceSettings {
     if (node === undefined || node === null) return {};
-    const f = this.fields(node, 'source', ['dir', 'git']) ?? {};
-    if (!this.exclusive(f, 'dir', 'git', 'source')) return {};
+    const f = this.fields(node, 'source', ['dir', 'git', 'maxFileBytes']) ?? {};
+    const maxFileBytes = this.int(f, 'maxFileBytes', 'source', 1024, 256 * 1024 * 1024);
+    const limit = maxFileBytes !== undefined ? { maxFileBytes } : {};
+    if (!this.exclusive(f, 'dir', 'git', 'source')) return limit;
     if (f['git'] !== undefined) {
       const git = this.gitSource(f['git'], 'source.git');
-      return git ? { git } : {};
+      return git ? { git, ...limit } : limit;
     }
     const dir = this.path(f, 'dir', 'source');
-    return dir === undefined ? {} : { dir };
+    return { ...(dir !== undefined ? { dir } : {}), ...limit };
   }
 
   gitSource(node: Node | null, at: string): GitSourceSettings | undefined {
@@ -1244,11 +1250,42 @@ class Validator {
   }
 
   server(node: Node | null | undefined, d: Settings['server']): Settings['server'] {
-    const f = this.fields(node, 'server', ['host', 'port']) ?? {};
-    return {
+    const f = this.fields(node, 'server', ['host', 'port', 'admin']) ?? {};
+    const out: ServerSettings = {
       host: this.str(f, 'host', 'server') ?? d.host,
       port: this.int(f, 'port', 'server', 0, 65535) ?? d.port,
     };
+    if (f['admin'] === undefined) return out;
+    const at = 'server.admin';
+    const a = this.fields(f['admin'], at, ['enabled', 'host', 'port', 'tokenEnv', 'tokenFile']) ?? {};
+    this.exclusive(a, 'tokenEnv', 'tokenFile', at);
+    const admin: AdminSettings = omitUndefined({
+      enabled: this.bool(a, 'enabled', at),
+      host: this.str(a, 'host', at),
+      port: this.int(a, 'port', at, 0, 65535),
+      tokenEnv: this.envName(a, 'tokenEnv', at),
+      tokenFile: this.path(a, 'tokenFile', at),
+    });
+    const resolved = adminSettings({ ...out, admin });
+    const hasToken = admin.tokenEnv !== undefined || admin.tokenFile !== undefined;
+    if (resolved.enabled && !hasToken && !isLoopbackHost(resolved.host)) {
+      this.error(
+        a['host'] ?? f['admin'],
+        `${at}.host`,
+        'admin-exposed',
+        `${at}.host '${resolved.host}' is not a loopback address, and no token protects /status there`,
+        `keep 127.0.0.1 (reach it with kubectl port-forward), or set ${at}.tokenEnv or tokenFile`,
+      );
+    }
+    if (resolved.enabled && resolved.port !== 0 && resolved.port === out.port) {
+      this.error(
+        a['port'] ?? f['admin'],
+        `${at}.port`,
+        'conflicting-fields',
+        `${at}.port must differ from server.port (${out.port})`,
+      );
+    }
+    return { ...out, admin };
   }
 
   schedule(node: Node | null | undefined, d: Settings['schedule']): Settings['schedule'] {
@@ -1261,10 +1298,11 @@ class Validator {
   }
 
   webhooks(node: Node | null | undefined, d: WebhookSettings): WebhookSettings {
-    const f = this.fields(node, 'webhooks', ['github', 'gitlab', 'gitSync', 'maxBodyBytes']) ?? {};
+    const f =
+      this.fields(node, 'webhooks', ['github', 'gitlab', 'gitSync', 'maxBodyBytes', 'minInterval']) ?? {};
     let github: WebhookSettings['github'];
     if (f['github'] !== undefined) {
-      const g = this.fields(f['github'], 'webhooks.github', ['secretEnv', 'secretFile']) ?? {};
+      const g = this.fields(f['github'], 'webhooks.github', ['secretEnv', 'secretFile', 'optional']) ?? {};
       this.exclusive(g, 'secretEnv', 'secretFile', 'webhooks.github');
       const secretEnv = this.envName(g, 'secretEnv', 'webhooks.github');
       const secretFile = this.path(g, 'secretFile', 'webhooks.github');
@@ -1276,11 +1314,15 @@ class Validator {
           'webhooks.github needs secretEnv or secretFile (unsigned GitHub webhooks are refused)',
         );
       }
-      github = secretFile ? { secretFile } : secretEnv ? { secretEnv } : {};
+      const optional = this.bool(g, 'optional', 'webhooks.github');
+      github = {
+        ...(secretFile ? { secretFile } : secretEnv ? { secretEnv } : {}),
+        ...(optional !== undefined ? { optional } : {}),
+      };
     }
     let gitlab: WebhookSettings['gitlab'];
     if (f['gitlab'] !== undefined) {
-      const g = this.fields(f['gitlab'], 'webhooks.gitlab', ['tokenEnv', 'tokenFile']) ?? {};
+      const g = this.fields(f['gitlab'], 'webhooks.gitlab', ['tokenEnv', 'tokenFile', 'optional']) ?? {};
       this.exclusive(g, 'tokenEnv', 'tokenFile', 'webhooks.gitlab');
       const tokenEnv = this.envName(g, 'tokenEnv', 'webhooks.gitlab');
       const tokenFile = this.path(g, 'tokenFile', 'webhooks.gitlab');
@@ -1292,18 +1334,32 @@ class Validator {
           'webhooks.gitlab needs tokenEnv or tokenFile',
         );
       }
-      gitlab = tokenFile ? { tokenFile } : tokenEnv ? { tokenEnv } : {};
+      const optional = this.bool(g, 'optional', 'webhooks.gitlab');
+      gitlab = {
+        ...(tokenFile ? { tokenFile } : tokenEnv ? { tokenEnv } : {}),
+        ...(optional !== undefined ? { optional } : {}),
+      };
     }
     let gitSync: WebhookSettings['gitSync'];
     if (f['gitSync'] !== undefined) {
-      const g = this.fields(f['gitSync'], 'webhooks.gitSync', ['enabled']) ?? {};
-      gitSync = { enabled: this.bool(g, 'enabled', 'webhooks.gitSync') ?? true };
+      const at = 'webhooks.gitSync';
+      const g = this.fields(f['gitSync'], at, ['enabled', 'tokenEnv', 'tokenFile']) ?? {};
+      this.exclusive(g, 'tokenEnv', 'tokenFile', at);
+      gitSync = {
+        enabled: this.bool(g, 'enabled', at) ?? true,
+        ...omitUndefined({
+          tokenEnv: this.envName(g, 'tokenEnv', at),
+          tokenFile: this.path(g, 'tokenFile', at),
+        }),
+      };
     }
+    const minIntervalMs = this.duration(f, 'minInterval', 'webhooks');
     return {
       ...(github ? { github } : {}),
       ...(gitlab ? { gitlab } : {}),
       ...(gitSync ? { gitSync } : {}),
       maxBodyBytes: this.int(f, 'maxBodyBytes', 'webhooks', 1024, 64 * 1024 * 1024) ?? d.maxBodyBytes,
+      ...(minIntervalMs !== undefined ? { minIntervalMs } : {}),
     };
   }
 
@@ -1371,6 +1427,20 @@ class Validator {
     }
     return { level: this.enumOf(f, 'level', 'log', LOG_LEVELS) ?? d.level, pretty };
   }
+}
+
+/** A copy without the keys whose value is undefined (optional settings stay absent). */
+function omitUndefined<T extends Record<string, unknown>>(
+  o: T,
+): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
+  return out as { [K in keyof T]?: Exclude<T[K], undefined> };
+}
+
+/** 127.0.0.1 (the 127/8 block), ::1 and `localhost`: addresses only the pod itself reaches. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
 }
 
 function join(at: string, key: string): string {

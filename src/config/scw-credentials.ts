@@ -1,5 +1,5 @@
 /**
- * Scaleway credentials and settings, resolved the way the Go SDK does (SPEC §10):
+ * Scaleway credentials and settings, resolved the way the Go SDK does (docs/design/scaleway-api.md §10):
  *
  * 1. Config file: `configPath` option, else `$SCW_CONFIG_PATH`, else
  *    `$XDG_CONFIG_HOME/scw/config.yaml`, else `~/.config/scw/config.yaml`; for the default

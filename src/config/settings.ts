@@ -110,11 +110,77 @@ export interface ScalewaySettings {
 }
 
 export interface WebhookSettings {
-  readonly github?: { readonly secretEnv?: string; readonly secretFile?: string };
-  readonly gitlab?: { readonly tokenEnv?: string; readonly tokenFile?: string };
-  readonly gitSync?: { readonly enabled: boolean };
+  /** `optional`: a missing secret file or unset variable turns the hook off instead of failing. */
+  readonly github?: {
+    readonly secretEnv?: string;
+    readonly secretFile?: string;
+    readonly optional?: boolean;
+  };
+  readonly gitlab?: { readonly tokenEnv?: string; readonly tokenFile?: string; readonly optional?: boolean };
+  /**
+   * git-sync's `--webhook-url`. Without a token only local peers (127.0.0.1, ::1: the sidecar)
+   * are accepted; with one, the token is required from everyone.
+   */
+  readonly gitSync?: { readonly enabled: boolean; readonly tokenEnv?: string; readonly tokenFile?: string };
   /** Max request body in bytes (default 1 MiB). */
   readonly maxBodyBytes: number;
+  /**
+   * Minimum time between two webhook-triggered passes; triggers in between coalesce into one.
+   * Absent: DEFAULT_WEBHOOK_MIN_INTERVAL_MS (10 s).
+   */
+  readonly minIntervalMs?: number;
+}
+
+/**
+ * The access guard of the control endpoints (`/status`, and the dashboard's `/ui`): a bearer token
+ * and/or the admin listener, bound to loopback by default (docs/operations.md, "Access to /status").
+ * Absent fields take the defaults of `adminSettings()`.
+ */
+export interface AdminSettings {
+  /** Serve the admin listener (default true). */
+  readonly enabled?: boolean;
+  /** Default 127.0.0.1; any other address requires a token. */
+  readonly host?: string;
+  /** Default: the main port + 1 (0 when the main port is 0: any free port). */
+  readonly port?: number;
+  readonly tokenEnv?: string;
+  readonly tokenFile?: string;
+}
+
+/** AdminSettings with every default filled in. */
+export interface ResolvedAdminSettings extends AdminSettings {
+  readonly enabled: boolean;
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface ServerSettings {
+  readonly host: string;
+  readonly port: number;
+  /** Absent: the defaults of `adminSettings()` (loopback listener on port + 1, no token). */
+  readonly admin?: AdminSettings;
+}
+
+export const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
+export const DEFAULT_WEBHOOK_MIN_INTERVAL_MS = 10_000;
+
+/**
+ * The admin listener's settings with defaults filled in. The default port follows the effective
+ * main port (after `SCW_GITOPS_PORT`): port + 1, and 0 (any free port) when the main port is 0.
+ */
+export function adminSettings(server: ServerSettings): ResolvedAdminSettings {
+  const a = server.admin ?? {};
+  const port = a.port ?? (server.port === 0 || server.port >= 65535 ? 0 : server.port + 1);
+  return { ...a, enabled: a.enabled ?? true, host: a.host ?? '127.0.0.1', port };
+}
+
+export interface SourceSettings {
+  /** The desired-state directory (or one file); absent when the command line gives DIR. */
+  readonly dir?: string;
+  /** A git repository the daemon fetches itself (exclusive with `dir`). */
+  readonly git?: GitSourceSettings;
+  /** Files larger than this are refused unread. Absent: DEFAULT_MAX_FILE_BYTES (1 MiB). */
+  readonly maxFileBytes?: number;
 }
 
 /** Which commit of the repository to follow (exactly one of branch, tag, semver, commit). */
@@ -212,13 +278,13 @@ export interface Settings {
    * `validate` take DIR on the command line instead; `run` requires `dir` or `git`
    * (src/config/source-dir.ts, src/daemon/source-driver.ts).
    */
-  readonly source: { readonly dir?: string; readonly git?: GitSourceSettings };
+  readonly source: SourceSettings;
   readonly scaleway: ScalewaySettings;
   readonly sinks: readonly SinkSettings[];
   readonly defaults: { readonly sink?: string; readonly rotation: RotationDefaults };
   readonly prune: PruneSettings;
   readonly safety: SafetySettings;
-  readonly server: { readonly host: string; readonly port: number };
+  readonly server: ServerSettings;
   readonly schedule: { readonly resync: string; readonly rotationCheck: string; readonly debounceMs: number };
   readonly webhooks: WebhookSettings;
   readonly leaderElection: LeaderElectionSettings;

@@ -11,7 +11,8 @@ import type { Logger } from 'pino';
 import type { ScheduledTask } from 'node-cron';
 import { createRuntime, type Runtime } from '../app/runtime.js';
 import type { Clock } from '../clock.js';
-import type { Settings } from '../config/settings.js';
+import { readSecretSource } from '../config/secret-source.js';
+import { adminSettings, DEFAULT_WEBHOOK_MIN_INTERVAL_MS, type Settings } from '../config/settings.js';
 import { toAppError } from '../errors.js';
 import { passLogger } from '../logging/logger.js';
 import type { SecretSink } from '../sinks/sink.js';
@@ -20,7 +21,9 @@ import type { DesiredSource } from '../source/desired-source.js';
 import { formatSigner } from '../source/git-verify.js';
 import { version } from '../version.js';
 import type { BackoffPolicy } from './backoff.js';
-import { type HttpServerHandle, startHttpServer } from './http-server.js';
+import { secretRegistrySize } from '../model/secret.js';
+import { AccessGuard } from './access-guard.js';
+import { type HttpServerDeps, type HttpServerHandle, startHttpServer } from './http-server.js';
 import { kubernetesLeaderFactory, type LeaderFactory, type LeaderHandle, leaderIdentity } from './leader.js';
 import { createDaemonMetrics, type DaemonMetrics } from './metrics.js';
 import type { PassReport } from './pass-report.js';
@@ -30,7 +33,7 @@ import { SourceDriver } from './source-driver.js';
 import { type SourceWatcher, watchSource } from './source-watcher.js';
 import { DaemonState, type PassRecord } from './state.js';
 import { type DeliveryHold, deliveryHold } from './test-hooks.js';
-import { resolveWebhookSecrets } from './webhooks.js';
+import { resolveWebhookSecrets, WebhookIntake } from './webhooks.js';
 
 export interface DaemonDeps {
   readonly settings: Settings;
@@ -58,6 +61,8 @@ export interface DaemonDeps {
 
 export interface Daemon {
   readonly url: string;
+  /** The admin listener (`/status` without a token), when enabled. */
+  readonly adminUrl?: string;
   readonly runtime: Runtime;
   readonly metrics: DaemonMetrics;
   readonly state: DaemonState;
@@ -129,6 +134,15 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
   const log = logger.child({ component: 'daemon' });
   const metrics = createDaemonMetrics({ version });
   const webhooks = await resolveWebhookSecrets(settings.webhooks, { env: deps.env });
+  for (const hook of webhooks.absent ?? []) {
+    log.info({ hook }, 'webhook secret absent (optional): this hook is off');
+  }
+  const admin = adminSettings(settings.server);
+  const adminToken = await readSecretSource(
+    'server.admin',
+    { env: admin.tokenEnv, file: admin.tokenFile },
+    { env: deps.env },
+  );
 
   const baseRuntime =
     deps.runtime ??
@@ -264,15 +278,64 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     },
   });
 
-  const request = (reason: string): boolean => {
-    metrics.triggers.inc({ trigger: reason });
-    const accepted = loop.request(reason);
-    log.debug({ reason, accepted, running: loop.running }, 'pass requested');
+  /** Hand reasons to the loop; a request that joins an already queued pass is coalesced. */
+  const enqueue = (reasons: readonly string[]): boolean => {
+    if (loop.pending) for (const r of reasons) metrics.triggersCoalesced.inc({ trigger: r });
+    const accepted = loop.request(reasons);
+    log.debug({ reasons, accepted, running: loop.running }, 'pass requested');
     return accepted;
   };
-  requestPass = (reason) => void request(reason);
+  const request = (reason: string): boolean => {
+    metrics.triggers.inc({ trigger: reason });
+    return enqueue([reason]);
+  };
+
+  const adminGuard = new AccessGuard({
+    name: 'status',
+    token: adminToken,
+    trust: 'admin-listener',
+    hint: () =>
+      adminToken
+        ? 'Authorization: Bearer <token> (server.admin.tokenEnv/tokenFile)'
+        : adminServer
+          ? `the admin listener ${adminServer.url} (loopback: kubectl port-forward), or set server.admin.tokenEnv/tokenFile`
+          : 'a bearer token: set server.admin.tokenEnv/tokenFile',
+  });
+  // Webhooks: authenticated, de-duplicated, and at most one pass per minInterval (webhooks.ts).
+  const hooks = new WebhookIntake({
+    secrets: webhooks,
+    clock,
+    logger: log.child({ component: 'webhooks' }),
+    ...(settings.webhooks.minIntervalMs !== undefined
+      ? { minIntervalMs: settings.webhooks.minIntervalMs }
+      : {}),
+    // A git source fetches the pushed commit first (and asks for a pass if it changed); a
+    // directory source just asks for the pass.
+    release: (reasons, detail) => {
+      if (source.kind === 'git') source.webhook(reasons[0]!, detail);
+      else enqueue(reasons);
+    },
+    onDelivery: (hook, result) => metrics.webhookDeliveries.inc({ hook, result }),
+    onTrigger: (reason, outcome) => {
+      metrics.triggers.inc({ trigger: reason });
+      if (outcome === 'coalesced') metrics.triggersCoalesced.inc({ trigger: reason });
+    },
+  });
+  const renderMetrics = (): Promise<string> => {
+    const size = secretRegistrySize();
+    metrics.secretScrubValues.set({ state: 'live' }, size.live);
+    metrics.secretScrubValues.set({ state: 'recent' }, size.recent);
+    return metrics.registry.metrics();
+  };
+  // The source asks for passes after a fetch (git) or directly (dir). A webhook's reason was
+  // counted when its delivery arrived (the intake's onTrigger), so it is not counted again.
+  requestPass = (reason) => {
+    if (reason.startsWith('webhook-')) void enqueue([reason]);
+    else void request(reason);
+  };
 
   let server: HttpServerHandle | undefined;
+  let adminServer: HttpServerHandle | undefined;
   let watcher: SourceWatcher | undefined;
   const tasks: ScheduledTask[] = [];
   let leader: LeaderHandle | undefined;
@@ -283,6 +346,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     stopped = true;
     state.stopping = true;
     log.info('shutting down: stopping triggers');
+    hooks.stop();
     for (const t of tasks) await t.destroy();
     await watcher?.close().catch((err: unknown) => log.warn({ err }, 'closing the watcher failed'));
     if (loop.running) log.info('waiting for the running pass to reach a safe point');
@@ -293,39 +357,37 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
         log.warn({ err }, 'releasing the lease failed'),
       );
     }
-    await server?.close();
+    await Promise.all([server?.close(), adminServer?.close()]);
     await closeRuntime().catch((err: unknown) => log.warn({ err }, 'closing the runtime failed'));
     log.info('stopped');
   };
 
   try {
-    server = await startHttpServer(
-      {
-        logger,
-        webhooks,
-        metrics: () => metrics.registry.metrics(),
-        status: () =>
-          state.status({
-            instance: settings.instance,
-            organizationId: runtime.organizationId,
-            source: source.status(),
-            version,
-            queue: { running: loop.running, pending: loop.pending, backingOff: loop.backingOff },
-          }),
-        // A standby replica (leader election, not leading) is ready: it serves probes and waits
-        // for the lease; otherwise rolling updates would never finish while the old pod leads.
-        ready: () =>
-          state.ready || (settings.leaderElection.enabled && !state.leader)
-            ? { ready: true }
-            : { ready: false, reason: state.readyReason },
-        healthy: () => (state.stopping ? { healthy: false, reason: 'stopping' } : { healthy: true }),
-        trigger: (reason, detail) => {
-          log.info({ trigger: reason, ...detail }, 'webhook received');
-          source.webhook(reason, detail);
-        },
-      },
-      settings.server,
-    );
+    const httpDeps: HttpServerDeps = {
+      logger,
+      hooks,
+      admin: adminGuard,
+      metrics: renderMetrics,
+      status: () =>
+        state.status({
+          instance: settings.instance,
+          organizationId: runtime.organizationId,
+          source: source.status(),
+          version,
+          queue: { running: loop.running, pending: loop.pending, backingOff: loop.backingOff },
+        }),
+      // A standby replica (leader election, not leading) is ready: it serves probes and waits
+      // for the lease; otherwise rolling updates would never finish while the old pod leads.
+      ready: () =>
+        state.ready || (settings.leaderElection.enabled && !state.leader)
+          ? { ready: true }
+          : { ready: false, reason: state.readyReason },
+      healthy: () => (state.stopping ? { healthy: false, reason: 'stopping' } : { healthy: true }),
+      onRequest: (e) =>
+        metrics.httpRequests.inc({ listener: e.listener, route: e.route, code: String(e.status) }),
+    };
+    server = await startHttpServer(httpDeps, settings.server, 'main');
+    if (admin.enabled) adminServer = await startHttpServer(httpDeps, admin, 'admin');
 
     if (settings.leaderElection.enabled) {
       const factory = deps.leaderFactory ?? kubernetesLeaderFactory;
@@ -393,6 +455,12 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
   log.info(
     {
       url: server.url,
+      adminUrl: adminServer?.url,
+      statusAccess: adminToken
+        ? 'bearer token'
+        : adminServer
+          ? 'admin listener'
+          : 'none (no token, no admin listener)',
       source: source.status(),
       instance: settings.instance,
       sinks: [...runtime.sinks.keys()],
@@ -401,6 +469,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
         github: Boolean(webhooks.github),
         gitlab: Boolean(webhooks.gitlab),
         gitSync: webhooks.gitSync,
+        minIntervalMs: settings.webhooks.minIntervalMs ?? DEFAULT_WEBHOOK_MIN_INTERVAL_MS,
       },
       resync: settings.schedule.resync,
       rotationCheck: settings.schedule.rotationCheck,
@@ -408,7 +477,17 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     'daemon started',
   );
 
-  return { url: server.url, runtime, metrics, state, loop, source, request, stop };
+  return {
+    url: server.url,
+    ...(adminServer ? { adminUrl: adminServer.url } : {}),
+    runtime,
+    metrics,
+    state,
+    loop,
+    source,
+    request,
+    stop,
+  };
 }
 
 /** `run --once`: one pass with the same wiring, no server, no triggers, no leader election. */

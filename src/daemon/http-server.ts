@@ -1,173 +1,209 @@
 /**
- * The daemon's HTTP server (node:http): probes, metrics, status and webhooks.
+ * The daemon's HTTP listeners (node:http): probes, metrics, webhooks, and the control endpoints.
  *
- *   GET  /healthz          200 while the process is alive and its loop is not stopped
- *   GET  /readyz           200 after the first successful live listing, else 503
- *   GET  /metrics          Prometheus text exposition
- *   GET  /status           JSON status document
- *   POST /hooks/github     X-Hub-Signature-256 verified; push → 202 + pass, ping → 200
- *   POST /hooks/gitlab     X-Gitlab-Token verified; push / tag push → 202 + pass
- *   POST /hooks/git-sync   git-sync's --webhook-url (Gitsync-Hash header) → 200 + pass
+ *   route                 listener       access
+ *   GET  /healthz         main, admin    open      200 while alive, 503 while stopping
+ *   GET  /readyz          main           open      200 after the first successful listing
+ *   GET  /metrics         main           open      Prometheus text exposition
+ *   GET  /status          main, admin    admin     JSON status document (access-guard.ts)
+ *   POST /hooks/<hook>    main           per hook  webhooks.ts: github, gitlab, git-sync
  *
- * Bad signatures get 401 and are logged without the payload; bodies above the limit get 413;
- * a wrong method gets 405 with `Allow`. Webhooks that are not configured answer 404.
+ * `admin` access is the one AccessGuard of the control endpoints: a bearer token on any listener,
+ * or, without a token, the admin listener (bound to loopback). A route is added to the control
+ * surface by declaring `access: 'admin'`; the guard is applied here and nowhere else.
+ *
+ * Input never throws out of a handler: a malformed request line, target, header or method is
+ * answered 400 (431 for oversized headers, 408 for a client too slow to send them) by the
+ * `clientError` handler, an unparsable target by the dispatcher, and anything a handler throws
+ * becomes a 500 for that request only. Bodies above the limit get 413; a wrong method 405 with
+ * `Allow`; a webhook that is not configured 404. Malformed requests are counted, and logged at
+ * debug level only (a flood of them must not become a flood of log lines).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
+import type { AccessGuard, Listener } from './access-guard.js';
 import { METRICS_CONTENT_TYPE } from './metrics.js';
-import { RecentIds, verifyGithubSignature, verifyGitlabToken, type WebhookSecrets } from './webhooks.js';
+import type { WebhookIntake, WebhookReply } from './webhooks.js';
 
 export interface HttpServerDeps {
   readonly logger: Logger;
-  readonly webhooks: WebhookSecrets;
+  readonly hooks: WebhookIntake;
+  /** The guard of `access: 'admin'` routes. */
+  readonly admin: AccessGuard;
   /** The Prometheus exposition (prom-client renders asynchronously). */
   readonly metrics: () => string | Promise<string>;
   readonly status: () => unknown;
   readonly ready: () => { ready: boolean; reason?: string };
   readonly healthy: () => { healthy: boolean; reason?: string };
-  /** A webhook asked for a pass. */
-  readonly trigger: (reason: string, detail: Record<string, string | undefined>) => void;
+  /** Counts every answered request (route: a known path, `hooks`, `unmatched` or `malformed`). */
+  readonly onRequest?: (e: { listener: Listener; route: string; status: number }) => void;
 }
 
 export interface HttpServerHandle {
   readonly url: string;
   readonly port: number;
+  readonly listener: Listener;
   close(): Promise<void>;
 }
 
 class BodyTooLarge extends Error {}
+/** The client went away before its body was complete: nothing to answer, nothing to log. */
+class ClientGone extends Error {}
 
-type Route = {
-  methods: readonly string[];
-  handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
-};
+interface RouteContext {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly listener: Listener;
+  readonly path: string;
+}
+
+interface Route {
+  readonly methods: readonly string[];
+  readonly access: 'open' | 'admin';
+  readonly listeners: readonly Listener[];
+  handle(ctx: RouteContext): Promise<void> | void;
+}
+
+const MAX_TARGET_LENGTH = 8 * 1024;
 
 export async function startHttpServer(
   deps: HttpServerDeps,
   listen: { host: string; port: number },
+  listener: Listener = 'main',
 ): Promise<HttpServerHandle> {
-  const log = deps.logger.child({ component: 'http' });
-  const deliveries = new RecentIds();
-
+  const log = deps.logger.child({ component: 'http', listener });
   const routes: Record<string, Route> = {
     '/healthz': {
       methods: ['GET', 'HEAD'],
-      handle: async (_req, res) => {
+      access: 'open',
+      listeners: ['main', 'admin'],
+      handle: ({ res }) => {
         const h = deps.healthy();
         send(res, h.healthy ? 200 : 503, h.healthy ? 'ok\n' : `unhealthy: ${h.reason ?? ''}\n`);
       },
     },
     '/readyz': {
       methods: ['GET', 'HEAD'],
-      handle: async (_req, res) => {
+      access: 'open',
+      listeners: ['main'],
+      handle: ({ res }) => {
         const r = deps.ready();
         send(res, r.ready ? 200 : 503, r.ready ? 'ok\n' : `not ready: ${r.reason ?? ''}\n`);
       },
     },
     '/metrics': {
       methods: ['GET', 'HEAD'],
-      handle: async (_req, res) => send(res, 200, await deps.metrics(), METRICS_CONTENT_TYPE),
+      access: 'open',
+      listeners: ['main'],
+      handle: async ({ res }) => send(res, 200, await deps.metrics(), METRICS_CONTENT_TYPE),
     },
     '/status': {
       methods: ['GET', 'HEAD'],
-      handle: async (_req, res) => sendJson(res, 200, deps.status()),
-    },
-    '/hooks/github': {
-      methods: ['POST'],
-      handle: async (req, res) => {
-        const secret = deps.webhooks.github;
-        if (!secret) return sendJson(res, 404, { error: 'github webhook is not configured' });
-        const body = await readBody(req, deps.webhooks.maxBodyBytes);
-        const event = header(req, 'x-github-event');
-        const delivery = header(req, 'x-github-delivery');
-        const check = verifyGithubSignature(secret, body, header(req, 'x-hub-signature-256'));
-        if (!check.ok) {
-          log.warn(
-            { hook: 'github', event, delivery, reason: check.reason, remote: req.socket.remoteAddress },
-            'webhook rejected: bad signature',
-          );
-          return sendJson(res, 401, { error: `signature ${check.reason}` });
-        }
-        if (event === 'ping') return sendJson(res, 200, { ok: true, event: 'ping' });
-        if (event !== 'push') return sendJson(res, 200, { ok: true, ignored: `event ${event ?? '(none)'}` });
-        if (delivery && deliveries.seen(`github:${delivery}`)) {
-          return sendJson(res, 200, { ok: true, duplicate: delivery });
-        }
-        const push = parsePush(body, header(req, 'content-type'));
-        deps.trigger('webhook-github', { delivery, ref: push.ref, after: push.after });
-        return sendJson(res, 202, { ok: true, accepted: 'push' });
-      },
-    },
-    '/hooks/gitlab': {
-      methods: ['POST'],
-      handle: async (req, res) => {
-        const token = deps.webhooks.gitlab;
-        if (!token) return sendJson(res, 404, { error: 'gitlab webhook is not configured' });
-        const body = await readBody(req, deps.webhooks.maxBodyBytes);
-        const event = header(req, 'x-gitlab-event');
-        const delivery = header(req, 'x-gitlab-event-uuid') ?? header(req, 'idempotency-key');
-        const check = verifyGitlabToken(token, header(req, 'x-gitlab-token'));
-        if (!check.ok) {
-          log.warn(
-            { hook: 'gitlab', event, delivery, reason: check.reason, remote: req.socket.remoteAddress },
-            'webhook rejected: bad token',
-          );
-          return sendJson(res, 401, { error: `token ${check.reason}` });
-        }
-        if (event !== 'Push Hook' && event !== 'Tag Push Hook') {
-          return sendJson(res, 200, { ok: true, ignored: `event ${event ?? '(none)'}` });
-        }
-        if (delivery && deliveries.seen(`gitlab:${delivery}`)) {
-          return sendJson(res, 200, { ok: true, duplicate: delivery });
-        }
-        const push = parsePush(body, header(req, 'content-type'));
-        deps.trigger('webhook-gitlab', { delivery, ref: push.ref, after: push.after });
-        return sendJson(res, 202, { ok: true, accepted: event });
-      },
-    },
-    '/hooks/git-sync': {
-      methods: ['POST', 'PUT'],
-      handle: async (req, res) => {
-        if (!deps.webhooks.gitSync) return sendJson(res, 404, { error: 'git-sync webhook is not enabled' });
-        await readBody(req, deps.webhooks.maxBodyBytes);
-        const hash = header(req, 'gitsync-hash');
-        if (hash !== undefined && !/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(hash)) {
-          return sendJson(res, 400, { error: 'Gitsync-Hash is not a commit hash' });
-        }
-        deps.trigger('webhook-git-sync', { hash });
-        // git-sync counts the hook delivered only on its success status (default 200).
-        return sendJson(res, 200, { ok: true });
-      },
+      access: 'admin',
+      listeners: ['main', 'admin'],
+      handle: ({ res }) => sendJson(res, 200, deps.status()),
     },
   };
 
-  const server: Server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const route = routes[url.pathname.replace(/\/+$/, '') || '/'];
-    if (!route) {
+  const hookRoute = (ctx: RouteContext): Promise<void> | void => {
+    const { req, res } = ctx;
+    const provider = deps.hooks.provider(ctx.path.slice('/hooks/'.length));
+    if (!provider) {
       req.resume();
-      sendJson(res, 404, { error: 'not found' });
-      return;
+      return sendJson(res, 404, { error: `webhook ${ctx.path} is not configured` });
     }
-    const method = req.method ?? 'GET';
+    if (!provider.methods.includes(req.method ?? '')) {
+      req.resume();
+      res.setHeader('Allow', provider.methods.join(', '));
+      return sendJson(res, 405, { error: `method ${req.method ?? ''} not allowed` });
+    }
+    const delivery = { headers: req.headers, peer: req.socket.remoteAddress, listener: ctx.listener };
+    const early = deps.hooks.admit(provider, delivery);
+    if (early) {
+      req.resume();
+      return reply(res, early);
+    }
+    return readBody(req, deps.hooks.maxBodyBytes).then(
+      (body) => reply(res, deps.hooks.receive(provider, { ...delivery, body })),
+      (err: unknown) => {
+        if (err instanceof ClientGone) {
+          res.destroy();
+          return;
+        }
+        if (!(err instanceof BodyTooLarge)) throw err;
+        deps.hooks.rejected(provider, 'too_large');
+        log.debug({ path: ctx.path, limit: deps.hooks.maxBodyBytes }, 'request body too large');
+        if (!res.headersSent) sendJson(res, 413, { error: `body exceeds ${deps.hooks.maxBodyBytes} bytes` });
+      },
+    );
+  };
+
+  const dispatch = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const path = targetPath(req.url);
+    if (path === undefined) {
+      req.resume();
+      res.setHeader('Connection', 'close');
+      return sendJson(res, 400, { error: 'malformed request target' });
+    }
+    const ctx: RouteContext = { req, res, listener, path };
+    if (listener === 'main' && path.startsWith('/hooks/')) return hookRoute(ctx);
+    const route = Object.hasOwn(routes, path) ? routes[path] : undefined;
+    if (!route?.listeners.includes(listener)) {
+      req.resume();
+      return sendJson(res, 404, { error: 'not found' });
+    }
+    const method = req.method ?? '';
     if (!route.methods.includes(method)) {
       req.resume();
       res.setHeader('Allow', route.methods.join(', '));
-      sendJson(res, 405, { error: `method ${method} not allowed` });
-      return;
+      return sendJson(res, 405, { error: `method ${method} not allowed` });
     }
-    route.handle(req, res).catch((err: unknown) => {
-      if (err instanceof BodyTooLarge) {
-        log.warn({ path: url.pathname, limit: deps.webhooks.maxBodyBytes }, 'request body too large');
-        if (!res.headersSent)
-          sendJson(res, 413, { error: `body exceeds ${deps.webhooks.maxBodyBytes} bytes` });
-        return;
+    if (route.access === 'admin') {
+      const decision = deps.admin.check({ headers: req.headers, peer: req.socket.remoteAddress, listener });
+      if (!decision.allowed) {
+        req.resume();
+        res.setHeader('WWW-Authenticate', 'Bearer realm="scw-gitops"');
+        return sendJson(res, 401, { error: decision.message });
       }
-      log.error({ err, path: url.pathname }, 'request failed');
+    }
+    req.resume();
+    return route.handle(ctx);
+  };
+
+  const server: Server = createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => {
+    const path = targetPath(req.url);
+    res.on('finish', () =>
+      deps.onRequest?.({ listener, route: routeLabel(path, routes), status: res.statusCode }),
+    );
+    let pending: Promise<void>;
+    try {
+      pending = Promise.resolve(dispatch(req, res));
+    } catch (err) {
+      pending = Promise.reject(err);
+    }
+    pending.catch((err: unknown) => {
+      log.error({ err, path }, 'request failed');
       if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
       else res.destroy();
     });
+  });
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    const status =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? 431
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' || err.code === 'HPE_HEADERS_TIMEOUT'
+          ? 408
+          : 400;
+    deps.onRequest?.({ listener, route: 'malformed', status });
+    log.debug({ code: err.code, remote: socket.remoteAddress }, 'malformed request refused');
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const text =
+      status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request';
+    socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   });
   server.requestTimeout = 30_000;
   server.headersTimeout = 10_000;
@@ -187,6 +223,7 @@ export async function startHttpServer(
   return {
     url,
     port: addr.port,
+    listener,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -196,15 +233,50 @@ export async function startHttpServer(
   };
 }
 
-function header(req: IncomingMessage, name: string): string | undefined {
-  const v = req.headers[name];
-  return Array.isArray(v) ? v[0] : v;
+/**
+ * The path of a request target, without query or fragment and without trailing slashes, or
+ * undefined when the target is not one we can serve: neither origin-form (`/path?q`) nor a parsable
+ * absolute-form (`http://host/path`), too long, or holding control characters.
+ */
+export function targetPath(target: string | undefined): string | undefined {
+  if (target === undefined || target.length === 0 || target.length > MAX_TARGET_LENGTH) return undefined;
+  if (hasControlOrSpace(target)) return undefined;
+  let path: string;
+  if (target.startsWith('/')) {
+    path = target.split(/[?#]/, 1)[0]!;
+  } else if (/^https?:\/\//i.test(target)) {
+    if (!URL.canParse(target)) return undefined;
+    path = new URL(target).pathname;
+  } else {
+    return undefined;
+  }
+  return path.replace(/\/+$/, '') || '/';
+}
+
+function hasControlOrSpace(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c <= 0x20 || c === 0x7f) return true;
+  }
+  return false;
+}
+
+function routeLabel(path: string | undefined, routes: Record<string, Route>): string {
+  if (path === undefined) return 'malformed';
+  if (Object.hasOwn(routes, path)) return path;
+  return path.startsWith('/hooks/') ? 'hooks' : 'unmatched';
+}
+
+function reply(res: ServerResponse, r: WebhookReply): void {
+  for (const [k, v] of Object.entries(r.headers ?? {})) res.setHeader(k, v);
+  sendJson(res, r.status, r.body);
 }
 
 function send(res: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8'): void {
   res.statusCode = status;
   res.setHeader('Content-Type', type);
   res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('X-Content-Type-Options', 'nosniff');
   res.setHeader('Content-Length', Buffer.byteLength(body));
   res.end(res.req.method === 'HEAD' ? undefined : body);
 }
@@ -235,27 +307,10 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       chunks.push(chunk);
     });
     req.on('end', () => (tooLarge ? reject(new BodyTooLarge()) : resolve(Buffer.concat(chunks))));
-    req.on('error', reject);
+    req.on('error', () => reject(tooLarge ? new BodyTooLarge() : new ClientGone()));
     req.on('close', () => {
-      if (tooLarge) reject(new BodyTooLarge());
+      // After 'end' this settles nothing (the promise is already resolved).
+      reject(tooLarge ? new BodyTooLarge() : new ClientGone());
     });
   });
-}
-
-/** Best effort: `ref` and `after` of a push payload (JSON or GitHub's form encoding). */
-function parsePush(body: Buffer, contentType: string | undefined): { ref?: string; after?: string } {
-  try {
-    let text = body.toString('utf8');
-    if (contentType?.startsWith('application/x-www-form-urlencoded')) {
-      text = new URLSearchParams(text).get('payload') ?? '{}';
-    }
-    const json = JSON.parse(text) as { ref?: unknown; after?: unknown; checkout_sha?: unknown };
-    const out: { ref?: string; after?: string } = {};
-    if (typeof json.ref === 'string') out.ref = json.ref.slice(0, 200);
-    const after = typeof json.after === 'string' ? json.after : json.checkout_sha;
-    if (typeof after === 'string' && /^[0-9a-f]{7,64}$/.test(after)) out.after = after;
-    return out;
-  } catch {
-    return {};
-  }
 }

@@ -145,6 +145,30 @@ export const METRICS = {
     help: 'Commit status posts to the git host by state and result.',
     labels: ['state', 'result'],
   },
+  triggersCoalesced: {
+    type: 'counter',
+    name: 'scw_gitops_triggers_coalesced_total',
+    help: 'Pass requests that got no pass of their own: merged into a queued pass, or into the one webhook pass allowed per webhooks.minInterval.',
+    labels: ['trigger'],
+  },
+  webhookDeliveries: {
+    type: 'counter',
+    name: 'scw_gitops_webhook_deliveries_total',
+    help: 'Webhook deliveries by hook and result (accepted, duplicate, unauthorized, ignored, invalid, too_large).',
+    labels: ['hook', 'result'],
+  },
+  httpRequests: {
+    type: 'counter',
+    name: 'scw_gitops_http_requests_total',
+    help: 'HTTP requests answered, by listener (main, admin), route (a known path, hooks, unmatched, malformed) and status code.',
+    labels: ['listener', 'route', 'code'],
+  },
+  secretScrubValues: {
+    type: 'gauge',
+    name: 'scw_gitops_secret_scrub_values',
+    help: "Secret values the log scrubber holds: live (in use: the daemon's own credentials, secrets being delivered) and recent (released, a bounded set).",
+    labels: ['state'],
+  },
 } as const satisfies Record<string, MetricDeclaration>;
 
 /**

@@ -3,7 +3,7 @@
  * sink metadata and /status.
  *
  * Two sources, tried in order:
- * 1. git-sync (KUBERNETES.md §11): the desired-state directory is, or lies under, a symlink that
+ * 1. git-sync (docs/design/kubernetes.md §11): the desired-state directory is, or lies under, a symlink that
  *    git-sync swaps atomically; `basename(readlink(link))` is the commit (`<sha>`, or
  *    `rev-<sha>` for older layouts). Any symlink on the way from the directory up to `/` whose
  *    target's basename is a commit hash counts; so does a resolved path containing

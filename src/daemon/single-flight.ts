@@ -78,12 +78,16 @@ export class ReconcileLoop<R extends PassOutcome> {
     this.#backoff = opts.backoff ?? DEFAULT_BACKOFF;
   }
 
-  /** Ask for a pass. Returns false once stopped. Never throws, never blocks. */
-  request(reason: string): boolean {
+  /**
+   * Ask for a pass (several reasons: one pass for all of them). Returns false once stopped. Never
+   * throws, never blocks.
+   */
+  request(reason: string | readonly string[]): boolean {
     if (this.#stopped) return false;
-    this.#reasons.add(reason);
+    const reasons = typeof reason === 'string' ? [reason] : reason;
+    for (const r of reasons) this.#reasons.add(r);
     this.#pending = true;
-    if (this.#retry && reason !== 'retry') {
+    if (this.#retry && reasons.some((r) => r !== 'retry')) {
       // A new input (file change, webhook, cron) may be the fix: run now instead of waiting out
       // the backoff (controller-runtime's Add vs AddRateLimited). The failure count is kept, so
       // if this pass fails too the next delay keeps growing.

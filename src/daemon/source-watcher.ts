@@ -4,7 +4,7 @@
  * - chokidar watches the directory's real path (hidden entries such as `.git` ignored) and every
  *   event restarts a debounce timer; a burst of edits yields one `onChange` call. A maximum wait
  *   (10 × debounce) makes sure a never-ending trickle of events still triggers.
- * - git-sync publishes by swapping a symlink atomically (KUBERNETES.md §11). If the directory is,
+ * - git-sync publishes by swapping a symlink atomically (docs/design/kubernetes.md §11). If the directory is,
  *   or lies under, a symlink, the link's parent directory is watched with `fs.watch` (the rename
  *   shows up there, not in the old target) and the link is also polled with `readlink` (cheap and
  *   race-free, the reader-side method git-sync documents). When the target changes, the content

@@ -7,10 +7,19 @@
  * value keeps only the parts that passed, which lets the semantic checks (`validate.ts`) still
  * look at references of a document that has unrelated mistakes.
  */
-import { type Document, isAlias, isMap, isScalar, isSeq, type LineCounter, type Node } from 'yaml';
+import {
+  type Alias,
+  type Document,
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  type LineCounter,
+  type Node,
+} from 'yaml';
 import type { Diagnostic, Severity, SourceLocation } from '../model/diagnostics.js';
 import { closest, didYouMean } from './did-you-mean.js';
-import { parseDuration } from './duration.js';
+import { parseDuration } from '../model/duration.js';
 import type { ArrayType, Field, FieldType, ObjectType, StringType } from './fields.js';
 
 export interface CheckContext {
@@ -26,6 +35,11 @@ export interface CheckContext {
   readonly valueSources: Record<string, SourceLocation>;
   /** Every field path of the kind (`spec.rotation.overlap`), for "belongs under" hints. */
   readonly knownPaths: readonly string[];
+  /**
+   * What each alias of the document names (aliases.ts): a lookup instead of `Alias.resolve`, which
+   * searches the whole document on every call.
+   */
+  readonly aliasTargets?: ReadonlyMap<Alias, Node>;
 }
 
 export function locationOf(ctx: Pick<CheckContext, 'file' | 'lineCounter'>, offset: number): SourceLocation {
@@ -65,7 +79,7 @@ export function report(
 export function resolveNode(ctx: CheckContext, node: unknown): Node | null {
   let n: unknown = node;
   for (let i = 0; i < 32 && isAlias(n); i++) {
-    const target = n.resolve(ctx.doc);
+    const target = ctx.aliasTargets ? ctx.aliasTargets.get(n) : n.resolve(ctx.doc);
     if (target === undefined) return n;
     n = target;
   }

@@ -6,12 +6,12 @@
  * What cannot be expressed per field (description + ownership marker ≤ 200, expiry in the future,
  * rotation arithmetic, references between resources, duplicates) lives in `validate.ts`.
  *
- * Limits come from the API (SPEC §4–§8): names 1–64 chars with a per-kind pattern, descriptions
+ * Limits come from the API (docs/design/scaleway-api.md §4–§8): names 1–64 chars with a per-kind pattern, descriptions
  * ≤ 200, ≤ 10 tags (one of which is our ownership tag, so ≤ 9 user tags), conditions ≤ 2048.
  */
 import { OWNER_TAG_PREFIX } from '../model/ownership.js';
 import type { Kind } from '../model/resources.js';
-import { DURATION_PATTERN } from './duration.js';
+import { DURATION_PATTERN } from '../model/duration.js';
 
 export interface StringType {
   readonly type: 'string';
@@ -79,9 +79,9 @@ export const MAX_TAGS = 10;
 export const MAX_USER_TAGS = MAX_TAGS - 1;
 export const MAX_CONDITION_LENGTH = 2048;
 
-/** SPEC §4: project names. */
+/** docs/design/scaleway-api.md §4: project names. */
 export const PROJECT_NAME_PATTERN = '^[a-zA-Z0-9._ -]+$';
-/** SPEC §5/§7/§8: application, group and policy names (words separated by spaces). */
+/** docs/design/scaleway-api.md §5, §7, §8: application, group and policy names (words separated by spaces). */
 export const IAM_NAME_PATTERN = '^[\\w().-]+( +[\\w().-]+)*$';
 /**
  * API keys have no name at Scaleway; `metadata.name` is ours. It becomes a file name (file sink),

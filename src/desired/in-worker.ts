@@ -5,7 +5,9 @@
  *
  * Returns undefined when no worker could run the job (for example when the sources are run
  * without a TypeScript loader in the worker, or a bundle without the worker file): the caller
- * then parses in-process. The result is plain data (structured clone).
+ * then parses in-process. The result is plain data (structured clone). The limits travel with the
+ * options (size, aliases: the worker applies them as the main thread would); the abort signal
+ * stays here: when it fires, the worker is terminated and the promise rejects with its reason.
  */
 import { Worker } from 'node:worker_threads';
 import type { DesiredFile, LoadOptions, LoadResult } from './load.js';
@@ -22,18 +24,26 @@ export function parseInWorker(
   opts: LoadOptions,
 ): Promise<LoadResult | undefined> {
   const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-  const { parseCache: _notCloneable, parallel: _no, ...plain } = opts;
-  return new Promise((resolve) => {
+  const { parseCache: _notCloneable, parallel: _no, signal, ...plain } = opts;
+  if (signal?.aborted) return Promise.reject(signal.reason ?? new Error('aborted'));
+  return new Promise((resolve, reject) => {
     let settled = false;
+    let worker: Worker | undefined;
+    const onAbort = () => {
+      if (settled) return;
+      settled = true;
+      void worker?.terminate();
+      reject(signal?.reason ?? new Error('aborted'));
+    };
     const done = (r: LoadResult | undefined) => {
       if (settled) return;
       settled = true;
+      signal?.removeEventListener('abort', onAbort);
       if (r) workerStats.completed++;
       else workerStats.fallbacks++;
-      void worker.terminate();
+      void worker?.terminate();
       resolve(r);
     };
-    let worker: Worker;
     try {
       const entry = new URL(`./parse-worker${ext}`, import.meta.url);
       worker =
@@ -45,14 +55,13 @@ export function parseInWorker(
               `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); });`,
               { eval: true },
             );
+      worker.once('message', (r: LoadResult) => done(r));
+      worker.once('error', () => done(undefined));
+      worker.once('exit', () => done(undefined));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      worker.postMessage({ root, files, opts: plain });
     } catch {
-      workerStats.fallbacks++;
-      resolve(undefined);
-      return;
+      done(undefined);
     }
-    worker.once('message', (r: LoadResult) => done(r));
-    worker.once('error', () => done(undefined));
-    worker.once('exit', () => done(undefined));
-    worker.postMessage({ root, files, opts: plain });
   });
 }

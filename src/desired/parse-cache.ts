@@ -6,9 +6,13 @@
  * the cached documents, so a change in one file is checked against all the others.
  *
  * Entries are immutable parse results (documents and their diagnostics), shared by reference.
+ * A parse depends on the text and on the parse limits (docs/design/input-limits.md), so both are
+ * in the key: a file refused under one alias budget is parsed again under another. A file is
+ * parsed in the same resumable steps as without the cache, so the loader still yields to the event
+ * loop and checks its abort signal while a changed file is parsed; an aborted parse stores nothing.
  */
 import { createHash } from 'node:crypto';
-import { type ParseResult, parseDesiredText } from './parse.js';
+import { type ParseLimits, type ParseResult, parseDesiredSteps } from './parse.js';
 
 export class ParseCache {
   readonly #entries = new Map<string, { readonly hash: string; readonly result: ParseResult }>();
@@ -17,15 +21,30 @@ export class ParseCache {
   #misses = 0;
 
   /** The parse of `text` as `file`: from the cache when the file's content is unchanged. */
-  parse(file: string, text: string): ParseResult {
-    const hash = createHash('sha256').update(text).digest('base64');
+  parse(file: string, text: string, limits: ParseLimits = {}): ParseResult {
+    const steps = this.steps(file, text, limits);
+    for (;;) {
+      const step = steps.next();
+      if (step.done) return step.value;
+    }
+  }
+
+  /**
+   * `parse` as resumable steps (see `parseDesiredSteps`): no step at all for a file whose content
+   * and limits are unchanged; the result is stored once the last step is taken.
+   */
+  *steps(file: string, text: string, limits: ParseLimits = {}): Generator<void, ParseResult, void> {
+    const hash = createHash('sha256')
+      .update(`${limits.maxAliasExpansion ?? ''}\n`)
+      .update(text)
+      .digest('base64');
     const hit = this.#entries.get(file);
     if (hit !== undefined && hit.hash === hash) {
       this.#hits++;
       return hit.result;
     }
     this.#misses++;
-    const result = parseDesiredText(text, file);
+    const result = yield* parseDesiredSteps(text, file, limits);
     this.#entries.set(file, { hash, result });
     return result;
   }
@@ -42,6 +61,11 @@ export class ParseCache {
     const fresh = compute();
     this.#memo = { key: fileKey, validUntil: fresh.validUntil, value: fresh.value };
     return fresh.value;
+  }
+
+  /** Forget the remembered checks (a pass whose files could not all be read or parsed). */
+  forgetChecks(): void {
+    this.#memo = undefined;
   }
 
   /** Forget files that no longer exist. */

@@ -11,14 +11,18 @@
  * here; rules that need several fields or several resources are in `validate.ts`.
  */
 import {
+  type Alias,
+  Composer,
   type Document,
   isMap,
   isPair,
   isScalar,
   isSeq,
+  Lexer,
   LineCounter,
   type Node,
-  parseAllDocuments,
+  Parser,
+  type YAMLError,
 } from 'yaml';
 import type { Diagnostic, SourceLocation } from '../model/diagnostics.js';
 import { API_VERSION, type Address, address } from '../model/resources.js';
@@ -30,6 +34,7 @@ import {
   nodeLocation,
   report,
 } from './check-fields.js';
+import { indexAliases, MAX_ALIAS_EXPANSION } from './aliases.js';
 import { closest, didYouMean } from './did-you-mean.js';
 import { KIND_TABLES, type KindTable, kindTable, type ObjectType } from './fields.js';
 
@@ -143,56 +148,157 @@ function syntaxMessage(message: string): string {
   return first.replace(/ at line \d+, column \d+:?$/, '').trim();
 }
 
-export function parseDesiredText(text: string, file: string): ParseResult {
+export interface ParseLimits {
+  /** Nodes aliases may add to this file (default MAX_ALIAS_EXPANSION); beyond, the file is refused. */
+  readonly maxAliasExpansion?: number;
+}
+
+/** Lexemes between two safe points of `parseDesiredSteps`. */
+const LEXEMES_PER_STEP = 2048;
+
+/** Parse one file (pure). See `parseDesiredSteps` for the same work in resumable steps. */
+export function parseDesiredText(text: string, file: string, limits: ParseLimits = {}): ParseResult {
+  const steps = parseDesiredSteps(text, file, limits);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * Parsing one file as a generator: it pauses (yields) at safe points, after every document and
+ * every few thousand lexemes, and returns the result. The loader (load.ts) gives the event loop a
+ * turn at those pauses, so a large file cannot keep the daemon from answering probes or signals;
+ * `parseDesiredText` runs the steps back to back. The yaml package's lexer, parser and composer are
+ * driven by hand (what `parseAllDocuments` does in one go) to get those pauses.
+ */
+export function* parseDesiredSteps(
+  text: string,
+  file: string,
+  limits: ParseLimits = {},
+): Generator<void, ParseResult, void> {
   const lineCounter = new LineCounter();
   // The yaml package's own unique-key check is quadratic in the size of a mapping (a 40,000-key
-  // file takes seconds, 150,000 minutes); duplicateKeyErrors does the same check in linear time.
-  const docs = parseAllDocuments(text, { lineCounter, uniqueKeys: false, prettyErrors: true });
-  const diagnostics: Diagnostic[] = [];
-  const documents: ParsedDocument[] = [];
-  const guessedNames: GuessedName[] = [];
-  const list = Array.isArray(docs) ? docs : [];
-  for (const doc of list) {
-    if (doc.errors.length > 0) {
-      for (const err of doc.errors) {
-        const pos = err.linePos?.[0] ?? lineCounter.linePos(err.pos[0]);
-        diagnostics.push({
-          severity: 'error',
-          code: 'yaml-syntax',
-          message: syntaxMessage(err.message),
-          location: { file, line: pos.line, col: pos.col },
-        });
+  // file takes seconds, 150,000 minutes); duplicateKeyOffsets does the same check in linear time.
+  const composer = new Composer({ uniqueKeys: false });
+  const parser = new Parser(lineCounter.addNewLine);
+  lineCounter.addNewLine(0);
+  const state: FileState = {
+    file,
+    lineCounter,
+    diagnostics: [],
+    documents: [],
+    guessedNames: [],
+    aliasBudget: limits.maxAliasExpansion ?? MAX_ALIAS_EXPANSION,
+    aliasNodes: 0,
+    refused: false,
+  };
+  let lexemes = 0;
+  for (const lexeme of new Lexer().lex(text)) {
+    for (const token of parser.next(lexeme)) {
+      for (const doc of composer.next(token)) {
+        handleDocument(doc, state);
+        yield;
       }
-      continue;
     }
-    const duplicates = duplicateKeyOffsets((doc.contents as Node | null) ?? null);
-    if (duplicates.length > 0) {
-      for (const offset of duplicates) {
-        const pos = lineCounter.linePos(offset);
-        diagnostics.push({
-          severity: 'error',
-          code: 'yaml-syntax',
-          message: 'Map keys must be unique',
-          location: { file, line: pos.line, col: pos.col },
-        });
-      }
-      continue;
-    }
-    for (const w of doc.warnings) {
-      const pos = w.linePos?.[0] ?? lineCounter.linePos(w.pos[0]);
+    if (state.refused) return state;
+    if (++lexemes % LEXEMES_PER_STEP === 0) yield;
+  }
+  for (const token of parser.end()) for (const doc of composer.next(token)) handleDocument(doc, state);
+  for (const doc of composer.end()) handleDocument(doc, state);
+  return state;
+}
+
+interface FileState extends ParseResult {
+  readonly file: string;
+  readonly lineCounter: LineCounter;
+  readonly diagnostics: Diagnostic[];
+  readonly documents: ParsedDocument[];
+  readonly guessedNames: GuessedName[];
+  readonly aliasBudget: number;
+  /** Nodes added by aliases so far in this file. */
+  aliasNodes: number;
+  /** The file exceeded a limit: the rest of it is not checked. */
+  refused: boolean;
+}
+
+function handleDocument(doc: Document.Parsed, state: FileState): void {
+  if (state.refused) return;
+  const { file, lineCounter, diagnostics } = state;
+  const at = (offset: number): SourceLocation => {
+    const pos = lineCounter.linePos(offset);
+    return { file, line: pos.line, col: pos.col };
+  };
+  const fromYaml = (severity: 'error' | 'warning', code: string, e: YAMLError): Diagnostic => {
+    const pos = e.linePos?.[0];
+    return {
+      severity,
+      code,
+      message: syntaxMessage(e.message),
+      location: pos ? { file, line: pos.line, col: pos.col } : at(e.pos[0]),
+    };
+  };
+  if (doc.errors.length > 0) {
+    for (const err of doc.errors) diagnostics.push(fromYaml('error', 'yaml-syntax', err));
+    return;
+  }
+  const duplicates = duplicateKeyOffsets((doc.contents as Node | null) ?? null);
+  if (duplicates.length > 0) {
+    for (const offset of duplicates) {
       diagnostics.push({
-        severity: 'warning',
-        code: 'yaml-warning',
-        message: syntaxMessage(w.message),
-        location: { file, line: pos.line, col: pos.col },
+        severity: 'error',
+        code: 'yaml-syntax',
+        message: 'Map keys must be unique',
+        location: at(offset),
       });
     }
-    const contents = (doc.contents as Node | null) ?? null;
-    if (isEmptyDocument(contents)) continue;
-    const parsed = parseDocument(doc, contents!, file, lineCounter, diagnostics, guessedNames);
-    if (parsed) documents.push(parsed);
+    return;
   }
-  return { documents, diagnostics, guessedNames };
+  for (const w of doc.warnings) diagnostics.push(fromYaml('warning', 'yaml-warning', w));
+  const contents = (doc.contents as Node | null) ?? null;
+  if (isEmptyDocument(contents)) return;
+  // Aliases are counted before anything expands them (aliases.ts).
+  const aliases = indexAliases(doc);
+  if (aliases.cycles.length > 0) {
+    for (const alias of aliases.cycles.slice(0, 10)) {
+      diagnostics.push({
+        severity: 'error',
+        code: 'alias-cycle',
+        message: `alias *${alias.source} refers to a value that contains it (its expansion never ends)`,
+        location: at(alias.range?.[0] ?? 0),
+        hint: 'write the value out, or alias a value defined outside it',
+      });
+    }
+    return;
+  }
+  state.aliasNodes += aliases.expandedNodes - aliases.writtenNodes;
+  if (state.aliasNodes > state.aliasBudget) {
+    state.refused = true;
+    const first = [...aliases.targets.keys()][0];
+    diagnostics.push({
+      severity: 'error',
+      code: 'alias-limit',
+      message: `aliases expand ${file} by ${formatCount(state.aliasNodes)} nodes (${aliases.aliasCount} aliases in this document); the limit is ${formatCount(state.aliasBudget)} per file, so the file is not checked further`,
+      location: at(first?.range?.[0] ?? contents?.range?.[0] ?? 0),
+      hint: 'write the repeated values out or split the file; aliases are meant for a few shared lists',
+    });
+    return;
+  }
+  const parsed = parseDocument(
+    doc,
+    contents!,
+    file,
+    lineCounter,
+    diagnostics,
+    state.guessedNames,
+    aliases.targets,
+  );
+  if (parsed) state.documents.push(parsed);
+}
+
+/** 2250000 → "2,250,000"; astronomically large counts stay readable ("about 1.2e+21"). */
+function formatCount(n: number): string {
+  return n < 1e15 ? Math.round(n).toLocaleString('en-US') : `about ${n.toPrecision(2)}`;
 }
 
 function parseDocument(
@@ -202,7 +308,10 @@ function parseDocument(
   lineCounter: LineCounter,
   diagnostics: Diagnostic[],
   guessedNames: GuessedName[],
+  aliasTargets: ReadonlyMap<Alias, Node>,
 ): ParsedDocument | undefined {
+  // Diagnostics of this document are the ones pushed from here on (counting them all again for
+  // every document would be quadratic in the number of documents).
   const first = diagnostics.length;
   const ctx: CheckContext = {
     file,
@@ -213,6 +322,7 @@ function parseDocument(
     fieldSources: {},
     valueSources: {},
     knownPaths: [],
+    aliasTargets,
   };
   const docLoc = nodeLocation(ctx, root);
   if (!isMap(root)) {

@@ -18,12 +18,21 @@ import type {
   RotationPolicy,
   SinkTarget,
 } from '../model/desired.js';
+import { defined } from '../model/defined.js';
 import { packFieldLocations } from '../model/desired.js';
 import type { Diagnostic, Severity, SourceLocation } from '../model/diagnostics.js';
 import { INSTANCE_PATTERN, maxKeyMarkerLength, maxProjectMarkerLength } from '../model/ownership.js';
 import { compareAddresses, type Kind } from '../model/resources.js';
+import {
+  type PlacedSecret,
+  physicalPlace,
+  placeField,
+  resolveSink,
+  type SinkLayout,
+  sinkCollisions,
+} from '../model/sink-location.js';
 import { didYouMean } from './did-you-mean.js';
-import { formatDuration, parseDuration } from './duration.js';
+import { formatDuration, parseDuration } from '../model/duration.js';
 import { DANGEROUS_PERMISSION_SETS, MAX_DESCRIPTION_LENGTH } from './fields.js';
 import type { GuessedName, ParsedDocument } from './parse.js';
 
@@ -36,6 +45,11 @@ export interface ValidateOptions {
   readonly sinkNames?: readonly string[];
   /** The settings' `defaults.sink`; keys without `sink.name` use it. */
   readonly defaultSink?: string;
+  /**
+   * The declared sinks' layouts (settings `sinks:`). When given, two keys are checked for sharing
+   * a secret location after every default is applied (file extension, namespace, Vault prefix).
+   */
+  readonly sinkLayouts?: readonly SinkLayout[];
 }
 
 /** The organization's default project: always a valid reference, never declarable. */
@@ -443,52 +457,59 @@ function checkApiKey(d: ParsedDocument, r: Reporter, opts: ValidateOptions): voi
 }
 
 /**
- * Two keys writing to the same place in the same sink would overwrite each other's secret.
- * Without the sink types, both location forms are compared: the path (file, Vault; default: the
- * key name) and namespace + Secret name (Kubernetes; default Secret name: the key name).
+ * Two keys writing to the same place would overwrite each other's secret (and each would then look
+ * lost and be rotated, every pass). With the sinks' layouts, places are compared fully resolved
+ * (model/sink-location.ts). Without them (`validate` with no settings), both location forms are
+ * compared as written: the path (file, Vault; default: the key name) and namespace + Secret name
+ * (Kubernetes; default Secret name: the key name).
  */
 function checkSinkCollisions(docs: readonly ParsedDocument[], opts: ValidateOptions): Diagnostic[] {
-  const out: Diagnostic[] = [];
   // A key whose sink location is invalid has no location to compare (its own error says so).
   const keys = docs.filter((d) => d.kind === 'ApiKey' && !isInvalid(d, 'spec.sink'));
-  const groups = new Map<string, { doc: ParsedDocument; field: string }[]>();
+  const placed: PlacedSecret[] = [];
+  const at = (d: ParsedDocument, field: string) => d.valueSources[field] ?? d.source;
   for (const d of keys) {
     const sink = rec(d.spec['sink']) ?? {};
-    const sinkName = str(sink['name']) ?? opts.defaultSink ?? '';
-    const path = str(sink['path']);
-    const secretName = str(sink['secretName']);
-    const namespace = str(sink['namespace']) ?? '';
-    const add = (k: string, field: string) => groups.set(k, [...(groups.get(k) ?? []), { doc: d, field }]);
-    add(
-      JSON.stringify([sinkName, 'path', path ?? d.name]),
-      path !== undefined ? 'spec.sink.path' : 'metadata.name',
-    );
-    add(
-      JSON.stringify([sinkName, 'secret', namespace, secretName ?? d.name]),
-      secretName !== undefined ? 'spec.sink.secretName' : 'metadata.name',
-    );
-  }
-  const seen = new Set<string>();
-  for (const group of groups.values()) {
-    const distinct = [...new Map(group.map((g) => [g.doc.address, g])).values()];
-    if (distinct.length < 2) continue;
-    for (const g of distinct) {
-      const others = distinct.filter((o) => o !== g).map((o) => o.doc.address);
-      const id = `${g.doc.address}|${others.join(',')}`;
-      if (seen.has(id)) continue;
-      seen.add(id);
-      out.push({
-        severity: 'error',
-        code: 'sink-collision',
-        message: `the secret would be written to the same sink location as ${others.join(', ')}; each key needs its own place`,
-        location: g.doc.valueSources[g.field] ?? g.doc.source,
-        resource: g.doc.address,
-        field: g.field,
-        hint: 'give each key a distinct `spec.sink.path` (or `secretName`)',
+    const target: SinkTarget = defined({
+      sink: str(sink['name']),
+      path: str(sink['path']),
+      namespace: str(sink['namespace']),
+      secretName: str(sink['secretName']),
+    });
+    if (opts.sinkLayouts !== undefined && opts.sinkLayouts.length > 0) {
+      const resolved = resolveSink({ name: d.name, sink: target }, opts.sinkLayouts, opts.defaultSink);
+      if (!resolved.ok || !resolved.layout) continue; // an unknown sink is reported on its own
+      const field = placeField({ sink: target }, resolved.sink.type);
+      placed.push({
+        resource: d.address,
+        place: physicalPlace(resolved.sink, resolved.layout),
+        target: resolved.sink.target,
+        location: at(d, field),
+        field,
       });
+      continue;
     }
+    const sinkName = target.sink ?? opts.defaultSink ?? '';
+    const pathField = target.path !== undefined ? 'spec.sink.path' : 'metadata.name';
+    const path = target.path ?? d.name;
+    placed.push({
+      resource: d.address,
+      place: JSON.stringify([sinkName, 'path', path]),
+      target: `path "${path}" of sink ${sinkName || '(default)'}`,
+      location: at(d, pathField),
+      field: pathField,
+    });
+    const secretField = target.secretName !== undefined ? 'spec.sink.secretName' : 'metadata.name';
+    const secretName = target.secretName ?? d.name;
+    placed.push({
+      resource: d.address,
+      place: JSON.stringify([sinkName, 'secret', target.namespace ?? '', secretName]),
+      target: `Secret ${target.namespace ?? '(sink namespace)'}/${secretName} of sink ${sinkName || '(default)'}`,
+      location: at(d, secretField),
+      field: secretField,
+    });
   }
-  return out;
+  return sinkCollisions(placed);
 }
 
 function checkPolicy(d: ParsedDocument, r: Reporter): void {

@@ -28,14 +28,12 @@
 import type { pino } from 'pino';
 import type { Clock } from '../clock.js';
 import { AppError, SecretDeliveryError, SinkError, toAppError } from '../errors.js';
-import type { DesiredApiKey } from '../model/desired.js';
 import type { ApiKey } from '../model/live.js';
 import { type KeyState, markKeyDescription, parseKeyDescription } from '../model/ownership.js';
-import type { KeyDisposal } from '../model/plan.js';
+import type { KeyDisposal, KeyMarkerSpec } from '../model/plan.js';
 import type { Secret } from '../model/secret.js';
 import { AmbiguousWriteError, isNotFound } from '../scaleway/errors.js';
 import type { ScalewayClient } from '../scaleway/port.js';
-import { formatRecordedRotation } from '../sinks/rotation-record.js';
 import type { SecretMetadata, SecretRecord, SecretSink, SinkLocation, StoredRecord } from '../sinks/sink.js';
 import type { CrashHook } from './crash-points.js';
 import { backoffMs, type RetryContext, type RetryPolicy, withApiRetry } from './retry.js';
@@ -44,7 +42,6 @@ export interface DeliveryContext {
   readonly client: ScalewayClient;
   readonly clock: Clock;
   readonly logger: pino.Logger;
-  readonly instance: string;
   readonly revision?: string | undefined;
   readonly policy: RetryPolicy;
   readonly retry: RetryContext;
@@ -56,7 +53,12 @@ export interface DeliveryContext {
 export interface DeliveryRequest {
   /** Address of the key, for messages (`ApiKey/ci`). */
   readonly subject: string;
-  readonly key: DesiredApiKey;
+  /** The key's description as written in git (the marker is appended). */
+  readonly description: string;
+  /** The marker the key carries: pending at creation, `marker.state` once delivered. */
+  readonly marker: KeyMarkerSpec;
+  /** How git declared the key's expiry and rotation, stored with the secret (src/model/rotation-record.ts). */
+  readonly recordedRotation: string;
   readonly applicationId: string;
   /** Absent: the API's default (the organization's default project). */
   readonly defaultProjectId?: string | undefined;
@@ -92,8 +94,12 @@ function short(err: unknown): string {
   return toAppError(err).message;
 }
 
-export function keyDescription(key: DesiredApiKey, instance: string, state: KeyState): string {
-  return markKeyDescription(key.description, instance, key.name, state);
+/** The description written on the key in `state`: the user's text plus our marker. */
+export function keyDescription(
+  req: Pick<DeliveryRequest, 'description' | 'marker'>,
+  state: KeyState,
+): string {
+  return markKeyDescription(req.description, req.marker.instance, req.marker.name, state);
 }
 
 async function preflight(req: DeliveryRequest, ctx: DeliveryContext): Promise<void> {
@@ -214,7 +220,7 @@ async function restorePrevious(
     const now = await req.sink.read(req.location);
     if (now?.accessKey === prior.accessKey) return '';
     const meta: SecretMetadata = {
-      keyName: prior.metadata.keyName ?? req.key.name,
+      keyName: prior.metadata.keyName ?? req.marker.name,
       accessKey: prior.accessKey,
       expiresAt: prior.metadata.expiresAt ?? null,
       deliveredAt: prior.metadata.deliveredAt ?? new Date(0).toISOString(),
@@ -280,7 +286,7 @@ async function disposePrevious(
     await withApiRetry(
       () =>
         ctx.client.updateApiKey(previous.accessKey, {
-          description: markKeyDescription(base, ctx.instance, req.key.name, 'retiring'),
+          description: markKeyDescription(base, req.marker.instance, req.marker.name, 'retiring'),
         }),
       ctx.retry,
     );
@@ -310,7 +316,7 @@ export async function deliverNewKey(req: DeliveryRequest, ctx: DeliveryContext):
   ctx.crash('before-create');
 
   // 2. Create, marked pending. No abort signal from here on.
-  const pendingDescription = keyDescription(req.key, ctx.instance, 'pending');
+  const pendingDescription = keyDescription(req, 'pending');
   let apiKey: ApiKey;
   let secretKey: Secret;
   try {
@@ -343,7 +349,8 @@ export async function deliverNewKey(req: DeliveryRequest, ctx: DeliveryContext):
   log.info({ accessKey, expiresAt: apiKey.expiresAt }, 'key created (pending delivery)');
   ctx.crash('key-created');
 
-  // 3 + 4. Deliver and verify.
+  // 3 + 4. Deliver and verify. Once settled (delivered and verified, or compensated), the
+  // plaintexts leave memory and the live scrub registry (model/secret.ts).
   let prior: StoredRecord | undefined;
   try {
     prior = await req.sink.read(req.location);
@@ -354,7 +361,7 @@ export async function deliverNewKey(req: DeliveryRequest, ctx: DeliveryContext):
     accessKey,
     secretKey,
     metadata: {
-      keyName: req.key.name,
+      keyName: req.marker.name,
       accessKey,
       expiresAt: apiKey.expiresAt,
       deliveredAt: ctx.clock.now().toISOString(),
@@ -362,8 +369,8 @@ export async function deliverNewKey(req: DeliveryRequest, ctx: DeliveryContext):
       ...(req.previous ? { previousAccessKey: req.previous.accessKey } : {}),
       organizationId: ctx.client.organizationId,
       defaultProjectId: apiKey.defaultProjectId,
-      instance: ctx.instance,
-      rotation: formatRecordedRotation(req.key),
+      instance: req.marker.instance,
+      rotation: req.recordedRotation,
     },
   };
   try {
@@ -380,6 +387,9 @@ export async function deliverNewKey(req: DeliveryRequest, ctx: DeliveryContext):
       compensation,
       err,
     );
+  } finally {
+    secretKey.release();
+    prior?.secretKey?.release();
   }
   log.info({ accessKey, sinkLocation: req.sink.describe(req.location) }, 'secret delivered and verified');
   ctx.crash('secret-verified');
@@ -387,8 +397,7 @@ export async function deliverNewKey(req: DeliveryRequest, ctx: DeliveryContext):
   // 5. The key counts as delivered.
   try {
     await withApiRetry(
-      () =>
-        ctx.client.updateApiKey(accessKey, { description: keyDescription(req.key, ctx.instance, 'ready') }),
+      () => ctx.client.updateApiKey(accessKey, { description: keyDescription(req, req.marker.state) }),
       ctx.retry,
     );
   } catch (err) {

@@ -1,13 +1,17 @@
 /**
  * The apply engine: executes a Plan's steps through the ScalewayClient port and the secret sinks.
+ * It depends on the plan, the ports and the clock only: no settings, no live state. Every
+ * decision is in the plan; the engine follows it and checks each target just before writing.
  *
  * Contract:
  * - Steps run in dependency order (`dependsOn`) with bounded concurrency: every step whose
  *   dependencies all succeeded may start, at most `concurrency` at once, in plan order.
- * - A failed step marks its dependents (transitively) `skipped`; independent branches go on.
- *   Partial progress is always returned: every step yields exactly one StepOutcome.
- * - Names are resolved to ids from the plan's `refs`, the objects created earlier in this run and
- *   `deps.live` (a policy whose principal application is created by the same plan).
+ * - Every write is preceded by one point read of its target (point-reads.ts). A target that is
+ *   no longer what the plan says (not ours, protected, a conflict appeared) fails the step with
+ *   nothing written; a listing that missed something (a current key, an object gone) skips it.
+ * - A failed or skipped step marks its dependents (transitively) `skipped`; independent branches
+ *   go on. Partial progress is always returned: every step yields exactly one StepOutcome.
+ * - References are followed, never resolved: an id, or the id the run's create step produced.
  * - New API keys go through the custody protocol (deliver-secret.ts); no secret ever appears in
  *   a log line, an error message or an outcome.
  * - Aborting (`opts.signal`) starts no new step (the rest are `skipped`); a key delivery already
@@ -17,35 +21,25 @@
  */
 import type { pino } from 'pino';
 import type { Clock } from '../clock.js';
-import type { RotationDefaults, Settings } from '../config/settings.js';
 import { AppError, toAppError } from '../errors.js';
-import type { LiveState } from '../model/live.js';
+import { defined } from '../model/defined.js';
 import type { ApplySummary, Plan, PlanStep, StepOutcome, StepResult } from '../model/plan.js';
 import { scrubSecrets } from '../model/secret.js';
 import type { ScalewayClient } from '../scaleway/port.js';
 import type { SecretSink } from '../sinks/sink.js';
-import { applyStep, type RunContext } from './apply-step.js';
+import { applyKey } from './apply-key.js';
+import { applyNamed } from './apply-named.js';
 import { type CrashHook, envCrashHook } from './crash-points.js';
-import { RunRegistry } from './resolve-refs.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
-import { createLocationResolver, type LocationResolver } from './sink-location.js';
+import { type RunContext, retryContext, StaleListingError, type StepEffect } from './run-context.js';
 
 export interface ExecutorDeps {
   readonly client: ScalewayClient;
+  /** The configured sinks by name; each key step names the one its secret goes to. */
   readonly sinks: ReadonlyMap<string, SecretSink>;
-  /** The live state the plan was computed from. */
-  readonly live: LiveState;
-  readonly instance: string;
-  readonly revision?: string | undefined;
   readonly clock: Clock;
   readonly logger: pino.Logger;
-  readonly defaultSink?: string | undefined;
-  readonly rotationDefaults?: RotationDefaults | undefined;
-  /** Settings: sink locations are resolved with the settings' sink defaults (registry). */
-  readonly settings?: Settings | undefined;
-  /** Overrides every other way of resolving a key's sink location. */
-  readonly resolveLocation?: LocationResolver | undefined;
-  /** Retry/backoff tuning (tests use small delays with a fake clock). */
+  /** Domain retry/backoff tuning (tests use small delays with a fake clock). */
   readonly retry?: Partial<RetryPolicy> | undefined;
   /** Test hook (default: SCW_GITOPS_CRASH_AT, see crash-points.ts). */
   readonly crashHook?: CrashHook | undefined;
@@ -75,6 +69,19 @@ function errorMessage(err: unknown): string {
   return scrubSecrets(toAppError(err).message);
 }
 
+/** Apply one step. Throws on failure (the scheduler turns that into a failed or skipped outcome). */
+function applyStep(
+  ctx: RunContext,
+  step: PlanStep,
+  log: pino.Logger,
+  onAccessKey: (accessKey: string) => void,
+): Promise<StepEffect> {
+  const retry = retryContext(ctx, log);
+  return step.kind === 'ApiKey'
+    ? applyKey(ctx, step, log, retry, onAccessKey)
+    : applyNamed(ctx, step, log, retry);
+}
+
 export async function executePlan(
   plan: Plan,
   deps: ExecutorDeps,
@@ -88,25 +95,16 @@ export async function executePlan(
     if (byId.has(s.id)) throw new AppError('plan-invalid', `plan: duplicate step id ${s.id}`);
     byId.set(s.id, s);
   }
-  const log = deps.logger.child({ component: 'executor', instance: deps.instance });
+  const log = deps.logger.child({ component: 'executor', instance: plan.instance });
   const ctx: RunContext = {
+    plan,
     client: deps.client,
     sinks: deps.sinks,
-    registry: new RunRegistry(deps.live, deps.instance),
-    instance: deps.instance,
-    revision: deps.revision ?? plan.revision,
     clock: deps.clock,
     policy: { ...DEFAULT_RETRY_POLICY, ...deps.retry },
     crash: deps.crashHook ?? envCrashHook,
-    locate: createLocationResolver({
-      sinks: deps.sinks,
-      defaultSink: deps.defaultSink ?? deps.settings?.defaults.sink,
-      settings: deps.settings,
-      resolveLocation: deps.resolveLocation,
-    }),
-    rotationLifetimeMs: deps.rotationDefaults?.lifetimeMs ?? deps.settings?.defaults.rotation.lifetimeMs,
     signal,
-    knownAccessKeys: new Set(deps.live.apiKeys.map((k) => k.accessKey)),
+    created: new Map(),
     deliveries: new Map(),
     lastPermissionChange: undefined,
   };
@@ -147,35 +145,35 @@ export async function executePlan(
       const effect = await applyStep(ctx, step, slog, (ak) => {
         accessKey = ak;
       });
-      const ak = effect.accessKey ?? accessKey;
       const o: StepOutcome = {
         stepId: step.id,
         address: step.address,
         action: step.action,
         result: effect.result,
         durationMs: deps.clock.now().getTime() - started,
-        ...(ak !== undefined ? { accessKey: ak } : {}),
+        ...defined({ accessKey: effect.accessKey ?? accessKey, note: effect.note }),
       };
       slog.info(
-        { result: o.result, ...(o.accessKey ? { accessKey: o.accessKey } : {}) },
+        defined({ result: o.result, accessKey: o.accessKey, note: o.note }),
         `${step.address} ${o.result}`,
       );
       finish(o);
     } catch (err) {
       const e = toAppError(err);
       const message = errorMessage(err);
-      slog.error(
-        { result: 'failed', code: e.code, error: message, ...(accessKey ? { accessKey } : {}) },
-        `${step.address} failed`,
-      );
+      // The listing missed something: not a failure of the write, which never happened.
+      const result = err instanceof StaleListingError ? 'skipped' : 'failed';
+      const line = { result, code: e.code, error: message, ...defined({ accessKey }) };
+      if (result === 'skipped') slog.warn(line, `${step.address} skipped`);
+      else slog.error(line, `${step.address} failed`);
       finish({
         stepId: step.id,
         address: step.address,
         action: step.action,
-        result: 'failed',
+        result,
         error: message,
         durationMs: deps.clock.now().getTime() - started,
-        ...(accessKey ? { accessKey } : {}),
+        ...defined({ accessKey }),
       });
     }
   };

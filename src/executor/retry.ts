@@ -1,18 +1,22 @@
 /**
- * Retries of the apply engine, on top of the client's own transport-level retries:
+ * Domain waits of the apply engine: the one place that retries a refusal that means "not now".
+ * The transport (src/scaleway/retry-policy.ts) retries transport failures only (429, 5xx,
+ * resets); nothing is retried in both places (docs/design/retries.md has the table).
  *
  * - `409 transient_state` (group membership, policy rules being updated): wait and retry, as the
  *   Terraform provider does for group membership;
+ * - `412 precondition_failed` / `resource_not_usable` on a project delete (Scaleway could not check
+ *   whether the project still holds resources, "please retry later");
  * - `403 permissions_denied` shortly after this run changed a policy or a group's membership:
  *   IAM propagation is eventually consistent, so a call made right after a change may be refused
  *   for a moment (Terraform's 403 retry helper);
- * - sink operations: any failure, a few times (a failed delivery costs a key).
+ * - sink operations (deliver-secret.ts): any failure, a few times (a failed delivery costs a key).
  *
  * Backoff is exponential (`baseDelayMs · 2^n`, capped at `maxDelayMs`), slept through the
  * injected Clock so tests do not wait.
  */
 import type { Clock } from '../clock.js';
-import { isPermissionDenied, isTransientState } from '../scaleway/errors.js';
+import { isPermissionDenied, isPreconditionFailed, isTransientState } from '../scaleway/errors.js';
 
 export interface RetryPolicy {
   /** Total attempts for transient-state / propagation retries (default 6). */
@@ -51,6 +55,7 @@ export interface RetryContext {
 
 function retryReason(err: unknown, ctx: RetryContext): string | undefined {
   if (isTransientState(err)) return 'transient-state';
+  if (isPreconditionFailed(err, 'resource_not_usable')) return 'resource-not-usable';
   if (isPermissionDenied(err)) {
     const changed = ctx.lastPermissionChange();
     if (changed !== undefined && ctx.clock.now().getTime() - changed <= ctx.policy.propagationWindowMs) {
@@ -60,7 +65,7 @@ function retryReason(err: unknown, ctx: RetryContext): string | undefined {
   return undefined;
 }
 
-/** Run `op`, retrying transient-state conflicts and post-change 403s (bounded). */
+/** Run `op`, retrying transient states, unusable-resource 412s and post-change 403s (bounded). */
 export async function withApiRetry<T>(op: () => Promise<T>, ctx: RetryContext): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {

@@ -4,7 +4,7 @@
  * in as data (read by src/importer/sink-records.ts).
  *
  * Expiry and rotation (`keyExpirySpec`), in order of trust:
- * 1. The `rotation` metadata of the key's own sink record (src/sinks/rotation-record.ts): what
+ * 1. The `rotation` metadata of the key's own sink record (src/model/rotation-record.ts): what
  *    the key's spec said when it was delivered: `expiresAt` (fixed), `lifetime`, `rotateBefore`,
  *    `maxAge`, `overlap`. Used when it agrees with the live key (a recorded lifetime must match
  *    its creation-to-expiry time, within the planner's tolerance).
@@ -23,10 +23,10 @@
  * will say custody is lost, but the replacement then goes where consumers read); else no
  * `spec.sink`.
  */
-import { formatDuration } from '../desired/duration.js';
+import { formatDuration } from '../model/duration.js';
 import type { ApiKey } from '../model/live.js';
 import { locationForType } from '../sinks/registry.js';
-import { parseRecordedRotation } from '../sinks/rotation-record.js';
+import { parseRecordedRotation } from '../model/rotation-record.js';
 import type { ListedRecord, SinkLocation } from '../sinks/sink.js';
 
 /** A record listed in a configured sink, with the sink's own description of its location. */

@@ -1,5 +1,5 @@
 /**
- * Decoding of client-node failures (KUBERNETES.md §8.4): `ApiException` with the HTTP code and the
+ * Decoding of client-node failures (docs/design/kubernetes.md §8.4): `ApiException` with the HTTP code and the
  * raw response text (a `Status` JSON, or undefined for 401), or a plain network Error. The result
  * never contains request or response bodies other than the server's Status message, which does not
  * carry object data.

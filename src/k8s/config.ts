@@ -1,6 +1,6 @@
 /**
  * Kubernetes client configuration: in-cluster (service-account token + CA + KUBERNETES_SERVICE_*)
- * or a kubeconfig file (+ optional context). KUBERNETES.md §5, §8.1.
+ * or a kubeconfig file (+ optional context). docs/design/kubernetes.md §5, §8.1.
  *
  * In-cluster mode mirrors `KubeConfig.loadFromCluster()` but takes the environment and the
  * service-account directory as inputs (testable, no `process.env` reads) and fails early with a

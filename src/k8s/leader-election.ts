@@ -1,6 +1,6 @@
 /**
  * Leader election on a `coordination.k8s.io/v1` Lease — a faithful port of client-go's
- * `tools/leaderelection` algorithm (KUBERNETES.md §7.2/§7.3).
+ * `tools/leaderelection` algorithm (docs/design/kubernetes.md §7.2/§7.3).
  *
  * - Mutual exclusion comes only from resourceVersion conflicts: every write is a PUT carrying the
  *   resourceVersion we read (or a POST when the Lease is absent); a 409 means someone else won.

@@ -9,27 +9,10 @@
  * 3. The final JSON line goes through `scrubSecrets` again (the logger's `streamWrite` hook), so a
  *    registered secret value cannot get out through a binding, a message or a serializer.
  */
-import { isSecret, knownSecretValues, REDACTED_TEXT, scrubSecrets as scrubKnown } from '../model/secret.js';
+import { isSecret, REDACTED_TEXT, scrubSecrets } from '../model/secret.js';
 
-/**
- * `scrubSecrets` (plain and base64) plus the other encodings a value could be logged in
- * (unpadded base64, base64url, hex).
- */
-export function scrubSecrets(text: string): string {
-  let out = scrubKnown(text);
-  for (const v of knownSecretValues()) {
-    if (v.length < 6) continue;
-    const buf = Buffer.from(v, 'utf8');
-    for (const form of [
-      buf.toString('base64').replace(/=+$/, ''),
-      buf.toString('base64url'),
-      buf.toString('hex'),
-    ]) {
-      if (out.includes(form)) out = out.split(form).join(REDACTED_TEXT);
-    }
-  }
-  return out;
-}
+/** The one scrubber (model/secret.ts): every registered value, verbatim and encoded. */
+export { scrubSecrets };
 
 /** Keys whose value is a credential, matched case-insensitively at any depth. */
 const SECRET_KEY =

@@ -32,14 +32,31 @@ export interface Diagnostic {
    * list under the message.
    */
   readonly details?: readonly string[];
+  /** Other resources the same problem involves, with their locations (e.g. the other key of a collision). */
+  readonly related?: readonly RelatedLocation[];
 }
 
-/** `file:line:col: error [code] Kind/name spec.field: message (hint)` */
+export interface RelatedLocation {
+  /** `Kind/name`. */
+  readonly resource: string;
+  readonly location?: SourceLocation;
+}
+
+/** `Kind/name (file:line:col)`, or the bare address when the location is unknown. */
+export function describeRelated(r: RelatedLocation): string {
+  return r.location ? `${r.resource} (${r.location.file}:${r.location.line}:${r.location.col})` : r.resource;
+}
+
+/**
+ * `file:line:col: error [code] Kind/name spec.field: message; see Other/name (file:line:col) (hint)`
+ * (the `see …` part lists the related resources, when any).
+ */
 export function formatDiagnostic(d: Diagnostic): string {
   const where = d.location ? `${d.location.file}:${d.location.line}:${d.location.col}: ` : '';
   const subject = [d.resource, d.field].filter(Boolean).join(' ');
+  const related = d.related?.length ? `; see ${d.related.map(describeRelated).join(', ')}` : '';
   const hint = d.hint ? ` (${d.hint})` : '';
-  return `${where}${d.severity} [${d.code}] ${subject ? `${subject}: ` : ''}${d.message}${hint}`;
+  return `${where}${d.severity} [${d.code}] ${subject ? `${subject}: ` : ''}${d.message}${related}${hint}`;
 }
 
 /** formatDiagnostic, then one indented `- item` line per detail. */

@@ -6,28 +6,14 @@
  */
 import { createHash } from 'node:crypto';
 import type { LiveState, Rule } from '../model/live.js';
+import { sortKeys } from '../model/sort-keys.js';
 import { ownerFromTags, parseKeyDescription, parseProjectDescription } from '../model/ownership.js';
+import type { FingerprintScope } from '../model/plan.js';
 import type { Kind } from '../model/resources.js';
 
 /** JSON with object keys sorted recursively; arrays keep their order (callers sort when not semantic). */
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(sortKeys(value));
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value instanceof Map) {
-    return sortKeys(Object.fromEntries([...value.entries()].map(([k, v]) => [String(k), v])));
-  }
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(value).sort()) {
-      const v = (value as Record<string, unknown>)[k];
-      if (v !== undefined) out[k] = sortKeys(v);
-    }
-    return out;
-  }
-  return value;
 }
 
 const COUNTERS = new Set(['nbApiKeys', 'nbRules', 'nbScopes', 'nbPermissionSets']);
@@ -71,8 +57,7 @@ export function liveFingerprint(input: FingerprintInput): string {
   return `sha256:${createHash('sha256').update(doc).digest('hex')}`;
 }
 
-/** Ids (access keys for API keys) of non-owned live objects a plan depends on, per kind. */
-export type FingerprintScope = Readonly<Partial<Record<Kind, readonly string[]>>>;
+export type { FingerprintScope } from '../model/plan.js';
 
 /**
  * Fingerprint of a live state as a plan sees it: every object our instance owns, plus the

@@ -5,6 +5,7 @@
 import type { RotationDefaults } from '../config/settings.js';
 import { DEFAULT_INSTANCE } from '../model/ownership.js';
 import type { Kind } from '../model/resources.js';
+import type { SinkLayout } from '../model/sink-location.js';
 
 export interface PlanOptions {
   /** Our instance name: only objects carrying this instance's marker are ours. */
@@ -27,6 +28,10 @@ export interface PlanOptions {
   readonly revision?: string;
   /** The verified signer of `revision` (git source), recorded in the plan. */
   readonly signer?: string;
+  /** The declared secret sinks (settings `sinks:`): where each key's secret goes is decided from them. */
+  readonly sinks: readonly SinkLayout[];
+  /** The settings' `defaults.sink`. */
+  readonly defaultSink?: string;
 }
 
 export const DEFAULT_OVERLAP_MS = 60 * 60 * 1000;
@@ -40,6 +45,7 @@ export function defaultPlanOptions(overrides: Partial<PlanOptions> = {}): PlanOp
     allowMassDelete: false,
     adoptAll: false,
     rotation: { overlapMs: DEFAULT_OVERLAP_MS },
+    sinks: [],
     ...overrides,
   };
 }

@@ -12,6 +12,7 @@
  * A grant reaches an application directly (principal application) or through a group that has
  * application members.
  */
+import { editDistance } from '../desired/did-you-mean.js';
 import { DANGEROUS_PERMISSION_SETS } from '../desired/fields.js';
 
 export const DANGEROUS_ANY_SCOPE: readonly string[] = DANGEROUS_PERMISSION_SETS;
@@ -24,21 +25,6 @@ export function isDangerous(permissionSet: string, scope: 'projects' | 'organiza
   return DANGEROUS_AT_ORGANIZATION_SCOPE.includes(permissionSet) || DANGEROUS_ORG_PATTERN.test(permissionSet);
 }
 
-export function levenshtein(a: string, b: string): number {
-  const m = a.length;
-  const n = b.length;
-  let prev = Array.from({ length: n + 1 }, (_, j) => j);
-  for (let i = 1; i <= m; i++) {
-    const cur = [i];
-    for (let j = 1; j <= n; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + cost);
-    }
-    prev = cur;
-  }
-  return prev[n]!;
-}
-
 /** The closest known name, if close enough to be a plausible typo. */
 export function didYouMean(name: string, known: readonly string[]): string | undefined {
   const lower = name.toLowerCase();
@@ -47,7 +33,7 @@ export function didYouMean(name: string, known: readonly string[]): string | und
   let best: string | undefined;
   let bestD = Number.POSITIVE_INFINITY;
   for (const k of [...known].sort()) {
-    const d = levenshtein(lower, k.toLowerCase());
+    const d = editDistance(lower, k.toLowerCase());
     if (d < bestD) {
       bestD = d;
       best = k;

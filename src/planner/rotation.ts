@@ -12,6 +12,7 @@
  *   never before (see `previousKeyDueMs`).
  */
 import type { RotationDefaults } from '../config/settings.js';
+import { defined } from '../model/defined.js';
 import type { RotationPolicy } from '../model/desired.js';
 import type { ApiKey } from '../model/live.js';
 import type { EffectiveRotation } from '../model/plan.js';
@@ -27,9 +28,7 @@ export function effectiveRotation(
   const rotateBeforeMs = spec.rotateBeforeMs ?? defaults.rotateBeforeMs;
   const maxAgeMs = spec.maxAgeMs ?? defaults.maxAgeMs;
   return {
-    ...(lifetimeMs !== undefined ? { lifetimeMs } : {}),
-    ...(rotateBeforeMs !== undefined ? { rotateBeforeMs } : {}),
-    ...(maxAgeMs !== undefined ? { maxAgeMs } : {}),
+    ...defined({ lifetimeMs, rotateBeforeMs, maxAgeMs }),
     overlapMs: spec.overlapMs ?? defaults.overlapMs ?? DEFAULT_OVERLAP_MS,
   };
 }

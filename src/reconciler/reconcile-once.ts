@@ -19,16 +19,17 @@
  * Never throws except for an abort (the signal's reason).
  *
  * `applySavedPlan` executes a plan saved by `plan --out plan.json` after re-listing the
- * organization: if the live fingerprint changed since, it refuses with StalePlanError.
+ * organization: if the live fingerprint changed since, it refuses with StalePlanError; if a step
+ * disagrees with what was fingerprinted or owned, with PlanContractError. Nothing is written then.
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Settings } from '../config/settings.js';
-import { loadDesiredState } from '../desired/load.js';
+import { type LoadOptions, loadDesiredState } from '../desired/load.js';
 import type { ParseCache } from '../desired/parse-cache.js';
-import { AppError, ConfigError, StalePlanError, toAppError } from '../errors.js';
+import { AppError, ConfigError, PlanContractError, StalePlanError, toAppError } from '../errors.js';
 import { executePlan } from '../executor/execute-plan.js';
-import { observeSinks } from '../executor/sink-state.js';
+import { defined } from '../model/defined.js';
 import type { Diagnostic } from '../model/diagnostics.js';
 import type { LiveState } from '../model/live.js';
 import type { ApplySummary, Plan, StepOutcome } from '../model/plan.js';
@@ -36,9 +37,11 @@ import { scrubSecrets } from '../model/secret.js';
 import { buildPlan } from '../planner/build-plan.js';
 import { fingerprintLive } from '../planner/fingerprint.js';
 import { type PlanOptions, pruneAll } from '../planner/options.js';
+import { verifySavedPlan } from '../planner/verify-plan.js';
 import { observeLive } from '../scaleway/observe.js';
 import type { ScalewayClient } from '../scaleway/port.js';
 import type { RulesCache } from '../scaleway/rules-cache.js';
+import { observeSinks } from '../sinks/observe.js';
 import type { SecretSink } from '../sinks/sink.js';
 
 export interface ReconcileDeps {
@@ -112,8 +115,21 @@ export function planOptionsFromSettings(
     allowMassDelete: false,
     adoptAll: false,
     rotation: settings.defaults.rotation,
-    ...(revision !== undefined ? { revision } : {}),
+    sinks: settings.sinks,
+    ...defined({ revision, defaultSink: settings.defaults.sink }),
     ...overrides,
+  };
+}
+
+/** How the settings shape the loading of the desired state (every command, every pass). */
+export function desiredLoadOptions(settings: Settings, now: Date): LoadOptions {
+  const sinkNames = settings.sinks.map((s) => s.name);
+  return {
+    instance: settings.instance,
+    now,
+    ...(sinkNames.length > 0 ? { sinkNames } : {}),
+    sinkLayouts: settings.sinks,
+    ...defined({ defaultSink: settings.defaults.sink, maxFileBytes: settings.source.maxFileBytes }),
   };
 }
 
@@ -151,16 +167,14 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions)
     signal: listingSignal,
   });
   liveP.catch(() => {}); // awaited below, or abandoned with the pass
-  const sinkNames = settings.sinks.map((s) => s.name);
   let loaded: Awaited<ReturnType<typeof loadDesiredState>>;
   try {
     loaded = await loadDesiredState(opts.dir, {
-      instance: settings.instance,
-      now,
-      ...(sinkNames.length > 0 ? { sinkNames } : {}),
-      ...(settings.defaults.sink !== undefined ? { defaultSink: settings.defaults.sink } : {}),
-      // the daemon re-parses only changed files; a one-shot command parses a large state on a
-      // worker thread while this one lists the organization
+      ...desiredLoadOptions(settings, now),
+      // Loading yields to the event loop and stops here on shutdown (docs/design/input-limits.md).
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      // with a parse cache (the daemon, a command that validated first) only changed files are
+      // parsed; without one, a large state is parsed on a worker thread while this one lists
       ...(deps.parseCache ? { parseCache: deps.parseCache } : { parallel: true }),
     });
   } catch (err) {
@@ -204,8 +218,8 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions)
   let sinkRecords: Awaited<ReturnType<typeof observeSinks>>;
   try {
     sinkRecords = await observeSinks(desired, deps.sinks, {
-      settings,
-      ...(opts.signal ? { signal: opts.signal } : {}),
+      layouts: settings.sinks,
+      ...defined({ defaultSink: settings.defaults.sink, signal: opts.signal }),
     });
   } catch (err) {
     rethrowAbort(err, opts.signal);
@@ -250,37 +264,28 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions)
   }
   log.info({ summary: plan.summary }, 'plan computed');
   if (opts.dryRun) return { kind: 'changes-pending', ...withPlan };
+  const nowhere = keysWithoutSink(plan);
+  if (nowhere.length > 0) {
+    return { kind: 'error', terminal: true, error: noSinkMessage(nowhere), ...withPlan };
+  }
 
   // 5. execute
-  const summary = await execute(plan, live, deps, opts);
+  const summary = await execute(plan, deps, opts);
   return summarizeRun(summary, withPlan);
 }
 
+/** The executor needs the plan, the ports and the clock, nothing else. */
 async function execute(
   plan: Plan,
-  live: LiveState,
   deps: ReconcileDeps,
   opts: { signal?: AbortSignal; onOutcome?: (o: StepOutcome) => void },
 ): Promise<ApplySummary> {
-  const { settings } = deps;
   return executePlan(
     plan,
+    { client: deps.client, sinks: deps.sinks, clock: deps.clock, logger: deps.logger },
     {
-      client: deps.client,
-      sinks: deps.sinks,
-      live,
-      instance: settings.instance,
-      revision: deps.revision ?? plan.revision,
-      clock: deps.clock,
-      logger: deps.logger,
-      defaultSink: settings.defaults.sink,
-      rotationDefaults: settings.defaults.rotation,
-      settings,
-    },
-    {
-      concurrency: settings.applyConcurrency,
-      ...(opts.signal ? { signal: opts.signal } : {}),
-      ...(opts.onOutcome ? { onOutcome: opts.onOutcome } : {}),
+      concurrency: deps.settings.applyConcurrency,
+      ...defined({ signal: opts.signal, onOutcome: opts.onOutcome }),
     },
   );
 }
@@ -300,6 +305,22 @@ function summarizeRun(
       ? `${failed.length} step${failed.length === 1 ? '' : 's'} failed; first: ${first.address}: ${first.error ?? 'failed'}`
       : `${summary.counts.skipped} step(s) skipped`,
   };
+}
+
+/** New-key steps whose secret has nowhere to go (the settings declare no sink). */
+function keysWithoutSink(plan: Plan): string[] {
+  return plan.steps
+    .filter(
+      (s) =>
+        (s.action === 'create' || s.action === 'replace') &&
+        s.after.kind === 'ApiKey' &&
+        s.after.sink.type === 'none',
+    )
+    .map((s) => s.address);
+}
+
+function noSinkMessage(addresses: readonly string[]): string {
+  return `no secret sink is declared in the settings, so ${addresses.join(', ')} cannot be created; nothing applied (declare \`sinks:\` and pass the settings with --config)`;
 }
 
 /** Clock skew tolerated between the machine that planned and the one that applies. */
@@ -325,6 +346,8 @@ export async function applySavedPlan(
   if (plan.diagnostics.some((d) => d.severity === 'error')) {
     throw new ConfigError('the saved plan was refused when it was made (it has errors); nothing to apply');
   }
+  const nowhere = keysWithoutSink(plan);
+  if (nowhere.length > 0) throw new ConfigError(noSinkMessage(nowhere));
   // A plan computed for a future instant (`plan --at`) would rotate keys early: refuse it.
   const ahead = Date.parse(plan.createdAt) - deps.clock.now().getTime();
   if (!(ahead <= FUTURE_PLAN_TOLERANCE_MS)) {
@@ -342,7 +365,7 @@ export async function applySavedPlan(
       `the saved plan is for organization ${plan.organizationId}, the credentials are for ${deps.client.organizationId}`,
     );
   }
-  const scopedPolicies = new Set(plan.fingerprintScope?.Policy ?? []);
+  const scopedPolicies = new Set(plan.fingerprintScope.Policy ?? []);
   const live = await observeLive(deps.client, {
     instance: settings.instance,
     now: () => deps.clock.now(),
@@ -352,12 +375,20 @@ export async function applySavedPlan(
     ...(opts.signal ? { signal: opts.signal } : {}),
   });
   await deps.rulesCache?.flush();
-  const fingerprint = fingerprintLive(live, plan.instance, plan.fingerprintScope ?? {});
+  if (plan.liveFingerprint === undefined) {
+    // Only a plan made to be saved carries it (renderPlanJson refuses to save one without).
+    throw new ConfigError(
+      'the plan carries no live fingerprint, so it cannot be checked against the organization; save it with plan --output json --out FILE',
+    );
+  }
+  const fingerprint = fingerprintLive(live, plan.instance, plan.fingerprintScope);
   if (fingerprint !== plan.liveFingerprint) {
     throw new StalePlanError(
       'the organization changed since the plan was made (live fingerprint differs); run plan again',
     );
   }
+  const problems = verifySavedPlan(plan, live);
+  if (problems.length > 0) throw new PlanContractError(problems);
   const base = {
     plan,
     diagnostics: plan.diagnostics,
@@ -366,7 +397,7 @@ export async function applySavedPlan(
   };
   if (plan.steps.length === 0) return { kind: 'no-changes', ...base };
   try {
-    const summary = await execute(plan, live, deps, opts);
+    const summary = await execute(plan, deps, opts);
     return summarizeRun(summary, base);
   } catch (err) {
     rethrowAbort(err, opts.signal);

@@ -8,9 +8,18 @@
  *   `-/+` replace (API keys: create the new key, deliver its secret, then retire/delete the old one)
  *   `-`   delete            `&`   adopt (take over an existing object by adding our marker)
  */
-import { formatDuration } from '../desired/duration.js';
-import type { DesiredResource } from '../model/desired.js';
-import type { Action, FieldChange, Plan, PlanStep } from '../model/plan.js';
+import { formatDuration } from '../model/duration.js';
+import {
+  type Action,
+  type FieldChange,
+  type KeyExpiryRule,
+  type ObjectRef,
+  type Plan,
+  type PlannedRule,
+  type PlannedValue,
+  type PlanStep,
+  targetId,
+} from '../model/plan.js';
 
 export const SYMBOL: Record<Action, string> = {
   create: '+',
@@ -41,11 +50,7 @@ export function summaryLine(plan: Plan): string {
 export const NO_CHANGES = 'No changes. Your organization matches the desired state.';
 
 /** The live identity of the object a step acts on: id, or access key for API keys. */
-export function liveId(step: PlanStep): string | undefined {
-  const b = step.before;
-  if (!b) return undefined;
-  return b.kind === 'ApiKey' ? b.object.accessKey : b.object.id;
-}
+export const liveId = targetId;
 
 /** Header line of a step: `-/+ ApiKey/ci (SCW…)`. */
 export function stepTitle(step: PlanStep): string {
@@ -62,58 +67,70 @@ export function changeLine(c: FieldChange): string {
   return `~ ${c.field}: ${formatValue(c.before)} -> ${formatValue(c.after)}${c.forcesReplacement ? ' (forces replacement)' : ''}`;
 }
 
-/** Attributes of a desired resource, shown on create (all) — references by name. */
-export function desiredAttributes(d: DesiredResource, step?: PlanStep): [string, string][] {
+/** The name part of a reference's address (`Application/ci` → `ci`). */
+function refName(ref: ObjectRef): string {
+  return ref.address.slice(ref.address.indexOf('/') + 1);
+}
+
+function describeRule(rule: PlannedRule): string {
+  const sets = [...rule.permissionSets].sort().join(', ');
+  const scope =
+    rule.scope.type === 'organization'
+      ? 'organization'
+      : `projects [${rule.scope.projects.map(refName).join(', ')}]`;
+  return `${sets} on ${scope}${rule.condition ? ` if ${rule.condition}` : ''}`;
+}
+
+/** `2026-08-30T00:00:00Z`, `(creation + 90d)` or `(never)`. */
+export function describeExpiry(rule: KeyExpiryRule): string {
+  switch (rule.type) {
+    case 'at':
+      return formatValue(rule.at);
+    case 'lifetime':
+      return `(creation + ${formatDuration(rule.lifetimeMs)})`;
+    case 'never':
+      return '(never)';
+  }
+}
+
+/** Attributes of a planned value, shown on create (all): references by name, the secret's concrete destination. */
+export function plannedAttributes(value: PlannedValue): [string, string][] {
   const out: [string, string][] = [];
   const add = (k: string, v: unknown) => out.push([k, formatValue(v)]);
-  switch (d.kind) {
+  switch (value.kind) {
     case 'Project':
-      add('description', d.description);
+      add('description', value.description);
       break;
     case 'Application':
-      add('description', d.description);
-      add('tags', d.tags);
+      add('description', value.description);
+      add('tags', value.tags);
       break;
     case 'Group':
-      add('description', d.description);
-      add('tags', d.tags);
-      add('members', d.memberApplications);
+      add('description', value.description);
+      add('tags', value.tags);
+      add('members', value.members.map(refName));
       break;
     case 'Policy':
-      add('description', d.description);
-      add('tags', d.tags);
-      add('principal', d.principal.type === 'none' ? 'none' : `${d.principal.type}:${d.principal.name}`);
+      add('description', value.description);
+      add('tags', value.tags);
       add(
-        'rules',
-        d.rules.map(
-          (r) =>
-            `${[...r.permissionSets].sort().join(', ')} on ${
-              r.scope.type === 'organization' ? 'organization' : `projects [${r.scope.projects.join(', ')}]`
-            }${r.condition ? ` if ${r.condition}` : ''}`,
-        ),
+        'principal',
+        value.principal.type === 'none' ? 'none' : `${value.principal.type}:${refName(value.principal.ref)}`,
       );
+      add('rules', value.rules.map(describeRule));
       break;
     case 'ApiKey': {
-      add('application', d.application);
-      add('defaultProject', d.defaultProject);
-      add('description', d.description);
-      const rot = step?.rotation;
-      if (step?.expiresAt ?? d.expiresAt) add('expiresAt', step?.expiresAt ?? d.expiresAt);
-      else if (rot?.lifetimeMs !== undefined)
-        out.push(['expiresAt', `(creation + ${formatDuration(rot.lifetimeMs)})`]);
-      else out.push(['expiresAt', '(never)']);
-      if (rot) {
-        const parts: string[] = [];
-        if (rot.rotateBeforeMs !== undefined)
-          parts.push(`rotateBefore ${formatDuration(rot.rotateBeforeMs)}`);
-        if (rot.maxAgeMs !== undefined) parts.push(`maxAge ${formatDuration(rot.maxAgeMs)}`);
-        parts.push(`overlap ${formatDuration(rot.overlapMs)}`);
-        out.push(['rotation', parts.join(', ')]);
-      }
-      const sink = [d.sink.sink ?? '(default sink)', d.sink.path, d.sink.namespace, d.sink.secretName]
-        .filter((x) => x !== undefined)
-        .join(' ');
-      out.push(['secret', `(sensitive: delivered to ${sink})`]);
+      add('application', refName(value.application));
+      add('defaultProject', refName(value.defaultProject));
+      add('description', value.description);
+      out.push(['expiresAt', describeExpiry(value.expiry)]);
+      const rot = value.rotation;
+      const parts: string[] = [];
+      if (rot.rotateBeforeMs !== undefined) parts.push(`rotateBefore ${formatDuration(rot.rotateBeforeMs)}`);
+      if (rot.maxAgeMs !== undefined) parts.push(`maxAge ${formatDuration(rot.maxAgeMs)}`);
+      parts.push(`overlap ${formatDuration(rot.overlapMs)}`);
+      out.push(['rotation', parts.join(', ')]);
+      out.push(['secret', `(sensitive: delivered to ${value.sink.target}, sink ${value.sink.sink})`]);
       break;
     }
   }
@@ -123,21 +140,22 @@ export function desiredAttributes(d: DesiredResource, step?: PlanStep): [string,
 /** Body lines of a step (without indentation or colour). */
 export function stepBody(step: PlanStep): string[] {
   const lines: string[] = [];
-  if (step.action === 'create' && step.after) {
-    for (const [k, v] of desiredAttributes(step.after, step)) lines.push(`+ ${k}: ${v}`);
+  if (step.action === 'create') {
+    for (const [k, v] of plannedAttributes(step.after)) lines.push(`+ ${k}: ${v}`);
   } else {
     for (const c of step.changes) lines.push(changeLine(c));
   }
   if (step.action === 'replace') {
-    if (step.after && !step.changes.some((c) => c.field === 'expiresAt')) {
-      const expiry = desiredAttributes(step.after, step).find(([k]) => k === 'expiresAt');
-      if (expiry) lines.push(`+ new key expiresAt: ${expiry[1]}`);
+    if (!step.changes.some((c) => c.field === 'expiresAt')) {
+      lines.push(`+ new key expiresAt: ${describeExpiry(step.after.expiry)}`);
     }
+    lines.push(
+      `+ new secret: (sensitive: delivered to ${step.after.sink.target}, sink ${step.after.sink.sink})`,
+    );
     const old = liveId(step);
-    const rot = step.rotation;
     lines.push(
       step.disposeBefore === 'retire'
-        ? `then: ${old} is marked retiring, and deleted ${rot ? formatDuration(rot.overlapMs) : 'one overlap'} after the new secret is delivered`
+        ? `then: ${old} is marked retiring, and deleted ${formatDuration(step.after.rotation.overlapMs)} after the new secret is delivered`
         : `then: ${old} is deleted as soon as the new secret is delivered`,
     );
   }

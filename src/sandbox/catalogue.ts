@@ -1,6 +1,6 @@
 /**
  * Permission-set catalogue. `permission_sets_scope_type` of a rule is a property of its
- * permission sets (SPEC §8): organization-level sets (IAM, billing, projects management) vs
+ * permission sets (docs/design/scaleway-api.md §8): organization-level sets (IAM, billing, projects management) vs
  * project-level sets (products). The names seen in recordings are included; the rest are
  * well-known Scaleway permission sets so configurations written against the real catalogue load.
  */

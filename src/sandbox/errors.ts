@@ -1,5 +1,5 @@
 /**
- * Error bodies as the real API sends them (SPEC §9): a JSON object with `type`, `message`
+ * Error bodies as the real API sends them (docs/design/scaleway-api.md §9): a JSON object with `type`, `message`
  * and type-specific keys, keys sorted alphabetically.
  */
 

@@ -1,9 +1,13 @@
 /**
- * Fault injection for the sandbox: the failure modes the real API produces (SPEC §11.17) plus
- * transport faults, all driven by one seeded PRNG so a run is reproducible. Options come from
- * startSandbox, from `SCW_SANDBOX_*` environment variables, and can be changed at runtime.
+ * Fault injection for the sandbox: the failure modes the real API produces
+ * (docs/design/scaleway-api.md §11, item 15) plus transport faults and concurrent writers, all driven
+ * by one seeded PRNG so a run is reproducible. Options come from startSandbox, from
+ * `SCW_SANDBOX_*` environment variables, and can be changed at runtime.
  */
 import { createRng, parseSeed, type Rng } from './prng.js';
+import type { ShiftRecord } from './shift.js';
+
+export type { ShiftRecord } from './shift.js';
 
 export interface ListPageInfo {
   /** Plural resource key of the listing (`applications`, `projects`, `api_keys`, ...). */
@@ -41,6 +45,12 @@ export interface FaultOptions {
   transient403Rate?: number;
   /** Apply the transient 403 to the admin key too (default false: only other keys, as real propagation affects new grants). */
   transient403IncludesAdmin?: boolean;
+  /**
+   * Probability [0,1] that, before a page after the first of a full listing, one object of an
+   * earlier page is deleted and one is created (`total_count` unchanged): an object slides onto
+   * a page already read and the reader misses it (src/sandbox/shift.ts).
+   */
+  shiftRate?: number;
   /** Called before a list page is computed; tests mutate the store here to simulate concurrent writers. */
   onListPage?: (info: ListPageInfo) => void | Promise<void>;
   /** PRNG seed for fault decisions. */
@@ -64,6 +74,7 @@ const ENV: ReadonlyArray<[string, NumericFault]> = [
   ['SCW_SANDBOX_GROUP_TRANSIENT_MS', 'groupTransientWindowMs'],
   ['SCW_SANDBOX_TRANSIENT_403_MS', 'transient403WindowMs'],
   ['SCW_SANDBOX_TRANSIENT_403_RATE', 'transient403Rate'],
+  ['SCW_SANDBOX_SHIFT_RATE', 'shiftRate'],
 ];
 
 /** Reads `SCW_SANDBOX_*` variables; throws on a value that is not a non-negative number. */
@@ -96,6 +107,7 @@ const RATE_KEYS: ReadonlySet<NumericFault> = new Set([
   'ambiguousWriteRate',
   'projectDelete412Rate',
   'transient403Rate',
+  'shiftRate',
 ]);
 
 export function validateFaultOptions(opts: FaultOptions): void {
@@ -117,6 +129,7 @@ export class FaultController {
   private tokens = 0;
   private lastRefill = 0;
   private injected = 0;
+  private readonly shiftLog: ShiftRecord[] = [];
 
   constructor(
     initial: FaultOptions = {},
@@ -158,7 +171,7 @@ export class FaultController {
     this.opts = {};
   }
 
-  /** Number of faults injected so far (429, 5xx, resets, 412, 403, ambiguous writes). */
+  /** Number of faults injected so far (429, 5xx, resets, 412, 403, ambiguous writes, shifts). */
   injectedCount(): number {
     return this.injected;
   }
@@ -175,6 +188,21 @@ export class FaultController {
 
   pick<T>(items: readonly T[]): T {
     return items[this.rng.int(items.length)] as T;
+  }
+
+  /** A seeded index in [0, n). */
+  index(n: number): number {
+    return this.rng.int(n);
+  }
+
+  recordShift(shift: ShiftRecord): void {
+    this.injected++;
+    this.shiftLog.push(shift);
+  }
+
+  /** Every pagination shift so far (oldest first), with the object each one hid from its reader. */
+  shifts(): readonly ShiftRecord[] {
+    return [...this.shiftLog];
   }
 
   latencyMs(): number {

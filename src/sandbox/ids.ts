@@ -1,5 +1,5 @@
 /**
- * Identifier and timestamp formats of the real API (SPEC §2):
+ * Identifier and timestamp formats of the real API (docs/design/scaleway-api.md §2):
  * - resource ids: lowercase UUID v4;
  * - access keys: `SCW` + 17 Crockford base32 characters (no I, L, O, U);
  * - secret keys: UUID v4;

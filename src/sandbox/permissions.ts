@@ -1,6 +1,6 @@
 /**
  * A small model of IAM authorisation, enough for the sandbox to answer 403
- * `permissions_denied` like the real API when a key lacks rights (SPEC §9, §11.16):
+ * `permissions_denied` like the real API when a key lacks rights (docs/design/scaleway-api.md §9, §11 item 14):
  * - keys of the organization owner may do everything;
  * - any other bearer (application or member user) gets the permission sets of the policies
  *   attached to it directly or through its groups; only organization-scoped rules grant the

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { PERMISSION_SETS } from './catalogue.js';
 import { invalidArgument, SandboxApiError } from './errors.js';
 import type { FaultController } from './faults.js';
+import { maybeShift } from './shift.js';
 import { isUuid, type ParsedExpiry, parseExpiry } from './ids.js';
 import type { ApiKeyRecord, Bearer, Principal, ProjectRecord, RuleScope } from './model.js';
 import {
@@ -40,7 +41,7 @@ export interface RouteContext {
   body: Json;
   clientIp: string;
   caller: ApiKeyRecord;
-  pageSizes: { iam: number; projects: number };
+  pageSizes: { iam: number; projects: number; max: number };
 }
 
 export interface RouteResult {
@@ -105,7 +106,7 @@ function safeDecode(segment: string): string {
 const ok = (body: Wire): RouteResult => ({ status: 200, body });
 const noContent: RouteResult = { status: 204 };
 
-/** Path ids are validated like body ids: malformed → 400 format (SPEC §9, seen for project_id). */
+/** Path ids are validated like body ids: malformed → 400 format (docs/design/scaleway-api.md §9, seen for project_id). */
 function pathUuid(ctx: RouteContext, name: string): string {
   const v = ctx.params[name] ?? '';
   if (!isUuid(v)) throw invalidArgument(name, 'format', UUID_HELP);
@@ -117,13 +118,13 @@ interface Paging {
   pageSize: number;
 }
 
-function readPaging(q: QueryReader, defaultPageSize: number, maxPage: number): Paging {
+function readPaging(q: QueryReader, defaultPageSize: number, maxPage: number, clampPageSize = 100): Paging {
   const page = q.integer('page', 1, maxPage) ?? 1;
   const pageSize = q.integer('page_size', 1, 100) ?? defaultPageSize;
-  return { page, pageSize };
+  return { page, pageSize: Math.min(pageSize, clampPageSize) };
 }
 
-/** `unknown_*` enum zero values and an empty `organization_id=` mean "no filter" (SPEC §3). */
+/** `unknown_*` enum zero values and an empty `organization_id=` mean "no filter" (docs/design/scaleway-api.md §3). */
 function orgMatches(q: QueryReader, store: SandboxStore): boolean {
   const org = q.uuid('organization_id');
   return org === undefined || org === store.organizationId;
@@ -200,6 +201,16 @@ async function listPage<T>(
 ): Promise<RouteResult> {
   const hook = ctx.faults.options.onListPage;
   if (hook) await hook({ resource, page: paging.page, pageSize: paging.pageSize, query: ctx.query });
+  maybeShift(
+    ctx.store,
+    ctx.faults,
+    resource,
+    paging.page,
+    paging.pageSize,
+    ctx.query,
+    () => cachedList(ctx, resource, compute),
+    () => cachedList(ctx, resource, compute),
+  );
   const all = cachedList(ctx, resource, compute);
   const start = (paging.page - 1) * paging.pageSize;
   const items = all.slice(start, start + paging.pageSize).map(toJson);
@@ -242,7 +253,7 @@ route('GET', '/account/v3/projects', async (ctx) => {
   const name = q.get('name');
   const ids = q.uuids('project_ids');
   const orderBy = q.enumValue('order_by', PROJECT_ORDER, 'created_at_asc');
-  const paging = readPaging(q, ctx.pageSizes.projects, Number.MAX_SAFE_INTEGER);
+  const paging = readPaging(q, ctx.pageSizes.projects, Number.MAX_SAFE_INTEGER, ctx.pageSizes.max);
   q.check();
   return listPage(
     ctx,
@@ -371,7 +382,7 @@ route('GET', '/iam/v1alpha1/applications', async (ctx) => {
   const editable = q.boolean('editable');
   const ids = q.uuids('application_ids');
   const orderBy = q.enumValue('order_by', IAM_ORDER, 'created_at_asc');
-  const paging = readPaging(q, ctx.pageSizes.iam, 10_000);
+  const paging = readPaging(q, ctx.pageSizes.iam, 10_000, ctx.pageSizes.max);
   q.check();
   return listPage(
     ctx,
@@ -495,7 +506,7 @@ route('GET', '/iam/v1alpha1/api-keys', async (ctx) => {
   const userId = q.uuid('user_id');
   const accessKeys = [...q.all('access_keys'), ...q.all('access_key')];
   const orderBy = q.enumValue('order_by', KEY_ORDER, 'created_at_asc');
-  const paging = readPaging(q, ctx.pageSizes.iam, 10_000);
+  const paging = readPaging(q, ctx.pageSizes.iam, 10_000, ctx.pageSizes.max);
   q.check();
   const store = ctx.store;
   return listPage(
@@ -592,7 +603,7 @@ route('GET', '/iam/v1alpha1/groups', async (ctx) => {
   const userIds = q.uuids('user_ids');
   const groupIds = q.uuids('group_ids');
   const orderBy = q.enumValue('order_by', IAM_ORDER, 'created_at_asc');
-  const paging = readPaging(q, ctx.pageSizes.iam, 10_000);
+  const paging = readPaging(q, ctx.pageSizes.iam, 10_000, ctx.pageSizes.max);
   q.check();
   return listPage(
     ctx,
@@ -808,7 +819,7 @@ route('GET', '/iam/v1alpha1/policies', async (ctx) => {
   const appIds = q.uuids('application_ids');
   const policyIds = q.uuids('policy_ids');
   const orderBy = q.enumValue('order_by', POLICY_ORDER, 'policy_name_asc');
-  const paging = readPaging(q, ctx.pageSizes.iam, 10_000);
+  const paging = readPaging(q, ctx.pageSizes.iam, 10_000, ctx.pageSizes.max);
   q.check();
   return listPage(
     ctx,
@@ -884,7 +895,7 @@ route('GET', '/iam/v1alpha1/rules', async (ctx) => {
   if (q.get('policy_id') === undefined) {
     q.details.push({ argument_name: 'policy_id', reason: 'required', help_message: 'value is required' });
   }
-  const paging = readPaging(q, ctx.pageSizes.iam, 10_000);
+  const paging = readPaging(q, ctx.pageSizes.iam, 10_000, ctx.pageSizes.max);
   q.check();
   const policy = ctx.store.getPolicy(policyId!);
   return listPage(ctx, 'rules', paging, () => [...policy.rules], ruleJson);
@@ -915,7 +926,7 @@ route('GET', '/iam/v1alpha1/permission-sets', async (ctx) => {
     ['created_at_asc', 'created_at_desc', 'name_asc', 'name_desc'] as const,
     'created_at_asc',
   );
-  const paging = readPaging(q, ctx.pageSizes.iam, 10_000);
+  const paging = readPaging(q, ctx.pageSizes.iam, 10_000, ctx.pageSizes.max);
   q.check();
   const all = PERMISSION_SETS.map((p, i) => ({ ...p, index: i }));
   return listPage(
@@ -967,7 +978,7 @@ route('GET', '/iam/v1alpha1/users', async (ctx) => {
     ] as const,
     'created_at_asc',
   );
-  const paging = readPaging(q, ctx.pageSizes.iam, 10_000);
+  const paging = readPaging(q, ctx.pageSizes.iam, 10_000, ctx.pageSizes.max);
   q.check();
   return listPage(
     ctx,

@@ -1,5 +1,5 @@
 /**
- * Records → wire objects with the real key order (proto field order, SPEC §4–§8). One-of
+ * Records → wire objects with the real key order (proto field order, docs/design/scaleway-api.md §4–§8). One-of
  * members are emitted only when set (bearer, principal, rule scope go last).
  */
 import type {
@@ -14,7 +14,7 @@ import type {
 
 export type Wire = Record<string, unknown>;
 
-/** Projects: POST/PATCH answer `qualification: null`, GET/list answer the object (SPEC §4). */
+/** Projects: POST/PATCH answer `qualification: null`, GET/list answer the object (docs/design/scaleway-api.md §4). */
 export function projectJson(p: ProjectRecord, mode: 'write' | 'read'): Wire {
   return {
     id: p.id,
@@ -46,7 +46,7 @@ export function applicationJson(a: ApplicationRecord, nbApiKeys: number): Wire {
   };
 }
 
-/** `secret_key` is only revealed in the POST response (SPEC §6). */
+/** `secret_key` is only revealed in the POST response (docs/design/scaleway-api.md §6). */
 export function apiKeyJson(k: ApiKeyRecord, revealSecret = false): Wire {
   return {
     access_key: k.access_key,
@@ -97,7 +97,7 @@ export function policyCounters(p: PolicyRecord): {
   return { nb_rules: p.rules.length, nb_scopes: scopes.size, nb_permission_sets: sets };
 }
 
-/** The POST response shows zeroed counters; GET/list/PATCH show the computed ones (SPEC §8). */
+/** The POST response shows zeroed counters; GET/list/PATCH show the computed ones (docs/design/scaleway-api.md §8). */
 export function policyJson(p: PolicyRecord, zeroCounters = false): Wire {
   const c = zeroCounters ? { nb_rules: 0, nb_scopes: 0, nb_permission_sets: 0 } : policyCounters(p);
   return {

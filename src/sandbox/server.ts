@@ -1,6 +1,6 @@
 /**
  * The built-in Scaleway sandbox: an emulator of Account v3 projects and IAM v1alpha1 that
- * answers like the real server (SPEC §11), with seeded managed resources, persistence and
+ * answers like the real server (docs/design/scaleway-api.md §11), with seeded managed resources, persistence and
  * fault injection. `scw-gitops sandbox` serves it; the daemon runs it in-process for
  * `npm start`; tests start one per suite on port 0.
  */
@@ -32,7 +32,7 @@ import {
 import { SandboxStore } from './store.js';
 import type { Json } from './validation.js';
 
-export type { FaultOptions, ListPageInfo } from './faults.js';
+export type { FaultOptions, ListPageInfo, ShiftRecord } from './faults.js';
 export { FaultController } from './faults.js';
 export type { BulkSeed, BulkSeedResult } from './seed.js';
 export { SandboxStore } from './store.js';
@@ -60,6 +60,12 @@ export interface SandboxOptions {
   iamDefaultPageSize?: number;
   /** Default page size of the projects list (real: unknown, ≥ 42; default 50). */
   projectsDefaultPageSize?: number;
+  /**
+   * Largest page served (default 100, the real limit): a larger `page_size` is clamped, as a server
+   * may do; clients take the first page's length as the page size. Small values make multi-page
+   * listings (and the `shift` fault) testable with small organizations.
+   */
+  maxPageSize?: number;
   /** `name=` / `policy_name=` list filters: exact (as recorded, default) or substring. */
   nameFilter?: 'exact' | 'contains';
   /** 412 resource_still_in_use on project DELETE while keys/rules reference it (default true). */
@@ -73,7 +79,7 @@ export interface SandboxOptions {
   enforcePermissions?: boolean;
   /**
    * JSON layout of answers: compact (default) or the `", "`-separated form some real recordings
-   * show (SPEC §1); clients must parse, never compare bytes.
+   * show (docs/design/scaleway-api.md §1); clients must parse, never compare bytes.
    */
   jsonStyle?: 'compact' | 'spaced';
   /** Managed VPN gateway app+policy pairs seeded in a fresh org (default 2). */
@@ -83,6 +89,8 @@ export interface SandboxOptions {
 export interface RequestRecord {
   method: string;
   path: string;
+  /** The query string as received (`?page=2&…`), empty when none. */
+  query: string;
   status: number | 'reset';
   /** Set when the answer was produced by fault injection. */
   fault?: '429' | '5xx' | 'reset' | '412' | '403' | 'ambiguous';
@@ -170,19 +178,25 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHa
   if (!admin) throw new Error('sandbox state has no admin API key');
 
   let count = 0;
-  const log: RequestRecord[] = [];
-  const record = (r: RequestRecord): void => {
-    log.push(r);
-    if (log.length > MAX_LOG) log.splice(0, log.length - MAX_LOG);
+  const requestLog: RequestRecord[] = [];
+  const log = (r: RequestRecord): void => {
+    requestLog.push(r);
+    if (requestLog.length > MAX_LOG) requestLog.splice(0, requestLog.length - MAX_LOG);
   };
 
-  const pageSizes = { iam: opts.iamDefaultPageSize ?? 20, projects: opts.projectsDefaultPageSize ?? 50 };
+  const maxPageSize = opts.maxPageSize ?? 100;
+  const pageSizes = {
+    iam: Math.min(opts.iamDefaultPageSize ?? 20, maxPageSize),
+    projects: Math.min(opts.projectsDefaultPageSize ?? 50, maxPageSize),
+    max: maxPageSize,
+  };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     count++;
     const method = (req.method ?? 'GET').toUpperCase();
     const url = new URL(req.url ?? '/', 'http://sandbox.invalid');
     const path = url.pathname.replace(/\/+$/, '') || '/';
+    const record = (r: Omit<RequestRecord, 'query'>): void => log({ ...r, query: url.search });
     let raw: Buffer;
     try {
       raw = await readBody(req);
@@ -389,7 +403,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHa
     faults,
     store,
     requestCount: () => count,
-    requests: () => [...log],
+    requests: () => [...requestLog],
     seedApplications: (n, o) => store.batch(() => seedApplications(store, n, o ?? {})),
     seedBulk: (spec) => store.batch(() => seedBulk(store, spec)),
     seedManagedVpnGateway: () => seedVpnGateway(store),
@@ -470,7 +484,7 @@ function writeJson(res: ServerResponse, status: number, body: unknown, style: 'c
   res.end(text);
 }
 
-/** DELETE answers 204 with an empty body but still `Content-Type: application/json` (SPEC §4). */
+/** DELETE answers 204 with an empty body but still `Content-Type: application/json` (docs/design/scaleway-api.md §4). */
 function sendEmpty(res: ServerResponse, status: number): void {
   baseHeaders(res);
   res.writeHead(status, { 'Content-Type': 'application/json' });

@@ -330,7 +330,7 @@ export class SandboxStore {
   deleteApplication(id: string): void {
     const a = this.getApplication(id);
     if (!a.deletable) throw permissionsDenied('application', 'delete');
-    // Cascade (SPEC §11.12): the application's API keys go with it, and it leaves every group.
+    // Cascade (docs/design/scaleway-api.md §5, Cascades): the application's API keys go with it, and it leaves every group.
     for (const [ak, k] of this.apiKeys) {
       if ('application_id' in k.bearer && k.bearer.application_id === id) this.apiKeys.delete(ak);
     }
@@ -493,7 +493,7 @@ export class SandboxStore {
     this.written('group');
   }
 
-  /** 409 transient_state when the previous membership change is too recent (SPEC §7). */
+  /** 409 transient_state when the previous membership change is too recent (docs/design/scaleway-api.md §7). */
   private beginMembershipChange(g: GroupRecord): void {
     if (!g.editable) throw permissionsDenied('group', 'write');
     const window = this.opts.membershipWindowMs?.() ?? 0;
@@ -636,7 +636,7 @@ export class SandboxStore {
     return p;
   }
 
-  /** Recorded: policy PATCH does not bump updated_at (SPEC §8). */
+  /** Recorded: policy PATCH does not bump updated_at (docs/design/scaleway-api.md §8). */
   updatePolicy(id: string, patch: PolicyPatch): PolicyRecord {
     const p = this.getPolicy(id);
     if (!p.editable) throw permissionsDenied('policy', 'write');

@@ -1,13 +1,13 @@
 /**
- * Request-body readers that collect `invalid_arguments` details (SPEC §11 point 15) instead of
+ * Request-body readers that collect `invalid_arguments` details (docs/design/scaleway-api.md §11, item 13) instead of
  * stopping at the first problem, like the real gateway's validation layer.
  */
 import { type ArgumentDetail, invalidArguments } from './errors.js';
 import { isUuid } from './ids.js';
 
-/** SPEC §5: IAM names (applications, groups, policies). */
+/** docs/design/scaleway-api.md §5: IAM names (applications, groups, policies). */
 export const IAM_NAME_RE = /^[\w().-]+( +[\w().-]+)*$/;
-/** SPEC §4: project names. */
+/** docs/design/scaleway-api.md §4: project names. */
 export const PROJECT_NAME_RE = /^[a-zA-Z0-9._\- ]+$/;
 export const NAME_MAX = 64;
 export const DESCRIPTION_MAX = 200;

@@ -1,5 +1,5 @@
 /**
- * Error-body decoding (SPEC §9). Pure: takes the status and the raw body text, returns the
+ * Error-body decoding (docs/design/scaleway-api.md §9). Pure: takes the status and the raw body text, returns the
  * server message and a typed `ScalewayErrorInfo`. Never throws: a body that is empty, not JSON
  * or of an unknown type becomes `{type:'unknown'}` with the status line as message, which is
  * what both official SDKs do.

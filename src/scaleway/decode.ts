@@ -1,5 +1,5 @@
 /**
- * Wire (snake_case JSON) → live model (src/model/live.ts). Tolerant by design (SPEC §11.20):
+ * Wire (snake_case JSON) → live model (src/model/live.ts). Tolerant by design (docs/design/scaleway-api.md §11, item 16):
  * unknown fields are ignored; missing optional booleans default (`editable`/`deletable` true,
  * `managed` false, as in 2023 recordings that lack them); `tags:null` and missing tags are `[]`;
  * `description` missing/null is `""`; project `qualification` is not carried (null, missing and

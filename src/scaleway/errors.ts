@@ -2,7 +2,7 @@
  * Errors of the Scaleway client.
  *
  * - `ScalewayApiError`: the API answered with an HTTP error status. `info` is the decoded
- *   error body, discriminated by `info.type` (every shape of SPEC §9, plus `unknown` for bodies
+ *   error body, discriminated by `info.type` (every shape of docs/design/scaleway-api.md §9, plus `unknown` for bodies
  *   that are not JSON or carry an unknown type, such as the gateway's empty 429).
  * - `TransportError`: no HTTP answer (connection refused/reset, timeout, DNS). Internal to the
  *   retry loop for idempotent calls; surfaces when retries are exhausted.

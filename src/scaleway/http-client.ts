@@ -69,8 +69,6 @@ export interface ScalewayClientOptions {
   readonly retry?: RetrySettings;
   /** Complete re-listings when a listing disagrees with total_count. Default 3. */
   readonly listAttempts?: number;
-  /** Retry 403 permissions_denied (IAM propagation after a policy change). Default false. */
-  readonly retryForbidden?: boolean;
   /** Test seam. */
   readonly fetch?: typeof fetch;
 }
@@ -87,7 +85,7 @@ function seg(id: string): string {
   return encodeURIComponent(id);
 }
 
-/** The server may match names partially (SPEC §3): keep exact matches only. */
+/** The server may match names partially (docs/design/scaleway-api.md §3): keep exact matches only. */
 function exact<T>(items: T[], want: string | undefined, get: (t: T) => string): T[] {
   return want === undefined ? items : items.filter((i) => get(i) === want);
 }
@@ -108,7 +106,6 @@ export function createScalewayClient(opts: ScalewayClientOptions): ScalewayHttpC
     limiter,
     ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
     ...(opts.retry ? { retry: opts.retry } : {}),
-    ...(opts.retryForbidden !== undefined ? { retryForbidden: opts.retryForbidden } : {}),
     ...(opts.logger ? { logger: opts.logger } : {}),
     ...(opts.onRequest ? { onRequest: opts.onRequest } : {}),
     ...(opts.fetch ? { fetch: opts.fetch } : {}),
@@ -144,7 +141,6 @@ export function createScalewayClient(opts: ScalewayClientOptions): ScalewayHttpC
           route,
           query: { ...query, page, page_size: pageSize },
           signal,
-          ...(call?.retryForbidden !== undefined ? { retryForbidden: call.retryForbidden } : {}),
         });
         return decodePage(route, key, res.body);
       },
@@ -155,16 +151,14 @@ export function createScalewayClient(opts: ScalewayClientOptions): ScalewayHttpC
     method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
     path: string,
     route: string,
-    o: { body?: unknown; call?: CallOptions | undefined; retryPreconditions?: readonly string[] } = {},
+    o: { body?: unknown; call?: CallOptions | undefined } = {},
   ): Promise<unknown> {
     const res = await transport.request({
       method,
       path,
       route,
       signal: o.call?.signal,
-      ...(o.call?.retryForbidden !== undefined ? { retryForbidden: o.call.retryForbidden } : {}),
       ...(o.body !== undefined ? { body: o.body } : {}),
-      ...(o.retryPreconditions ? { retryPreconditions: o.retryPreconditions } : {}),
     });
     return res.body;
   }
@@ -208,10 +202,7 @@ export function createScalewayClient(opts: ScalewayClientOptions): ScalewayHttpC
       );
     },
     async deleteProject(id, o) {
-      await call('DELETE', `${ACCOUNT}/projects/${seg(id)}`, projectRoute, {
-        call: o,
-        retryPreconditions: ['resource_not_usable'],
-      });
+      await call('DELETE', `${ACCOUNT}/projects/${seg(id)}`, projectRoute, { call: o });
     },
 
     // ---- IAM applications

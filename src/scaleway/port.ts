@@ -24,12 +24,6 @@ import type {
 
 export interface CallOptions {
   readonly signal?: AbortSignal;
-  /**
-   * Retry 403 `permissions_denied` for this call (with the usual backoff). For callers that
-   * just changed a policy: IAM propagation is eventually consistent and can answer 403 for a
-   * short while. Default: the client's setting (off).
-   */
-  readonly retryForbidden?: boolean;
 }
 
 export interface ListApiKeysFilter {

@@ -1,5 +1,9 @@
 /**
- * Which failures are retried (pure policy; the loop lives in transport.ts).
+ * Which transport failures are retried (pure policy; the loop lives in transport.ts). This layer
+ * retries only what says nothing about the request itself: the gateway's 429, server errors and
+ * broken connections. Domain refusals that mean "not now" (409 transient_state, 412
+ * resource_not_usable, a 403 right after a policy change) are waited for by the executor
+ * (src/executor/retry.ts), never here: one retry layer per failure class (docs/design/retries.md).
  *
  * | failure                                   | GET/PUT/PATCH/DELETE | POST                      |
  * |-------------------------------------------|----------------------|---------------------------|
@@ -7,13 +11,7 @@
  * | 5xx except 501                            | retry                | AmbiguousWriteError       |
  * | timeout / connection reset / network      | retry                | AmbiguousWriteError       |
  * | connection refused (never sent)           | retry                | retry                     |
- * | 409 transient_state                       | retry                | retry (refused)           |
- * | 412 precondition in `retryPreconditions`  | retry                | retry (refused)           |
- * | 403 permissions_denied, `retryForbidden`  | retry                | retry (refused)           |
  * | anything else (4xx, 501)                  | throw                | throw                     |
- *
- * 403 is not retried by default: right after a policy change IAM propagation can produce
- * transient 403s, but the executor decides that (it knows a policy just changed).
  */
 import { ScalewayApiError, TransportError } from './errors.js';
 
@@ -25,10 +23,6 @@ export function isIdempotent(method: HttpMethod): boolean {
 
 export interface RetryContext {
   readonly method: HttpMethod;
-  /** 412 `precondition` values that mean "try again later" for this call. */
-  readonly retryPreconditions?: readonly string[];
-  /** Retry 403 `permissions_denied` (IAM propagation). Default false. */
-  readonly retryForbidden?: boolean;
 }
 
 export type FailureVerdict =
@@ -46,18 +40,9 @@ export function classifyFailure(err: unknown, ctx: RetryContext): FailureVerdict
     return 'ambiguous';
   }
   if (err instanceof ScalewayApiError) {
-    const { status, info } = err;
+    const { status } = err;
     if (status === 429) return 'retry';
     if (status >= 500 && status !== 501) return idempotent ? 'retry' : 'ambiguous';
-    if (info.type === 'transient_state') return 'retry';
-    if (
-      info.type === 'precondition_failed' &&
-      ctx.retryPreconditions !== undefined &&
-      ctx.retryPreconditions.includes(info.precondition)
-    ) {
-      return 'retry';
-    }
-    if (ctx.retryForbidden === true && info.type === 'permissions_denied') return 'retry';
     return 'fail';
   }
   return 'fail';

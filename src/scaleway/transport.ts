@@ -47,8 +47,6 @@ export interface TransportOptions {
   /** Per-attempt timeout (request + body). Default 30 s (the Go SDK's). */
   readonly timeoutMs?: number;
   readonly retry?: RetrySettings;
-  /** Retry 403 permissions_denied on every call of this client. Default false. */
-  readonly retryForbidden?: boolean;
   readonly logger?: Logger;
   readonly onRequest?: (e: RequestEvent) => void;
   /** Seam for tests and instrumentation. Default: `nodeHttpFetch` (node:http, keep-alive). */
@@ -67,10 +65,6 @@ export interface RequestSpec {
   readonly query?: Readonly<Record<string, QueryValue>>;
   readonly body?: unknown;
   readonly signal?: AbortSignal | undefined;
-  /** 412 preconditions that mean "retry later" for this call. */
-  readonly retryPreconditions?: readonly string[];
-  /** Per-call override of TransportOptions.retryForbidden. */
-  readonly retryForbidden?: boolean;
 }
 
 export interface ScalewayResponse {
@@ -248,11 +242,7 @@ export function createTransport(opts: TransportOptions): Transport {
   }
 
   async function requestWith(spec: RequestSpec): Promise<ScalewayResponse> {
-    const ctx = {
-      method: spec.method,
-      ...(spec.retryPreconditions ? { retryPreconditions: spec.retryPreconditions } : {}),
-      retryForbidden: spec.retryForbidden ?? opts.retryForbidden ?? false,
-    };
+    const ctx = { method: spec.method };
     let earlierAmbiguous = false;
     const verdicts = new WeakMap<object, boolean>();
     try {

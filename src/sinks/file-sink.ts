@@ -31,7 +31,10 @@
  *   pid; a lock whose process is gone, or older than a minute, is taken over), and the version read before the write
  *   (inode, mtime, size) is checked again under the lock: a record changed by someone else in
  *   between is never silently overwritten;
- * - locations are file names relative to the directory; absolute paths and `..` escapes are refused;
+ * - locations are file names relative to the directory; absolute paths and `..` escapes are refused,
+ *   and so is a symbolic link anywhere between the directory and the file (each component is
+ *   checked with lstat, before and after creating sub-directories): a secret never lands outside
+ *   the sink's directory. The directory itself may be a link (a mounted volume);
  * - nothing from a file's content ever goes into an error message or a log line.
  */
 import { randomBytes } from 'node:crypto';
@@ -80,10 +83,8 @@ const METADATA_FIELDS = [
 
 const RETRYABLE_CODES = new Set(['EAGAIN', 'EBUSY', 'EMFILE', 'ENFILE', 'EIO', 'EINTR', 'ETIMEDOUT']);
 
-/** Default file name of a key's record in a file sink. */
-export function defaultFileName(keyName: string, format: FileSinkSettings['format']): string {
-  return `${keyName}${format === 'json' ? '.json' : '.env'}`;
-}
+/** Default file name of a key's record in a file sink (src/model/sink-location.ts). */
+export { defaultFileName } from '../model/sink-location.js';
 
 function fsCode(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string'
@@ -245,6 +246,38 @@ export function createFileSink(settings: FileSinkSettings, deps: FileSinkDeps = 
     return full;
   };
 
+  /**
+   * Refuse a symbolic link at any component between the sink directory and `dir` (the sink
+   * directory itself may be a link: a mounted volume). A missing component is fine: it is created
+   * (0700) by ensureDir, and checked again before anything is written.
+   */
+  const assertNoLinkBelowRoot = async (dir: string): Promise<void> => {
+    const rel = relative(root, dir);
+    if (rel === '') return;
+    let current = root;
+    for (const part of rel.split(sep)) {
+      current = join(current, part);
+      let s: Awaited<ReturnType<typeof lstat>>;
+      try {
+        s = await lstat(current);
+      } catch (err) {
+        if (fsCode(err) === 'ENOENT') return;
+        throw fail(`cannot inspect ${current}`, err);
+      }
+      if (s.isSymbolicLink()) {
+        throw fail(`${current} is a symbolic link; refusing to follow it (secrets stay inside ${root})`);
+      }
+      if (!s.isDirectory()) throw fail(`${current} is not a directory`);
+    }
+  };
+
+  /** The file of a location, with no symbolic link between the sink directory and it. */
+  const fileOf = async (location: SinkLocation): Promise<string> => {
+    const file = pathOf(location);
+    await assertNoLinkBelowRoot(dirname(file));
+    return file;
+  };
+
   const ensureDir = async (dir: string): Promise<void> => {
     try {
       await mkdir(dir, { recursive: true, mode: DIR_MODE });
@@ -373,8 +406,9 @@ export function createFileSink(settings: FileSinkSettings, deps: FileSinkDeps = 
 
     async preflight(location, signal) {
       checkAborted(signal);
-      const file = pathOf(location);
+      const file = await fileOf(location);
       await ensureDir(dirname(file));
+      await assertNoLinkBelowRoot(dirname(file));
       const probe = join(
         dirname(file),
         `.scw-gitops-probe-${process.pid}-${randomBytes(4).toString('hex')}.tmp`,
@@ -398,7 +432,7 @@ export function createFileSink(settings: FileSinkSettings, deps: FileSinkDeps = 
 
     async read(location, signal) {
       checkAborted(signal);
-      const file = pathOf(location);
+      const file = await fileOf(location);
       const got = await readAt(file);
       if (!got) return undefined;
       if ((got.mode & 0o077) !== 0) {
@@ -413,7 +447,7 @@ export function createFileSink(settings: FileSinkSettings, deps: FileSinkDeps = 
 
     async verify(location, record, signal) {
       checkAborted(signal);
-      const got = await readAt(pathOf(location));
+      const got = await readAt(await fileOf(location));
       if (!got || got.parsed.accessKey !== record.accessKey || got.parsed.secretKey === undefined)
         return false;
       return record.secretKey.equals(got.parsed.secretKey);
@@ -421,9 +455,10 @@ export function createFileSink(settings: FileSinkSettings, deps: FileSinkDeps = 
 
     async write(location, record, signal) {
       checkAborted(signal);
-      const file = pathOf(location);
+      const file = await fileOf(location);
       const dir = dirname(file);
       await ensureDir(dir);
+      await assertNoLinkBelowRoot(dir);
       const before = await readAt(file);
       if (
         before &&

@@ -1,5 +1,5 @@
 /**
- * Kubernetes Secret sink (KUBERNETES.md §2–§4, §10).
+ * Kubernetes Secret sink (docs/design/kubernetes.md §2–§4, §10).
  *
  * One Secret per key (`type: Opaque`), data keys `SCW_ACCESS_KEY`, `SCW_SECRET_KEY` (plus
  * `SCW_DEFAULT_ORGANIZATION_ID` / `SCW_DEFAULT_PROJECT_ID` when known, so `envFrom` gives a

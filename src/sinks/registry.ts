@@ -4,19 +4,16 @@
  *
  * - `createSinks` instantiates every sink once. File sinks are built here; Vault and Kubernetes
  *   sinks are imported lazily (their dependencies load only when a settings file uses them).
- * - `resolveSinkLocation` applies the defaults: the key's `spec.sink.name`, else the settings'
- *   default sink, else the only sink; then per type
- *     file:       path = spec.sink.path ?? `<key name>.env` (dotenv) / `<key name>.json` (json)
- *     vault:      path = spec.sink.path ?? `<key name>` (under the sink's mount and pathPrefix)
- *     kubernetes: namespace = spec.sink.namespace ?? the sink's namespace,
- *                 secretName = spec.sink.secretName ?? `<key name>`
+ * - `resolveSinkLocation` applies the defaults of src/model/sink-location.ts (the key's
+ *   `spec.sink.name`, else the settings' default sink, else the only sink; then per type).
  */
 import type { pino } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Settings, SinkSettings } from '../config/settings.js';
 import { ConfigError } from '../errors.js';
 import type { DesiredApiKey } from '../model/desired.js';
-import { createFileSink, defaultFileName } from './file-sink.js';
+import { defaultFileName, resolveSink, toSinkLocation } from '../model/sink-location.js';
+import { createFileSink } from './file-sink.js';
 import type { SecretSink, SinkLocation } from './sink.js';
 
 export interface SinkDeps {
@@ -73,37 +70,20 @@ export async function createSinks(settings: Settings, deps: SinkDeps): Promise<M
   return sinks;
 }
 
-/** The sink name a key uses: its own, else the default, else the only declared sink. */
-export function sinkNameFor(
-  key: DesiredApiKey,
-  sinks: readonly { readonly name: string }[],
-  defaultSink: string | undefined,
-): string {
-  const name = key.sink.sink ?? defaultSink ?? (sinks.length === 1 ? sinks[0]!.name : undefined);
-  if (name === undefined) {
-    throw new ConfigError(
-      `${key.address}: spec.sink.name is not set and there is no default sink (settings defaults.sink)`,
-    );
-  }
-  return name;
-}
-
-/** Where `key`'s secret goes, with every default applied. Throws ConfigError for an unknown sink. */
+/**
+ * Where `key`'s secret goes, with every default applied (the rules are in
+ * src/model/sink-location.ts, shared with the planner). Throws ConfigError for an unknown sink.
+ */
 export function resolveSinkLocation(key: DesiredApiKey, settings: Settings): SinkLocation {
-  const name = sinkNameFor(key, settings.sinks, settings.defaults.sink);
-  const s = settings.sinks.find((x) => x.name === name);
-  if (!s) {
-    throw new ConfigError(
-      `${key.address}: spec.sink.name: no sink named ${name} (declared: ${settings.sinks.map((x) => x.name).join(', ') || 'none'})`,
-    );
-  }
-  return locationForType(key, s.type, name, {
-    format: s.type === 'file' ? s.format : undefined,
-    namespace: s.type === 'kubernetes' ? s.namespace : undefined,
-  });
+  const resolved = resolveSink(key, settings.sinks, settings.defaults.sink);
+  if (!resolved.ok) throw new ConfigError(`${key.address}: ${resolved.field}: ${resolved.message}`);
+  return toSinkLocation(resolved.sink);
 }
 
-/** Per-type defaults, shared with the executor's resolution from live sink objects. */
+/**
+ * A key's place in a sink known only by its type and defaults (the importer's view of a sink),
+ * with the defaults of src/model/sink-location.ts.
+ */
 export function locationForType(
   key: Pick<DesiredApiKey, 'name' | 'sink'>,
   type: string,

@@ -21,15 +21,10 @@
  */
 import type { Secret } from '../model/secret.js';
 
-/** Resolved per-key target: the settings' sink + the key's SinkTarget fields, with defaults applied. */
-export interface SinkLocation {
-  /** Sink name from the settings. */
-  readonly sink: string;
-  /** Vault: path under the mount. File: file name. Kubernetes: unused. */
-  readonly path?: string;
-  readonly namespace?: string;
-  readonly secretName?: string;
-}
+/** Resolved per-key target (src/model/sink-location.ts): the sink name + the key's place in it. */
+export type { SinkLocation } from '../model/sink-location.js';
+
+import type { SinkLocation } from '../model/sink-location.js';
 
 /** Non-secret metadata stored next to the secret. */
 export interface SecretMetadata {
@@ -48,7 +43,7 @@ export interface SecretMetadata {
   readonly instance?: string;
   /**
    * How the key's expiry and rotation were declared when it was delivered (`lifetime=30d
-   * overlap=1h`, `expiresAt=fixed`, `none`): src/sinks/rotation-record.ts. Import restores them.
+   * overlap=1h`, `expiresAt=fixed`, `none`): src/model/rotation-record.ts. Import restores them.
    */
   readonly rotation?: string;
 }

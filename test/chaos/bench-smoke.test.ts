@@ -8,6 +8,8 @@
  *   - warm (the cache of the cold run): the same listings and no rule read;
  *   - after one policy's rules were written again (same rules, so still a no-op: `PUT /rules`
  *     bumps its updated_at): the rules of that one policy only.
+ *
+ * None of them makes a point read (the GET by id or lookup by name that precedes each write).
  */
 import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -53,10 +55,12 @@ describe('bench smoke: request counts of a no-op', { timeout: 120_000 }, () => {
 
     const cold = await plan(cache);
     expect(cold.writes).toBe(0);
+    expect(cold.pointReads).toBe(0);
     expect(cold.byKind).toEqual({ ...LISTS, rules: SIZE.policies });
 
     const warm = await plan(cache);
     expect(warm.writes).toBe(0);
+    expect(warm.pointReads).toBe(0);
     expect(warm.byKind).toEqual(LISTS);
     expect(warm.total).toBe(7);
 
@@ -88,6 +92,7 @@ describe('bench smoke: request counts of a no-op', { timeout: 120_000 }, () => {
 
     const touched = await plan(cache);
     expect(touched.writes).toBe(0);
+    expect(touched.pointReads).toBe(0);
     expect(touched.byKind).toEqual({ ...LISTS, rules: 1 });
   });
 });

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run as plan } from '../../src/cli/commands/plan.js';
 import { run as reconcile } from '../../src/cli/commands/reconcile.js';
 import type { CliIO } from '../../src/cli/io.js';
-import { refFromSpec } from '../../src/reconciler/git-flag.js';
+import { refFromSpec } from '../../src/cli/git-flag.js';
 import { type SandboxHandle, startSandbox } from '../../src/sandbox/server.js';
 import { parseGitSpec } from '../../src/source/git-url.js';
 import { type GitHttpServer, startGitHttpServer } from '../emulators/git-host/git-http-server.js';

@@ -101,7 +101,7 @@ describe('scw-gitops plan', () => {
     const j = io();
     expect(await plan(['--config', cfg, '-o', 'json'], j.io, deps())).toBe(2);
     const parsed = JSON.parse(j.out()) as { formatVersion: number; summary: { create: number } };
-    expect(parsed.formatVersion).toBe(1);
+    expect(parsed.formatVersion).toBe(2);
     expect(parsed.summary.create).toBe(total);
 
     const m = io();

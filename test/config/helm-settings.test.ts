@@ -6,6 +6,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { parseSettings } from '../../src/config/load-settings.js';
+import { resolveWebhookSecrets } from '../../src/daemon/webhooks.js';
 import { TemplateEngine } from '../helm/go-template.js';
 
 const chartDir = path.resolve(import.meta.dirname, '../../helm/scw-gitops');
@@ -80,4 +81,28 @@ describe('Helm chart settings', () => {
       expect(settings?.server.host).toBe('0.0.0.0');
     });
   }
+
+  it('starts with a webhook Secret holding only the GitHub key (each key is optional)', async () => {
+    const { settings } = parseSettings(renderedSettings({ webhooks: { existingSecret: 'hooks' } }), {
+      file: 'settings.yaml',
+      baseDir: '/etc/scw-gitops',
+    });
+    const files: Record<string, string> = { '/etc/scw-gitops/webhooks/github': 'gh-secret-value\n' };
+    const readFile = async (f: string) => {
+      const text = files[f];
+      if (text === undefined) throw Object.assign(new Error(`ENOENT: ${f}`), { code: 'ENOENT' });
+      return text;
+    };
+    const secrets = await resolveWebhookSecrets(settings!.webhooks, { env: {}, readFile });
+    expect(secrets.github?.reveal()).toBe('gh-secret-value');
+    expect(secrets.gitlab).toBeUndefined();
+    expect(secrets.absent).toEqual(['gitlab']);
+    // A read error other than "absent" still stops the daemon, naming the file.
+    const broken = async () => {
+      throw Object.assign(new Error('EACCES'), { code: 'EACCES' });
+    };
+    await expect(resolveWebhookSecrets(settings!.webhooks, { env: {}, readFile: broken })).rejects.toThrow(
+      'webhooks.github: cannot read /etc/scw-gitops/webhooks/github (EACCES)',
+    );
+  });
 });

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultSettings, loadSettings, parseSettings } from '../../src/config/load-settings.js';
+import { adminSettings } from '../../src/config/settings.js';
 import { ConfigError } from '../../src/errors.js';
 import { formatDiagnostic } from '../../src/model/diagnostics.js';
 
@@ -190,6 +191,60 @@ applyConcurrency: 8
       ['kind', 'invalid-value', 2],
       ['instance', 'invalid-value', 4],
     ]);
+  });
+
+  it('reads the hardening keys: size limit, admin listener and token, git-sync token, webhook interval', () => {
+    const { settings, diagnostics } = parse(
+      `source:
+  dir: desired
+  maxFileBytes: 2097152
+server:
+  port: 9090
+  admin: { host: 127.0.0.1, port: 9999, tokenEnv: ADMIN_TOKEN }
+webhooks:
+  gitSync: { enabled: true, tokenFile: ./hook-token }
+  minInterval: 30s
+`,
+      'apiVersion: scw-gitops/v1alpha1\nkind: Settings\n',
+    );
+    expect(diagnostics).toEqual([]);
+    expect(settings!.source).toEqual({ dir: '/etc/scw/desired', maxFileBytes: 2 * 1024 * 1024 });
+    expect(settings!.server).toEqual({
+      host: '0.0.0.0',
+      port: 9090,
+      admin: { host: '127.0.0.1', port: 9999, tokenEnv: 'ADMIN_TOKEN' },
+    });
+    expect(settings!.webhooks.gitSync).toEqual({ enabled: true, tokenFile: '/etc/scw/hook-token' });
+    expect(settings!.webhooks.minIntervalMs).toBe(30_000);
+  });
+
+  it('defaults the admin listener to loopback on the next port, following a changed main port', () => {
+    expect(adminSettings({ host: '0.0.0.0', port: 8080 })).toEqual({
+      enabled: true,
+      host: '127.0.0.1',
+      port: 8081,
+    });
+    expect(adminSettings({ host: '0.0.0.0', port: 0 }).port).toBe(0);
+    expect(adminSettings({ host: '0.0.0.0', port: 65535 }).port).toBe(0);
+    expect(adminSettings({ host: '0.0.0.0', port: 0, admin: { enabled: false } }).enabled).toBe(false);
+  });
+
+  it('refuses an admin listener exposed without a token, or on the main port', () => {
+    const exposed = errors('server:\n  admin: { host: 0.0.0.0 }\n');
+    expect(exposed.map((e) => [e.field, e.code])).toEqual([['server.admin.host', 'admin-exposed']]);
+    expect(exposed[0]!.hint).toMatch(/port-forward|tokenEnv/);
+    expect(errors('server:\n  admin: { host: 0.0.0.0, tokenEnv: T }\n')).toEqual([]);
+    expect(errors('server:\n  admin: { host: "::1" }\n')).toEqual([]);
+    const clash = errors('server:\n  port: 8080\n  admin: { port: 8080 }\n');
+    expect(clash.map((e) => [e.field, e.code])).toEqual([['server.admin.port', 'conflicting-fields']]);
+    const both = errors('server:\n  admin: { tokenEnv: A, tokenFile: /b }\n');
+    expect(both.map((e) => e.code)).toEqual(['conflicting-fields']);
+    expect(
+      errors(
+        'source: { dir: x, maxFileBytes: 10 }\n',
+        'apiVersion: scw-gitops/v1alpha1\nkind: Settings\n',
+      ).map((e) => e.field),
+    ).toEqual(['source.maxFileBytes']);
   });
 
   it('does not require source.dir (DIR on the command line replaces it)', () => {

@@ -14,7 +14,7 @@ import { pino } from 'pino';
 import { systemClock } from '../../src/clock.js';
 import { loadDesiredState } from '../../src/desired/load.js';
 import { executePlan } from '../../src/executor/execute-plan.js';
-import { observeSinks } from '../../src/executor/sink-state.js';
+import { observeSinks } from '../../src/sinks/observe.js';
 import { Secret } from '../../src/model/secret.js';
 import { buildPlan, defaultPlanOptions } from '../../src/planner/build-plan.js';
 import { createScalewayClient } from '../../src/scaleway/http-client.js';
@@ -54,13 +54,14 @@ const client = createScalewayClient({
   logger,
   retry: { retries: 2, minTimeoutMs: 10, maxTimeoutMs: 50 },
 });
-const sink = createFileSink(
-  { name: 'local', type: 'file', dir: values['sink-dir'], format: 'dotenv' },
-  { logger },
-);
+const sinkSettings = { name: 'local', type: 'file', dir: values['sink-dir'], format: 'dotenv' } as const;
+const sink = createFileSink(sinkSettings, { logger });
 const sinks = new Map([['local', sink]]);
 const live = await observeLive(client, { instance, now: () => systemClock.now() });
-const sinkRecords = await observeSinks(loaded.state, sinks, { defaultSink: 'local' });
+const sinkRecords = await observeSinks(loaded.state, sinks, {
+  layouts: [sinkSettings],
+  defaultSink: 'local',
+});
 const plan = buildPlan({
   desired: loaded.state,
   live,
@@ -68,17 +69,16 @@ const plan = buildPlan({
   options: defaultPlanOptions({
     instance,
     prune: { Project: false, Application: false, Group: false, Policy: false, ApiKey: true },
+    sinks: [sinkSettings],
+    defaultSink: 'local',
   }),
   now,
 });
 const summary = await executePlan(plan, {
   client,
   sinks,
-  live,
-  instance,
   clock: systemClock,
   logger,
-  defaultSink: 'local',
   retry: { baseDelayMs: 10, sinkDelayMs: 10 },
 });
 process.stdout.write(

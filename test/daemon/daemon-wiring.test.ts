@@ -6,7 +6,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Runtime } from '../../src/app/runtime.js';
 import { systemClock } from '../../src/clock.js';
 import { defaultSettings } from '../../src/config/load-settings.js';
 import type { Settings } from '../../src/config/settings.js';
@@ -22,35 +21,21 @@ import {
 import type { PassReport } from '../../src/daemon/pass-report.js';
 import type { DaemonPassContext } from '../../src/daemon/reconcile-pass.js';
 import { DaemonState } from '../../src/daemon/state.js';
-import type { Plan } from '../../src/model/plan.js';
-import type { ScalewayClient } from '../../src/scaleway/port.js';
+import { PLAN_FORMAT_VERSION, type Plan } from '../../src/model/plan.js';
 import type { SecretRecord, SecretSink } from '../../src/sinks/sink.js';
 import { createLogCapture } from '../helpers/log-capture.js';
 import { parsePrometheusText } from '../helpers/prometheus-text.js';
 import { waitFor } from '../helpers/wait-for.js';
-
-function fakeRuntime(): Runtime & { closed: boolean } {
-  const rt = {
-    client: { organizationId: 'org-1' } as unknown as ScalewayClient,
-    sinks: new Map(),
-    organizationId: 'org-1',
-    apiUrl: 'http://127.0.0.1:1',
-    credentialSource: 'test',
-    closed: false,
-    async close() {
-      rt.closed = true;
-    },
-  };
-  return rt;
-}
+import { fakeRuntime } from './fake-runtime.js';
 
 function plan(keys: Plan['keys'] = [], steps = 0): Plan {
   return {
-    formatVersion: 1,
+    formatVersion: PLAN_FORMAT_VERSION,
     createdAt: '2026-01-01T00:00:00.000Z',
     organizationId: 'org-1',
     instance: 'default',
     liveFingerprint: 'x',
+    fingerprintScope: {},
     steps: Array.from({ length: steps }, () => ({}) as Plan['steps'][number]),
     summary: { create: steps, update: 0, replace: 0, delete: 0, adopt: 0 },
     diagnostics: [],
@@ -143,7 +128,7 @@ describe('daemon wiring', () => {
     expect(daemon.loop.pending).toBe(true);
     expect(daemon.loop.running).toBe(false);
     expect(contexts).toHaveLength(1);
-    const status = (await (await fetch(`${daemon.url}/status`)).json()) as Record<string, unknown>;
+    const status = (await (await fetch(`${daemon.adminUrl}/status`)).json()) as Record<string, unknown>;
     expect(status).toMatchObject({ leader: false, identity: 'pod-0_abcd' });
     await daemon.stop();
     expect(stoppedElector).toBe(true);
@@ -237,7 +222,7 @@ describe('daemon wiring', () => {
     expect(metrics).toContain('scw_gitops_plan_changes{action="create"} 2\n');
     expect(metrics).toContain('scw_gitops_key_seconds_to_expiry{key="ApiKey/ci"} 3600\n');
     expect(metrics).toMatch(/^scw_gitops_last_success_timestamp_seconds \d+(\.\d+)?$/m);
-    const status = (await (await fetch(`${daemon.url}/status`)).json()) as Record<string, unknown>;
+    const status = (await (await fetch(`${daemon.adminUrl}/status`)).json()) as Record<string, unknown>;
     expect(status).toMatchObject({
       ready: true,
       revision: 'f'.repeat(40),

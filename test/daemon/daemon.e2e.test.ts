@@ -12,6 +12,7 @@ import type { Settings } from '../../src/config/settings.js';
 import { type Daemon, startDaemon } from '../../src/daemon/daemon.js';
 import { signGithubBody } from '../../src/daemon/webhooks.js';
 import { createLogger } from '../../src/logging/logger.js';
+import { RECENT_CAPACITY, secretRegistrySize } from '../../src/model/secret.js';
 import { assertNoSecrets, createLogCapture } from '../helpers/log-capture.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -22,6 +23,7 @@ describe('daemon end to end (sandbox + examples/basic)', () => {
   let tmp: string;
   let dir: string;
   let daemon: Daemon;
+  let scrubBefore: ReturnType<typeof secretRegistrySize>;
   const cap = createLogCapture();
 
   beforeAll(async () => {
@@ -42,6 +44,7 @@ describe('daemon end to end (sandbox + examples/basic)', () => {
       schedule: { ...d.schedule, debounceMs: 400 },
       webhooks: { github: { secretEnv: 'GH_WEBHOOK' }, maxBodyBytes: 64 * 1024 },
     };
+    scrubBefore = secretRegistrySize();
     daemon = await startDaemon({
       settings,
       env: { GH_WEBHOOK: GH_SECRET },
@@ -71,6 +74,23 @@ describe('daemon end to end (sandbox + examples/basic)', () => {
     expect(apps.map((a) => a.name)).toEqual(expect.arrayContaining(['api-backend', 'ci-runner']));
   });
 
+  it('keeps no delivered secret in the live scrub registry (the metric shows it)', async () => {
+    const created = (daemon.state.lastReport?.apply?.outcomes ?? []).filter(
+      (o) => o.address.startsWith('ApiKey/') && o.result === 'created',
+    );
+    expect(created.length).toBeGreaterThan(3);
+    const metrics = await (await fetch(`${daemon.url}/metrics`)).text();
+    const value = (state: string) =>
+      Number(
+        new RegExp(`^scw_gitops_secret_scrub_values\\{state="${state}"\\} (\\d+)$`, 'm').exec(metrics)?.[1],
+      );
+    // Live: only the daemon's own credentials (the sandbox's admin key, the webhook secret), however
+    // many keys were delivered; the delivered ones are in the bounded recent set.
+    expect(value('live')).toBe(scrubBefore.live + 2);
+    expect(value('recent')).toBeGreaterThanOrEqual(scrubBefore.recent + created.length);
+    expect(value('recent')).toBeLessThanOrEqual(RECENT_CAPACITY);
+  });
+
   it('knows the new keys right after the pass that created them (expiry gauge, next rotations)', async () => {
     // The startup pass created every key; its plan was made before they existed.
     expect(daemon.state.lastPass?.result).toBe('applied');
@@ -86,7 +106,7 @@ describe('daemon end to end (sandbox + examples/basic)', () => {
         (m) => [m[1], Number(m[2])] as const,
       ),
     );
-    const status = (await (await fetch(`${daemon.url}/status`)).json()) as {
+    const status = (await (await fetch(`${daemon.adminUrl}/status`)).json()) as {
       nextRotations: { address: string; accessKey: string; expiresAt: string | null }[];
       outlook?: { remainingSteps: number };
     };
@@ -179,7 +199,7 @@ describe('daemon end to end (sandbox + examples/basic)', () => {
     expect(metrics).toMatch(/^scw_gitops_secret_deliveries_total\{sink="local",result="success"\} \d+$/m);
     expect(metrics).toMatch(/^scw_gitops_key_seconds_to_expiry\{key="ApiKey\/[^"]+"\} \d+/m);
     expect(metrics).toMatch(/^scw_gitops_leader 1$/m);
-    const status = (await (await fetch(`${daemon.url}/status`)).json()) as Record<string, unknown>;
+    const status = (await (await fetch(`${daemon.adminUrl}/status`)).json()) as Record<string, unknown>;
     expect(status).toMatchObject({ ready: true, leader: true, instance: 'e2e' });
     expect(status['lastPass']).toMatchObject({ reasons: ['webhook-github'] });
     expect((status['plan'] as { summary: unknown }).summary).toBeDefined();

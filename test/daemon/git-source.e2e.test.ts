@@ -62,7 +62,7 @@ describe('daemon with the built-in git source (signed commits enforced)', () => 
   const cap = createLogCapture();
   let first: string;
 
-  const status = async () => (await (await fetch(`${daemon.url}/status`)).json()) as StatusDoc;
+  const status = async () => (await (await fetch(`${daemon.adminUrl}/status`)).json()) as StatusDoc;
   const metrics = async () => (await fetch(`${daemon.url}/metrics`)).text();
   const apps = async () => (await daemon.runtime.client.listApplications()).map((a) => a.name);
   const passes = () => daemon.loop.passes;

@@ -1,10 +1,23 @@
 import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type HttpServerHandle, startHttpServer } from '../../src/daemon/http-server.js';
-import { signGithubBody, verifyGithubSignature, verifyGitlabToken } from '../../src/daemon/webhooks.js';
-import { resolveWebhookSecrets } from '../../src/daemon/webhooks.js';
+import { systemClock } from '../../src/clock.js';
+import { AccessGuard, type Listener, presentedToken } from '../../src/daemon/access-guard.js';
+import {
+  type HttpServerDeps,
+  type HttpServerHandle,
+  startHttpServer,
+  targetPath,
+} from '../../src/daemon/http-server.js';
+import {
+  resolveWebhookSecrets,
+  signGithubBody,
+  verifyGithubSignature,
+  verifyGitlabToken,
+  WebhookIntake,
+} from '../../src/daemon/webhooks.js';
 import { Secret } from '../../src/model/secret.js';
 import { assertNoSecrets, createLogCapture } from '../helpers/log-capture.js';
+import { rawRequest } from '../helpers/raw-http.js';
 
 const GH_SECRET = 'gh-webhook-secret-for-tests';
 const GL_TOKEN = 'gl-webhook-token-for-tests';
@@ -82,39 +95,70 @@ function send(
 }
 
 describe('HTTP server', () => {
-  let server: HttpServerHandle | undefined;
+  const servers: HttpServerHandle[] = [];
   afterEach(async () => {
-    await server?.close();
-    server = undefined;
+    await Promise.all(servers.splice(0).map((s) => s.close()));
   });
 
-  async function start(opts: { maxBodyBytes?: number; ready?: boolean } = {}) {
+  async function start(
+    opts: {
+      maxBodyBytes?: number;
+      ready?: boolean;
+      adminToken?: string;
+      gitSyncToken?: string;
+      listeners?: readonly Listener[];
+    } = {},
+  ) {
     const cap = createLogCapture();
-    const triggers: { reason: string; detail: Record<string, string | undefined> }[] = [];
-    server = await startHttpServer(
-      {
-        logger: cap.logger,
-        webhooks: {
-          github: new Secret(GH_SECRET),
-          gitlab: new Secret(GL_TOKEN),
-          gitSync: true,
-          maxBodyBytes: opts.maxBodyBytes ?? 64 * 1024,
-        },
-        metrics: () => '# HELP x X.\n# TYPE x gauge\nx 1\n',
-        status: () => ({ ready: opts.ready ?? false }),
-        ready: () => (opts.ready ? { ready: true } : { ready: false, reason: 'no listing yet' }),
-        healthy: () => ({ healthy: true }),
-        trigger: (reason, detail) => triggers.push({ reason, detail }),
+    const triggers: { reasons: readonly string[] }[] = [];
+    const received: { reason: string; outcome: string }[] = [];
+    const deliveries: string[] = [];
+    const hooks = new WebhookIntake({
+      secrets: {
+        github: new Secret(GH_SECRET),
+        gitlab: new Secret(GL_TOKEN),
+        gitSync: true,
+        ...(opts.gitSyncToken ? { gitSyncToken: new Secret(opts.gitSyncToken) } : {}),
+        maxBodyBytes: opts.maxBodyBytes ?? 64 * 1024,
       },
-      { host: '127.0.0.1', port: 0 },
-    );
-    return { cap, triggers, url: server.url };
+      clock: systemClock,
+      logger: cap.logger,
+      minIntervalMs: 0,
+      release: (reasons) => triggers.push({ reasons }),
+      onDelivery: (hook, result) => deliveries.push(`${hook}:${result}`),
+      onTrigger: (reason, outcome) => received.push({ reason, outcome }),
+    });
+    const admin = new AccessGuard({
+      name: 'status',
+      token: opts.adminToken ? new Secret(opts.adminToken) : undefined,
+      trust: 'admin-listener',
+      hint: 'the admin listener or a bearer token',
+    });
+    const requests: { listener: string; route: string; status: number }[] = [];
+    const deps: HttpServerDeps = {
+      logger: cap.logger,
+      hooks,
+      admin,
+      metrics: () => '# HELP x X.\n# TYPE x gauge\nx 1\n',
+      status: () => ({ ready: opts.ready ?? false }),
+      ready: () => (opts.ready ? { ready: true } : { ready: false, reason: 'no listing yet' }),
+      healthy: () => ({ healthy: true }),
+      onRequest: (e) => requests.push(e),
+    };
+    const handles: Partial<Record<Listener, HttpServerHandle>> = {};
+    for (const listener of opts.listeners ?? ['main']) {
+      const h = await startHttpServer(deps, { host: '127.0.0.1', port: 0 }, listener);
+      servers.push(h);
+      handles[listener] = h;
+    }
+    const main = handles.main ?? handles.admin!;
+    return { cap, triggers, received, deliveries, requests, url: main.url, port: main.port, handles };
   }
 
   const push = JSON.stringify({ ref: 'refs/heads/main', after: 'b'.repeat(40), commits: [] });
 
   it('accepts a valid GitHub push (202) and requests a pass', async () => {
-    const { url, triggers } = await start();
+    const { url, triggers, cap } = await start();
     const res = await send(url, 'POST', '/hooks/github', push, {
       'content-type': 'application/json',
       'x-github-event': 'push',
@@ -122,12 +166,13 @@ describe('HTTP server', () => {
       'x-hub-signature-256': signGithubBody(GH_SECRET, push),
     });
     expect(res.status).toBe(202);
-    expect(triggers).toEqual([
-      {
-        reason: 'webhook-github',
-        detail: { delivery: 'd-1', ref: 'refs/heads/main', after: 'b'.repeat(40) },
-      },
-    ]);
+    expect(triggers).toEqual([{ reasons: ['webhook-github'] }]);
+    expect(cap.find('webhook received')[0]).toMatchObject({
+      hook: 'github',
+      delivery: 'd-1',
+      ref: 'refs/heads/main',
+      after: 'b'.repeat(40),
+    });
     // the same delivery again is a no-op
     const again = await send(url, 'POST', '/hooks/github', push, {
       'x-github-event': 'push',
@@ -167,9 +212,23 @@ describe('HTTP server', () => {
     expect(unsigned.status).toBe(401);
     expect(triggers).toEqual([]);
     const rejected = cap.find('webhook rejected');
-    expect(rejected.map((l) => l['reason'])).toEqual(['mismatch', 'missing']);
+    expect(rejected.map((l) => l['reason'])).toEqual(['signature mismatch', 'signature missing']);
     expect(cap.raw.join('\n')).not.toContain(marker);
     assertNoSecrets(cap.raw, [GH_SECRET, GL_TOKEN]);
+  });
+
+  it('logs a flood of forged deliveries once, not once per delivery', async () => {
+    const { url, cap, deliveries } = await start();
+    for (let i = 0; i < 30; i++) {
+      const body = JSON.stringify({ i });
+      const res = await send(url, 'POST', '/hooks/github', body, {
+        'x-github-event': 'push',
+        'x-hub-signature-256': signGithubBody('forged', body),
+      });
+      expect(res.status).toBe(401);
+    }
+    expect(cap.find('webhook rejected')).toHaveLength(1);
+    expect(deliveries.filter((d) => d === 'github:unauthorized')).toHaveLength(30);
   });
 
   it('limits body size (413) and method (405)', async () => {
@@ -205,7 +264,7 @@ describe('HTTP server', () => {
   });
 
   it('verifies GitLab tokens and accepts git-sync hooks', async () => {
-    const { url, triggers } = await start();
+    const { url, triggers, cap } = await start();
     const ok = await send(url, 'POST', '/hooks/gitlab', push, {
       'x-gitlab-token': GL_TOKEN,
       'x-gitlab-event': 'Push Hook',
@@ -225,8 +284,8 @@ describe('HTTP server', () => {
     expect(gs.status).toBe(200);
     const gsBad = await send(url, 'POST', '/hooks/git-sync', undefined, { 'gitsync-hash': 'not-a-hash' });
     expect(gsBad.status).toBe(400);
-    expect(triggers.map((t) => t.reason)).toEqual(['webhook-gitlab', 'webhook-git-sync']);
-    expect(triggers[1]!.detail).toEqual({ hash: 'c'.repeat(40) });
+    expect(triggers.map((t) => t.reasons)).toEqual([['webhook-gitlab'], ['webhook-git-sync']]);
+    expect(cap.find('webhook received')[1]).toMatchObject({ hook: 'git-sync', hash: 'c'.repeat(40) });
   });
 
   it('serves probes, metrics and status', async () => {
@@ -239,8 +298,167 @@ describe('HTTP server', () => {
     expect(metrics.status).toBe(200);
     expect(metrics.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
     expect(metrics.body).toBe('# HELP x X.\n# TYPE x gauge\nx 1\n');
-    const status = await send(url, 'GET', '/status');
-    expect(JSON.parse(status.body)).toEqual({ ready: false });
     expect((await send(url, 'GET', '/nope')).status).toBe(404);
+  });
+
+  it('answers a malformed request target with 400 and keeps serving (curl --request-target "http://[")', async () => {
+    const { port, cap } = await start();
+    for (const target of [
+      'http://[',
+      'http://[::1',
+      'http://a b/',
+      'foo',
+      '*',
+      'http:x',
+      '//',
+      '/%',
+      '/\u00ff',
+    ]) {
+      const reply = await rawRequest(port, `GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+      expect(reply.status, target).toBeGreaterThanOrEqual(400);
+      expect(reply.status, target).toBeLessThan(500);
+    }
+    const reply = await rawRequest(port, 'GET http://[ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    expect(reply.status).toBe(400);
+    expect(reply.text).toContain('malformed request target');
+    expect(
+      (await rawRequest(port, 'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).status,
+    ).toBe(200);
+    expect(cap.find('request failed')).toEqual([]);
+  });
+
+  it('answers malformed request lines, methods and headers with 4xx', async () => {
+    const { port, requests } = await start();
+    const cases: [string, number][] = [
+      ['GARBAGE\r\n\r\n', 400],
+      ['GET / HTTP/9.9\r\nHost: x\r\n\r\n', 400],
+      ['FROB /healthz HTTP/1.1\r\nHost: x\r\n\r\n', 400],
+      ['GET /healthz HTTP/1.1\r\nBad Header: x\r\n\r\n', 400],
+      ['GET /healthz HTTP/1.1\r\nX: a\u0000b\r\n\r\n', 400],
+      ['POST /hooks/git-sync HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n', 400],
+      [`GET /healthz HTTP/1.1\r\nX: ${'a'.repeat(20_000)}\r\n\r\n`, 431],
+      ['DELETE /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 405],
+    ];
+    for (const [bytes, status] of cases) {
+      expect((await rawRequest(port, bytes)).status, JSON.stringify(bytes.slice(0, 40))).toBe(status);
+    }
+    expect(requests.filter((r) => r.route === 'malformed').length).toBeGreaterThanOrEqual(6);
+  });
+
+  it('treats a replayed signed GitHub body with a new delivery id as a duplicate (no pass)', async () => {
+    const { url, triggers, deliveries } = await start();
+    const headers = (id: string) => ({
+      'content-type': 'application/json',
+      'x-github-event': 'push',
+      'x-github-delivery': id,
+      'x-hub-signature-256': signGithubBody(GH_SECRET, push),
+    });
+    expect((await send(url, 'POST', '/hooks/github', push, headers('d-1'))).status).toBe(202);
+    const replay = await send(url, 'POST', '/hooks/github', push, headers('d-2-forged'));
+    expect(replay.status).toBe(200);
+    expect(JSON.parse(replay.body)).toMatchObject({ duplicate: true });
+    expect(triggers).toHaveLength(1);
+    // a different push (another body) under the first id is a redelivery too
+    const other = JSON.stringify({ ref: 'refs/heads/main', after: 'c'.repeat(40) });
+    const sameId = await send(url, 'POST', '/hooks/github', other, {
+      ...headers('d-1'),
+      'x-hub-signature-256': signGithubBody(GH_SECRET, other),
+    });
+    expect(JSON.parse(sameId.body)).toMatchObject({ duplicate: true });
+    expect(deliveries).toEqual(['github:accepted', 'github:duplicate', 'github:duplicate']);
+    // GitLab: the same body again, another event uuid
+    const gl = (uuid: string) => ({
+      'x-gitlab-token': GL_TOKEN,
+      'x-gitlab-event': 'Push Hook',
+      'x-gitlab-event-uuid': uuid,
+    });
+    expect((await send(url, 'POST', '/hooks/gitlab', push, gl('u-1'))).status).toBe(202);
+    expect(JSON.parse((await send(url, 'POST', '/hooks/gitlab', push, gl('u-2'))).body)).toMatchObject({
+      duplicate: true,
+    });
+    expect(triggers).toHaveLength(2);
+  });
+
+  it('accepts git-sync triggers from the pod itself only (401 from another address)', async () => {
+    const { port, triggers, deliveries } = await start();
+    const hook = 'POST /hooks/git-sync HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n';
+    // 127.0.0.2 is loopback traffic, but not the pod's own address (a mesh proxy forwards from such).
+    const remote = await rawRequest(port, hook, { localAddress: '127.0.0.2' });
+    expect(remote.status).toBe(401);
+    expect(remote.text).toMatch(/only local peers/);
+    expect(remote.text).toMatch(/WWW-Authenticate: Bearer/i);
+    expect(triggers).toEqual([]);
+    expect((await rawRequest(port, hook)).status).toBe(200);
+    expect(triggers).toHaveLength(1);
+    expect(deliveries).toEqual(['git-sync:unauthorized', 'git-sync:accepted']);
+  });
+
+  it('requires the git-sync token from everyone once one is configured (Bearer or Basic)', async () => {
+    const token = 'git-sync-hook-token-0123';
+    const { port, triggers, cap } = await start({ gitSyncToken: token });
+    const hook = (auth?: string) =>
+      `POST /hooks/git-sync HTTP/1.1\r\nHost: x\r\n${auth ? `Authorization: ${auth}\r\n` : ''}Content-Length: 0\r\nConnection: close\r\n\r\n`;
+    expect((await rawRequest(port, hook())).status).toBe(401);
+    expect((await rawRequest(port, hook('Bearer nope'), { localAddress: '127.0.0.2' })).status).toBe(401);
+    expect((await rawRequest(port, hook(`Bearer ${token}`), { localAddress: '127.0.0.2' })).status).toBe(200);
+    const basic = Buffer.from(`git-sync:${token}`).toString('base64');
+    expect((await rawRequest(port, hook(`Basic ${basic}`))).status).toBe(200);
+    expect(triggers).toHaveLength(2);
+    assertNoSecrets(cap.raw, [token]);
+  });
+
+  it('guards /status: 401 without its token on the main listener, open on the loopback admin listener', async () => {
+    const { url, handles } = await start({ listeners: ['main', 'admin'] });
+    const denied = await send(url, 'GET', '/status');
+    expect(denied.status).toBe(401);
+    expect(denied.headers['www-authenticate']).toBe('Bearer realm="scw-gitops"');
+    expect(denied.body).not.toContain('ready');
+    const viaAdmin = await send(handles.admin!.url, 'GET', '/status');
+    expect(viaAdmin.status).toBe(200);
+    expect(JSON.parse(viaAdmin.body)).toEqual({ ready: false });
+    // probes, metrics and hooks stay where they are: open on main, not on admin
+    expect((await send(url, 'GET', '/metrics')).status).toBe(200);
+    expect((await send(url, 'GET', '/readyz')).status).toBe(503);
+    expect((await send(handles.admin!.url, 'GET', '/metrics')).status).toBe(404);
+    expect((await send(handles.admin!.url, 'POST', '/hooks/git-sync')).status).toBe(404);
+    expect((await send(handles.admin!.url, 'GET', '/healthz')).status).toBe(200);
+  });
+
+  it('guards /status with a bearer token on every listener once one is configured', async () => {
+    const token = 'status-token-0123456789';
+    const { url, handles, cap } = await start({ listeners: ['main', 'admin'], adminToken: token });
+    expect((await send(url, 'GET', '/status')).status).toBe(401);
+    expect((await send(url, 'GET', '/status', undefined, { authorization: 'Bearer wrong' })).status).toBe(
+      401,
+    );
+    expect((await send(handles.admin!.url, 'GET', '/status')).status).toBe(401);
+    const ok = await send(url, 'GET', '/status', undefined, { authorization: `Bearer ${token}` });
+    expect(ok.status).toBe(200);
+    expect(JSON.parse(ok.body)).toEqual({ ready: false });
+    expect(
+      (await send(handles.admin!.url, 'GET', '/status', undefined, { authorization: `Bearer ${token}` }))
+        .status,
+    ).toBe(200);
+    assertNoSecrets(cap.raw, [token]);
+  });
+});
+
+describe('request targets and tokens', () => {
+  it('parses origin-form and absolute-form targets, and refuses the rest', () => {
+    expect(targetPath('/status?x=1')).toBe('/status');
+    expect(targetPath('/hooks/github/')).toBe('/hooks/github');
+    expect(targetPath('/')).toBe('/');
+    expect(targetPath('http://example/status#x')).toBe('/status');
+    for (const bad of ['http://[', '*', 'status', '', undefined, '/a b', `/${'a'.repeat(9000)}`]) {
+      expect(targetPath(bad), String(bad)).toBeUndefined();
+    }
+  });
+
+  it('reads Bearer tokens and Basic passwords', () => {
+    expect(presentedToken('Bearer abc')).toBe('abc');
+    expect(presentedToken(`Basic ${Buffer.from('u:p:w').toString('base64')}`)).toBe('p:w');
+    expect(presentedToken(`Basic ${Buffer.from('user').toString('base64')}`)).toBeUndefined();
+    expect(presentedToken('Digest x')).toBeUndefined();
+    expect(presentedToken(undefined)).toBeUndefined();
   });
 });

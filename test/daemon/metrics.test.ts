@@ -40,6 +40,10 @@ function exercised() {
   m.sourceRefusals.inc({ reason: 'unsigned' });
   m.sourceRefused.set({ revision: 'b'.repeat(40), signer: '', reason: 'unsigned' }, 1);
   m.commitStatuses.inc({ state: 'success', result: 'success' });
+  m.triggersCoalesced.inc({ trigger: 'webhook-git-sync' });
+  m.webhookDeliveries.inc({ hook: 'github', result: 'duplicate' });
+  m.httpRequests.inc({ listener: 'main', route: '/healthz', code: '200' });
+  m.secretScrubValues.set({ state: 'live' }, 2);
   return m;
 }
 

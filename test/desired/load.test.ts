@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -52,15 +52,48 @@ describe('directory walk', () => {
 
   it('follows a symlinked root (git-sync) and symlinks inside the tree, without looping', async () => {
     await put('rev-1/apps/app.yaml', header('Application', 'app'));
-    await put('shared/p.yaml', header('Project', 'p'));
-    await symlink(join(tmp, 'shared'), join(tmp, 'rev-1', 'shared'));
+    await put('rev-1/common/p.yaml', header('Project', 'p'));
+    await symlink(join(tmp, 'rev-1', 'common'), join(tmp, 'rev-1', 'shared'));
     await symlink(join(tmp, 'rev-1'), join(tmp, 'rev-1', 'apps', 'loop'));
     await symlink(join(tmp, 'rev-1'), join(tmp, 'current'));
     const r = await loadDesiredState(join(tmp, 'current'), opts);
     expect(r.diagnostics).toEqual([]);
     expect(r.state?.resources.map((x) => [x.address, x.source.file])).toEqual([
-      ['Project/p', 'shared/p.yaml'],
+      ['Project/p', 'common/p.yaml'],
       ['Application/app', 'apps/app.yaml'],
+    ]);
+  });
+
+  it("follows git-sync's link above a sub-directory root (current/iam)", async () => {
+    await put('.worktrees/abc123/iam/app.yaml', header('Application', 'app'));
+    await put('.worktrees/abc123/iam/keys/k.yaml', header('Project', 'k'));
+    await symlink(join(tmp, '.worktrees', 'abc123'), join(tmp, 'current'));
+    const r = await loadDesiredState(join(tmp, 'current', 'iam'), opts);
+    expect(r.diagnostics).toEqual([]);
+    expect(r.state?.resources.map((x) => x.source.file)).toEqual(['keys/k.yaml', 'app.yaml']);
+  });
+
+  it('refuses symlinks that lead outside the desired-state directory, naming them', async () => {
+    await put('desired/app.yaml', header('Application', 'app'));
+    await put('elsewhere/p.yaml', header('Project', 'p'));
+    await put('secrets/key.yaml', 'not: for you\n');
+    await symlink(join(tmp, 'elsewhere'), join(tmp, 'desired', 'shared'));
+    await symlink(join(tmp, 'secrets', 'key.yaml'), join(tmp, 'desired', 'leak.yaml'));
+    await symlink(join(tmp, 'secrets', 'key.yaml'), join(tmp, 'desired', 'notes.txt')); // not YAML: not read anyway
+    const r = await loadDesiredState(join(tmp, 'desired'), opts);
+    expect(r.state).toBeUndefined();
+    const real = await realpath(tmp);
+    expect(r.diagnostics.map((d) => [d.code, d.location?.file, d.message])).toEqual([
+      [
+        'symlink-outside-source',
+        'leak.yaml',
+        `leak.yaml is a symbolic link to ${join(real, 'secrets', 'key.yaml')}, outside the desired-state directory ${join(real, 'desired')}; it is not followed`,
+      ],
+      [
+        'symlink-outside-source',
+        'shared',
+        `shared is a symbolic link to ${join(real, 'elsewhere')}, outside the desired-state directory ${join(real, 'desired')}; it is not followed`,
+      ],
     ]);
   });
 

@@ -1,14 +1,16 @@
 /**
  * The daemon's parse cache: unchanged files are not parsed again, changed ones are, deleted ones
  * are forgotten, and the checks across files still see every file (a rename in one file breaks a
- * reference in another, cached, file).
+ * reference in another, cached, file). The input limits and the abort signal hold with the cache
+ * as without it (docs/design/input-limits.md).
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadDesiredState } from '../../src/desired/load.js';
 import { ParseCache } from '../../src/desired/parse-cache.js';
+import { aliasBomb, largeValidFile } from '../fixtures/desired-inputs.js';
 
 const H = 'apiVersion: scw-gitops/v1alpha1';
 const app = (name: string) =>
@@ -104,5 +106,63 @@ describe('ParseCache', () => {
     expect(edited.state?.resources.find((r) => r.kind === 'ApiKey')).toMatchObject({
       expiresAt: '2027-01-01T00:00:00Z',
     });
+  });
+
+  it('applies the size limit on every load, cached file or not', async () => {
+    await writeFile(join(dir, 'apps.yaml'), `${app('api')}# ${'x'.repeat(3000)}\n`);
+    const cache = new ParseCache();
+    expect((await loadDesiredState(dir, { ...opts, parseCache: cache })).diagnostics).toEqual([]);
+    const limited = await loadDesiredState(dir, { ...opts, parseCache: cache, maxFileBytes: 2048 });
+    expect(limited.state).toBeUndefined();
+    expect(limited.diagnostics.map((d) => d.code)).toEqual(['file-too-large']);
+    // the refused file was not read, so nothing of it came from the cache
+    expect(cache.stats).toEqual({ hits: 0, misses: 1 });
+    // and the checks remembered for the valid load are not served once it is readable again
+    expect((await loadDesiredState(dir, { ...opts, parseCache: cache })).diagnostics).toEqual([]);
+  });
+
+  it('keys a parse by its alias budget: a file accepted under one budget is parsed again under another', async () => {
+    await writeFile(join(dir, 'aliases.yaml'), aliasBomb(100)); // 100 aliases of a 100-item list
+    const cache = new ParseCache();
+    const roomy = await loadDesiredState(dir, { ...opts, parseCache: cache }); // default budget
+    expect(roomy.diagnostics.map((d) => d.code)).not.toContain('alias-limit');
+    const tight = await loadDesiredState(dir, { ...opts, parseCache: cache, maxAliasExpansion: 1000 });
+    expect(tight.diagnostics.map((d) => d.code)).toContain('alias-limit');
+    expect(cache.stats).toEqual({ hits: 0, misses: 2 });
+    // the same answers as without a cache
+    expect(tight).toEqual(await loadDesiredState(dir, { ...opts, maxAliasExpansion: 1000 }));
+    expect(await loadDesiredState(dir, { ...opts, parseCache: cache })).toEqual(roomy);
+  });
+
+  it('parses a changed file in steps that yield and stop once aborted, and keeps nothing of it', async () => {
+    await mkdir(join(dir, 'apps'));
+    await writeFile(join(dir, 'apps/a.yaml'), largeValidFile('a', 300 * 1024));
+    const cache = new ParseCache();
+    const controller = new AbortController();
+    let turns = 0;
+    const pending = loadDesiredState(dir, { ...opts, parseCache: cache, signal: controller.signal }).then(
+      () => 'loaded',
+      (err: unknown) => err,
+    );
+    // the loader gives the event loop turns while it parses: abort at one of them
+    await new Promise<void>((resolve) => {
+      const tick = (): void => {
+        turns++;
+        if (cache.stats.misses === 1)
+          resolve(); // the file is being parsed
+        else setImmediate(tick);
+      };
+      setImmediate(tick);
+    });
+    controller.abort(new Error('shutting down'));
+    const outcome = await pending;
+    expect(outcome).toBeInstanceOf(Error);
+    expect((outcome as Error).message).toBe('shutting down');
+    expect(turns).toBeGreaterThan(0);
+    expect(cache.size).toBe(0); // an aborted parse is not stored
+    // the next pass parses it whole
+    const done = await loadDesiredState(dir, { ...opts, parseCache: cache });
+    expect(done.diagnostics).toEqual([]);
+    expect(cache.size).toBe(1);
   });
 });

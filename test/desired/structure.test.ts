@@ -242,7 +242,7 @@ describe('types', () => {
   });
 });
 
-describe('names (SPEC §4-§8 limits)', () => {
+describe('names (docs/design/scaleway-api.md §4–§8 limits)', () => {
   it.each([
     ['Project', 'my project', true],
     ['Project', 'web_1.2-x', true],

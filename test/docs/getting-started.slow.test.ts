@@ -74,15 +74,22 @@ async function scratchClone(): Promise<string> {
   return dir;
 }
 
+/** Where the daemon started by the guide listens: the main port (8080) and the admin one (8081). */
+interface DaemonAddresses {
+  main?: string;
+  admin?: string;
+}
+
 /** A command line of the guide as the test runs it (see the rules at the top of the guide). */
-function substitute(line: string, daemonAddress: string | undefined): string {
+function substitute(line: string, daemon: DaemonAddresses): string {
   let out = line.replace(/^npm ci && /, '').replace(/--port 9443\b/, '--port 0');
-  if (daemonAddress) out = out.replace(/\b(?:127\.0\.0\.1|localhost):8080\b/g, daemonAddress);
+  if (daemon.main) out = out.replace(/\b(?:127\.0\.0\.1|localhost):8080\b/g, daemon.main);
+  if (daemon.admin) out = out.replace(/\b(?:127\.0\.0\.1|localhost):8081\b/g, daemon.admin);
   return out;
 }
 
 /** The commands of a block, each with the exit code its comment names (default 0). */
-function commandsOf(body: string, daemonAddress: string | undefined): { cmd: string; expected: string }[] {
+function commandsOf(body: string, daemon: DaemonAddresses): { cmd: string; expected: string }[] {
   const out: { cmd: string; expected: string }[] = [];
   for (const raw of body.split('\n')) {
     const line = raw.trim();
@@ -90,7 +97,7 @@ function commandsOf(body: string, daemonAddress: string | undefined): { cmd: str
     const [command = '', comment = ''] = line.split(/\s+#\s?(.*)$/s);
     if (/^npm ci$/.test(command.trim())) continue;
     out.push({
-      cmd: substitute(command.trim(), daemonAddress),
+      cmd: substitute(command.trim(), daemon),
       expected: /exit code (\d+)/.exec(comment)?.[1] ?? '0',
     });
   }
@@ -98,8 +105,8 @@ function commandsOf(body: string, daemonAddress: string | undefined): { cmd: str
 }
 
 /** A block as a bash script that checks every command's exit code. */
-function blockScript(body: string, daemonAddress: string | undefined): string {
-  return commandsOf(body, daemonAddress)
+function blockScript(body: string, daemon: DaemonAddresses): string {
+  return commandsOf(body, daemon)
     .flatMap(({ cmd, expected }) => [
       `${cmd}`,
       `__code=$?`,
@@ -149,7 +156,7 @@ describe('docs/getting-started.md', () => {
 
     it('every block works, in order', async () => {
       const exported: Record<string, string> = {};
-      let daemonAddress: string | undefined;
+      const daemon: DaemonAddresses = {};
       const env = () => ({
         PATH: `${dirname(process.execPath)}:/usr/bin:/bin`,
         HOME: home,
@@ -163,11 +170,15 @@ describe('docs/getting-started.md', () => {
       /** What background commands printed so far: their exports and the daemon's address. */
       const absorb = (text: string) => {
         for (const m of text.matchAll(/^export (\w+)=(\S+)$/gm)) exported[m[1]!] = m[2]!;
-        for (const m of text.matchAll(/"msg":"http server listening"[^\n]*?"url":"http:\/\/([^"/]+)"/g)) {
-          daemonAddress = m[1];
-        }
-        for (const m of text.matchAll(/"url":"http:\/\/([^"/]+)"[^\n]*?"msg":"http server listening"/g)) {
-          daemonAddress = m[1];
+        for (const line of text.split('\n')) {
+          if (!line.includes('"http server listening"')) continue;
+          try {
+            const l = JSON.parse(line) as { listener?: string; url?: string };
+            const address = l.url?.replace(/^http:\/\//, '');
+            if (address && (l.listener === 'main' || l.listener === 'admin')) daemon[l.listener] = address;
+          } catch {
+            // a partial line: the next chunk completes it
+          }
         }
       };
 
@@ -180,7 +191,7 @@ describe('docs/getting-started.md', () => {
         }
         if (b.lang !== 'sh' || b.attrs.includes('not-run')) continue;
         if (b.attrs.includes('background')) {
-          const script = commandsOf(b.body, daemonAddress)
+          const script = commandsOf(b.body, daemon)
             .map((c) => c.cmd)
             .join('\n');
           const child = spawn('bash', ['--noprofile', '--norc', '-c', script], {
@@ -208,7 +219,7 @@ describe('docs/getting-started.md', () => {
           attempt += 1;
           const r = await run(
             'bash',
-            ['--noprofile', '--norc', '-c', blockScript(b.body, daemonAddress)],
+            ['--noprofile', '--norc', '-c', blockScript(b.body, daemon)],
             dir,
             env(),
           );

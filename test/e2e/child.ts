@@ -21,6 +21,8 @@ export interface DaemonChild {
   ): Promise<Record<string, unknown>>;
   /** Resolves once the process exited. */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** `exited`, or a rejection (with the output) when the process is still running after `ms`. */
+  exitWithin(ms: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** SIGKILL if still running (cleanup). */
   kill(): void;
 }
@@ -106,6 +108,13 @@ export function spawnDaemon(args: readonly string[], env: Record<string, string>
       });
     },
     exited,
+    exitWithin(ms) {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no exit within ${ms} ms:\n${chunks.join('')}`)), ms);
+      });
+      return Promise.race([exited, late]).finally(() => clearTimeout(timer));
+    },
     kill() {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
     },

@@ -204,7 +204,7 @@ describe('two daemons with leader election (Kubernetes emulator Lease, shared sa
     // The standby kept the requests (held, coalesced) for when it leads; it is ready meanwhile.
     expect(S.loop.pending).toBe(true);
     expect((await fetch(`${S.url}/readyz`)).status).toBe(200);
-    const status = (await (await fetch(`${S.url}/status`)).json()) as Record<string, unknown>;
+    const status = (await (await fetch(`${S.adminUrl}/status`)).json()) as Record<string, unknown>;
     expect(status).toMatchObject({ leader: false, lastPass: null });
   });
 

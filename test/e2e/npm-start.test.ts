@@ -36,6 +36,7 @@ describe('npm start (config/sandbox.yaml on examples/basic)', () => {
   let data: string;
   let child: DaemonChild;
   let url: string;
+  let adminUrl: string;
 
   beforeAll(async () => {
     data = await mkdtemp(path.join(tmpdir(), 'scw-e2e-npm-start-'));
@@ -44,11 +45,17 @@ describe('npm start (config/sandbox.yaml on examples/basic)', () => {
       childEnv(data, { SCW_GITOPS_PORT: '0', SCW_GITOPS_DATA_DIR: data }),
     );
     const listening = await child.waitForLine(
-      (l) => l['msg'] === 'http server listening',
+      (l) => l['msg'] === 'http server listening' && l['listener'] === 'main',
       60_000,
       'listening',
     );
     url = String(listening['url']);
+    const admin = await child.waitForLine(
+      (l) => l['msg'] === 'http server listening' && l['listener'] === 'admin',
+      60_000,
+      'admin listener',
+    );
+    adminUrl = String(admin['url']);
     await child.waitForLine((l) => l['msg'] === 'reconcile pass finished', 60_000, 'the first pass');
   }, 120_000);
 
@@ -97,7 +104,9 @@ describe('npm start (config/sandbox.yaml on examples/basic)', () => {
   it('is ready and reports the pass in /status and /metrics', async () => {
     expect((await fetch(`${url}/readyz`)).status).toBe(200);
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
-    const status = (await (await fetch(`${url}/status`)).json()) as Record<string, unknown>;
+    // /status is on the loopback admin listener; the main port wants a token for it.
+    expect((await fetch(`${url}/status`)).status).toBe(401);
+    const status = (await (await fetch(`${adminUrl}/status`)).json()) as Record<string, unknown>;
     expect(status).toMatchObject({ ready: true, instance: 'sandbox' });
     expect(status['revision']).toEqual(expect.any(String));
     expect((status['nextRotations'] as unknown[]).length).toBeGreaterThan(0);

@@ -105,12 +105,7 @@ describe('SIGTERM during a secret delivery (daemon as a child process)', () => {
     const deliveredBefore = child.lines.filter((l) => l['msg'] === 'secret delivered and verified').length;
     await writeFile(path.join(hold, 'release'), '');
 
-    const exit = await Promise.race([
-      child.exited,
-      new Promise<never>((_, reject) =>
-        setTimeout(() => reject(new Error(`no exit within 30 s:\n${child?.raw()}`)), 30_000),
-      ),
-    ]);
+    const exit = await child.exitWithin(30_000);
     expect(exit, child.raw()).toEqual({ code: 0, signal: null });
 
     const msgs = child.lines.map((l) => l['msg']);

@@ -3,11 +3,16 @@ import { executePlan } from '../../src/executor/execute-plan.js';
 import type { ApiKey } from '../../src/model/live.js';
 import { ownerTag } from '../../src/model/ownership.js';
 import { ambiguous, invalidArgument, serverError } from '../fakes/fake-scaleway.js';
-import { desiredKey, liveObject, plan, step } from '../helpers/builders.js';
+import type { DesiredApiKey } from '../../src/model/desired.js';
+import { desiredKey, liveObject, plan, type StepInit, step } from '../helpers/builders.js';
 import { assertNoSecrets } from '../helpers/log-capture.js';
 import { harness } from './harness.js';
 
 const APP = { id: 'app-1', name: 'ci', tags: [ownerTag('default')] };
+
+/** A key step of application `ci`, which already exists (APP). */
+const keyStep = (desired: DesiredApiKey, init: StepInit = {}) =>
+  step(desired, { refs: { 'Application/ci': { id: APP.id } }, ...init });
 
 function seededOldKey(state: 'ready' | 'pending' = 'ready') {
   const h = harness({
@@ -27,7 +32,7 @@ describe('secret custody', () => {
   it('deletes the new key when the sink write keeps failing (compensation), secret never shown', async () => {
     const h = harness({ applications: [APP] });
     h.sink.failWrites = 3;
-    const summary = await executePlan(plan([step(desiredKey('k', 'ci'))]), h.deps());
+    const summary = await executePlan(plan([keyStep(desiredKey('k', 'ci'))]), h.deps());
     const o = summary.outcomes[0]!;
     expect(o.result).toBe('failed');
     expect(o.error).toMatch(/could not be delivered/);
@@ -43,7 +48,7 @@ describe('secret custody', () => {
   it('deletes the new key when verification fails (the sink stored something else)', async () => {
     const h = harness({ applications: [APP] });
     h.sink.corruptWrites = 3;
-    const summary = await executePlan(plan([step(desiredKey('k', 'ci'))]), h.deps());
+    const summary = await executePlan(plan([keyStep(desiredKey('k', 'ci'))]), h.deps());
     expect(summary.outcomes[0]!.result).toBe('failed');
     expect(summary.outcomes[0]!.error).toMatch(/verification failed/);
     expect(h.client.apiKeys.size).toBe(0);
@@ -53,7 +58,7 @@ describe('secret custody', () => {
   it('recovers from a transient sink failure by retrying the write', async () => {
     const h = harness({ applications: [APP] });
     h.sink.failWrites = 2;
-    const summary = await executePlan(plan([step(desiredKey('k', 'ci'))]), h.deps());
+    const summary = await executePlan(plan([keyStep(desiredKey('k', 'ci'))]), h.deps());
     expect(summary.outcomes[0]!.result).toBe('created');
     expect(h.keysOf('k').map((k) => k.state)).toEqual(['ready']);
     expect(h.clock.sleeps).toEqual([10, 20]);
@@ -64,7 +69,7 @@ describe('secret custody', () => {
     const h = harness({ applications: [APP] });
     h.sink.failWrites = 3;
     h.client.failNext('deleteApiKey', () => invalidArgument('access_key', 'locked'), 10);
-    const summary = await executePlan(plan([step(desiredKey('k', 'ci'))]), h.deps());
+    const summary = await executePlan(plan([keyStep(desiredKey('k', 'ci'))]), h.deps());
     const o = summary.outcomes[0]!;
     expect(o.result).toBe('failed');
     expect(o.error).toMatch(/could NOT be deleted/);
@@ -77,7 +82,7 @@ describe('secret custody', () => {
   it('creates no key when the sink preflight fails', async () => {
     const h = harness({ applications: [APP] });
     h.sink.failPreflight = 5;
-    const summary = await executePlan(plan([step(desiredKey('k', 'ci'))]), h.deps());
+    const summary = await executePlan(plan([keyStep(desiredKey('k', 'ci'))]), h.deps());
     expect(summary.outcomes[0]!.result).toBe('failed');
     expect(summary.outcomes[0]!.error).toMatch(/is not ready, no key was created/);
     expect(h.client.callsTo('createApiKey')).toHaveLength(0);
@@ -87,7 +92,7 @@ describe('secret custody', () => {
   it('fails a key whose sink does not exist without creating it', async () => {
     const h = harness({ applications: [APP] });
     const summary = await executePlan(
-      plan([step(desiredKey('k', 'ci', { sink: { sink: 'nowhere' } }))]),
+      plan([keyStep(desiredKey('k', 'ci', { sink: { sink: 'nowhere' } }))]),
       h.deps(),
     );
     expect(summary.outcomes[0]!.result).toBe('failed');
@@ -101,7 +106,7 @@ describe('secret custody', () => {
       await next(input, o); // the server did it, the response was lost
       throw ambiguous('/iam/v1alpha1/api-keys');
     });
-    const summary = await executePlan(plan([step(desiredKey('k', 'ci'))]), h.deps());
+    const summary = await executePlan(plan([keyStep(desiredKey('k', 'ci'))]), h.deps());
     const o = summary.outcomes[0]!;
     expect(o.result).toBe('failed');
     expect(o.error).toMatch(/create outcome unknown/);
@@ -114,7 +119,7 @@ describe('secret custody', () => {
   it('an ambiguous create that did not happen: fails without a second create', async () => {
     const h = harness({ applications: [APP] });
     h.client.failNext('createApiKey', () => ambiguous('/iam/v1alpha1/api-keys'));
-    const summary = await executePlan(plan([step(desiredKey('k', 'ci'))]), h.deps());
+    const summary = await executePlan(plan([keyStep(desiredKey('k', 'ci'))]), h.deps());
     expect(summary.outcomes[0]!.result).toBe('failed');
     expect(summary.outcomes[0]!.error).toMatch(/never create twice/);
     expect(h.client.callsTo('createApiKey')).toHaveLength(1);
@@ -126,9 +131,10 @@ describe('secret custody', () => {
     h.client.failNext('createApiKey', () => ambiguous('/iam/v1alpha1/api-keys'));
     const summary = await executePlan(
       plan([
-        step(desiredKey('k', 'ci', { description: 'deploy' }), {
+        keyStep(desiredKey('k', 'ci', { description: 'deploy' }), {
           action: 'replace',
           reason: 'custody-lost',
+          disposeBefore: 'delete',
           before: liveObject('ApiKey', old),
         }),
       ]),
@@ -168,11 +174,11 @@ describe('secret custody', () => {
       order.push(`${ak === old.accessKey ? 'old' : 'new'}:${/:(\w+)\]$/.exec(patch.description ?? '')?.[1]}`);
       return next(ak, patch, o);
     });
-    const s = step(desiredKey('k', 'ci', { description: 'deploy' }), {
+    const s = keyStep(desiredKey('k', 'ci', { description: 'deploy' }), {
       action: 'replace',
       reason: 'rotation-due',
       before: liveObject('ApiKey', old),
-      extra: { disposeBefore: 'retire' },
+      disposeBefore: 'retire',
     });
     const summary = await executePlan(plan([s]), h.deps());
     expect(summary.outcomes[0]!.result).toBe('replaced');
@@ -190,9 +196,10 @@ describe('secret custody', () => {
 
   it('custody-lost replace deletes the previous key right after the new one is ready', async () => {
     const { h, old } = seededOldKey('pending');
-    const s = step(desiredKey('k', 'ci', { description: 'deploy' }), {
+    const s = keyStep(desiredKey('k', 'ci', { description: 'deploy' }), {
       action: 'replace',
       reason: 'custody-lost',
+      disposeBefore: 'delete',
       before: liveObject('ApiKey', old),
     });
     const summary = await executePlan(plan([s]), h.deps());
@@ -223,11 +230,11 @@ describe('secret custody', () => {
     h.sink.corruptWrites = 3; // the new secret lands garbled every time
     const summary = await executePlan(
       plan([
-        step(desiredKey('k', 'ci', { description: 'deploy' }), {
+        keyStep(desiredKey('k', 'ci', { description: 'deploy' }), {
           action: 'replace',
           reason: 'rotation-due',
           before: liveObject('ApiKey', old),
-          extra: { disposeBefore: 'retire' },
+          disposeBefore: 'retire',
         }),
       ]),
       h.deps(),
@@ -249,7 +256,7 @@ describe('secret custody', () => {
     );
     const summary = await executePlan(
       plan([
-        step(desiredKey('k', 'ci', { description: 'deploy' }), {
+        keyStep(desiredKey('k', 'ci', { description: 'deploy' }), {
           action: 'replace',
           reason: 'rotation-due',
           before: liveObject('ApiKey', old),
@@ -279,7 +286,7 @@ describe('secret custody', () => {
     );
     const summary = await executePlan(
       plan([
-        step(desiredKey('k', 'ci', { description: 'deploy' }), {
+        keyStep(desiredKey('k', 'ci', { description: 'deploy' }), {
           action: 'replace',
           reason: 'rotation-due',
           before: liveObject('ApiKey', old),
@@ -296,8 +303,8 @@ describe('secret custody', () => {
     const h = harness({ applications: [APP] });
     h.sink.failWrites = 3;
     h.client.failNext('deleteApiKey', () => invalidArgument('access_key', 'locked'), 10);
-    const first = step(desiredKey('k', 'ci'), { id: 'create:ApiKey/k#1' });
-    const second = step(desiredKey('k', 'ci'), { id: 'create:ApiKey/k#2' });
+    const first = keyStep(desiredKey('k', 'ci'), { id: 'create:ApiKey/k#1' });
+    const second = keyStep(desiredKey('k', 'ci'), { id: 'create:ApiKey/k#2' });
     const summary = await executePlan(plan([first, second]), h.deps(), { concurrency: 1 });
     expect(summary.outcomes.map((o) => o.result)).toEqual(['failed', 'failed']);
     expect(summary.outcomes[1]!.error).toMatch(/no second key is created/);
@@ -306,8 +313,8 @@ describe('secret custody', () => {
 
   it('never mints two keys for one address in a run, even when the steps run concurrently', async () => {
     const h = harness({ applications: [APP] });
-    const first = step(desiredKey('k', 'ci'), { id: 'create:ApiKey/k#1' });
-    const second = step(desiredKey('k', 'ci'), { id: 'create:ApiKey/k#2' });
+    const first = keyStep(desiredKey('k', 'ci'), { id: 'create:ApiKey/k#1' });
+    const second = keyStep(desiredKey('k', 'ci'), { id: 'create:ApiKey/k#2' });
     const summary = await executePlan(plan([first, second]), h.deps(), { concurrency: 2 });
     expect(summary.outcomes.map((o) => o.result)).toEqual(['created', 'failed']);
     expect(summary.outcomes[1]!.error).toMatch(/pending delivery in this run; no second key is created/);
@@ -319,7 +326,7 @@ describe('secret custody', () => {
     const h = harness({ applications: [APP] });
     h.clock.set('2026-11-23T02:00:00.000Z');
     const summary = await executePlan(
-      plan([step(desiredKey('k', 'ci', { rotation: { lifetimeMs: 90 * 86_400_000 } }))]),
+      plan([keyStep(desiredKey('k', 'ci', { rotation: { lifetimeMs: 90 * 86_400_000 } }))]),
       h.deps(),
     );
     expect(summary.ok).toBe(true);
@@ -328,11 +335,14 @@ describe('secret custody', () => {
     expect(h.sink.get({ sink: 'fake', path: 'k' })!.metadata.expiresAt).toBe(k.expiresAt);
   });
 
-  it('uses the settings default lifetime, and an absolute expiry from git as written', async () => {
+  it('follows the plan’s expiry rule: a lifetime (here the settings default), or an absolute expiry as written', async () => {
     const h = harness({ applications: [APP] });
     const summary = await executePlan(
-      plan([step(desiredKey('a', 'ci')), step(desiredKey('b', 'ci', { expiresAt: '2027-01-01T00:00:00Z' }))]),
-      h.deps({ rotationDefaults: { lifetimeMs: 3_600_000, overlapMs: 60_000 } }),
+      plan([
+        keyStep(desiredKey('a', 'ci'), { after: { expiry: { type: 'lifetime', lifetimeMs: 3_600_000 } } }),
+        keyStep(desiredKey('b', 'ci', { expiresAt: '2027-01-01T00:00:00Z' })),
+      ]),
+      h.deps(),
     );
     expect(summary.ok).toBe(true);
     expect(h.keysOf('a')[0]!.expiresAt).toBe('2026-11-23T02:00:00.000Z');
@@ -342,7 +352,7 @@ describe('secret custody', () => {
   it('refuses to create a key whose absolute expiry has passed', async () => {
     const h = harness({ applications: [APP] });
     const summary = await executePlan(
-      plan([step(desiredKey('k', 'ci', { expiresAt: '2020-01-01T00:00:00Z' }))]),
+      plan([keyStep(desiredKey('k', 'ci', { expiresAt: '2020-01-01T00:00:00Z' }))]),
       h.deps(),
     );
     expect(summary.outcomes[0]!.error).toMatch(/not in the future; no key was created/);
@@ -358,7 +368,7 @@ describe('secret custody', () => {
       return r;
     });
     const summary = await executePlan(
-      plan([step(desiredKey('k', 'ci')), step(desiredKey('k2', 'ci'))]),
+      plan([keyStep(desiredKey('k', 'ci')), keyStep(desiredKey('k2', 'ci'))]),
       h.deps(),
       {
         concurrency: 1,

@@ -96,7 +96,12 @@ describe('executePlan', () => {
       events.push('sink:verify');
       return originalVerify(loc, rec);
     };
-    const summary = await executePlan(plan([step(desiredKey('k', 'ci', { description: '' }))]), h.deps());
+    const summary = await executePlan(
+      plan([
+        step(desiredKey('k', 'ci', { description: '' }), { refs: { 'Application/ci': { id: 'app-1' } } }),
+      ]),
+      h.deps(),
+    );
     expect(summary.ok).toBe(true);
     expect(events).toEqual([
       'sink:preflight',
@@ -195,7 +200,10 @@ describe('executePlan', () => {
   it('retries a transient_state conflict on group membership', async () => {
     const h = harness({ applications: [{ id: 'app-1', name: 'ci', tags: [ownerTag('default')] }] });
     h.client.failNext('setGroupMembers', () => transientState('group', 'g'), 2);
-    const summary = await executePlan(plan([step(desiredGroup('devs', ['ci']))]), h.deps());
+    const summary = await executePlan(
+      plan([step(desiredGroup('devs', ['ci']), { refs: { 'Application/ci': { id: 'app-1' } } })]),
+      h.deps(),
+    );
     expect(summary.ok).toBe(true);
     expect(h.client.callsTo('setGroupMembers')).toHaveLength(3);
     expect([...h.client.groups.values()][0]!.applicationIds).toEqual(['app-1']);
@@ -206,7 +214,7 @@ describe('executePlan', () => {
     const h = harness({ applications: [{ id: 'app-1', name: 'ci', tags: [ownerTag('default')] }] });
     h.client.failNext('setGroupMembers', () => transientState('group', 'g'), 100);
     const summary = await executePlan(
-      plan([step(desiredGroup('devs', ['ci']))]),
+      plan([step(desiredGroup('devs', ['ci']), { refs: { 'Application/ci': { id: 'app-1' } } })]),
       h.deps({ retry: { attempts: 3, baseDelayMs: 1 } }),
     );
     expect(summary.outcomes[0]!.result).toBe('failed');
@@ -216,7 +224,9 @@ describe('executePlan', () => {
 
   it('retries a 403 right after a policy change (IAM propagation), not otherwise', async () => {
     const h = harness({ applications: [{ id: 'app-1', name: 'ci', tags: [ownerTag('default')] }] });
-    const pol = step(desiredPolicy('p', { principal: { type: 'application', name: 'ci' } }));
+    const pol = step(desiredPolicy('p', { principal: { type: 'application', name: 'ci' } }), {
+      refs: { 'Application/ci': { id: 'app-1' } },
+    });
     const app2 = step(desiredApp('second'), { dependsOn: [pol.id] });
     h.client.failNext('createApplication', () => permissionsDenied('application', 'write'), 2);
     const summary = await executePlan(plan([pol, app2]), h.deps());
@@ -271,6 +281,7 @@ describe('executePlan', () => {
       }),
       step(desiredGroup('devs', ['ci']), {
         action: 'update',
+        refs: { 'Application/ci': { id: 'a-1' } },
         before: liveObject('Group', c.groups.get('g-1')!),
         changes: [{ field: 'members', before: [], after: ['ci'] }],
       }),
@@ -286,6 +297,7 @@ describe('executePlan', () => {
         }),
         {
           action: 'update',
+          refs: { 'Project/web': { id: 'p-1' } },
           before: liveObject('Policy', c.policies.get('pol-1')!),
           changes: [{ field: 'rules[0].permissionSets' }],
         },
@@ -338,6 +350,8 @@ describe('executePlan', () => {
           action: 'update',
           before,
           changes: [{ field: 'description' }],
+          // The planner keeps the key's custody state on an update.
+          after: { marker: { instance: 'default', name: 'k', state: 'retiring' } },
         }),
       ]),
       h.deps(),
@@ -349,7 +363,7 @@ describe('executePlan', () => {
     expect(h.client.callsTo('createApiKey')).toHaveLength(0);
   });
 
-  it('adopts a key as ready only when its sink already holds it', async () => {
+  it('adopts a key as external (its secret never passed through scw-gitops), and refuses one another instance marked since', async () => {
     const h = harness({
       applications: [{ id: 'a-1', name: 'ci', tags: [ownerTag('default')] }],
       apiKeys: [
@@ -365,50 +379,41 @@ describe('executePlan', () => {
         },
       ],
     });
-    const { Secret } = await import('../../src/model/secret.js');
-    await h.sink.write(
-      { sink: 'fake', path: 'held' },
-      {
-        accessKey: 'SCWAAAAAAAAAAAAAAAAA',
-        secretKey: new Secret('0b7e6f0e-0000-4000-8000-000000000001'),
-        metadata: {
-          keyName: 'held',
-          accessKey: 'SCWAAAAAAAAAAAAAAAAA',
-          expiresAt: null,
-          deliveredAt: '2026-01-01T00:00:00Z',
-        },
-      },
-    );
-    const summary = await executePlan(
-      plan([
-        step(desiredKey('held', 'ci', { description: 'mine' }), {
-          action: 'adopt',
-          before: liveObject('ApiKey', h.client.apiKeys.get('SCWAAAAAAAAAAAAAAAAA')!),
-        }),
-        step(desiredKey('other', 'ci', { description: 'other' }), {
-          action: 'adopt',
-          before: liveObject('ApiKey', h.client.apiKeys.get('SCWBBBBBBBBBBBBBBBBB')!),
-        }),
-      ]),
-      h.deps(),
-    );
-    expect(summary.ok).toBe(true);
+    const adopt = (name: string, accessKey: string) =>
+      step(desiredKey(name, 'ci', { description: name === 'held' ? 'mine' : 'other' }), {
+        action: 'adopt',
+        id: `adopt:ApiKey/${name}@${accessKey}`,
+        refs: { 'Application/ci': { id: 'a-1' } },
+        before: liveObject('ApiKey', h.client.apiKeys.get(accessKey)!),
+        after: { marker: { instance: 'default', name, state: 'external' } },
+      });
+    const steps = [adopt('held', 'SCWAAAAAAAAAAAAAAAAA'), adopt('other', 'SCWBBBBBBBBBBBBBBBBB')];
+    // Another instance takes the second key between planning and applying.
+    h.client.apiKeys.set('SCWBBBBBBBBBBBBBBBBB', {
+      ...h.client.apiKeys.get('SCWBBBBBBBBBBBBBBBBB')!,
+      description: 'other [scw-gitops:prod:other:ready]',
+    });
+    const summary = await executePlan(plan(steps), h.deps());
+    expect(summary.outcomes.map((o) => o.result)).toEqual(['adopted', 'failed']);
+    expect(summary.outcomes[1]!.error).toContain('now marked as prod:other');
     expect(h.client.apiKeys.get('SCWAAAAAAAAAAAAAAAAA')!.description).toBe(
-      'mine [scw-gitops:default:held:ready]',
+      'mine [scw-gitops:default:held:external]',
     );
     expect(h.client.apiKeys.get('SCWBBBBBBBBBBBBBBBBB')!.description).toBe(
-      'other [scw-gitops:default:other:pending]',
+      'other [scw-gitops:prod:other:ready]',
     );
   });
 
-  it('fails a step whose reference cannot be resolved, without calling the API', async () => {
+  it('fails a step whose reference was to come from a create step that produced no id, without calling the API', async () => {
     const h = harness();
     const summary = await executePlan(
       plan([step(desiredPolicy('p', { principal: { type: 'application', name: 'nope' } }))]),
       h.deps(),
     );
     expect(summary.outcomes[0]!.result).toBe('failed');
-    expect(summary.outcomes[0]!.error).toContain('Application/nope does not exist');
+    expect(summary.outcomes[0]!.error).toContain(
+      'Application/nope was to be created by step create:Application/nope',
+    );
     expect(h.client.writes()).toHaveLength(0);
   });
 

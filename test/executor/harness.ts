@@ -35,12 +35,8 @@ export function harness(seed: FakeSeed = {}): Harness {
       return {
         client,
         sinks: new Map([[sink.name, sink]]),
-        live: client.liveState(),
-        instance: 'default',
-        revision: 'abc123',
         clock,
         logger: logs.logger,
-        defaultSink: sink.name,
         retry: { baseDelayMs: 10, maxDelayMs: 100, sinkDelayMs: 10 },
         crashHook: () => undefined,
         ...overrides,

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadDesiredFromTexts } from '../../src/desired/load.js';
 import { executePlan } from '../../src/executor/execute-plan.js';
-import { observeSinks } from '../../src/executor/sink-state.js';
+import { observeSinks } from '../../src/sinks/observe.js';
 import type { DesiredState } from '../../src/model/desired.js';
 import { Secret } from '../../src/model/secret.js';
 import { buildPlan, defaultPlanOptions } from '../../src/planner/build-plan.js';
@@ -129,7 +129,8 @@ describe('apply against a faulty sandbox', { timeout: 60_000 }, () => {
       retry: { retries: 4, minTimeoutMs: 5, maxTimeoutMs: 20 },
       timeoutMs: 5_000,
     });
-    const sink = createFileSink({ name: 'local', type: 'file', dir: join(dir, 'secrets'), format: 'dotenv' });
+    const layout = { name: 'local', type: 'file', dir: join(dir, 'secrets'), format: 'dotenv' } as const;
+    const sink = createFileSink(layout);
     const sinks = new Map([['local', sink]]);
     const state = desired(clock.now());
 
@@ -139,12 +140,12 @@ describe('apply against a faulty sandbox', { timeout: 60_000 }, () => {
     while (passes < 12 && lastSteps !== 0) {
       passes++;
       const live = await observeLive(client, { instance: 'default', now: clock.now });
-      const sinkRecords = await observeSinks(state, sinks, { defaultSink: 'local' });
+      const sinkRecords = await observeSinks(state, sinks, { layouts: [layout], defaultSink: 'local' });
       const plan = buildPlan({
         desired: state,
         live,
         sinkRecords,
-        options: defaultPlanOptions({ instance: 'default' }),
+        options: defaultPlanOptions({ instance: 'default', sinks: [layout], defaultSink: 'local' }),
         now: clock.now(),
       });
       expect(plan.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
@@ -153,11 +154,8 @@ describe('apply against a faulty sandbox', { timeout: 60_000 }, () => {
       const summary = await executePlan(plan, {
         client,
         sinks,
-        live,
-        instance: 'default',
         clock,
         logger: logs.logger,
-        defaultSink: 'local',
         // Backoff outlasting the sandbox's 150 ms propagation window (which every further
         // permission change reopens): up to 20+40+80+160+200·5 ms.
         retry: { attempts: 10, baseDelayMs: 20, maxDelayMs: 200, sinkDelayMs: 5 },

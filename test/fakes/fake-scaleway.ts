@@ -133,7 +133,7 @@ export interface FakeSeed {
   policies?: (Partial<Policy> & { rules?: RuleSpec[] })[];
 }
 
-const DEFAULT_ORG = '6867048b-fe12-4e96-835e-41c79a39604b';
+export const DEFAULT_ORG = '6867048b-fe12-4e96-835e-41c79a39604b';
 
 function ts(d: Date): string {
   // Scaleway timestamps: microsecond precision, Z.
@@ -675,7 +675,8 @@ export class FakeScalewayClient implements ScalewayClient {
       this.apiKeys.set(accessKey, apiKey);
       this.#recountKeys();
       const secretKey = new Secret(randomUUID());
-      this.issuedSecrets.set(accessKey, secretKey);
+      // The test's own copy: the executor releases the one it gets once the delivery is settled.
+      this.issuedSecrets.set(accessKey, new Secret(secretKey.reveal()));
       return { apiKey, secretKey };
     });
   }

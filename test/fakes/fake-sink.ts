@@ -87,7 +87,8 @@ export class FakeSink implements SecretSink {
       this.ops.push({ op: 'write', location: k, accessKey: record.accessKey, ok: true });
       return;
     }
-    let secret = record.secretKey;
+    // A copy, as a real sink keeps a serialised copy: the caller releases its Secret after delivery.
+    let secret = new Secret(record.secretKey.reveal());
     if (this.corruptWrites > 0) {
       this.corruptWrites--;
       secret = new Secret(randomUUID());
@@ -118,7 +119,8 @@ export class FakeSink implements SecretSink {
     if (!r) return undefined;
     return {
       accessKey: r.accessKey,
-      secretKey: r.secretKey,
+      // A fresh Secret per read, as a real sink parses one from what it stores.
+      secretKey: new Secret(r.secretKey.reveal()),
       metadata: r.metadata,
       version: String(r.version),
     };

@@ -4,17 +4,19 @@
  *   live.json        the live organization (LiveState, `rules` as an object keyed by policy id)
  *   options.json     { now, instance?, prune?: true | {Kind: bool}, adoptAll?, allowMassDelete?,
  *                      maxDeletes?, maxDeletePercent?, within?: duration, rotation?: {overlap?, …},
- *                      sinks?: { "<ApiKey address>": SinkObservation } }
+ *                      sinks?: { "<ApiKey address>": SinkObservation },
+ *                      sinkLayouts?: SinkLayout[], defaultSink? }   (default: one dotenv file sink `local`)
  *   plan.txt, plan.json, plan.md   expected renderings
  * `UPDATE_GOLDEN=1 npx vitest run test/golden` rewrites the expectations; review the diff.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseDuration } from '../../src/desired/duration.js';
+import { parseDuration } from '../../src/model/duration.js';
 import { loadDesiredState } from '../../src/desired/load.js';
 import type { LiveState, Rule } from '../../src/model/live.js';
 import type { SinkObservation } from '../../src/model/plan.js';
 import type { Address } from '../../src/model/resources.js';
+import type { SinkLayout } from '../../src/model/sink-location.js';
 import { buildPlan } from '../../src/planner/build-plan.js';
 import { defaultPlanOptions, type PlanOptions, pruneAll } from '../../src/planner/options.js';
 
@@ -29,7 +31,14 @@ interface CaseOptions {
   within?: string;
   rotation?: { overlap?: string; lifetime?: string; rotateBefore?: string; maxAge?: string };
   sinks?: Record<string, SinkObservation>;
+  sinkLayouts?: SinkLayout[];
+  defaultSink?: string;
 }
+
+/** The sinks of a case unless options.json declares others. */
+const DEFAULT_LAYOUTS: SinkLayout[] = [
+  { name: 'local', type: 'file', dir: '/var/lib/scw-gitops/secrets', format: 'dotenv' },
+];
 
 function ms(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
@@ -62,6 +71,8 @@ export async function runCase(dir: string) {
     ...base,
     instance,
     prune,
+    sinks: o.sinkLayouts ?? DEFAULT_LAYOUTS,
+    defaultSink: o.defaultSink ?? 'local',
     ...(o.adoptAll !== undefined ? { adoptAll: o.adoptAll } : {}),
     ...(o.allowMassDelete !== undefined ? { allowMassDelete: o.allowMassDelete } : {}),
     ...(o.maxDeletes !== undefined ? { maxDeletes: o.maxDeletes } : {}),

@@ -85,6 +85,11 @@ const allOn = merge(defaults, {
   serviceAccount: { annotations: { 'example.com/owner': 'platform' } },
   rbac: { secretNamespaces: ['apps', 'ci'] },
   source: { gitSync: { credentialsSecret: 'git-creds' } },
+  admin: { existingSecret: 'scw-gitops-admin' },
+  networkPolicy: {
+    webhookFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } }],
+  },
+  image: { digest: `sha256:${'a'.repeat(64)}` },
   podAnnotations: { 'example.com/team': 'platform' },
   nodeSelector: { 'kubernetes.io/os': 'linux' },
 });
@@ -103,12 +108,25 @@ describe('helm chart', () => {
     expect(paths({ service: { port: 70000 } })).toEqual(['/service/port']);
     expect(paths({ podLabels: { team: 7 } })).toEqual(['/podLabels/team']);
     expect(paths({ sinks: [] })).toEqual(['/sinks']);
+    expect(paths({ image: { digest: 'latest' } })).toEqual(['/image/digest']);
+    expect(paths({ networkPolicy: { metricsFrom: [{ namespace: 'x' }] } })).toEqual([
+      '/networkPolicy/metricsFrom/0/namespace',
+    ]);
+    expect(paths({ rbac: { secretNames: ['Bad_Name'] } })).toEqual(['/rbac/secretNames/0']);
   });
 
   it('renders the default values into valid Kubernetes objects', () => {
     const objects = render(defaults);
     const kinds = objects.map((o) => o.kind).sort();
-    expect(kinds).toEqual(['ConfigMap', 'Deployment', 'Role', 'RoleBinding', 'Service', 'ServiceAccount']);
+    expect(kinds).toEqual([
+      'ConfigMap',
+      'Deployment',
+      'NetworkPolicy',
+      'Role',
+      'RoleBinding',
+      'Service',
+      'ServiceAccount',
+    ]);
   });
 
   it('renders every optional feature', () => {
@@ -179,6 +197,180 @@ describe('helm chart', () => {
       webhooks: { github: { secretFile: '/etc/scw-gitops/webhooks/github' } },
     });
     expect(JSON.stringify(settings)).not.toMatch(/secret":\s*"[^/]/);
+  });
+});
+
+type Pod = {
+  automountServiceAccountToken?: boolean;
+  containers: { name: string; image: string; volumeMounts?: { name: string; mountPath: string }[] }[];
+  volumes: { name: string; secret?: { secretName: string } }[];
+};
+const podOf = (objects: K8sObject[]) =>
+  (objects.find((o) => o.kind === 'Deployment') as unknown as { spec: { template: { spec: Pod } } }).spec
+    .template.spec;
+const settingsOf = (objects: K8sObject[]) =>
+  parse(
+    (objects.find((o) => o.kind === 'ConfigMap') as unknown as { data: Record<string, string> }).data[
+      'settings.yaml'
+    ]!,
+  ) as Record<string, Record<string, unknown>>;
+
+describe('helm chart hardening defaults', () => {
+  type Policy = {
+    spec: {
+      podSelector: { matchLabels: Record<string, string> };
+      policyTypes: string[];
+      ingress: { from: Record<string, unknown>[]; ports: { port: string; protocol: string }[] }[];
+    };
+  };
+  const policyOf = (objects: K8sObject[]) =>
+    objects.find((o) => o.kind === 'NetworkPolicy') as unknown as Policy | undefined;
+
+  it('renders a NetworkPolicy by default: the http port only, from the metrics scraper', () => {
+    const policy = policyOf(render(defaults))!;
+    expect(policy.spec.podSelector.matchLabels).toEqual({
+      'app.kubernetes.io/name': 'scw-gitops',
+      'app.kubernetes.io/instance': 'ops',
+    });
+    expect(policy.spec.policyTypes).toEqual(['Ingress']);
+    expect(policy.spec.ingress).toEqual([
+      {
+        from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }],
+        ports: [{ port: 'http', protocol: 'TCP' }],
+      },
+    ]);
+  });
+
+  it('lets webhooks in from the configured sources only when webhooks are configured', () => {
+    const webhookFrom = [
+      { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } },
+    ];
+    expect(policyOf(render(merge(defaults, { networkPolicy: { webhookFrom } })))!.spec.ingress).toHaveLength(
+      1,
+    );
+    const on = policyOf(render(allOn))!;
+    expect(on.spec.ingress.map((r) => r.from)).toEqual([
+      webhookFrom,
+      [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }],
+    ]);
+    for (const rule of on.spec.ingress) expect(rule.ports).toEqual([{ port: 'http', protocol: 'TCP' }]);
+    // nothing configured: nothing may connect; disabled: no policy
+    const closed = policyOf(render(merge(defaults, { networkPolicy: { metricsFrom: [] } })))!;
+    expect(closed.spec.ingress).toEqual([]);
+    expect(policyOf(render(merge(defaults, { networkPolicy: { enabled: false } })))).toBeUndefined();
+  });
+
+  it('mounts the service-account token only when the Kubernetes API is used', () => {
+    const fileSink = {
+      sinks: [{ name: 'local', type: 'file', dir: '/data/work/secrets' }],
+      defaults: { sink: 'local' },
+    };
+    const vaultK8s = {
+      sinks: [
+        {
+          name: 'v',
+          type: 'vault',
+          address: 'https://vault:8200',
+          auth: { method: 'kubernetes', role: 'r' },
+        },
+      ],
+      defaults: { sink: 'v' },
+    };
+    const vaultToken = {
+      sinks: [
+        {
+          name: 'v',
+          type: 'vault',
+          address: 'https://vault:8200',
+          auth: { method: 'token', tokenFile: '/t' },
+        },
+      ],
+      defaults: { sink: 'v' },
+    };
+    const automount = (over: Record<string, unknown>) => {
+      const objects = render({
+        ...merge(defaults, over),
+        ...(over['sinks'] ? { sinks: over['sinks'] } : {}),
+      });
+      const sa = objects.find((o) => o.kind === 'ServiceAccount') as unknown as {
+        automountServiceAccountToken: boolean;
+      };
+      expect(sa.automountServiceAccountToken).toBe(false);
+      return podOf(objects).automountServiceAccountToken;
+    };
+    expect(automount({})).toBe(true); // the default sink is of type kubernetes
+    expect(automount(fileSink)).toBe(false);
+    expect(automount(vaultToken)).toBe(false);
+    expect(automount(vaultK8s)).toBe(true);
+    expect(automount({ ...fileSink, leaderElection: { enabled: true } })).toBe(true);
+    // no Kubernetes sink: no Secret rights either
+    const roles = render({ ...merge(defaults, fileSink), sinks: fileSink.sinks }).filter(
+      (o) => o.kind === 'Role',
+    );
+    expect(roles).toEqual([]);
+  });
+
+  it('limits Secret rights to the named Secrets (create stays namespace-wide: it cannot be named)', () => {
+    type Role = {
+      metadata: { namespace: string };
+      rules: { resources: string[]; verbs: string[]; resourceNames?: string[] }[];
+    };
+    const secretRules = (over: Record<string, unknown>) =>
+      (render(merge(defaults, over)).filter((o) => o.kind === 'Role') as unknown as Role[]).flatMap((r) =>
+        r.rules.filter((x) => x.resources.includes('secrets')),
+      );
+    expect(secretRules({})).toEqual([
+      { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'create', 'update', 'patch'] },
+    ]);
+    expect(secretRules({ rbac: { secretNames: ['ci-deployer', 'web'] } })).toEqual([
+      {
+        apiGroups: [''],
+        resources: ['secrets'],
+        resourceNames: ['ci-deployer', 'web'],
+        verbs: ['get', 'update', 'patch'],
+      },
+      { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
+    ]);
+  });
+
+  it('pins the image by digest when image.digest is set', () => {
+    expect(podOf(render(defaults)).containers[0]!.image).toBe(
+      `ghcr.io/scw-gitops/scw-gitops:${chart.appVersion}`,
+    );
+    const pinned = podOf(
+      render(merge(defaults, { image: { tag: 'ignored', digest: `sha256:${'b'.repeat(64)}` } })),
+    );
+    expect(pinned.containers[0]!.image).toBe(`ghcr.io/scw-gitops/scw-gitops@sha256:${'b'.repeat(64)}`);
+  });
+
+  it('wires /status: loopback admin listener, plus a bearer token from a Secret when given', () => {
+    expect(settingsOf(render(defaults))['server']).toEqual({
+      host: '0.0.0.0',
+      port: 8080,
+      admin: { host: '127.0.0.1', port: 8081 },
+    });
+    const objects = render(allOn);
+    expect(settingsOf(objects)['server']!['admin']).toEqual({
+      host: '127.0.0.1',
+      port: 8081,
+      tokenFile: '/etc/scw-gitops/admin/token',
+    });
+    const pod = podOf(objects);
+    expect(pod.volumes.find((v) => v.name === 'admin')?.secret?.secretName).toBe('scw-gitops-admin');
+    expect(pod.containers[0]!.volumeMounts).toContainEqual({
+      name: 'admin',
+      mountPath: '/etc/scw-gitops/admin',
+      readOnly: true,
+    });
+  });
+
+  it('makes each webhook secret key optional', () => {
+    const webhooks = settingsOf(render(allOn))['webhooks'];
+    expect(webhooks).toMatchObject({
+      github: { secretFile: '/etc/scw-gitops/webhooks/github', optional: true },
+      gitlab: { tokenFile: '/etc/scw-gitops/webhooks/gitlab', optional: true },
+      minInterval: '10s',
+    });
   });
 });
 
@@ -260,6 +452,7 @@ describe('helm chart: the built-in git source', () => {
           context: 'scw-gitops',
         },
       },
+      maxFileBytes: 1048576,
     });
     expect((settings['webhooks'] as Record<string, unknown>)['gitSync']).toEqual({ enabled: false });
   });

@@ -23,7 +23,7 @@ import { run as planCommand } from '../../src/cli/commands/plan.js';
 import { run as reconcileCommand } from '../../src/cli/commands/reconcile.js';
 import type { CliIO } from '../../src/cli/io.js';
 import type { Plan } from '../../src/model/plan.js';
-import type { CommandDeps } from '../../src/reconciler/command.js';
+import type { CommandDeps } from '../../src/cli/command.js';
 import { type SandboxHandle, startSandbox } from '../../src/sandbox/server.js';
 import { startVaultEmulator } from '../emulators/vault/server.js';
 import { FakeClock } from '../helpers/fake-clock.js';

@@ -1,4 +1,4 @@
-/** Fidelity of the Kubernetes API emulator against KUBERNETES.md §1–§4, §7, §9, §13. */
+/** Fidelity of the Kubernetes API emulator against docs/design/kubernetes.md §1–§4, §7, §9, §13. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubernetesEmulator } from '../emulators/kubernetes/server.js';
 import { minimalRole, NAMESPACE, startEmulator, type Wire } from './fixtures.js';

@@ -12,7 +12,7 @@ import {
 
 export const NAMESPACE = 'platform';
 
-/** RBAC rules of the minimal Role from KUBERNETES.md §6 for a given Secret and Lease name. */
+/** RBAC rules of the minimal Role from docs/design/kubernetes.md §6 for a given Secret and Lease name. */
 export function minimalRole(secretName: string, leaseName = 'scw-gitops-leader') {
   return [
     { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { SinkObservation } from '../../src/model/plan.js';
+import { type PlanStep, type SinkObservation, targetId } from '../../src/model/plan.js';
 import type { Address } from '../../src/model/resources.js';
 import { buildPlan } from '../../src/planner/build-plan.js';
 import { defaultPlanOptions, type PlanOptions, pruneAll } from '../../src/planner/options.js';
@@ -23,6 +23,7 @@ import {
 } from './builders.js';
 
 const NOW = new Date('2026-06-01T00:00:00.000Z');
+const LOCAL = { name: 'local', type: 'file', dir: '/var/lib/scw-gitops/secrets', format: 'dotenv' } as const;
 const DAY = 86_400_000;
 
 function plan(
@@ -36,12 +37,14 @@ function plan(
     desired: d,
     live: l,
     sinkRecords: new Map(Object.entries(sinks)) as Map<Address, SinkObservation>,
-    options: defaultPlanOptions(o),
+    options: defaultPlanOptions({ sinks: [LOCAL], defaultSink: 'local', ...o }),
     now,
   });
 }
 
 const ids = (p: ReturnType<typeof plan>) => p.steps.map((s) => s.id);
+/** A field some step variants have (the union does not let the others be read). */
+const field = (s: PlanStep, name: string): unknown => (s as unknown as Record<string, unknown>)[name];
 const codes = (p: ReturnType<typeof plan>) => p.diagnostics.map((d) => `${d.severity}:${d.code}`);
 
 describe('buildPlan: creates and ordering', () => {
@@ -78,9 +81,19 @@ describe('buildPlan: creates and ordering', () => {
     expect(byId.get('create:Group/ops')!.wave).toBe(1);
     expect(byId.get('create:Policy/ops-read')!.dependsOn).toEqual(['create:Group/ops', 'create:Project/web']);
     expect(byId.get('create:Policy/ops-read')!.wave).toBe(2);
-    expect(byId.get('create:ApiKey/ci')!.refs).toEqual({
-      'Application/app': { step: 'create:Application/app' },
-      'Project/web': { step: 'create:Project/web' },
+    const key = byId.get('create:ApiKey/ci')!;
+    expect(
+      key.action === 'create' &&
+        key.after.kind === 'ApiKey' && [key.after.application, key.after.defaultProject],
+    ).toEqual([
+      { address: 'Application/app', step: 'create:Application/app' },
+      { address: 'Project/web', step: 'create:Project/web' },
+    ]);
+    expect(key.action === 'create' && key.after.kind === 'ApiKey' && key.after.sink).toEqual({
+      sink: 'local',
+      type: 'file',
+      path: 'ci.env',
+      target: 'file:/var/lib/scw-gitops/secrets/ci.env',
     });
     expect(p.summary).toEqual({ create: 5, update: 0, replace: 0, delete: 0, adopt: 0 });
   });
@@ -93,10 +106,14 @@ describe('buildPlan: creates and ordering', () => {
 
   it('resolves the default project to the organization id', () => {
     const p = plan(desired(dApp('app'), dKey('k')), liveState({ applications: [lApp('app')] }));
-    expect(p.steps[0]!.refs).toEqual({
-      'Application/app': { id: uuid('app:app') },
-      'Project/default': { id: ORG },
-    });
+    const key = p.steps[0]!;
+    expect(
+      key.action === 'create' &&
+        key.after.kind === 'ApiKey' && [key.after.application, key.after.defaultProject],
+    ).toEqual([
+      { address: 'Application/app', id: uuid('app:app') },
+      { address: 'Project/default', id: ORG },
+    ]);
   });
 });
 
@@ -300,7 +317,7 @@ describe('buildPlan: API keys', () => {
       d({ rotation: { lifetimeMs: 101 * DAY, rotateBeforeMs: 30 * DAY } }),
       liveState({ ...base, apiKeys: [key] }),
     );
-    expect(p.steps.map((s) => [s.action, s.reason, s.disposeBefore])).toEqual([
+    expect(p.steps.map((s) => [s.action, s.reason, field(s, 'disposeBefore')])).toEqual([
       ['replace', 'rotation-due', 'retire'],
     ]);
   });
@@ -331,7 +348,7 @@ describe('buildPlan: API keys', () => {
   it('expired → replace now with a warning, delete old', () => {
     const key = lKey('ci', { createdAt: '2026-01-01T00:00:00.000Z', expiresAt: '2026-05-01T00:00:00.000Z' });
     const p = plan(d({ rotation: { lifetimeMs: 120 * DAY } }), liveState({ ...base, apiKeys: [key] }));
-    expect(p.steps.map((s) => [s.reason, s.disposeBefore])).toEqual([['expired', 'delete']]);
+    expect(p.steps.map((s) => [s.reason, field(s, 'disposeBefore')])).toEqual([['expired', 'delete']]);
     expect(p.steps[0]!.warnings[0]).toMatch(/EXPIRED/);
     expect(codes(p)).toEqual(['warning:key-expired']);
   });
@@ -340,7 +357,7 @@ describe('buildPlan: API keys', () => {
     const key = lKey('ci');
     for (const obs of [{ accessKey: null }, { accessKey: accessKey('other') }]) {
       const p = plan(d(), liveState({ ...base, apiKeys: [key] }), {}, { 'ApiKey/ci': obs });
-      expect(p.steps.map((s) => [s.reason, s.disposeBefore])).toEqual([['custody-lost', 'delete']]);
+      expect(p.steps.map((s) => [s.reason, field(s, 'disposeBefore')])).toEqual([['custody-lost', 'delete']]);
     }
     expect(
       plan(d(), liveState({ ...base, apiKeys: [key] }), {}, { 'ApiKey/ci': { accessKey: key.accessKey } })
@@ -360,9 +377,7 @@ describe('buildPlan: API keys', () => {
     const p1 = lKey('p1', { name: 'ci', state: 'pending', createdAt: '2026-05-01T00:00:00.000Z' });
     const p2 = lKey('p2', { name: 'ci', state: 'pending', createdAt: '2026-05-02T00:00:00.000Z' });
     const p = plan(d(), liveState({ ...base, apiKeys: [p1, p2] }));
-    expect(
-      p.steps.map((s) => [s.action, s.reason, s.before?.kind === 'ApiKey' ? s.before.object.accessKey : '']),
-    ).toEqual([
+    expect(p.steps.map((s) => [s.action, s.reason, targetId(s) ?? ''])).toEqual([
       ['replace', 'custody-lost', p2.accessKey],
       ['delete', 'custody-lost', p1.accessKey],
     ]);
@@ -384,7 +399,7 @@ describe('buildPlan: API keys', () => {
       {},
       new Date('2026-06-01T00:30:00.000Z'),
     );
-    expect(later.steps.map((s) => [s.action, s.reason, s.countsTowardMassDelete])).toEqual([
+    expect(later.steps.map((s) => [s.action, s.reason, field(s, 'countsTowardMassDelete')])).toEqual([
       ['delete', 'overlap-elapsed', false],
     ]);
     // the sink's later deliveredAt wins
@@ -403,7 +418,7 @@ describe('buildPlan: API keys', () => {
       projects: [...liveState().projects, lProject('web')],
     });
     const p = plan(desired(dApp('app'), dApp('other'), dKey('ci', { application: 'other' })), l);
-    expect(p.steps.map((s) => [s.action, s.reason, s.disposeBefore])).toEqual([
+    expect(p.steps.map((s) => [s.action, s.reason, field(s, 'disposeBefore')])).toEqual([
       ['replace', 'requires-replace', 'retire'],
     ]);
     const e = plan(desired(dApp('app'), dApp('other'), dKey('ci', { expiresAt: '2027-01-01T00:00:00Z' })), l);

@@ -1,23 +1,58 @@
 import { describe, expect, it } from 'vitest';
-import type { PlanStep } from '../../src/model/plan.js';
+import type { LiveObject, PlannedValue, PlanStep } from '../../src/model/plan.js';
+import type { Address, Kind } from '../../src/model/resources.js';
 import { orderSteps } from '../../src/planner/build-plan.js';
+import type { DraftStep } from '../../src/planner/context.js';
 import { didYouMean, isDangerous } from '../../src/planner/permissions.js';
 import { lApp, lGroup, lKey, lProject } from './builders.js';
 
-function draft(id: string, o: Partial<PlanStep> = {}): Omit<PlanStep, 'dependsOn' | 'wave'> {
+const marker = { instance: 'default' };
+
+/** A minimal planned value of `kind`, referencing `refs` (addresses made by create steps). */
+function value(kind: Kind, name: string, refs: readonly Address[]): PlannedValue {
+  const made = refs.map((address) => ({ address, step: `create:${address}` }));
+  const named = { name, description: '', tags: [], marker };
+  switch (kind) {
+    case 'Project':
+      return { kind, name, description: '', marker };
+    case 'Application':
+      return { kind, ...named };
+    case 'Group':
+      return { kind, ...named, members: made };
+    case 'Policy':
+      return {
+        kind,
+        ...named,
+        principal: made[0] ? { type: 'application', ref: made[0] } : { type: 'none' },
+        rules: [],
+      };
+    case 'ApiKey':
+      throw new Error('not used here');
+  }
+}
+
+function draft(id: string, o: { before?: LiveObject; refs?: Address[] } = {}): DraftStep {
   const [action, rest] = id.split(':') as [PlanStep['action'], string];
-  const [kind, name] = rest.split('@')[0]!.split('/') as [PlanStep['kind'], string];
-  return {
+  const [kind, name] = rest.split('@')[0]!.split('/') as [Kind, string];
+  const common = {
     id,
-    action,
     kind,
     name,
-    address: `${kind}/${name}`,
-    reason: 'missing',
+    address: `${kind}/${name}` as Address,
+    reason: 'missing' as const,
     changes: [],
     warnings: [],
-    ...o,
   };
+  switch (action) {
+    case 'create':
+      return { ...common, action, after: value(kind, name, o.refs ?? []) };
+    case 'delete':
+      return { ...common, action, before: o.before!, countsTowardMassDelete: true };
+    case 'update':
+      return { ...common, action, before: o.before!, after: value(kind, name, o.refs ?? []) };
+    default:
+      throw new Error(`no ${action} drafts here`);
+  }
 }
 
 describe('orderSteps', () => {
@@ -27,7 +62,7 @@ describe('orderSteps', () => {
     const steps = orderSteps([
       draft('delete:Project/p@1', { before: { kind: 'Project', object: project } }),
       draft('delete:Application/a@2', { before: { kind: 'Application', object: app } }),
-      draft('create:Policy/x', { refs: { 'Application/b': { step: 'create:Application/b' } } }),
+      draft('create:Policy/x', { refs: ['Application/b'] }),
       draft('create:Application/b'),
       draft('delete:ApiKey/k@SCW1', {
         before: { kind: 'ApiKey', object: lKey('k', { app: 'a', defaultProjectId: project.id }) },
@@ -53,7 +88,7 @@ describe('orderSteps', () => {
 
   it('is independent of input order', () => {
     const input = [
-      draft('create:Group/g', { refs: { 'Application/a': { step: 'create:Application/a' } } }),
+      draft('create:Group/g', { refs: ['Application/a'] }),
       draft('create:Application/a'),
       draft('create:Project/p'),
     ];

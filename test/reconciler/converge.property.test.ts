@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { executePlan } from '../../src/executor/execute-plan.js';
-import { observeSinks } from '../../src/executor/sink-state.js';
+import { observeSinks } from '../../src/sinks/observe.js';
 import type { DesiredPrincipal, DesiredResource, DesiredRule } from '../../src/model/desired.js';
 import { buildPlan } from '../../src/planner/build-plan.js';
 import { defaultPlanOptions, pruneAll } from '../../src/planner/options.js';
@@ -16,6 +16,7 @@ import { FakeClock } from '../helpers/fake-clock.js';
 import { FakeScalewayClient } from '../fakes/fake-scaleway.js';
 import { FakeSink } from '../fakes/fake-sink.js';
 import { dApp, desired, dGroup, dKey, dPolicy, dProject } from '../planner/builders.js';
+import { FAKE_SINK_LAYOUT } from '../helpers/builders.js';
 
 const APPS = ['alpha', 'beta', 'gamma', 'delta'];
 const PROJECTS = ['web', 'data'];
@@ -115,11 +116,20 @@ describe('planner/executor convergence (property)', () => {
         const sink = new FakeSink('fake');
         const sinks = new Map([['fake', sink]]);
         const logger = pino({ level: 'silent' });
-        const options = defaultPlanOptions({ prune: pruneAll(true), allowMassDelete: true, adoptAll: true });
+        const options = defaultPlanOptions({
+          prune: pruneAll(true),
+          allowMassDelete: true,
+          adoptAll: true,
+          sinks: [FAKE_SINK_LAYOUT],
+          defaultSink: 'fake',
+        });
 
         const pass = async (d: typeof a, apply: boolean) => {
           const live = await observeLive(client, { instance: 'default', now: () => clock.now() });
-          const sinkRecords = await observeSinks(d, sinks, { defaultSink: 'fake' });
+          const sinkRecords = await observeSinks(d, sinks, {
+            layouts: [FAKE_SINK_LAYOUT],
+            defaultSink: 'fake',
+          });
           const plan = buildPlan({ desired: d, live, sinkRecords, options, now: clock.now() });
           expect(plan.diagnostics.filter((x) => x.severity === 'error')).toEqual([]);
           seen.steps += plan.steps.length;
@@ -127,16 +137,7 @@ describe('planner/executor convergence (property)', () => {
           if (apply && plan.steps.length > 0) {
             const summary = await executePlan(
               plan,
-              {
-                client,
-                sinks,
-                live,
-                instance: 'default',
-                clock,
-                logger,
-                defaultSink: 'fake',
-                retry: { attempts: 2 },
-              },
+              { client, sinks, clock, logger, retry: { attempts: 2 } },
               { concurrency: 3 },
             );
             expect(summary.outcomes.filter((o) => o.result === 'failed' || o.result === 'skipped')).toEqual(

@@ -8,18 +8,16 @@ import { join, resolve } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadDesiredState } from '../../src/desired/load.js';
 import type { Clock } from '../../src/clock.js';
-import { defaultSettings } from '../../src/config/load-settings.js';
 import type { Settings } from '../../src/config/settings.js';
 import { StalePlanError } from '../../src/errors.js';
-import { knownSecretValues, Secret } from '../../src/model/secret.js';
+import { knownSecretValues } from '../../src/model/secret.js';
 import { applySavedPlan, reconcileOnce } from '../../src/reconciler/reconcile-once.js';
 import { parsePlanJson, renderPlanJson } from '../../src/render/json.js';
 import { renderPlanMarkdown } from '../../src/render/markdown.js';
 import { renderPlanText } from '../../src/render/text.js';
 import { type SandboxHandle, startSandbox } from '../../src/sandbox/server.js';
-import { createScalewayClient } from '../../src/scaleway/http-client.js';
-import { createSinks } from '../../src/sinks/registry.js';
-import { assertNoSecrets, createLogCapture } from '../helpers/log-capture.js';
+import { assertNoSecrets } from '../helpers/log-capture.js';
+import { sandboxDeps } from './sandbox-deps.js';
 
 const EXAMPLES = resolve(import.meta.dirname, '../../examples/basic');
 
@@ -47,25 +45,8 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function setup(overrides: Partial<Settings> = {}) {
-  const settings: Settings = {
-    ...defaultSettings(),
-    instance: 'default',
-    sinks: [{ name: 'local', type: 'file', dir: join(dir, 'secrets'), format: 'dotenv' }],
-    defaults: { sink: 'local', rotation: { overlapMs: 3_600_000 } },
-    prune: { Project: true, Application: true, Group: true, Policy: true, ApiKey: true },
-    ...overrides,
-  };
-  const cap = createLogCapture({ level: 'debug' });
-  const client = createScalewayClient({
-    apiUrl: sandbox.url,
-    secretKey: new Secret(sandbox.adminSecretKey),
-    organizationId: sandbox.organizationId,
-    logger: cap.logger,
-    retry: { retries: 2, minTimeoutMs: 1, maxTimeoutMs: 5 },
-  });
-  const sinks = await createSinks(settings, { env: {}, logger: cap.logger, clock });
-  return { deps: { client, sinks, settings, clock, logger: cap.logger }, cap };
+function setup(overrides: Partial<Settings> = {}) {
+  return sandboxDeps(sandbox, dir, clock, overrides);
 }
 
 describe('reconcileOnce', () => {
@@ -146,6 +127,8 @@ describe('applySavedPlan', () => {
     expect(dry.plan!.liveFingerprint).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect({ ...unsaved.plan, liveFingerprint: dry.plan!.liveFingerprint }).toEqual(dry.plan);
     const saved = parsePlanJson(renderPlanJson(dry.plan!));
+    // an in-memory plan without a fingerprint cannot be checked against the organization
+    await expect(applySavedPlan(unsaved.plan!, deps)).rejects.toThrow(/no live fingerprint/);
     const future = { ...saved, createdAt: '2027-01-01T00:00:00.000Z' };
     await expect(applySavedPlan(future, deps)).rejects.toThrow(/in the future/);
     const ok = await applySavedPlan(saved, deps);

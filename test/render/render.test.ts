@@ -5,7 +5,7 @@ import { knownSecretValues, Secret } from '../../src/model/secret.js';
 import type { Address } from '../../src/model/resources.js';
 import { buildPlan } from '../../src/planner/build-plan.js';
 import { defaultPlanOptions, pruneAll } from '../../src/planner/options.js';
-import { parsePlanJson, renderPlanJson } from '../../src/render/json.js';
+import { MAX_PLAN_BYTES, parsePlanJson, renderPlanJson } from '../../src/render/json.js';
 import { renderPlanMarkdown } from '../../src/render/markdown.js';
 import { renderPlanText } from '../../src/render/text.js';
 import { dApp, desired, dKey, lApp, liveState, lKey } from '../planner/builders.js';
@@ -22,7 +22,11 @@ function keyPlan() {
     ),
     live: liveState({ applications: [lApp('app'), lApp('gone')], apiKeys: [lKey('old')] }),
     sinkRecords: new Map<Address, SinkObservation>([['ApiKey/old', { accessKey: null }]]),
-    options: defaultPlanOptions({ prune: pruneAll(true), maxDeletePercent: 100 }),
+    options: defaultPlanOptions({
+      prune: pruneAll(true),
+      maxDeletePercent: 100,
+      sinks: [{ name: 'vault', type: 'vault', mount: 'kv', pathPrefix: 'scw' }],
+    }),
     now: NOW,
   });
 }
@@ -74,10 +78,120 @@ describe('JSON rendering', () => {
 
   it('refuses what is not a plan of this format', () => {
     expect(() => parsePlanJson('nope', 'p.json')).toThrow(ConfigError);
-    const v2 = JSON.stringify({ ...JSON.parse(renderPlanJson(keyPlan())), formatVersion: 2 });
-    expect(() => parsePlanJson(v2, 'p.json')).toThrow(/unsupported plan formatVersion 2/);
+    const v1 = JSON.stringify({ ...JSON.parse(renderPlanJson(keyPlan())), formatVersion: 1 });
+    expect(() => parsePlanJson(v1, 'p.json')).toThrow(/formatVersion: unsupported plan formatVersion 1/);
     const broken = JSON.stringify({ ...JSON.parse(renderPlanJson(keyPlan())), steps: [{ id: 1 }] });
     expect(() => parsePlanJson(broken, 'p.json')).toThrow(/steps\[0\]/);
+  });
+
+  type JsonObject = Record<string, unknown>;
+  /** The object at `path` below `root`. */
+  const at = (root: unknown, ...path: (string | number)[]): JsonObject =>
+    path.reduce<unknown>((o, k) => (o as JsonObject)[k], root) as JsonObject;
+  const stepOf = (doc: JsonObject, action: string): JsonObject =>
+    (doc['steps'] as JsonObject[]).find((s) => s['action'] === action)!;
+
+  /** The saved JSON of keyPlan(), edited by `edit`, then parsed: the error message, or 'ok'. */
+  function parseEdited(edit: (doc: JsonObject) => void): string {
+    const doc = JSON.parse(renderPlanJson(keyPlan())) as JsonObject;
+    edit(doc);
+    try {
+      parsePlanJson(JSON.stringify(doc), 'p.json');
+      return 'ok';
+    } catch (err) {
+      return (err as Error).message;
+    }
+  }
+
+  it('checks every field deeply and names the field', () => {
+    expect(parseEdited(() => undefined)).toBe('ok');
+    expect(
+      parseEdited((d) => {
+        at(stepOf(d, 'create'), 'after', 'application')['id'] = 42;
+      }),
+    ).toBe(
+      'p.json: not a valid scw-gitops plan: steps[1].after.application.id: expected a string, got number 42',
+    );
+    expect(
+      parseEdited((d) => {
+        at(stepOf(d, 'delete'), 'before', 'object')['tags'] = 'x';
+      }),
+    ).toMatch(/steps\[\d\]\.before\.object\.tags: expected an array, got string "x"/);
+    expect(
+      parseEdited((d) => {
+        stepOf(d, 'replace')['disposeBefore'] = 'later';
+      }),
+    ).toMatch(/steps\[\d\]\.disposeBefore: expected one of retire, delete, got "later"/);
+    expect(
+      parseEdited((d) => {
+        at(stepOf(d, 'create'), 'after', 'sink')['extra'] = true;
+      }),
+    ).toMatch(/steps\[\d\]\.after\.sink\.extra: unknown field/);
+    expect(
+      parseEdited((d) => {
+        delete stepOf(d, 'delete')['countsTowardMassDelete'];
+      }),
+    ).toMatch(/steps\[\d\]\.countsTowardMassDelete: missing/);
+    expect(
+      parseEdited((d) => {
+        stepOf(d, 'update')['action'] = 'replace';
+      }),
+    ).toMatch(/steps\[\d\]/);
+    expect(
+      parseEdited((d) => {
+        d['liveFingerprint'] = 'sha256:xyz';
+      }),
+    ).toMatch(/liveFingerprint: expected sha256:/);
+    expect(
+      parseEdited((d) => {
+        d['createdAt'] = 'yesterday';
+      }),
+    ).toMatch(/createdAt: expected an RFC 3339 time/);
+  });
+
+  it('refuses steps that do not hold together', () => {
+    expect(
+      parseEdited((d) => {
+        stepOf(d, 'delete')['id'] = stepOf(d, 'create')['id'];
+      }),
+    ).toMatch(/duplicate step id/);
+    expect(
+      parseEdited((d) => {
+        (stepOf(d, 'create')['dependsOn'] as string[]).push('create:Application/ghost');
+      }),
+    ).toMatch(/dependsOn: step "create:Application\/ghost" is not in the plan/);
+    expect(
+      parseEdited((d) => {
+        at(stepOf(d, 'create'), 'after')['application'] = {
+          address: 'Application/app',
+          step: 'create:Application/x',
+        };
+      }),
+    ).toMatch(/refers to step "create:Application\/x", which is not in the plan/);
+    expect(
+      parseEdited((d) => {
+        stepOf(d, 'update')['address'] = 'Application/other';
+      }),
+    ).toMatch(/address: Application\/other does not match kind Application and name "app"/);
+    expect(
+      parseEdited((d) => {
+        at(stepOf(d, 'create'), 'after', 'marker')['instance'] = 'prod';
+      }),
+    ).toMatch(/after\.marker\.instance: the plan is for instance "default"/);
+    expect(
+      parseEdited((d) => {
+        at(d, 'summary')['delete'] = 0;
+      }),
+    ).toMatch(/summary\.delete: the plan has 1 delete steps/);
+    expect(
+      parseEdited((d) => {
+        at(stepOf(d, 'delete'), 'before')['kind'] = 'Group';
+      }),
+    ).toMatch(/steps\[\d\]/);
+  });
+
+  it('refuses a file larger than any plan before parsing it', () => {
+    expect(() => parsePlanJson(' '.repeat(MAX_PLAN_BYTES + 1), 'p.json')).toThrow(/larger than any plan/);
   });
 });
 
@@ -124,6 +238,8 @@ describe('secrets', () => {
         expect(text.includes(Buffer.from(v).toString('base64'))).toBe(false);
       }
     }
-    expect(renderPlanText(plan)).toContain('secret: (sensitive: delivered to (default sink))');
+    expect(renderPlanText(plan)).toContain(
+      'secret: (sensitive: delivered to vault:kv/data/scw/new, sink vault)',
+    );
   });
 });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { run as plan } from '../../src/cli/commands/plan.js';
 import { run as reconcile } from '../../src/cli/commands/reconcile.js';
 import type { CommandHandler } from '../../src/cli/io.js';
-import type { CommandDeps } from '../../src/reconciler/command.js';
+import type { CommandDeps } from '../../src/cli/command.js';
 import { type SandboxHandle, startSandbox } from '../../src/sandbox/server.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { createLogCapture, type LogCapture } from '../helpers/log-capture.js';

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { Settings } from '../../src/config/settings.js';
 import { loadDesiredState } from '../../src/desired/load.js';
 import { executePlan } from '../../src/executor/execute-plan.js';
-import { observeSinks } from '../../src/executor/sink-state.js';
+import { observeSinks } from '../../src/sinks/observe.js';
 import type { ApplySummary, Plan } from '../../src/model/plan.js';
 import { buildPlan } from '../../src/planner/build-plan.js';
 import type { PlanOptions } from '../../src/planner/options.js';
@@ -39,12 +39,16 @@ export async function pass(
     now,
     sinkNames: settings.sinks.map((s) => s.name),
     ...(settings.defaults.sink !== undefined ? { defaultSink: settings.defaults.sink } : {}),
+    sinkLayouts: settings.sinks,
   });
   if (!loaded.state) {
     throw new Error(`desired state invalid: ${JSON.stringify(loaded.diagnostics)}`);
   }
   const live = await observeLive(world.client, { instance: settings.instance, now: () => world.clock.now() });
-  const sinkRecords = await observeSinks(loaded.state, sinks, { settings });
+  const sinkRecords = await observeSinks(loaded.state, sinks, {
+    layouts: settings.sinks,
+    ...(settings.defaults.sink !== undefined ? { defaultSink: settings.defaults.sink } : {}),
+  });
   const plan = buildPlan({
     desired: loaded.state,
     live,
@@ -57,13 +61,8 @@ export async function pass(
   const summary = await executePlan(plan, {
     client: world.client,
     sinks,
-    live,
-    instance: settings.instance,
     clock: world.clock,
     logger,
-    defaultSink: settings.defaults.sink,
-    rotationDefaults: settings.defaults.rotation,
-    settings,
     crashHook: world.crashHook,
   });
   return { plan, refused, summary };

@@ -166,4 +166,35 @@ describe('sandbox: fault injection', () => {
     api = await openSandbox({ env: { SCW_SANDBOX_LATENCY_MS: '30' } });
     expect(api.h.faults.get().latencyMs).toBe(30);
   });
+  it('shift: between two page fetches one earlier object goes and one comes; total_count stays, one object is never seen', async () => {
+    api = await openSandbox({ seed: false, maxPageSize: 5, faults: { shiftRate: 1, seed: 3 } });
+    api.h.seedApplications(12, { prefix: 'other' });
+    const marked = api.h.store.createApplication({ name: 'ours', tags: ['scw-gitops=default'] });
+    const before = new Set(api.h.store.applications.keys());
+    const seen = new Set<string>();
+    const totals = new Set<number>();
+    for (let page = 1; page <= 3; page++) {
+      const r = await api.get(
+        `/iam/v1alpha1/applications?page=${page}&page_size=100&order_by=created_at_asc`,
+      );
+      const body = r.json as { applications: { id: string }[]; total_count: number };
+      expect(body.applications.length).toBeLessThanOrEqual(5);
+      totals.add(body.total_count);
+      for (const a of body.applications) seen.add(a.id);
+    }
+    const shifts = api.h.faults.shifts();
+    expect(shifts.map((s) => s.page)).toEqual([2, 3]);
+    expect(totals).toEqual(new Set([13]));
+    expect(seen.size).toBe(13); // as many distinct objects as total_count says …
+    const now = new Set(api.h.store.applications.keys());
+    const missed = [...now].filter((id) => !seen.has(id));
+    expect(missed.sort()).toEqual(shifts.map((s) => s.slid!).sort()); // … yet the slid ones were never seen
+    for (const s of shifts) {
+      expect(before.has(s.deleted) && !now.has(s.deleted)).toBe(true);
+      expect(s.deleted).not.toBe(marked.id); // never an object scw-gitops marks as its own
+    }
+    // Filtered lookups (point reads) are never shifted.
+    await api.get('/iam/v1alpha1/applications?page=2&page_size=1&name=ours');
+    expect(api.h.faults.shifts()).toHaveLength(2);
+  });
 });

@@ -36,7 +36,7 @@ describe('sandbox ids and timestamps', () => {
     );
   });
 
-  it('echoes expires_at in UTC with the caller precision, truncated to µs (SPEC §2)', () => {
+  it('echoes expires_at in UTC with the caller precision, truncated to µs (docs/design/scaleway-api.md §2)', () => {
     expect(parseExpiry('2035-07-06T11:00:00+02:00')?.text).toBe('2035-07-06T09:00:00Z');
     expect(parseExpiry('2023-04-21T11:49:57.648653377+02:00')?.text).toBe('2023-04-21T09:49:57.648653Z');
     expect(parseExpiry('2026-01-02T03:04:40.879Z')?.text).toBe('2026-01-02T03:04:40.879Z');

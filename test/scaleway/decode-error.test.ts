@@ -1,4 +1,4 @@
-/** Every error body shape of SPEC §9 decodes to its typed info. */
+/** Every error body shape of docs/design/scaleway-api.md §9 decodes to its typed info. */
 import { describe, expect, it } from 'vitest';
 import { decodeErrorBody } from '../../src/scaleway/decode-error.js';
 import { ScalewayApiError } from '../../src/scaleway/errors.js';

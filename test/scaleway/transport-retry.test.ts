@@ -171,7 +171,9 @@ describe('retries of idempotent calls', () => {
     ]);
   });
 
-  it('retries 409 transient_state on PUT members', async () => {
+  // One retry layer per failure class (docs/design/retries.md): refusals that mean "not now" are
+  // waited for by the executor (test/executor/execute-plan.test.ts), never by the transport.
+  it('does not retry 409 transient_state: one request, the error surfaces to the executor', async () => {
     const transient = {
       current_state: 'updating',
       message: 'resource is in a transient state',
@@ -181,48 +183,33 @@ describe('retries of idempotent calls', () => {
     };
     const group = { id: uuidFor(3), name: 'g', user_ids: [], application_ids: [uuidFor(1)], tags: [] };
     const { client, server } = await setup(sequence(status(409, transient), ok(group)));
-    const g = await client.setGroupMembers(uuidFor(3), { applicationIds: [uuidFor(1)], userIds: [] });
-    expect(g.applicationIds).toEqual([uuidFor(1)]);
-    expect(server.requests).toHaveLength(2);
-    expect(JSON.parse(server.requests[1]!.body)).toEqual({ user_ids: [], application_ids: [uuidFor(1)] });
+    await expect(
+      client.setGroupMembers(uuidFor(3), { applicationIds: [uuidFor(1)], userIds: [] }),
+    ).rejects.toMatchObject({ status: 409, type: 'transient_state' });
+    expect(server.requests).toHaveLength(1);
   });
 
-  it('retries 412 resource_not_usable on project DELETE only', async () => {
+  it('does not retry 412 resource_not_usable (project DELETE): the executor waits', async () => {
     const pre = {
       help_message: 'an unexpected error happened when checking if project has resources, please retry later',
       message: 'precondition is not respected',
       precondition: 'resource_not_usable',
       type: 'precondition_failed',
     };
-    const a = await setup(sequence(status(412, pre), status(204)));
-    await a.client.deleteProject(uuidFor(5));
-    expect(a.server.requests).toHaveLength(2);
-    await a.server.close();
-    const b = await setup(sequence(status(412, pre), status(204)));
-    await expect(b.client.deleteApplication(uuidFor(5))).rejects.toMatchObject({ status: 412 });
-    expect(b.server.requests).toHaveLength(1);
+    const { client, server } = await setup(sequence(status(412, pre), status(204)));
+    await expect(client.deleteProject(uuidFor(5))).rejects.toMatchObject({ status: 412 });
+    expect(server.requests).toHaveLength(1);
   });
 
-  it('does not retry 403 unless asked to', async () => {
+  it('does not retry 403 permissions_denied (IAM propagation is the executor’s to wait for)', async () => {
     const denied = {
       details: [{ action: 'read', resource: 'api_key' }],
       message: 'insufficient permissions',
       type: 'permissions_denied',
     };
-    const a = await setup(sequence(status(403, denied), ok(wireApp(1))));
-    await expect(a.client.getApplication(uuidFor(1))).rejects.toMatchObject({ type: 'permissions_denied' });
-    expect(a.server.requests).toHaveLength(1);
-    await a.server.close();
-    const b = await setup(sequence(status(403, denied), ok(wireApp(1))), { retryForbidden: true });
-    await b.client.getApplication(uuidFor(1));
-    expect(b.server.requests).toHaveLength(2);
-  });
-
-  it('retries 403 for one call when the caller asks (policy just changed)', async () => {
-    const denied = { details: [], message: 'insufficient permissions', type: 'permissions_denied' };
     const { client, server } = await setup(sequence(status(403, denied), ok(wireApp(1))));
-    await client.getApplication(uuidFor(1), { retryForbidden: true });
-    expect(server.requests).toHaveLength(2);
+    await expect(client.getApplication(uuidFor(1))).rejects.toMatchObject({ type: 'permissions_denied' });
+    expect(server.requests).toHaveLength(1);
   });
 
   it('treats DELETE 404 after an ambiguous attempt as success, but a first 404 as an error', async () => {

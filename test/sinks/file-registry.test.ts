@@ -95,7 +95,7 @@ describe('sink registry', () => {
     expect(resolveSinkLocation(desiredKey('ci', 'app'), one)).toEqual({ sink: 'only', path: 'ci.env' });
     const two = settings([{ name: 'a', type: 'file', dir, format: 'dotenv' }, vault]);
     expect(() => resolveSinkLocation(desiredKey('ci', 'app'), two)).toThrow(
-      /ApiKey\/ci: spec.sink.name is not set/,
+      /ApiKey\/ci: spec.sink.name: not set/,
     );
     expect(() => resolveSinkLocation(desiredKey('ci', 'app', { sink: { sink: 'nope' } }), two)).toThrow(
       /ApiKey\/ci: spec.sink.name: no sink named nope/,

@@ -166,6 +166,48 @@ describe('file sink', () => {
     expect(await readFile(join(base, 'target.env'), 'utf8')).toBe('SCW_ACCESS_KEY=SCWOTHER\n');
   });
 
+  it('refuses a symlinked directory on the way to the secret file (the secret never leaves the sink)', async () => {
+    const outside = join(base, 'outside');
+    await mkdir(outside, { mode: 0o755 });
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await symlink(outside, join(dir, 'team-a'));
+    const sink = createFileSink({ name: 'local', type: 'file', dir, format: 'dotenv' });
+    const location = { sink: 'local', path: 'team-a/ci.env' };
+    const rec = makeRecord();
+    for (const attempt of [
+      () => sink.preflight(location),
+      () => sink.write(location, rec),
+      () => sink.read(location),
+      () => sink.verify(location, rec),
+    ]) {
+      const err = await attempt().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(SinkError);
+      expect(errorText(err)).toContain(`${join(dir, 'team-a')} is a symbolic link`);
+    }
+    expect(await readdir(outside)).toEqual([]);
+    // deeper: a link two levels down is refused as well
+    await mkdir(join(dir, 'team-b'));
+    await symlink(outside, join(dir, 'team-b', 'nested'));
+    await expect(sink.write({ sink: 'local', path: 'team-b/nested/ci.env' }, rec)).rejects.toThrow(
+      /team-b\/nested is a symbolic link/,
+    );
+    expect(await readdir(outside)).toEqual([]);
+  });
+
+  it('accepts a sink directory that is itself a symlink (a mounted volume)', async () => {
+    const real = join(base, 'volume');
+    await mkdir(real, { mode: 0o700 });
+    await symlink(real, dir);
+    const sink = createFileSink({ name: 'local', type: 'file', dir, format: 'dotenv' });
+    const rec = makeRecord();
+    await sink.write({ sink: 'local', path: 'team-a/ci.env' }, rec);
+    expect(await sink.verify({ sink: 'local', path: 'team-a/ci.env' }, rec)).toBe(true);
+    expect(await readdir(join(real, 'team-a'))).toEqual(['ci.env']);
+  });
+
   it('reports a foreign file without quoting its content', async () => {
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, 'ci.json'), '{"password": "hunter2-not-json');

@@ -21,3 +21,34 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- default "default" .Values.serviceAccount.name -}}
 {{- end -}}
 {{- end -}}
+
+{{/*
+The image reference: pinned by digest when image.digest is set (the tag is then only a label).
+*/}}
+{{- define "scw-gitops.image" -}}
+{{- if .Values.image.digest -}}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+"true" when the daemon talks to the Kubernetes API with its service account: a Kubernetes sink,
+a Vault sink logging in with the kubernetes method (it sends the service-account token), or
+leader election (a Lease). Empty otherwise: the token is then not mounted at all.
+*/}}
+{{- define "scw-gitops.usesKubernetesApi" -}}
+{{- if .Values.leaderElection.enabled }}true{{ end -}}
+{{- range .Values.sinks -}}
+{{- if eq .type "kubernetes" }}true{{ end -}}
+{{- if eq .type "vault" }}{{ if .auth }}{{ if eq .auth.method "kubernetes" }}true{{ end }}{{ end }}{{ end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* "true" when a sink writes Kubernetes Secrets (the Secret Role is needed). */}}
+{{- define "scw-gitops.hasKubernetesSink" -}}
+{{- range .Values.sinks -}}
+{{- if eq .type "kubernetes" }}true{{ end -}}
+{{- end -}}
+{{- end -}}

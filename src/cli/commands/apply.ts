@@ -3,8 +3,8 @@
  * The organization is listed again first; if anything the plan depends on changed since, the
  * plan is stale and refused (plan again). Exit status: 0 applied, 1 error, stale plan or failed step.
  */
-import { type CommandDeps, parseOrUsage, reportError, UsageError } from '../../reconciler/command.js';
-import { runApplySaved } from '../../reconciler/cli-flows.js';
+import { type CommandDeps, parseOrUsage, reportError, UsageError } from '../command.js';
+import { runApplySaved } from '../flows.js';
 import type { CliIO } from '../io.js';
 import { EXIT_OK } from '../io.js';
 import { APPLY_OPTIONS, renderOptions } from '../options.js';

@@ -19,7 +19,6 @@ import { KINDS } from '../../model/resources.js';
 import {
   type CommandDeps,
   commandLogger,
-  desiredLoadOptions,
   logFormat,
   openRuntime,
   type ParsedFlags,
@@ -27,7 +26,8 @@ import {
   reportError,
   resolveSettings,
   UsageError,
-} from '../../reconciler/command.js';
+} from '../command.js';
+import { desiredLoadOptions } from '../../reconciler/reconcile-once.js';
 import { observeLive } from '../../scaleway/observe.js';
 import type { CliIO } from '../io.js';
 import { displayPath, plural } from '../display.js';

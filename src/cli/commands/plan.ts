@@ -2,8 +2,8 @@
  * `scw-gitops plan DIR`: compute the plan (desired vs live) and print it. Never changes anything.
  * Exit status: 0 no changes, 2 changes pending, 1 error (invalid input, refused plan, API error).
  */
-import { type CommandDeps, parseOrUsage, reportError } from '../../reconciler/command.js';
-import { runDryRun } from '../../reconciler/cli-flows.js';
+import { type CommandDeps, parseOrUsage, reportError } from '../command.js';
+import { runDryRun } from '../flows.js';
 import type { CliIO } from '../io.js';
 import { EXIT_OK } from '../io.js';
 import { PLAN_COMMAND_OPTIONS, renderOptions } from '../options.js';

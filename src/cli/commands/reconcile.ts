@@ -3,8 +3,8 @@
  * Exit status: --dry-run: 0 no changes, 2 changes pending, 1 error; otherwise 0 when everything
  * was applied (or nothing had to be), 1 on any error or failed step.
  */
-import { type CommandDeps, parseOrUsage, reportError, UsageError } from '../../reconciler/command.js';
-import { runDryRun, runReconcile } from '../../reconciler/cli-flows.js';
+import { type CommandDeps, parseOrUsage, reportError, UsageError } from '../command.js';
+import { runDryRun, runReconcile } from '../flows.js';
 import type { CliIO } from '../io.js';
 import { EXIT_OK } from '../io.js';
 import { RECONCILE_OPTIONS, renderOptions } from '../options.js';

@@ -33,6 +33,8 @@ const NUMERIC: readonly NumFlag[] = [
   { flag: '--project-delete-412', fault: 'projectDelete412Rate', rate: true },
   { flag: '--group-transient-ms', fault: 'groupTransientWindowMs' },
   { flag: '--transient-403-ms', fault: 'transient403WindowMs' },
+  { flag: '--shift-rate', fault: 'shiftRate', rate: true },
+  { flag: '--max-page-size', opt: 'maxPageSize', int: true },
 ];
 
 interface Parsed {

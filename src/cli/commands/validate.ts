@@ -9,6 +9,7 @@ import type { Settings } from '../../config/settings.js';
 import { sinksInSource } from '../../config/source-dir.js';
 import { loadDesiredState } from '../../desired/load.js';
 import { type Diagnostic, formatDiagnosticLines } from '../../model/diagnostics.js';
+import type { SinkLayout } from '../../model/sink-location.js';
 import { DEFAULT_INSTANCE } from '../../model/ownership.js';
 import { KINDS } from '../../model/resources.js';
 import { type CliIO, EXIT_ERROR, EXIT_OK } from '../io.js';
@@ -65,7 +66,9 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
           .filter((s) => s.length > 0);
   let instance = values.instance;
   let defaultSink = values['default-sink'];
+  let sinkLayouts: readonly SinkLayout[] | undefined;
   let arg = positionals[0];
+  let maxFileBytes: number | undefined;
   let settingsFile: Settings | undefined;
   if (values.config !== undefined) {
     // Settings only name where secrets come from (env vars, files); reading them needs none.
@@ -76,6 +79,8 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
       instance ??= settings.instance;
       sinkNames ??= settings.sinks.map((x) => x.name);
       defaultSink ??= settings.defaults.sink;
+      sinkLayouts = settings.sinks;
+      maxFileBytes = settings.source.maxFileBytes;
       settingsFile = settings;
       if (settings.source.dir !== undefined) arg ??= settings.source.dir;
     } catch (err) {
@@ -98,6 +103,9 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
     now,
     ...(sinkNames !== undefined ? { sinkNames } : {}),
     ...(defaultSink !== undefined ? { defaultSink } : {}),
+    ...(sinkLayouts !== undefined ? { sinkLayouts } : {}),
+    ...(maxFileBytes !== undefined ? { maxFileBytes } : {}),
+    signal: io.signal,
   });
   // The settings' file sinks must not write inside the directory validated here.
   const base = await desiredBase(root);

@@ -1,6 +1,6 @@
 /**
  * Vault HTTP client core: one logical request with Vault's conventions and failure policy
- * (VAULT.md §1, §6, §7). No token management here (see ./token-manager.ts).
+ * (docs/design/vault.md §1, §6, §7). No token management here (see ./token-manager.ts).
  *
  * - Headers: `X-Vault-Request: true`, `X-Vault-Namespace` when configured, `X-Vault-Token` when a
  *   token is given. JSON bodies.

@@ -1,5 +1,5 @@
 /**
- * KV version 2 operations on one mount, authenticated through a TokenManager (VAULT.md §3, §4).
+ * KV version 2 operations on one mount, authenticated through a TokenManager (docs/design/vault.md §3, §4).
  * Every authenticated call that gets 403 forgets the token, obtains a fresh one and retries once;
  * a second 403 is a policy denial.
  */

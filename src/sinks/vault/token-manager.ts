@@ -1,5 +1,5 @@
 /**
- * Vault token lifecycle for one sink (VAULT.md §5.6):
+ * Vault token lifecycle for one sink (docs/design/vault.md §5.6):
  *
  * - `token` method: the token is read from an environment variable or a file (re-read whenever it
  *   has to be replaced, so a file kept fresh by Vault Agent is picked up), then checked with

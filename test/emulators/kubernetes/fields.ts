@@ -1,5 +1,5 @@
 /**
- * Field paths and ownership for the server-side apply model (KUBERNETES.md §4, §13.9), plus the
+ * Field paths and ownership for the server-side apply model (docs/design/kubernetes.md §4, §13.9), plus the
  * RFC 7386 merge patch and RFC 6902 JSON patch the emulator accepts.
  *
  * A field path is the list of map keys from the object root to a leaf (`['data','api-key']`,

@@ -1,6 +1,6 @@
 /**
  * Per-resource decoding, defaulting and validation for the emulated types: Secret (core/v1),
- * Lease (coordination.k8s.io/v1), Event (core/v1 and events.k8s.io/v1). KUBERNETES.md §2, §7, §9.
+ * Lease (coordination.k8s.io/v1), Event (core/v1 and events.k8s.io/v1). docs/design/kubernetes.md §2, §7, §9.
  */
 import type { ResourceRef, StatusCause } from './status.js';
 import { errors, StatusError } from './status.js';

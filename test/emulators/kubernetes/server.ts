@@ -1,5 +1,5 @@
 /**
- * Kubernetes API server emulator for tests (KUBERNETES.md §13): Secrets, Leases, Events (both
+ * Kubernetes API server emulator for tests (docs/design/kubernetes.md §13): Secrets, Leases, Events (both
  * APIs), namespaces, SelfSubjectAccessReview, legacy discovery for kubectl, bearer-token auth
  * with a small RBAC table, server-side apply with managedFields, optimistic concurrency, dryRun,
  * and fault injection. Plain HTTP on 127.0.0.1, port 0.

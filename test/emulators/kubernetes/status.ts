@@ -1,5 +1,5 @@
 /**
- * Kubernetes `Status` objects and the apiserver error catalogue (KUBERNETES.md §1.2/§1.3).
+ * Kubernetes `Status` objects and the apiserver error catalogue (docs/design/kubernetes.md §1.2/§1.3).
  * Every error the emulator returns is built here so the wire format stays in one place.
  */
 

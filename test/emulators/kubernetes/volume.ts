@@ -1,5 +1,5 @@
 /**
- * File-level emulation of a Secret volume mount as the kubelet writes it (KUBERNETES.md §10,
+ * File-level emulation of a Secret volume mount as the kubelet writes it (docs/design/kubernetes.md §10,
  * §13.15): every key is a symlink `key -> ..data/key`, `..data` is a symlink to a timestamped
  * directory `..2006_01_02_15_04_05.<rand>`, and an update writes a new directory, then swaps
  * `..data` atomically with rename() and deletes the old directory. Readers that watch the

@@ -1,5 +1,5 @@
 /**
- * Fidelity of the Vault emulator against VAULT.md §8, point by point (numbers in test names).
+ * Fidelity of the Vault emulator against docs/design/vault.md §8, point by point (numbers in test names).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../helpers/fake-clock.js';

@@ -1,6 +1,6 @@
 /**
  * Wire formatting shared by the Vault emulator: Go-style timestamps and durations, the success
- * envelope and the error envelope (VAULT.md §1.4, §1.5, §3.4).
+ * envelope and the error envelope (docs/design/vault.md §1.4, §1.5, §3.4).
  */
 import { randomUUID } from 'node:crypto';
 
@@ -74,7 +74,7 @@ export interface Reply {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
-  /** Respond with `Content-Type: application/json` and no body at all (VAULT.md §1.5 exception 4). */
+  /** Respond with `Content-Type: application/json` and no body at all (docs/design/vault.md §1.5 exception 4). */
   emptyJson?: boolean;
 }
 

@@ -1,7 +1,7 @@
 /**
  * KV secrets engine for the Vault emulator: version 2 (versions, check-and-set, metadata,
  * delete/undelete/destroy, list, config, subkeys) and version 1 (plain keys), with the exact
- * envelopes, status codes and error texts of VAULT.md §3.
+ * envelopes, status codes and error texts of docs/design/vault.md §3.
  */
 import { randomUUID } from 'node:crypto';
 import {

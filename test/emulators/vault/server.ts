@@ -1,5 +1,5 @@
 /**
- * A Vault HTTP emulator for tests (a test double; VAULT.md §8 is its checklist). One node:http
+ * A Vault HTTP emulator for tests (a test double; docs/design/vault.md §8 is its checklist). One node:http
  * server on 127.0.0.1, port 0. It implements the parts of Vault scw-gitops uses, with Vault's
  * envelopes, status codes and error texts:
  *

@@ -1,24 +1,24 @@
 /**
- * What each desired API key's sink holds, read before planning so the planner can tell whether a
- * live key's secret is in custody (custody-lost → replace). One read per desired key, bounded
+ * Read-side sink observation: what each desired API key's sink holds, read before planning so the
+ * planner can tell whether a live key's secret is in custody (custody-lost → replace). Each key is
+ * read at the place the planner will resolve for it (model/sink-location.ts). One read per desired key, bounded
  * concurrency; a sink error is captured in the observation (never thrown) so one unreachable sink
  * does not block the plan of everything else. Observations never contain a secret.
  *
  * `accessKey: null` means "no usable record": nothing there, or a record without its secret.
  */
-import type { Settings } from '../config/settings.js';
 import { toAppError } from '../errors.js';
 import type { DesiredApiKey, DesiredState } from '../model/desired.js';
 import type { SinkObservation } from '../model/plan.js';
 import type { Address } from '../model/resources.js';
 import { scrubSecrets } from '../model/secret.js';
-import type { SecretSink } from '../sinks/sink.js';
-import { createLocationResolver, type LocationResolver } from './sink-location.js';
+import { resolveSink, type SinkLayout, toSinkLocation } from '../model/sink-location.js';
+import type { SecretSink } from './sink.js';
 
 export interface ObserveSinksOptions {
+  /** The declared sinks (settings `sinks:`): each key is read where the plan will put it. */
+  readonly layouts: readonly SinkLayout[];
   readonly defaultSink?: string | undefined;
-  readonly settings?: Settings | undefined;
-  readonly resolveLocation?: LocationResolver | undefined;
   /** Reads in flight at once (default 8). */
   readonly concurrency?: number;
   readonly signal?: AbortSignal;
@@ -27,11 +27,14 @@ export interface ObserveSinksOptions {
 async function observeOne(
   key: DesiredApiKey,
   sinks: ReadonlyMap<string, SecretSink>,
-  locate: LocationResolver,
-  signal: AbortSignal | undefined,
-): Promise<SinkObservation> {
+  opts: ObserveSinksOptions,
+): Promise<SinkObservation | undefined> {
+  const signal = opts.signal;
   try {
-    const location = locate(key);
+    const resolved = resolveSink(key, opts.layouts, opts.defaultSink);
+    if (!resolved.ok) return { accessKey: null, error: resolved.message };
+    if (resolved.sink.type === 'none') return undefined; // no sink declared: nothing to observe
+    const location = toSinkLocation(resolved.sink);
     const sink = sinks.get(location.sink);
     if (!sink) return { accessKey: null, error: `no sink named ${location.sink}` };
     const rec = await sink.read(location, signal);
@@ -40,7 +43,10 @@ async function observeOne(
       ...(rec.metadata.previousAccessKey ? { previousAccessKey: rec.metadata.previousAccessKey } : {}),
       ...(rec.metadata.deliveredAt ? { deliveredAt: rec.metadata.deliveredAt } : {}),
     };
-    if (!rec.accessKey || !rec.secretKey) return { accessKey: null, ...extra };
+    const hasSecret = rec.secretKey !== undefined;
+    // Only its presence matters here: the plaintext goes at once (model/secret.ts).
+    rec.secretKey?.release();
+    if (!rec.accessKey || !hasSecret) return { accessKey: null, ...extra };
     return { accessKey: rec.accessKey, ...extra };
   } catch (err) {
     if (signal?.aborted) throw err;
@@ -51,24 +57,23 @@ async function observeOne(
 export async function observeSinks(
   desired: DesiredState,
   sinks: ReadonlyMap<string, SecretSink>,
-  opts: ObserveSinksOptions = {},
+  opts: ObserveSinksOptions,
 ): Promise<Map<Address, SinkObservation>> {
-  const locate = createLocationResolver({
-    sinks,
-    defaultSink: opts.defaultSink ?? opts.settings?.defaults.sink,
-    settings: opts.settings,
-    resolveLocation: opts.resolveLocation,
-  });
   const keys = desired.resources.filter((r): r is DesiredApiKey => r.kind === 'ApiKey');
-  const results: SinkObservation[] = new Array(keys.length);
+  const results: (SinkObservation | undefined)[] = new Array(keys.length);
   let next = 0;
   const worker = async () => {
     while (next < keys.length) {
       const i = next++;
-      results[i] = await observeOne(keys[i]!, sinks, locate, opts.signal);
+      results[i] = await observeOne(keys[i]!, sinks, opts);
     }
   };
   const n = Math.max(1, Math.min(opts.concurrency ?? 8, keys.length));
   await Promise.all(Array.from({ length: n }, worker));
-  return new Map(keys.map((k, i) => [k.address, results[i]!]));
+  const observed = new Map<Address, SinkObservation>();
+  keys.forEach((key, i) => {
+    const observation = results[i];
+    if (observation) observed.set(key.address, observation);
+  });
+  return observed;
 }

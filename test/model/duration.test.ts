@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatDuration, parseDuration } from '../../src/desired/duration.js';
+import { formatDuration, parseDuration } from '../../src/model/duration.js';
 
 const S = 1000;
 const M = 60 * S;

@@ -2,13 +2,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Settings } from '../../src/config/settings.js';
-import { observeSinks } from '../../src/executor/sink-state.js';
+import { observeSinks } from '../../src/sinks/observe.js';
 import type { DesiredState } from '../../src/model/desired.js';
 import { Secret } from '../../src/model/secret.js';
 import { createFileSink } from '../../src/sinks/file-sink.js';
 import { FakeSink } from '../fakes/fake-sink.js';
-import { desiredApp, desiredKey } from '../helpers/builders.js';
+import { desiredApp, desiredKey, FAKE_SINK_LAYOUT } from '../helpers/builders.js';
 
 function state(...resources: DesiredState['resources'][number][]): DesiredState {
   return { root: '.', resources };
@@ -52,7 +51,7 @@ describe('observeSinks', () => {
         ['fake', sink],
         ['other', other],
       ]),
-      { defaultSink: 'fake' },
+      { layouts: [FAKE_SINK_LAYOUT, { ...FAKE_SINK_LAYOUT, name: 'other' }], defaultSink: 'fake' },
     );
     expect([...obs.keys()]).toEqual(['ApiKey/held', 'ApiKey/empty', 'ApiKey/broken', 'ApiKey/unknown']);
     expect(obs.get('ApiKey/held')).toEqual({
@@ -72,24 +71,27 @@ describe('observeSinks', () => {
     expect(JSON.stringify([...obs])).not.toContain('d3a1c2b4');
   });
 
-  it('resolves file locations through the settings (dotenv default name)', async () => {
-    const settings = {
-      sinks: [{ name: 'local', type: 'file', dir, format: 'dotenv' }],
-      defaults: { sink: 'local', rotation: { overlapMs: 3_600_000 } },
-    } as unknown as Settings;
-    const sink = createFileSink({ name: 'local', type: 'file', dir, format: 'dotenv' });
+  it('reads each key where the plan will put it (the file sink’s dotenv default name)', async () => {
+    const settings = { name: 'local', type: 'file', dir, format: 'dotenv' } as const;
+    const sink = createFileSink(settings);
     await sink.write({ sink: 'local', path: 'ci.env' }, rec('SCWFILEFILEFILEFILEF'));
-    const obs = await observeSinks(state(desiredKey('ci', 'app')), new Map([['local', sink]]), { settings });
+    // The only declared sink is the default.
+    const obs = await observeSinks(state(desiredKey('ci', 'app')), new Map([['local', sink]]), {
+      layouts: [settings],
+    });
     expect(obs.get('ApiKey/ci')).toMatchObject({ accessKey: 'SCWFILEFILEFILEFILEF' });
-    // Without settings, the file sink's own format gives the same default name.
-    const again = await observeSinks(state(desiredKey('ci', 'app')), new Map([['local', sink]]), {});
-    expect(again.get('ApiKey/ci')).toMatchObject({ accessKey: 'SCWFILEFILEFILEFILEF' });
+    // A json file sink would read ci.json: nothing there.
+    const json = await observeSinks(state(desiredKey('ci', 'app')), new Map([['local', sink]]), {
+      layouts: [{ ...settings, format: 'json' }],
+    });
+    expect(json.get('ApiKey/ci')).toEqual({ accessKey: null });
   });
 
   it('treats a record without its secret as not in custody', async () => {
     const sink = new FakeSink('fake');
     sink.read = async () => ({ accessKey: 'SCWNOSECRETNOSECRETN', metadata: {} });
     const obs = await observeSinks(state(desiredKey('k', 'ci')), new Map([['fake', sink]]), {
+      layouts: [FAKE_SINK_LAYOUT],
       defaultSink: 'fake',
     });
     expect(obs.get('ApiKey/k')).toEqual({ accessKey: null });

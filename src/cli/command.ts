@@ -24,22 +24,21 @@ import { writeFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { createRuntime, type Runtime } from '../app/runtime.js';
-import { type Display, displayDiagnostics, displayPath, displayPlan, errorLine } from '../cli/display.js';
-import type { CliIO } from '../cli/io.js';
-import { EXIT_ERROR } from '../cli/io.js';
+import { type Display, displayDiagnostics, displayPath, displayPlan, errorLine } from './display.js';
+import type { CliIO } from './io.js';
+import { EXIT_ERROR } from './io.js';
 import {
   type APPLY_OPTIONS,
   type CommandOptions,
   type OptionValues,
   parseCommandLine,
   type RECONCILE_OPTIONS,
-} from '../cli/options.js';
+} from './options.js';
 import { type Clock, systemClock } from '../clock.js';
 import { loadSettings } from '../config/load-settings.js';
 import type { Settings } from '../config/settings.js';
 import { assertSinksOutside } from '../config/source-dir.js';
-import { parseDuration } from '../desired/duration.js';
-import type { LoadOptions } from '../desired/load.js';
+import { parseDuration } from '../model/duration.js';
 import { AppError, ConfigError } from '../errors.js';
 import { createLogger } from '../logging/logger.js';
 import { formatTextLogLine } from '../logging/text-lines.js';
@@ -196,17 +195,6 @@ export function resolveDir(positionals: readonly string[], settings: Settings, i
   else dir = settings.source.dir;
   assertSinksOutside(settings, dir, arg !== undefined ? 'DIR' : 'source.dir');
   return dir;
-}
-
-/** How the desired state is loaded under these settings (plan, import and the daemon alike). */
-export function desiredLoadOptions(settings: Settings, now: Date): LoadOptions {
-  const sinkNames = settings.sinks.map((s) => s.name);
-  return {
-    instance: settings.instance,
-    now,
-    ...(sinkNames.length > 0 ? { sinkNames } : {}),
-    ...(settings.defaults.sink !== undefined ? { defaultSink: settings.defaults.sink } : {}),
-  };
 }
 
 /** The logger of a one-shot command: stderr, readable text (default) or pino JSON. */

@@ -14,7 +14,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { CliIO } from '../cli/io.js';
+import type { CliIO } from './io.js';
 import type { Clock } from '../clock.js';
 import type { GitRefSettings, GitSourceSettings, Settings, VerifyMode } from '../config/settings.js';
 import { AppError } from '../errors.js';

@@ -22,8 +22,8 @@
  *
  * A record without the field was written by an older scw-gitops, or not by a delivery.
  */
-import { formatDuration, parseDuration } from '../desired/duration.js';
-import type { DesiredApiKey } from '../model/desired.js';
+import { formatDuration, parseDuration } from './duration.js';
+import type { DesiredApiKey } from './desired.js';
 
 /** A parsed `rotation` record field. */
 export interface RecordedRotation {

@@ -1,6 +1,6 @@
-/** The `rotation` metadata of a secret record (src/sinks/rotation-record.ts): format and parse. */
+/** The `rotation` metadata of a secret record (src/model/rotation-record.ts): format and parse. */
 import { describe, expect, it } from 'vitest';
-import { formatRecordedRotation, parseRecordedRotation } from '../../src/sinks/rotation-record.js';
+import { formatRecordedRotation, parseRecordedRotation } from '../../src/model/rotation-record.js';
 
 const H = 3_600_000;
 const D = 24 * H;

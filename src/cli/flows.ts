@@ -14,20 +14,21 @@ import {
   displayPath,
   plural,
   relativizeText,
-} from '../cli/display.js';
-import { type CommandRun, fail, reportingFailures } from '../cli/failure-report.js';
-import type { CliIO } from '../cli/io.js';
-import { EXIT_CHANGES, EXIT_ERROR, EXIT_OK } from '../cli/io.js';
+} from './display.js';
+import { type CommandRun, fail, reportingFailures } from './failure-report.js';
+import type { CliIO } from './io.js';
+import { EXIT_CHANGES, EXIT_ERROR, EXIT_OK } from './io.js';
 import { systemClock } from '../clock.js';
 import type { Settings } from '../config/settings.js';
 import { loadDesiredState } from '../desired/load.js';
+import { ParseCache } from '../desired/parse-cache.js';
 import type { Plan } from '../model/plan.js';
+import { sortKeys } from '../model/sort-keys.js';
 import type { FailureReport } from '../render/failure.js';
 import { parsePlanJson } from '../render/json.js';
 import {
   type CommandDeps,
   commandLogger,
-  desiredLoadOptions,
   emitPlan,
   logFormat,
   openRuntime,
@@ -44,20 +45,13 @@ import {
   useColor,
 } from './command.js';
 import { openCliGitSource, wantsGit } from './git-flag.js';
-import { applySavedPlan, type ReconcileDeps, type ReconcileResult, reconcileOnce } from './reconcile-once.js';
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(value).sort()) {
-      const v = (value as Record<string, unknown>)[k];
-      if (v !== undefined) out[k] = sortKeys(v);
-    }
-    return out;
-  }
-  return value;
-}
+import {
+  applySavedPlan,
+  desiredLoadOptions,
+  type ReconcileDeps,
+  type ReconcileResult,
+  reconcileOnce,
+} from '../reconciler/reconcile-once.js';
 
 /** Diagnostics of the desired-state load (the plan renders its own). */
 function loadDiagnostics(result: ReconcileResult) {
@@ -75,6 +69,7 @@ async function withRuntime<T>(
   deps: CommandDeps,
   fn: (rd: ReconcileDeps) => Promise<T>,
   source: { readonly revision?: string | undefined; readonly signer?: string | undefined } = {},
+  parseCache?: ParseCache,
 ): Promise<T> {
   const logger = runLogger(run, deps);
   const runtime = await openRuntime(settings, run.io, deps, logger);
@@ -83,6 +78,7 @@ async function withRuntime<T>(
       client: runtime.client,
       sinks: runtime.sinks,
       ...(runtime.rulesCache ? { rulesCache: runtime.rulesCache } : {}),
+      ...(parseCache ? { parseCache } : {}),
       settings,
       clock: deps.clock ?? systemClock,
       logger,
@@ -104,9 +100,14 @@ async function validateFirst(
   dir: string,
   display: Display,
   now: Date,
+  parseCache: ParseCache,
   gitLabel?: string,
 ): Promise<number | undefined> {
-  const loaded = await loadDesiredState(dir, desiredLoadOptions(settings, now));
+  const loaded = await loadDesiredState(dir, {
+    ...desiredLoadOptions(settings, now),
+    signal: run.io.signal,
+    parseCache,
+  });
   if (loaded.state) return undefined;
   const shown = gitLabel ?? displayPath(run.io.cwd, dir);
   const errors = loaded.diagnostics.filter((d) => d.severity === 'error').length;
@@ -182,12 +183,14 @@ async function withDesiredRuntime(
   fn: (dir: string, display: Display, rd: ReconcileDeps) => Promise<number>,
 ): Promise<number> {
   const { flags, io } = run;
+  // The files validated here are not parsed again by the pass (docs/design/performance.md).
+  const parsed = new ParseCache();
   if (!wantsGit(flags, settings)) {
     const dir = resolveDir(flags.positionals, settings, io);
     const display = await displayFor(dir, io.cwd);
-    const invalid = await validateFirst(run, settings, dir, display, now);
+    const invalid = await validateFirst(run, settings, dir, display, now, parsed);
     if (invalid !== undefined) return invalid;
-    return withRuntime(settings, run, deps, (rd) => fn(dir, display, rd));
+    return withRuntime(settings, run, deps, (rd) => fn(dir, display, rd), {}, parsed);
   }
   const source = await openCliGitSource(flags, settings, io, {
     logger: runLogger(run, deps),
@@ -197,9 +200,9 @@ async function withDesiredRuntime(
     // The checkout is a temporary directory: its files are named from the desired-state path.
     const display = await displayFor(source.dir, source.dir);
     const label = flags.values.git ?? settings.source.git?.url ?? 'the git repository';
-    const invalid = await validateFirst(run, settings, source.dir, display, now, label);
+    const invalid = await validateFirst(run, settings, source.dir, display, now, parsed, label);
     if (invalid !== undefined) return invalid;
-    return await withRuntime(settings, run, deps, (rd) => fn(source.dir, display, rd), source);
+    return await withRuntime(settings, run, deps, (rd) => fn(source.dir, display, rd), source, parsed);
   } finally {
     await source.cleanup();
   }
