@@ -76,6 +76,31 @@ function isEntryPoint(): boolean {
   }
 }
 
+/**
+ * One line read from the terminal, after `question` (readline is loaded only when asking).
+ * Ctrl-C, Ctrl-D or a termination signal while asking is an empty answer: nothing is confirmed.
+ */
+function askOnTerminal(signal: AbortSignal): (question: string) => Promise<string> {
+  return async (question) => {
+    const { createInterface } = await import('node:readline/promises');
+    const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: true });
+    const asking = new AbortController();
+    const stop = () => asking.abort(new Error('no answer'));
+    rl.on('SIGINT', stop);
+    rl.on('close', stop);
+    signal.addEventListener('abort', stop, { once: true });
+    try {
+      return await rl.question(question, { signal: asking.signal });
+    } catch {
+      process.stdout.write('\n');
+      return '';
+    } finally {
+      signal.removeEventListener('abort', stop);
+      rl.close();
+    }
+  };
+}
+
 if (isEntryPoint()) {
   const controller = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => {
@@ -98,6 +123,7 @@ if (isEntryPoint()) {
     cwd: process.cwd(),
     isTTY: Boolean(process.stdout.isTTY),
     signal: controller.signal,
+    ...(process.stdin.isTTY && process.stdout.isTTY ? { ask: askOnTerminal(controller.signal) } : {}),
   };
   main(process.argv.slice(2), io).then(
     (code) => {
