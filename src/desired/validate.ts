@@ -20,7 +20,15 @@ import type {
 } from '../model/desired.js';
 import { defined } from '../model/defined.js';
 import type { Diagnostic, Severity, SourceLocation } from '../model/diagnostics.js';
-import { INSTANCE_PATTERN, maxKeyMarkerLength, maxProjectMarkerLength } from '../model/ownership.js';
+import {
+  INSTANCE_PATTERN,
+  keyMarker,
+  maxKeyMarkerLength,
+  maxProjectMarkerLength,
+  ownerTag,
+  preventDestroyTag,
+  projectMarker,
+} from '../model/ownership.js';
 import { compareAddresses, type Kind } from '../model/resources.js';
 import {
   type PlacedSecret,
@@ -32,7 +40,7 @@ import {
 } from '../model/sink-location.js';
 import { didYouMean } from './did-you-mean.js';
 import { formatDuration, parseDuration } from '../model/duration.js';
-import { DANGEROUS_PERMISSION_SETS, MAX_DESCRIPTION_LENGTH } from './fields.js';
+import { DANGEROUS_PERMISSION_SETS, MAX_DESCRIPTION_LENGTH, MAX_TAGS, MAX_USER_TAGS } from './fields.js';
 import type { GuessedName, ParsedDocument } from './parse.js';
 
 export interface ValidateOptions {
@@ -184,6 +192,7 @@ export function validateDocuments(
         didYouMean(name, candidates),
       );
     };
+    if (d.kind === 'Application' || d.kind === 'Group' || d.kind === 'Policy') checkTagRoom(d, r, opts);
     switch (d.kind) {
       case 'Project':
         checkProject(d, r, opts);
@@ -248,6 +257,23 @@ function checkDescriptionRoom(d: ParsedDocument, r: Reporter, markerLength: numb
   }
 }
 
+/** metadata.lifecycle.preventDestroy as written (false when absent or invalid). */
+function preventDestroy(d: ParsedDocument): boolean {
+  return rec(d.metadata['lifecycle'])?.['preventDestroy'] === true;
+}
+
+/** With preventDestroy, the guard's tag takes one more of the API's tags. */
+function checkTagRoom(d: ParsedDocument, r: Reporter, opts: ValidateOptions): void {
+  const tags = d.spec['tags'];
+  if (!preventDestroy(d) || !Array.isArray(tags) || tags.length < MAX_USER_TAGS) return;
+  r.add(
+    'error',
+    'too-many-tags',
+    'spec.tags',
+    `has ${tags.length} tags; with metadata.lifecycle.preventDestroy the maximum is ${MAX_USER_TAGS - 1}: Scaleway allows ${MAX_TAGS} and scw-gitops adds its ownership tag ${JSON.stringify(ownerTag(opts.instance))} and the guard's tag ${JSON.stringify(preventDestroyTag(opts.instance))}`,
+  );
+}
+
 function checkProject(d: ParsedDocument, r: Reporter, opts: ValidateOptions): void {
   if (d.name === DEFAULT_PROJECT) {
     r.add(
@@ -258,15 +284,22 @@ function checkProject(d: ParsedDocument, r: Reporter, opts: ValidateOptions): vo
       `refer to it as \`${DEFAULT_PROJECT}\` from ApiKey.spec.defaultProject or Policy rules without declaring it`,
     );
   }
-  checkDescriptionRoom(d, r, maxProjectMarkerLength(opts.instance), ` [scw-gitops:${opts.instance}]`);
-}
-
-function checkApiKey(d: ParsedDocument, r: Reporter, opts: ValidateOptions): void {
+  const guard = preventDestroy(d);
   checkDescriptionRoom(
     d,
     r,
-    maxKeyMarkerLength(opts.instance, d.name),
-    ` [scw-gitops:${opts.instance}:${d.name}:retiring]`,
+    maxProjectMarkerLength(opts.instance, guard),
+    ` ${projectMarker(opts.instance, guard)}`,
+  );
+}
+
+function checkApiKey(d: ParsedDocument, r: Reporter, opts: ValidateOptions): void {
+  const guard = preventDestroy(d);
+  checkDescriptionRoom(
+    d,
+    r,
+    maxKeyMarkerLength(opts.instance, d.name, guard),
+    ` ${keyMarker(opts.instance, d.name, 'retiring', guard)}`,
   );
   const spec = d.spec;
   if (
@@ -526,6 +559,7 @@ function base(d: ParsedDocument) {
     source: d.source,
     fieldSources: d.fieldSources,
     adopt: d.metadata['adopt'] === true,
+    ...(preventDestroy(d) ? { preventDestroy: true } : {}),
   };
 }
 

@@ -9,6 +9,8 @@
  *   metadata:
  *     name: ci-deployer          # identity inside scw-gitops
  *     adopt: true                # optional: take over a live object of that name without our marker
+ *     lifecycle:
+ *       preventDestroy: true     # optional: refuse any plan that would delete or replace it
  *   spec: { ... }                # per kind, below
  *
  * Durations are strings like `90d`, `12h`, `30m`, `1w`, `45s`, or combined `1d12h`.
@@ -25,6 +27,11 @@ interface DesiredBase {
   readonly fieldSources?: Readonly<Record<string, SourceLocation>>;
   /** metadata.adopt: plan an adoption of an unmarked live object with this name. */
   readonly adopt: boolean;
+  /**
+   * metadata.lifecycle.preventDestroy: a plan that would delete (or replace) the object is
+   * refused; recorded on the live object so that it holds once the object left git. Absent = false.
+   */
+  readonly preventDestroy?: boolean;
 }
 
 /** kind: Project. spec: { description? } — the project name is metadata.name. */

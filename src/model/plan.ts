@@ -94,6 +94,8 @@ export type ObjectRef =
 /** The ownership marker a step writes: `scw-gitops=<instance>` tag, or `[scw-gitops:<instance>]` suffix. */
 export interface OwnerMarker {
   readonly instance: string;
+  /** metadata.lifecycle.preventDestroy, recorded on the object (src/model/lifecycle.ts); absent = false. */
+  readonly preventDestroy?: boolean;
 }
 
 /** An API key's marker: `[scw-gitops:<instance>:<name>:<state>]` at the end of its description. */
@@ -102,6 +104,8 @@ export interface KeyMarkerSpec {
   readonly name: string;
   /** The state the key ends in (`ready` for a new key; its current state for an update). */
   readonly state: KeyState;
+  /** metadata.lifecycle.preventDestroy, recorded in the marker (src/model/lifecycle.ts); absent = false. */
+  readonly preventDestroy?: boolean;
 }
 
 export interface PlannedProject {

@@ -6,10 +6,12 @@
  * dependents do not resolve to it (the unresolved reference is already an error).
  */
 import type { DesiredApplication, DesiredGroup, DesiredProject } from '../model/desired.js';
+import { carriesPreventDestroy } from '../model/lifecycle.js';
 import type { Application, Group, Project } from '../model/live.js';
 import { parseProjectDescription, userTags } from '../model/ownership.js';
 import type { FieldChange, ObjectRef, PlannedGroup, PlannedValue } from '../model/plan.js';
 import type { PlanContext } from './context.js';
+import { lifecycleChange, lifecycleMarker } from './lifecycle.js';
 import { KIND_LABEL, type LiveEntry } from './live-index.js';
 import { type DesiredNamed, matchNamed } from './matching.js';
 import { refIdentity, resolveReference } from './references.js';
@@ -21,7 +23,7 @@ import { refIdentity, resolveReference } from './references.js';
 export function planNamed(
   ctx: PlanContext,
   desired: DesiredNamed,
-  after: PlannedValue,
+  value: PlannedValue,
   diff: (entry: LiveEntry) => FieldChange[],
   warnings: readonly string[] = [],
 ): void {
@@ -30,6 +32,7 @@ export function planNamed(
     ctx.blocked.add(desired.address);
     return;
   }
+  const after = { ...value, marker: { ...value.marker, ...lifecycleMarker(desired) } } as PlannedValue;
   const common = {
     kind: desired.kind,
     name: desired.name,
@@ -44,8 +47,9 @@ export function planNamed(
   }
   const { entry } = match;
   ctx.refs.set(desired.address, { address: desired.address, id: entry.id });
-  const changes = diff(entry);
   const before = ctx.index.liveObject(entry);
+  const guard = lifecycleChange(carriesPreventDestroy(before, ctx.instance), desired);
+  const changes = guard ? [...diff(entry), guard] : diff(entry);
   if (match.type === 'adopt') {
     ctx.addStep({
       id: `adopt:${desired.address}`,
