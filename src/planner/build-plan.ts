@@ -22,12 +22,14 @@
 import { sortDiagnostics } from '../model/diagnostics.js';
 import type { DesiredResource } from '../model/desired.js';
 import { defined } from '../model/defined.js';
+import type { Inventory } from '../model/inventory.js';
 import type { FingerprintScope, Plan } from '../model/plan.js';
 import { PLAN_FORMAT_VERSION, summarize } from '../model/plan.js';
 import { KINDS } from '../model/resources.js';
 import { planApiKey } from './api-keys.js';
 import { type BuildPlanInput, PlanContext } from './context.js';
 import { fingerprintLive } from './fingerprint.js';
+import { buildInventory } from './inventory.js';
 import { planApplication, planGroup, planProject } from './named-kinds.js';
 import { guardPreventDestroy } from './lifecycle.js';
 import { keyOutlook } from './outlook.js';
@@ -67,8 +69,22 @@ function fingerprintScope(ctx: PlanContext): FingerprintScope {
 }
 
 export function buildPlan(input: BuildPlanInput): Plan {
+  return planIn(new PlanContext(input));
+}
+
+/**
+ * The plan, and the inventory of the same decisions (src/planner/inventory.ts): what the daemon
+ * shows for every declared object and key. The plan is the one buildPlan returns.
+ */
+export function buildPlanWithInventory(input: BuildPlanInput): { plan: Plan; inventory: Inventory } {
   const ctx = new PlanContext(input);
-  const { options, live, desired, now } = input;
+  const plan = planIn(ctx);
+  return { plan, inventory: buildInventory(ctx, plan) };
+}
+
+function planIn(ctx: PlanContext): Plan {
+  const { options, live, desired } = ctx;
+  const now = new Date(ctx.now);
 
   const destinations = planSecretDestinations(ctx);
   for (const project of ofKind(ctx, 'Project')) planProject(ctx, project);

@@ -43,6 +43,12 @@ export interface DiagnosticInit {
   readonly details?: readonly string[];
 }
 
+/** A key's role as decided by api-keys.ts / key-steps.ts. */
+export type KeyRole =
+  | { readonly role: 'current' }
+  | { readonly role: 'pending' }
+  | { readonly role: 'retiring'; readonly retireAt: number };
+
 export class PlanContext {
   readonly desired: DesiredState;
   readonly live: LiveState;
@@ -63,6 +69,11 @@ export class PlanContext {
   readonly matched = new Set<string>();
   /** Future instants (epoch ms) at which a new plan would differ without any input change. */
   readonly dueTimes: number[] = [];
+  /**
+   * The role the key decisions gave each owned key (by access key): the current one, and the
+   * superseded ones with the end of their overlap (epoch ms). Read by the inventory (inventory.ts).
+   */
+  readonly keyRoles = new Map<string, KeyRole>();
   /** Live ids the plan looked at (owned, conflicting, referenced), per kind, for the fingerprint. */
   readonly #touched = new Map<Kind, Set<string>>();
   /** `--target`: the addresses planned (targets and what they need); undefined = everything. */
