@@ -26,6 +26,10 @@ export const COMMANDS: Readonly<
     summary: 'Apply a saved JSON plan (refused if the organization changed since)',
     load: () => import('./commands/apply.js'),
   },
+  keys: {
+    summary: 'Show every declared API key: current key, expiry, next rotation, sink (exit 1 when unusable)',
+    load: () => import('./commands/keys.js'),
+  },
   run: {
     summary: 'Run the daemon (watch, schedule, webhooks, health, metrics)',
     load: () => import('./commands/run.js'),
