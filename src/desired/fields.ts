@@ -176,6 +176,13 @@ const tags: Field = {
   code: 'invalid-tag',
 };
 
+/** Tag patterns other tools own (`*`: any run of characters); see src/model/ignore-tags.ts. */
+const ignoreTags: Field = {
+  description:
+    "Tags left to other tools (cost tagging, the console): never added, removed or counted as drift. Each entry is a tag, or a pattern where `*` matches any run of characters (`cost-center=*`); added to the settings' `defaults.ignoreTags`. The tags they match still count toward the limit of 10, which the plan checks against the live object.",
+  type: { type: 'array', uniqueItems: true, items: { type: 'string', minLength: 1, maxLength: 128 } },
+};
+
 /** Shared by every duration field (emitted once in the JSON Schema, as `$defs/duration`). */
 export const DURATION_TYPE: StringType = {
   type: 'string',
@@ -226,7 +233,7 @@ const APPLICATION: KindTable = {
   specRequired: false,
   spec: {
     type: 'object',
-    fields: { description: description(''), tags },
+    fields: { description: description(''), tags, ignoreTags },
   },
 };
 
@@ -360,6 +367,7 @@ const GROUP: KindTable = {
     fields: {
       description: description(''),
       tags,
+      ignoreTags,
       members: {
         description: 'Members of the group. The whole list is applied (members not listed are removed).',
         type: {
@@ -397,6 +405,7 @@ const POLICY: KindTable = {
     fields: {
       description: description(''),
       tags,
+      ignoreTags,
       principal: {
         required: true,
         description: 'Who the policy applies to: exactly one of `application`, `group` or `none: true`.',

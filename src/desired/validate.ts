@@ -39,6 +39,7 @@ import {
   sinkCollisions,
 } from '../model/sink-location.js';
 import { didYouMean } from './did-you-mean.js';
+import { ignoredTagMatcher } from '../model/ignore-tags.js';
 import { formatDuration, parseDuration } from '../model/duration.js';
 import { DANGEROUS_PERMISSION_SETS, MAX_DESCRIPTION_LENGTH, MAX_TAGS, MAX_USER_TAGS } from './fields.js';
 import type { GuessedName, ParsedDocument } from './parse.js';
@@ -192,7 +193,10 @@ export function validateDocuments(
         didYouMean(name, candidates),
       );
     };
-    if (d.kind === 'Application' || d.kind === 'Group' || d.kind === 'Policy') checkTagRoom(d, r, opts);
+    if (d.kind === 'Application' || d.kind === 'Group' || d.kind === 'Policy') {
+      checkTagRoom(d, r, opts);
+      checkIgnoredDeclaredTags(d, r);
+    }
     switch (d.kind) {
       case 'Project':
         checkProject(d, r, opts);
@@ -255,6 +259,30 @@ function checkDescriptionRoom(d: ParsedDocument, r: Reporter, markerLength: numb
       `is ${len} characters long; the maximum is ${room} because scw-gitops appends its ownership marker ${JSON.stringify(marker)} and Scaleway allows ${MAX_DESCRIPTION_LENGTH}`,
     );
   }
+}
+
+/** spec.ignoreTags, when written. */
+function ignoreTagsOf(spec: Record<string, unknown>): { ignoreTags?: string[] } {
+  return Array.isArray(spec['ignoreTags']) ? { ignoreTags: strings(spec['ignoreTags']) } : {};
+}
+
+/** A declared tag that spec.ignoreTags leaves to other tools could never be kept. */
+function checkIgnoredDeclaredTags(d: ParsedDocument, r: Reporter): void {
+  const tags = d.spec['tags'];
+  const patterns = d.spec['ignoreTags'];
+  if (!Array.isArray(tags) || !Array.isArray(patterns)) return;
+  const ignored = ignoredTagMatcher(strings(patterns));
+  tags.forEach((tag, i) => {
+    if (typeof tag === 'string' && ignored(tag)) {
+      r.add(
+        'error',
+        'ignored-tag-declared',
+        `spec.tags[${i}]`,
+        `${JSON.stringify(tag)} matches spec.ignoreTags, which leaves such tags to other tools`,
+        'declare the tag, or ignore it, not both',
+      );
+    }
+  });
 }
 
 /** metadata.lifecycle.preventDestroy as written (false when absent or invalid). */
@@ -575,6 +603,7 @@ function toResource(d: ParsedDocument): DesiredResource {
         kind: 'Application',
         description,
         tags: strings(s['tags']),
+        ...ignoreTagsOf(s),
       } satisfies DesiredApplication;
     case 'Group':
       return {
@@ -582,6 +611,7 @@ function toResource(d: ParsedDocument): DesiredResource {
         kind: 'Group',
         description,
         tags: strings(s['tags']),
+        ...ignoreTagsOf(s),
         memberApplications: strings(rec(s['members'])?.['applications']),
       } satisfies DesiredGroup;
     case 'Policy': {
@@ -608,6 +638,7 @@ function toResource(d: ParsedDocument): DesiredResource {
         kind: 'Policy',
         description,
         tags: strings(s['tags']),
+        ...ignoreTagsOf(s),
         principal,
         rules,
         acknowledgeDangerousPermissions: s['acknowledgeDangerousPermissions'] === true,

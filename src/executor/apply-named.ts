@@ -19,6 +19,7 @@
 import type { pino } from 'pino';
 import { toAppError } from '../errors.js';
 import type { Group, PolicyPrincipal, RuleSpec } from '../model/live.js';
+import { withIgnoredTags } from '../model/ignore-tags.js';
 import { markProjectDescription, withOwnerTag } from '../model/ownership.js';
 import type {
   CreateStep,
@@ -109,6 +110,17 @@ async function setMembers(
   markPermissionChange(ctx);
 }
 
+/**
+ * The user tags to write: the declared ones plus the tags other tools own on the object as just
+ * read (`ignoreTags`: never removed, src/model/ignore-tags.ts).
+ */
+function keptTags(
+  value: { readonly tags: readonly string[]; readonly ignoreTags?: readonly string[] },
+  fresh: NamedObject,
+): string[] {
+  return withIgnoredTags(value.tags, 'tags' in fresh ? fresh.tags : [], value.ignoreTags);
+}
+
 /** Write the planned value's `parts` onto the live object `id` (`fresh`: its state just read). */
 async function writeValue(
   ctx: RunContext,
@@ -139,7 +151,7 @@ async function writeValue(
         () =>
           client.updateApplication(id, {
             description: value.description,
-            tags: withOwnerTag(value.tags, value.marker.instance, value.marker.preventDestroy),
+            tags: withOwnerTag(keptTags(value, fresh), value.marker.instance, value.marker.preventDestroy),
           }),
         retry,
       );
@@ -150,7 +162,7 @@ async function writeValue(
           () =>
             client.updateGroup(id, {
               description: value.description,
-              tags: withOwnerTag(value.tags, value.marker.instance, value.marker.preventDestroy),
+              tags: withOwnerTag(keptTags(value, fresh), value.marker.instance, value.marker.preventDestroy),
             }),
           retry,
         );
@@ -164,7 +176,7 @@ async function writeValue(
         const meta = parts.has('meta')
           ? {
               description: value.description,
-              tags: withOwnerTag(value.tags, value.marker.instance, value.marker.preventDestroy),
+              tags: withOwnerTag(keptTags(value, fresh), value.marker.instance, value.marker.preventDestroy),
             }
           : {};
         await withApiRetry(

@@ -45,6 +45,8 @@ export interface DesiredApplication extends DesiredBase {
   readonly kind: 'Application';
   readonly description: string;
   readonly tags: readonly string[];
+  /** spec.ignoreTags: tag patterns left to other tools (src/model/ignore-tags.ts). */
+  readonly ignoreTags?: readonly string[];
 }
 
 /** Rotation policy of an API key (all durations in milliseconds). */
@@ -105,6 +107,8 @@ export interface DesiredGroup extends DesiredBase {
   readonly kind: 'Group';
   readonly description: string;
   readonly tags: readonly string[];
+  /** spec.ignoreTags: tag patterns left to other tools (src/model/ignore-tags.ts). */
+  readonly ignoreTags?: readonly string[];
   /** Application names, in the order written (the API keeps member order). */
   readonly memberApplications: readonly string[];
 }
@@ -135,6 +139,8 @@ export interface DesiredPolicy extends DesiredBase {
   readonly kind: 'Policy';
   readonly description: string;
   readonly tags: readonly string[];
+  /** spec.ignoreTags: tag patterns left to other tools (src/model/ignore-tags.ts). */
+  readonly ignoreTags?: readonly string[];
   readonly principal: DesiredPrincipal;
   readonly rules: readonly DesiredRule[];
   readonly acknowledgeDangerousPermissions: boolean;

@@ -122,7 +122,8 @@ export interface PlannedApplication {
   readonly description: string;
   /** The user's tags (the owner tag is added when written). */
   readonly tags: readonly string[];
-  readonly marker: OwnerMarker;
+  readonly marker: OwnerMarker /** Tag patterns left to other tools (spec.ignoreTags + defaults.ignoreTags); absent = none. */;
+  readonly ignoreTags?: readonly string[];
 }
 
 export interface PlannedGroup {
@@ -131,6 +132,8 @@ export interface PlannedGroup {
   readonly description: string;
   readonly tags: readonly string[];
   readonly marker: OwnerMarker;
+  /** Tag patterns left to other tools (spec.ignoreTags + defaults.ignoreTags); absent = none. */
+  readonly ignoreTags?: readonly string[];
   /** Application members, in the order written in git. */
   readonly members: readonly ObjectRef[];
 }
@@ -154,6 +157,8 @@ export interface PlannedPolicy {
   readonly description: string;
   readonly tags: readonly string[];
   readonly marker: OwnerMarker;
+  /** Tag patterns left to other tools (spec.ignoreTags + defaults.ignoreTags); absent = none. */
+  readonly ignoreTags?: readonly string[];
   readonly principal: PlannedPrincipal;
   readonly rules: readonly PlannedRule[];
 }

@@ -290,22 +290,31 @@ const plannedSink: Decoder<PlannedSink> = object(
 const described = { name: str, description: str };
 const plannedValue: Decoder<PlannedValue> = tagged<PlannedValue>('kind', {
   Project: object({ kind: oneOf(['Project'] as const), ...described, marker }),
-  Application: object({ kind: oneOf(['Application'] as const), ...described, tags: strings, marker }),
-  Group: object({
-    kind: oneOf(['Group'] as const),
-    ...described,
-    tags: strings,
-    marker,
-    members: arrayOf(objectRef),
-  }),
-  Policy: object({
-    kind: oneOf(['Policy'] as const),
-    ...described,
-    tags: strings,
-    marker,
-    principal: plannedPrincipal,
-    rules: arrayOf(plannedRule),
-  }),
+  Application: object(
+    { kind: oneOf(['Application'] as const), ...described, tags: strings, marker },
+    { ignoreTags: strings },
+  ),
+  Group: object(
+    {
+      kind: oneOf(['Group'] as const),
+      ...described,
+      tags: strings,
+      marker,
+      members: arrayOf(objectRef),
+    },
+    { ignoreTags: strings },
+  ),
+  Policy: object(
+    {
+      kind: oneOf(['Policy'] as const),
+      ...described,
+      tags: strings,
+      marker,
+      principal: plannedPrincipal,
+      rules: arrayOf(plannedRule),
+    },
+    { ignoreTags: strings },
+  ),
   ApiKey: object({
     kind: oneOf(['ApiKey'] as const),
     ...described,
