@@ -270,6 +270,27 @@ export const APPLY_OPTIONS = {
   ],
 } as const satisfies CommandOptions;
 
+/** keys: a read-only view of the declared API keys. */
+export const KEYS_OPTIONS = {
+  command: 'keys',
+  positionals: '[DIR]',
+  options: [
+    PLAN_CONFIG,
+    {
+      flag: 'output',
+      short: 'o',
+      type: 'string',
+      arg: 'FORMAT',
+      default: 'text',
+      description: 'text (a table) or json (`{ keys: [...] }`, one object per declared key)',
+    },
+    INSTANCE,
+    NO_COLOR,
+    LOG_FORMAT,
+    HELP_OPTION,
+  ],
+} as const satisfies CommandOptions;
+
 export const VALIDATE_OPTIONS = {
   command: 'validate',
   positionals: '[DIR]',
@@ -497,6 +518,7 @@ export const CLI_OPTIONS: readonly CommandOptions[] = [
   PLAN_COMMAND_OPTIONS,
   RECONCILE_OPTIONS,
   APPLY_OPTIONS,
+  KEYS_OPTIONS,
   RUN_OPTIONS,
   SANDBOX_OPTIONS,
   IMPORT_OPTIONS,

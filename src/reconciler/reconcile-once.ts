@@ -123,7 +123,7 @@ export function planOptionsFromSettings(
     adoptAll: false,
     rotation: settings.defaults.rotation,
     sinks: settings.sinks,
-    ...defined({ revision, defaultSink: settings.defaults.sink }),
+    ...defined({ revision, defaultSink: settings.defaults.sink, ignoreTags: settings.defaults.ignoreTags }),
     ...overrides,
   };
 }
