@@ -134,6 +134,8 @@ function planCustody(scope: KeyScope, usable: readonly LiveKeyEntry[]): void {
     observation !== undefined && !observation.error && observation.accessKey === entry.key.accessKey;
   const current = ready[0];
   const previous = [...ready.slice(1), ...retiring];
+  if (current) ctx.keyRoles.set(current.key.accessKey, { role: 'current' });
+  for (const entry of pending) ctx.keyRoles.set(entry.key.accessKey, { role: 'pending' });
 
   // 1. A pending key the sink already holds: its secret was delivered but the key not marked
   // ready (interrupted pass). It is the key consumers use now; replace it (one new key per pass,

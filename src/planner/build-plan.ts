@@ -13,17 +13,22 @@
  *  6. Prune owned objects absent from git (pruning.ts); note likely renames (rename-notes.ts).
  *  7. Refuse mass deletions (safety.ts); order the steps into waves (ordering.ts).
  *
+ * With `--target` (options.targets), steps 3-4 plan only the targets and what they need, and step
+ * 6 prunes only targets: the plan is partial and says so (targets.ts).
+ *
  * A plan with any error diagnostic is refused: it carries the diagnostics and no steps.
  */
 import { sortDiagnostics } from '../model/diagnostics.js';
 import type { DesiredResource } from '../model/desired.js';
 import { defined } from '../model/defined.js';
+import type { Inventory } from '../model/inventory.js';
 import type { FingerprintScope, Plan } from '../model/plan.js';
 import { PLAN_FORMAT_VERSION, summarize } from '../model/plan.js';
 import { KINDS } from '../model/resources.js';
 import { planApiKey } from './api-keys.js';
 import { type BuildPlanInput, PlanContext } from './context.js';
 import { fingerprintLive } from './fingerprint.js';
+import { buildInventory } from './inventory.js';
 import { planApplication, planGroup, planProject } from './named-kinds.js';
 import { keyOutlook } from './outlook.js';
 import { orderSteps } from './ordering.js';
@@ -33,6 +38,7 @@ import { noteRenames } from './rename-notes.js';
 import { guardMassDelete, holdAbsenceDependentSteps, suspectListing } from './safety.js';
 import { planSecretDestinations } from './secret-destinations.js';
 import { toIso } from './rotation.js';
+import { partialMark, partialWarning, warnUnknownTargets } from './targets.js';
 
 export type { BuildPlanInput } from './context.js';
 export type { SinkObservation } from '../model/plan.js';
@@ -40,11 +46,14 @@ export type { PlanOptions } from './options.js';
 export { defaultPlanOptions } from './options.js';
 export { orderSteps } from './ordering.js';
 
+/** The desired resources of a kind that this plan covers (all of them, unless it is partial). */
 function ofKind<K extends DesiredResource['kind']>(
   ctx: PlanContext,
   kind: K,
 ): Extract<DesiredResource, { kind: K }>[] {
-  return ctx.desired.resources.filter((r): r is Extract<DesiredResource, { kind: K }> => r.kind === kind);
+  return ctx.desired.resources.filter(
+    (r): r is Extract<DesiredResource, { kind: K }> => r.kind === kind && ctx.inScope(r.address),
+  );
 }
 
 /** Non-owned live objects the plan looked at (owned ones are always in the fingerprint). */
@@ -58,8 +67,22 @@ function fingerprintScope(ctx: PlanContext): FingerprintScope {
 }
 
 export function buildPlan(input: BuildPlanInput): Plan {
+  return planIn(new PlanContext(input));
+}
+
+/**
+ * The plan, and the inventory of the same decisions (src/planner/inventory.ts): what the daemon
+ * shows for every declared object and key. The plan is the one buildPlan returns.
+ */
+export function buildPlanWithInventory(input: BuildPlanInput): { plan: Plan; inventory: Inventory } {
   const ctx = new PlanContext(input);
-  const { options, live, desired, now } = input;
+  const plan = planIn(ctx);
+  return { plan, inventory: buildInventory(ctx, plan) };
+}
+
+function planIn(ctx: PlanContext): Plan {
+  const { options, live, desired } = ctx;
+  const now = new Date(ctx.now);
 
   const destinations = planSecretDestinations(ctx);
   for (const project of ofKind(ctx, 'Project')) planProject(ctx, project);
@@ -80,6 +103,15 @@ export function buildPlan(input: BuildPlanInput): Plan {
   planPruning(ctx, suspect);
   noteRenames(ctx);
   guardMassDelete(ctx);
+  // A partial plan covers its scope, plus the keys a pruned target application takes with it.
+  const partial =
+    ctx.targets && ctx.scope
+      ? partialMark([...ctx.targets], [...ctx.scope, ...ctx.steps.map((s) => s.address)])
+      : undefined;
+  if (partial) {
+    ctx.diagnostics.push(partialWarning(partial));
+    warnUnknownTargets(ctx, partial.targets);
+  }
 
   const diagnostics = sortDiagnostics(ctx.diagnostics);
   const refused = diagnostics.some((d) => d.severity === 'error');
@@ -95,10 +127,10 @@ export function buildPlan(input: BuildPlanInput): Plan {
     ...defined({ revision }),
     ...defined({ signer: revision !== undefined ? options.signer : undefined }),
     ...defined({
-      liveFingerprint:
-        input.fingerprint === false ? undefined : fingerprintLive(live, options.instance, scope),
+      liveFingerprint: ctx.fingerprint ? fingerprintLive(live, options.instance, scope) : undefined,
     }),
     fingerprintScope: scope,
+    ...defined({ partial }),
     steps,
     summary: summarize(steps),
     diagnostics,

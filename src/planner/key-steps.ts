@@ -124,6 +124,7 @@ export function retirePrevious(
           )
         : parseTime(successor.key.updatedAt);
     const due = previousKeyDueMs(entry.key, delivered, overlapMs);
+    ctx.keyRoles.set(entry.key.accessKey, { role: 'retiring', retireAt: due });
     if (ctx.now < due) {
       ctx.dueTimes.push(due);
       continue;

@@ -31,10 +31,11 @@ import { AppError, ConfigError, PlanContractError, StalePlanError, toAppError } 
 import { executePlan } from '../executor/execute-plan.js';
 import { defined } from '../model/defined.js';
 import type { Diagnostic } from '../model/diagnostics.js';
+import type { Inventory } from '../model/inventory.js';
 import type { LiveState } from '../model/live.js';
 import type { ApplySummary, Plan, StepOutcome } from '../model/plan.js';
 import { scrubSecrets } from '../model/secret.js';
-import { buildPlan } from '../planner/build-plan.js';
+import { buildPlan, buildPlanWithInventory } from '../planner/build-plan.js';
 import { fingerprintLive } from '../planner/fingerprint.js';
 import { type PlanOptions, pruneAll } from '../planner/options.js';
 import { verifySavedPlan } from '../planner/verify-plan.js';
@@ -78,6 +79,8 @@ export interface ReconcileOptions {
    * `--output json`). Default false: the daemon and text renderings skip the hash.
    */
   readonly liveFingerprint?: boolean;
+  /** Also return the inventory of every declared object and key (the daemon's /status and /ui). */
+  readonly inventory?: boolean;
 }
 
 export type ReconcileKind = 'no-changes' | 'changes-pending' | 'applied' | 'partial-failure' | 'error';
@@ -99,6 +102,10 @@ export interface ReconcileResult {
   readonly revision?: string;
   /** Epoch ms of the earliest rotation/expiry/overlap end (daemon scheduling). */
   readonly nextDueAt?: number;
+  /** The desired state loaded without errors (undefined: not read). */
+  readonly desiredValid?: boolean;
+  /** With `inventory: true`, once a plan could be built (also when it is refused). */
+  readonly inventory?: Inventory;
 }
 
 /** Plan options from the settings, then the caller's overrides. */
@@ -192,11 +199,13 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions)
       listed: false,
       terminal: true,
       error: `desired state in ${opts.dir} is invalid (${n} error${n === 1 ? '' : 's'})`,
+      desiredValid: false,
       ...base,
     };
   }
   const desired = revision !== undefined ? { ...loaded.state, revision } : loaded.state;
   desiredPolicies(new Set(desired.resources.filter((r) => r.kind === 'Policy').map((r) => r.name)));
+  const valid = { ...base, desiredValid: true };
 
   // 2. live organization, 3. sinks
   let live: LiveState;
@@ -211,7 +220,7 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions)
       listed: false,
       terminal: false,
       error: `listing the organization failed: ${errorText(err)}`,
-      ...base,
+      ...valid,
     };
   }
   await deps.rulesCache?.flush();
@@ -229,12 +238,12 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions)
       listed: true,
       terminal: false,
       error: `reading the secret sinks failed: ${errorText(err)}`,
-      ...base,
+      ...valid,
     };
   }
 
   // 4. plan
-  const plan = buildPlan({
+  const input = {
     desired,
     live,
     sinkRecords,
@@ -244,10 +253,13 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions)
     },
     now,
     fingerprint: opts.liveFingerprint === true,
-  });
+  };
+  const { plan, inventory } = opts.inventory
+    ? buildPlanWithInventory(input)
+    : { plan: buildPlan(input), inventory: undefined };
   const diagnostics = [...loaded.diagnostics, ...plan.diagnostics];
   const nextDue = plan.nextDueAt ? { nextDueAt: Date.parse(plan.nextDueAt) } : {};
-  const withPlan = { plan, diagnostics, listed: true, ...base, ...nextDue };
+  const withPlan = { plan, diagnostics, listed: true, ...valid, ...nextDue, ...defined({ inventory }) };
   const errors = plan.diagnostics.filter((d) => d.severity === 'error').length;
   if (errors > 0) {
     log.info({ errors }, 'plan refused');

@@ -274,6 +274,22 @@ describe('buildPlan: prune and safety', () => {
     });
     expect(codes(abs)).toEqual(['error:mass-delete']);
   });
+  it('the refusal lists what it would delete, by address and id, 50 at most then a count', () => {
+    const p = plan(desired(dApp('a')), live, { prune: pruneAll(true) });
+    expect(p.diagnostics[0]!.details).toEqual(
+      ['b', 'c', 'd'].map((n) => `Application/${n} (${uuid(`app:${n}`)})`),
+    );
+    const names = Array.from({ length: 61 }, (_, i) => `s${String(i).padStart(2, '0')}`);
+    const many = plan(desired(dApp('s00')), liveState({ applications: names.map((n) => lApp(n)) }), {
+      prune: pruneAll(true),
+    });
+    const details = many.diagnostics[0]!.details!;
+    expect(many.diagnostics[0]!.message).toMatch(/would delete 60 of 61 owned objects/);
+    expect(details).toHaveLength(51);
+    expect(details[0]).toBe(`Application/s01 (${uuid('app:s01')})`);
+    expect(details[49]).toBe(`Application/s50 (${uuid('app:s50')})`);
+    expect(details[50]).toBe('… and 10 more');
+  });
   it('a listing missing referenced applications disables pruning', () => {
     const l = liveState({
       applications: [lApp('a'), lApp('gone')],
