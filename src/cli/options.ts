@@ -213,8 +213,8 @@ const PLANNING_HEAD = [
   PLAN_OUTPUT,
   PLAN_OUT,
   INSTANCE,
-  CACHE_DIR,
   TARGET,
+  CACHE_DIR,
   ...PLANNING_OPTIONS,
 ] as const;
 /** …and after it. */
@@ -264,6 +264,27 @@ export const APPLY_OPTIONS = {
       default: 'text',
       description: 'text, or json (the plan, the outcome of each step and the error)',
     },
+    NO_COLOR,
+    LOG_FORMAT,
+    HELP_OPTION,
+  ],
+} as const satisfies CommandOptions;
+
+/** keys: a read-only view of the declared API keys. */
+export const KEYS_OPTIONS = {
+  command: 'keys',
+  positionals: '[DIR]',
+  options: [
+    PLAN_CONFIG,
+    {
+      flag: 'output',
+      short: 'o',
+      type: 'string',
+      arg: 'FORMAT',
+      default: 'text',
+      description: 'text (a table) or json (`{ keys: [...] }`, one object per declared key)',
+    },
+    INSTANCE,
     NO_COLOR,
     LOG_FORMAT,
     HELP_OPTION,
@@ -497,6 +518,7 @@ export const CLI_OPTIONS: readonly CommandOptions[] = [
   PLAN_COMMAND_OPTIONS,
   RECONCILE_OPTIONS,
   APPLY_OPTIONS,
+  KEYS_OPTIONS,
   RUN_OPTIONS,
   SANDBOX_OPTIONS,
   IMPORT_OPTIONS,

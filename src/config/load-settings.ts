@@ -1183,7 +1183,8 @@ class Validator {
     sinks: readonly SinkSettings[],
     d: Settings['defaults'],
   ): Settings['defaults'] {
-    const f = this.fields(node, 'defaults', ['sink', 'rotation']) ?? {};
+    const f = this.fields(node, 'defaults', ['sink', 'rotation', 'ignoreTags']) ?? {};
+    const ignoreTags = this.tagPatterns(f['ignoreTags'], 'defaults.ignoreTags');
     let sink = this.str(f, 'sink', 'defaults');
     // A sink that is declared but invalid has its own error: naming it here is not another one.
     const rejected =
@@ -1226,7 +1227,30 @@ class Validator {
       ...(maxAgeMs !== undefined ? { maxAgeMs } : {}),
       overlapMs,
     };
-    return { ...(sink !== undefined ? { sink } : {}), rotation };
+    return {
+      ...(sink !== undefined ? { sink } : {}),
+      rotation,
+      ...(ignoreTags !== undefined && ignoreTags.length > 0 ? { ignoreTags } : {}),
+    };
+  }
+
+  /** A list of tag patterns (non-empty strings; `*` matches any run of characters). */
+  tagPatterns(node: Node | null | undefined, at: string): string[] | undefined {
+    if (node === undefined || node === null) return undefined;
+    if (!isSeq(node)) {
+      this.error(node, at, 'wrong-type', `${at} must be a list of tag patterns, such as ["cost-center=*"]`);
+      return undefined;
+    }
+    const out: string[] = [];
+    node.items.forEach((item, i) => {
+      const value = isScalar(item) ? item.value : undefined;
+      if (typeof value !== 'string' || value === '') {
+        this.error(item as Node, `${at}[${i}]`, 'wrong-type', `${at}[${i}] must be a non-empty string`);
+        return;
+      }
+      out.push(value);
+    });
+    return out;
   }
 
   prune(node: Node | null | undefined, d: PruneSettings): PruneSettings {

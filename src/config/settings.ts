@@ -9,7 +9,7 @@
  *   source: { dir: examples/basic }
  *   scaleway: { sandbox: { enabled: true } }          # or { apiUrl?, profile?, organizationId? }
  *   sinks: [ { name: local, type: file, dir: .secrets/sandbox, format: dotenv } ]
- *   defaults: { sink: local, rotation: { overlap: 1h } }
+ *   defaults: { sink: local, rotation: { overlap: 1h }, ignoreTags: ["cost-center=*"] }
  *   ...
  */
 import type { SourceLocation } from '../model/diagnostics.js';
@@ -281,7 +281,12 @@ export interface Settings {
   readonly source: SourceSettings;
   readonly scaleway: ScalewaySettings;
   readonly sinks: readonly SinkSettings[];
-  readonly defaults: { readonly sink?: string; readonly rotation: RotationDefaults };
+  readonly defaults: {
+    readonly sink?: string;
+    readonly rotation: RotationDefaults;
+    /** Tag patterns left alone on every application, group and policy (src/model/ignore-tags.ts). */
+    readonly ignoreTags?: readonly string[];
+  };
   readonly prune: PruneSettings;
   readonly safety: SafetySettings;
   readonly server: ServerSettings;

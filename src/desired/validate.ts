@@ -21,7 +21,15 @@ import type {
 import { defined } from '../model/defined.js';
 import { packFieldLocations } from '../model/desired.js';
 import type { Diagnostic, Severity, SourceLocation } from '../model/diagnostics.js';
-import { INSTANCE_PATTERN, maxKeyMarkerLength, maxProjectMarkerLength } from '../model/ownership.js';
+import {
+  INSTANCE_PATTERN,
+  keyMarker,
+  maxKeyMarkerLength,
+  maxProjectMarkerLength,
+  ownerTag,
+  preventDestroyTag,
+  projectMarker,
+} from '../model/ownership.js';
 import { compareAddresses, type Kind } from '../model/resources.js';
 import {
   type PlacedSecret,
@@ -32,8 +40,9 @@ import {
   sinkCollisions,
 } from '../model/sink-location.js';
 import { didYouMean } from './did-you-mean.js';
+import { ignoredTagMatcher } from '../model/ignore-tags.js';
 import { formatDuration, parseDuration } from '../model/duration.js';
-import { DANGEROUS_PERMISSION_SETS, MAX_DESCRIPTION_LENGTH } from './fields.js';
+import { DANGEROUS_PERMISSION_SETS, MAX_DESCRIPTION_LENGTH, MAX_TAGS, MAX_USER_TAGS } from './fields.js';
 import type { GuessedName, ParsedDocument } from './parse.js';
 
 export interface ValidateOptions {
@@ -210,6 +219,10 @@ export function validateDocuments(
         didYouMean(name, candidates),
       );
     };
+    if (d.kind === 'Application' || d.kind === 'Group' || d.kind === 'Policy') {
+      checkTagRoom(d, r, opts);
+      checkIgnoredDeclaredTags(d, r);
+    }
     switch (d.kind) {
       case 'Project':
         checkProject(d, r, opts);
@@ -274,6 +287,47 @@ function checkDescriptionRoom(d: ParsedDocument, r: Reporter, markerLength: numb
   }
 }
 
+/** spec.ignoreTags, when written. */
+function ignoreTagsOf(spec: Record<string, unknown>): { ignoreTags?: string[] } {
+  return Array.isArray(spec['ignoreTags']) ? { ignoreTags: strings(spec['ignoreTags']) } : {};
+}
+
+/** A declared tag that spec.ignoreTags leaves to other tools could never be kept. */
+function checkIgnoredDeclaredTags(d: ParsedDocument, r: Reporter): void {
+  const tags = d.spec['tags'];
+  const patterns = d.spec['ignoreTags'];
+  if (!Array.isArray(tags) || !Array.isArray(patterns)) return;
+  const ignored = ignoredTagMatcher(strings(patterns));
+  tags.forEach((tag, i) => {
+    if (typeof tag === 'string' && ignored(tag)) {
+      r.add(
+        'error',
+        'ignored-tag-declared',
+        `spec.tags[${i}]`,
+        `${JSON.stringify(tag)} matches spec.ignoreTags, which leaves such tags to other tools`,
+        'declare the tag, or ignore it, not both',
+      );
+    }
+  });
+}
+
+/** metadata.lifecycle.preventDestroy as written (false when absent or invalid). */
+function preventDestroy(d: ParsedDocument): boolean {
+  return rec(d.metadata['lifecycle'])?.['preventDestroy'] === true;
+}
+
+/** With preventDestroy, the guard's tag takes one more of the API's tags. */
+function checkTagRoom(d: ParsedDocument, r: Reporter, opts: ValidateOptions): void {
+  const tags = d.spec['tags'];
+  if (!preventDestroy(d) || !Array.isArray(tags) || tags.length < MAX_USER_TAGS) return;
+  r.add(
+    'error',
+    'too-many-tags',
+    'spec.tags',
+    `has ${tags.length} tags; with metadata.lifecycle.preventDestroy the maximum is ${MAX_USER_TAGS - 1}: Scaleway allows ${MAX_TAGS} and scw-gitops adds its ownership tag ${JSON.stringify(ownerTag(opts.instance))} and the guard's tag ${JSON.stringify(preventDestroyTag(opts.instance))}`,
+  );
+}
+
 function checkProject(d: ParsedDocument, r: Reporter, opts: ValidateOptions): void {
   if (d.name === DEFAULT_PROJECT) {
     r.add(
@@ -284,15 +338,22 @@ function checkProject(d: ParsedDocument, r: Reporter, opts: ValidateOptions): vo
       `refer to it as \`${DEFAULT_PROJECT}\` from ApiKey.spec.defaultProject or Policy rules without declaring it`,
     );
   }
-  checkDescriptionRoom(d, r, maxProjectMarkerLength(opts.instance), ` [scw-gitops:${opts.instance}]`);
-}
-
-function checkApiKey(d: ParsedDocument, r: Reporter, opts: ValidateOptions): void {
+  const guard = preventDestroy(d);
   checkDescriptionRoom(
     d,
     r,
-    maxKeyMarkerLength(opts.instance, d.name),
-    ` [scw-gitops:${opts.instance}:${d.name}:retiring]`,
+    maxProjectMarkerLength(opts.instance, guard),
+    ` ${projectMarker(opts.instance, guard)}`,
+  );
+}
+
+function checkApiKey(d: ParsedDocument, r: Reporter, opts: ValidateOptions): void {
+  const guard = preventDestroy(d);
+  checkDescriptionRoom(
+    d,
+    r,
+    maxKeyMarkerLength(opts.instance, d.name, guard),
+    ` ${keyMarker(opts.instance, d.name, 'retiring', guard)}`,
   );
   const spec = d.spec;
   if (
@@ -557,6 +618,7 @@ function base(d: ParsedDocument) {
     source: d.source,
     fieldLocations: packFieldLocations(d.source.file, d.fieldSources),
     adopt: d.metadata['adopt'] === true,
+    ...(preventDestroy(d) ? { preventDestroy: true } : {}),
   };
 }
 
@@ -564,6 +626,7 @@ function toResource(d: ParsedDocument): DesiredResource {
   const s = d.spec;
   const description = str(s['description']) ?? '';
   const { address, name, source, fieldLocations, adopt } = base(d);
+  const guard = preventDestroy(d) ? { preventDestroy: true as const } : {};
   switch (d.kind) {
     case 'Project':
       return {
@@ -572,6 +635,7 @@ function toResource(d: ParsedDocument): DesiredResource {
         source,
         fieldLocations,
         adopt,
+        ...guard,
         kind: 'Project',
         description,
       } satisfies DesiredProject;
@@ -582,9 +646,11 @@ function toResource(d: ParsedDocument): DesiredResource {
         source,
         fieldLocations,
         adopt,
+        ...guard,
         kind: 'Application',
         description,
         tags: strings(s['tags']),
+        ...ignoreTagsOf(s),
       } satisfies DesiredApplication;
     case 'Group':
       return {
@@ -593,9 +659,11 @@ function toResource(d: ParsedDocument): DesiredResource {
         source,
         fieldLocations,
         adopt,
+        ...guard,
         kind: 'Group',
         description,
         tags: strings(s['tags']),
+        ...ignoreTagsOf(s),
         memberApplications: strings(rec(s['members'])?.['applications']),
       } satisfies DesiredGroup;
     case 'Policy': {
@@ -623,9 +691,11 @@ function toResource(d: ParsedDocument): DesiredResource {
         source,
         fieldLocations,
         adopt,
+        ...guard,
         kind: 'Policy',
         description,
         tags: strings(s['tags']),
+        ...ignoreTagsOf(s),
         principal,
         rules,
         acknowledgeDangerousPermissions: s['acknowledgeDangerousPermissions'] === true,
@@ -659,6 +729,7 @@ function toResource(d: ParsedDocument): DesiredResource {
         source,
         fieldLocations,
         adopt,
+        ...guard,
         kind: 'ApiKey',
         application: str(s['application']) ?? '',
         defaultProject: str(s['defaultProject']) ?? DEFAULT_PROJECT,

@@ -9,6 +9,8 @@
  *   metadata:
  *     name: ci-deployer          # identity inside scw-gitops
  *     adopt: true                # optional: take over a live object of that name without our marker
+ *     lifecycle:
+ *       preventDestroy: true     # optional: refuse any plan that would delete or replace it
  *   spec: { ... }                # per kind, below
  *
  * Durations are strings like `90d`, `12h`, `30m`, `1w`, `45s`, or combined `1d12h`.
@@ -29,6 +31,11 @@ interface DesiredBase {
   readonly fieldLocations?: string;
   /** metadata.adopt: plan an adoption of an unmarked live object with this name. */
   readonly adopt: boolean;
+  /**
+   * metadata.lifecycle.preventDestroy: a plan that would delete (or replace) the object is
+   * refused; recorded on the live object so that it holds once the object left git. Absent = false.
+   */
+  readonly preventDestroy?: boolean;
 }
 
 /** kind: Project. spec: { description? } — the project name is metadata.name. */
@@ -42,6 +49,8 @@ export interface DesiredApplication extends DesiredBase {
   readonly kind: 'Application';
   readonly description: string;
   readonly tags: readonly string[];
+  /** spec.ignoreTags: tag patterns left to other tools (src/model/ignore-tags.ts). */
+  readonly ignoreTags?: readonly string[];
 }
 
 /** Rotation policy of an API key (all durations in milliseconds). */
@@ -102,6 +111,8 @@ export interface DesiredGroup extends DesiredBase {
   readonly kind: 'Group';
   readonly description: string;
   readonly tags: readonly string[];
+  /** spec.ignoreTags: tag patterns left to other tools (src/model/ignore-tags.ts). */
+  readonly ignoreTags?: readonly string[];
   /** Application names, in the order written (the API keeps member order). */
   readonly memberApplications: readonly string[];
 }
@@ -132,6 +143,8 @@ export interface DesiredPolicy extends DesiredBase {
   readonly kind: 'Policy';
   readonly description: string;
   readonly tags: readonly string[];
+  /** spec.ignoreTags: tag patterns left to other tools (src/model/ignore-tags.ts). */
+  readonly ignoreTags?: readonly string[];
   readonly principal: DesiredPrincipal;
   readonly rules: readonly DesiredRule[];
   readonly acknowledgeDangerousPermissions: boolean;

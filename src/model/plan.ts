@@ -94,6 +94,8 @@ export type ObjectRef =
 /** The ownership marker a step writes: `scw-gitops=<instance>` tag, or `[scw-gitops:<instance>]` suffix. */
 export interface OwnerMarker {
   readonly instance: string;
+  /** metadata.lifecycle.preventDestroy, recorded on the object (src/model/lifecycle.ts); absent = false. */
+  readonly preventDestroy?: boolean;
 }
 
 /** An API key's marker: `[scw-gitops:<instance>:<name>:<state>]` at the end of its description. */
@@ -102,6 +104,8 @@ export interface KeyMarkerSpec {
   readonly name: string;
   /** The state the key ends in (`ready` for a new key; its current state for an update). */
   readonly state: KeyState;
+  /** metadata.lifecycle.preventDestroy, recorded in the marker (src/model/lifecycle.ts); absent = false. */
+  readonly preventDestroy?: boolean;
 }
 
 export interface PlannedProject {
@@ -118,7 +122,8 @@ export interface PlannedApplication {
   readonly description: string;
   /** The user's tags (the owner tag is added when written). */
   readonly tags: readonly string[];
-  readonly marker: OwnerMarker;
+  readonly marker: OwnerMarker /** Tag patterns left to other tools (spec.ignoreTags + defaults.ignoreTags); absent = none. */;
+  readonly ignoreTags?: readonly string[];
 }
 
 export interface PlannedGroup {
@@ -127,6 +132,8 @@ export interface PlannedGroup {
   readonly description: string;
   readonly tags: readonly string[];
   readonly marker: OwnerMarker;
+  /** Tag patterns left to other tools (spec.ignoreTags + defaults.ignoreTags); absent = none. */
+  readonly ignoreTags?: readonly string[];
   /** Application members, in the order written in git. */
   readonly members: readonly ObjectRef[];
 }
@@ -150,6 +157,8 @@ export interface PlannedPolicy {
   readonly description: string;
   readonly tags: readonly string[];
   readonly marker: OwnerMarker;
+  /** Tag patterns left to other tools (spec.ignoreTags + defaults.ignoreTags); absent = none. */
+  readonly ignoreTags?: readonly string[];
   readonly principal: PlannedPrincipal;
   readonly rules: readonly PlannedRule[];
 }

@@ -37,6 +37,7 @@ import {
   retirePrevious,
   updateKey,
 } from './key-steps.js';
+import { lifecycleChange, lifecycleMarker } from './lifecycle.js';
 import { type LiveKeyEntry, newestFirst } from './live-index.js';
 import { refIdentity, resolveReference } from './references.js';
 import { effectiveRotation, parseTime, rotationState, toIso } from './rotation.js';
@@ -65,7 +66,7 @@ export function planApiKey(
     kind: 'ApiKey',
     name: desired.name,
     description: desired.description,
-    marker: { instance: ctx.instance, name: desired.name, state: 'ready' },
+    marker: { instance: ctx.instance, name: desired.name, state: 'ready', ...lifecycleMarker(desired) },
     application,
     defaultProject,
     expiry: expiryRule(desired, rotation),
@@ -186,6 +187,8 @@ function planCurrentKey(
   if (current.description !== desired.description) {
     inPlace.push({ field: 'description', before: current.description, after: desired.description });
   }
+  const guard = lifecycleChange(current.marker?.preventDestroy === true, desired);
+  if (guard) inPlace.push(guard);
   if (refIdentity(after.defaultProject) !== key.defaultProjectId) {
     inPlace.push({
       field: 'defaultProject',

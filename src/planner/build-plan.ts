@@ -11,7 +11,8 @@
  *  4. API keys: custody, rotation, replacement, overlap ends (api-keys.ts, key-steps.ts).
  *  5. A listing that cannot be complete holds every step relying on an absence (safety.ts).
  *  6. Prune owned objects absent from git (pruning.ts); note likely renames (rename-notes.ts).
- *  7. Refuse mass deletions (safety.ts); order the steps into waves (ordering.ts).
+ *  7. Refuse destroying what preventDestroy guards (lifecycle.ts) and mass deletions (safety.ts);
+ *     order the steps into waves (ordering.ts).
  *
  * With `--target` (options.targets), steps 3-4 plan only the targets and what they need, and step
  * 6 prunes only targets: the plan is partial and says so (targets.ts).
@@ -30,6 +31,7 @@ import { type BuildPlanInput, PlanContext } from './context.js';
 import { fingerprintLive } from './fingerprint.js';
 import { buildInventory } from './inventory.js';
 import { planApplication, planGroup, planProject } from './named-kinds.js';
+import { guardPreventDestroy } from './lifecycle.js';
 import { keyOutlook } from './outlook.js';
 import { orderSteps } from './ordering.js';
 import { planPolicy } from './policies.js';
@@ -67,7 +69,7 @@ function fingerprintScope(ctx: PlanContext): FingerprintScope {
 }
 
 export function buildPlan(input: BuildPlanInput): Plan {
-  return planIn(new PlanContext(input));
+  return planIn(new PlanContext(input), input.fingerprint !== false);
 }
 
 /**
@@ -76,11 +78,12 @@ export function buildPlan(input: BuildPlanInput): Plan {
  */
 export function buildPlanWithInventory(input: BuildPlanInput): { plan: Plan; inventory: Inventory } {
   const ctx = new PlanContext(input);
-  const plan = planIn(ctx);
+  const plan = planIn(ctx, input.fingerprint !== false);
   return { plan, inventory: buildInventory(ctx, plan) };
 }
 
-function planIn(ctx: PlanContext): Plan {
+/** `fingerprint`: compute the live fingerprint (for a plan that is saved or rendered as JSON). */
+function planIn(ctx: PlanContext, fingerprint: boolean): Plan {
   const { options, live, desired } = ctx;
   const now = new Date(ctx.now);
 
@@ -102,6 +105,7 @@ function planIn(ctx: PlanContext): Plan {
   holdAbsenceDependentSteps(ctx, suspect);
   planPruning(ctx, suspect);
   noteRenames(ctx);
+  guardPreventDestroy(ctx);
   guardMassDelete(ctx);
   // A partial plan covers its scope, plus the keys a pruned target application takes with it.
   const partial =
@@ -127,7 +131,7 @@ function planIn(ctx: PlanContext): Plan {
     ...defined({ revision }),
     ...defined({ signer: revision !== undefined ? options.signer : undefined }),
     ...defined({
-      liveFingerprint: ctx.fingerprint ? fingerprintLive(live, options.instance, scope) : undefined,
+      liveFingerprint: fingerprint ? fingerprintLive(live, options.instance, scope) : undefined,
     }),
     fingerprintScope: scope,
     ...defined({ partial }),

@@ -63,8 +63,6 @@ export class PlanContext {
   /** The instant planned for, epoch ms. */
   readonly now: number;
   readonly index: LiveIndex;
-  /** Compute the plan's live fingerprint (BuildPlanInput.fingerprint). */
-  readonly fingerprint: boolean;
   readonly desiredByAddress = new Map<Address, DesiredResource>();
 
   readonly steps: DraftStep[] = [];
@@ -95,7 +93,6 @@ export class PlanContext {
     this.sinkRecords = input.sinkRecords;
     this.options = input.options;
     this.now = input.now.getTime();
-    this.fingerprint = input.fingerprint !== false;
     this.index = new LiveIndex(input.live, input.options.instance);
     for (const resource of input.desired.resources) this.desiredByAddress.set(resource.address, resource);
     const targets = input.options.targets;

@@ -74,13 +74,13 @@ export interface ReconcileOptions {
   readonly onOutcome?: (o: StepOutcome) => void;
   /** Correlation id for logs. */
   readonly reconcileId?: string;
+  /** Also return the inventory of every declared object and key (the daemon's /status and /ui). */
+  readonly inventory?: boolean;
   /**
    * Compute the plan's live fingerprint: for a plan that is saved or rendered as JSON (the CLI's
    * `--output json`). Default false: the daemon and text renderings skip the hash.
    */
   readonly liveFingerprint?: boolean;
-  /** Also return the inventory of every declared object and key (the daemon's /status and /ui). */
-  readonly inventory?: boolean;
 }
 
 export type ReconcileKind = 'no-changes' | 'changes-pending' | 'applied' | 'partial-failure' | 'error';
@@ -123,7 +123,7 @@ export function planOptionsFromSettings(
     adoptAll: false,
     rotation: settings.defaults.rotation,
     sinks: settings.sinks,
-    ...defined({ revision, defaultSink: settings.defaults.sink }),
+    ...defined({ revision, defaultSink: settings.defaults.sink, ignoreTags: settings.defaults.ignoreTags }),
     ...overrides,
   };
 }
@@ -204,8 +204,8 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions)
     };
   }
   const desired = revision !== undefined ? { ...loaded.state, revision } : loaded.state;
-  desiredPolicies(new Set(desired.resources.filter((r) => r.kind === 'Policy').map((r) => r.name)));
   const valid = { ...base, desiredValid: true };
+  desiredPolicies(new Set(desired.resources.filter((r) => r.kind === 'Policy').map((r) => r.name)));
 
   // 2. live organization, 3. sinks
   let live: LiveState;

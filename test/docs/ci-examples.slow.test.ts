@@ -132,7 +132,7 @@ describe('CI examples: install and commands', () => {
     const cmds = (scripts: string[]) => scripts.flatMap(invocations).map((argv) => argv.join(' '));
     const expected = [
       'reconcile iam/ --config scw-gitops.yaml --dry-run --output markdown --out plan.md',
-      'reconcile iam/ --config scw-gitops.yaml',
+      'reconcile iam/ --config scw-gitops.yaml --auto-approve',
     ];
     expect(cmds([...ghJobScripts('plan'), ...ghJobScripts('apply')])).toEqual(expected);
     expect(cmds([...glJobScripts('scw-gitops:plan'), ...glJobScripts('scw-gitops:apply')])).toEqual(expected);
