@@ -80,6 +80,7 @@ async function withRuntime<T>(
   try {
     return await fn({
       client: runtime.client,
+      ...(runtime.accessKey !== undefined ? { accessKey: runtime.accessKey } : {}),
       sinks: runtime.sinks,
       settings,
       clock: deps.clock ?? systemClock,

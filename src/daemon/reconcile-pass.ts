@@ -8,6 +8,8 @@ import type { Clock } from '../clock.js';
 import type { Settings } from '../config/settings.js';
 import { requireSourceDir } from '../config/source-dir.js';
 import { ConfigError } from '../errors.js';
+import type { DesiredState } from '../model/desired.js';
+import { DiagnosticLog } from './diagnostic-log.js';
 import { scrubSecrets } from '../model/secret.js';
 import { type ReconcileResult, reconcileOnce } from '../reconciler/reconcile-once.js';
 import { withOutcomes } from '../planner/inventory.js';
@@ -32,6 +34,9 @@ export function createReconcilePass(runtime: Runtime, settings: Settings, clock:
   const sourceDir = settings.source.git ? undefined : requireSourceDir(settings);
   // Policy rules survive between passes: a no-op pass lists rules only of changed policies.
   const rulesCache = new RulesCache();
+  // The last valid desired state: planned from (keep-alive steps only) while a newer one is invalid.
+  let lastValid: DesiredState | undefined;
+  const diagnosticLog = new DiagnosticLog();
   return async (ctx) => {
     const dir = ctx.dir ?? sourceDir;
     if (dir === undefined)
@@ -39,6 +44,7 @@ export function createReconcilePass(runtime: Runtime, settings: Settings, clock:
     const result = await reconcileOnce(
       {
         client: runtime.client,
+        ...(runtime.accessKey !== undefined ? { accessKey: runtime.accessKey } : {}),
         sinks: runtime.sinks,
         settings,
         clock,
@@ -48,11 +54,13 @@ export function createReconcilePass(runtime: Runtime, settings: Settings, clock:
         ...(ctx.signer ? { signer: ctx.signer } : {}),
       },
       // ctx.logger already carries reconcileId.
-      { dir, dryRun: false, signal: ctx.signal, inventory: true },
+      { dir, dryRun: false, signal: ctx.signal, inventory: true, ...(lastValid ? { lastValid } : {}) },
     );
+    if (result.desired) lastValid = result.desired;
+    diagnosticLog.report(ctx.logger, result.diagnostics, ctx.revision);
     const report = toPassReport(result, ctx.revision);
     if (!changedSomething(result) || ctx.signal.aborted) return report;
-    const outlook = await observeOutlook(runtime, settings, dir, clock, ctx, rulesCache);
+    const outlook = await observeOutlook(runtime, settings, dir, clock, ctx, rulesCache, lastValid);
     return outlook ? withOutlook(report, outlook) : report;
   };
 }
@@ -74,11 +82,13 @@ async function observeOutlook(
   clock: Clock,
   ctx: DaemonPassContext,
   rulesCache: RulesCache,
+  lastValid: DesiredState | undefined,
 ): Promise<PassOutlook | undefined> {
   try {
     const after = await reconcileOnce(
       {
         client: runtime.client,
+        ...(runtime.accessKey !== undefined ? { accessKey: runtime.accessKey } : {}),
         sinks: runtime.sinks,
         settings,
         clock,
@@ -87,9 +97,9 @@ async function observeOutlook(
         ...(ctx.revision ? { revision: ctx.revision } : {}),
         ...(ctx.signer ? { signer: ctx.signer } : {}),
       },
-      { dir, dryRun: true, signal: ctx.signal, inventory: true },
+      { dir, dryRun: true, signal: ctx.signal, inventory: true, ...(lastValid ? { lastValid } : {}) },
     );
-    if (!after.plan || after.kind === 'error') {
+    if (!after.plan || (after.kind === 'error' && !after.fromLastValid)) {
       ctx.logger.warn({ error: after.error }, 'could not re-observe the keys after the apply');
       return undefined;
     }
