@@ -10,6 +10,7 @@ import { requireSourceDir } from '../config/source-dir.js';
 import { ConfigError } from '../errors.js';
 import type { DesiredState } from '../model/desired.js';
 import { DiagnosticLog } from './diagnostic-log.js';
+import { LastValidState } from './last-valid-state.js';
 import { scrubSecrets } from '../model/secret.js';
 import { type ReconcileResult, reconcileOnce } from '../reconciler/reconcile-once.js';
 import { withOutcomes } from '../planner/inventory.js';
@@ -35,9 +36,15 @@ export function createReconcilePass(runtime: Runtime, settings: Settings, clock:
   // Policy rules survive between passes: a no-op pass lists rules only of changed policies.
   const rulesCache = new RulesCache();
   // The last valid desired state: planned from (keep-alive steps only) while a newer one is invalid.
-  let lastValid: DesiredState | undefined;
+  // Kept in memory, and under dataDir so a restart on an invalid revision still has it.
+  let lastValidStore: LastValidState | undefined;
   const diagnosticLog = new DiagnosticLog();
   return async (ctx) => {
+    lastValidStore ??= new LastValidState(
+      settings.dataDir,
+      ctx.logger.child({ component: 'last-valid-state' }),
+    );
+    const lastValid = await lastValidStore.get();
     const dir = ctx.dir ?? sourceDir;
     if (dir === undefined)
       throw new ConfigError('the pass has no desired-state directory (git source not synced)');
@@ -56,11 +63,19 @@ export function createReconcilePass(runtime: Runtime, settings: Settings, clock:
       // ctx.logger already carries reconcileId.
       { dir, dryRun: false, signal: ctx.signal, inventory: true, ...(lastValid ? { lastValid } : {}) },
     );
-    if (result.desired) lastValid = result.desired;
+    if (result.desired) await lastValidStore.set(result.desired);
     diagnosticLog.report(ctx.logger, result.diagnostics, ctx.revision);
     const report = toPassReport(result, ctx.revision);
     if (!changedSomething(result) || ctx.signal.aborted) return report;
-    const outlook = await observeOutlook(runtime, settings, dir, clock, ctx, rulesCache, lastValid);
+    const outlook = await observeOutlook(
+      runtime,
+      settings,
+      dir,
+      clock,
+      ctx,
+      rulesCache,
+      await lastValidStore.get(),
+    );
     return outlook ? withOutlook(report, outlook) : report;
   };
 }
