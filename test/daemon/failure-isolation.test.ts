@@ -66,16 +66,28 @@ async function startIsolationDaemon(clock: FakeClock, cap: ReturnType<typeof cre
   return { daemon, tmp, dir, keys, pass, close };
 }
 
-describe('daemon: a conflict on one application does not stop the rotation of another', () => {
+type IsolationDaemon = Awaited<ReturnType<typeof startIsolationDaemon>>;
+
+/** One daemon per describe block: started before its tests, stopped after them. */
+function isolationDaemon() {
   const clock = new FakeClock({ start: T0 });
   const cap = createLogCapture();
-  let h: Awaited<ReturnType<typeof startIsolationDaemon>>;
+  const ref: { current?: IsolationDaemon } = {};
   beforeAll(async () => {
-    h = await startIsolationDaemon(clock, cap);
+    ref.current = await startIsolationDaemon(clock, cap);
   });
   afterAll(async () => {
-    await h?.close();
+    await ref.current?.close();
   });
+  // Read through a proxy so tests write `h.daemon` as if it were the daemon itself.
+  const h = new Proxy({} as IsolationDaemon, {
+    get: (_t, key) => ref.current![key as keyof IsolationDaemon],
+  });
+  return { clock, cap, h };
+}
+
+describe('daemon: a conflict on one application does not stop the rotation of another', () => {
+  const { clock, cap, h } = isolationDaemon();
 
   it('rotates both keys, reports A as blocked, and writes nothing to A', async () => {
     expect(h.daemon.state.lastPass?.result).toBe('applied');
@@ -140,15 +152,7 @@ describe('daemon: a conflict on one application does not stop the rotation of an
 });
 
 describe('daemon: a syntax error committed while a key is due (done when b)', () => {
-  const clock = new FakeClock({ start: T0 });
-  const cap = createLogCapture();
-  let h: Awaited<ReturnType<typeof startIsolationDaemon>>;
-  beforeAll(async () => {
-    h = await startIsolationDaemon(clock, cap);
-  });
-  afterAll(async () => {
-    await h?.close();
-  });
+  const { clock, cap, h } = isolationDaemon();
 
   it('rotates the due keys from the last valid desired state, applies nothing of the broken one, and logs the file once', async () => {
     expect(h.daemon.state.lastPass?.result).toBe('applied');
