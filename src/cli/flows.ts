@@ -23,6 +23,7 @@ import { describeBlocked } from '../render/format.js';
 import { systemClock } from '../clock.js';
 import type { Settings } from '../config/settings.js';
 import { loadDesiredState } from '../desired/load.js';
+import { ParseCache } from '../desired/parse-cache.js';
 import type { Plan } from '../model/plan.js';
 import { sortKeys } from '../model/sort-keys.js';
 import type { FailureReport } from '../render/failure.js';
@@ -30,7 +31,6 @@ import { parsePlanJson } from '../render/json.js';
 import {
   type CommandDeps,
   commandLogger,
-  desiredLoadOptions,
   emitPlan,
   logFormat,
   openRuntime,
@@ -52,6 +52,7 @@ import { narrowPlan, TargetNotInPlanError } from '../planner/targets.js';
 import { openCliGitSource, wantsGit } from './git-flag.js';
 import {
   applySavedPlan,
+  desiredLoadOptions,
   type ReconcileDeps,
   type ReconcileResult,
   blockedText,
@@ -74,6 +75,7 @@ async function withRuntime<T>(
   deps: CommandDeps,
   fn: (rd: ReconcileDeps) => Promise<T>,
   source: { readonly revision?: string | undefined; readonly signer?: string | undefined } = {},
+  parseCache?: ParseCache,
 ): Promise<T> {
   const logger = runLogger(run, deps);
   const runtime = await openRuntime(settings, run.io, deps, logger);
@@ -82,6 +84,8 @@ async function withRuntime<T>(
       client: runtime.client,
       ...(runtime.accessKey !== undefined ? { accessKey: runtime.accessKey } : {}),
       sinks: runtime.sinks,
+      ...(runtime.rulesCache ? { rulesCache: runtime.rulesCache } : {}),
+      ...(parseCache ? { parseCache } : {}),
       settings,
       clock: deps.clock ?? systemClock,
       logger,
@@ -103,9 +107,14 @@ async function validateFirst(
   dir: string,
   display: Display,
   now: Date,
+  parseCache: ParseCache,
   gitLabel?: string,
 ): Promise<number | undefined> {
-  const loaded = await loadDesiredState(dir, desiredLoadOptions(settings, now));
+  const loaded = await loadDesiredState(dir, {
+    ...desiredLoadOptions(settings, now),
+    signal: run.io.signal,
+    parseCache,
+  });
   if (loaded.state) return undefined;
   const shown = gitLabel ?? displayPath(run.io.cwd, dir);
   const errors = loaded.diagnostics.filter((d) => d.severity === 'error').length;
@@ -188,12 +197,14 @@ async function withDesiredRuntime(
   fn: (dir: string, display: Display, rd: ReconcileDeps) => Promise<number>,
 ): Promise<number> {
   const { flags, io } = run;
+  // The files validated here are not parsed again by the pass (docs/design/performance.md).
+  const parsed = new ParseCache();
   if (!wantsGit(flags, settings)) {
     const dir = resolveDir(flags.positionals, settings, io);
     const display = await displayFor(dir, io.cwd);
-    const invalid = await validateFirst(run, settings, dir, display, now);
+    const invalid = await validateFirst(run, settings, dir, display, now, parsed);
     if (invalid !== undefined) return invalid;
-    return withRuntime(settings, run, deps, (rd) => fn(dir, display, rd));
+    return withRuntime(settings, run, deps, (rd) => fn(dir, display, rd), {}, parsed);
   }
   const source = await openCliGitSource(flags, settings, io, {
     logger: runLogger(run, deps),
@@ -203,9 +214,9 @@ async function withDesiredRuntime(
     // The checkout is a temporary directory: its files are named from the desired-state path.
     const display = await displayFor(source.dir, source.dir);
     const label = flags.values.git ?? settings.source.git?.url ?? 'the git repository';
-    const invalid = await validateFirst(run, settings, source.dir, display, now, label);
+    const invalid = await validateFirst(run, settings, source.dir, display, now, parsed, label);
     if (invalid !== undefined) return invalid;
-    return await withRuntime(settings, run, deps, (rd) => fn(source.dir, display, rd), source);
+    return await withRuntime(settings, run, deps, (rd) => fn(source.dir, display, rd), source, parsed);
   } finally {
     await source.cleanup();
   }
@@ -239,6 +250,7 @@ export async function runDryRun(
         planOptions,
         ...(at ? { now: at } : {}),
         signal: io.signal,
+        liveFingerprint: format === 'json', // the saved-plan format carries it
       });
       printDiagnostics(io, loadDiagnostics(result), display);
       if (result.kind === 'error') return failedPass(run, result, display, true);
@@ -277,6 +289,7 @@ async function printApplied(
   run: CommandRun,
   result: ReconcileResult,
   display: Display | undefined,
+  planShown = false,
 ): Promise<number> {
   const { io, flags, format } = run;
   if (format === 'json') {
@@ -284,7 +297,7 @@ async function printApplied(
       `${JSON.stringify(sortKeys({ kind: result.kind, plan: result.plan, summary: result.summary, error: result.error }), null, 2)}\n`,
     );
   } else if (result.plan) {
-    io.stdout(renderPlan(result.plan, 'text', useColor(flags.values, io), display));
+    if (!planShown) io.stdout(renderPlan(result.plan, 'text', useColor(flags.values, io), display));
     if (result.summary)
       io.stdout(`\n${relativizeText(renderSummary(result.summary, result.plan as Plan), io.cwd)}`);
   }
@@ -307,31 +320,85 @@ async function printApplied(
   return fail(run, report, { diagnosticsShown: true });
 }
 
+/** The question asked before applying in an interactive terminal (docs/concepts.md). */
+export const CONFIRM_QUESTION =
+  "\nDo you want to perform these actions?\n  Apply these changes? Only 'yes' is accepted.\n\n  Enter a value: ";
+
+/**
+ * In an interactive terminal (`io.ask`), reconcile and apply ask before writing, unless
+ * `--auto-approve`. JSON output cannot carry a question: it needs --auto-approve there.
+ */
+function confirmationWanted(run: CommandRun): boolean {
+  if (run.io.ask === undefined || run.flags.values['auto-approve']) return false;
+  if (run.format === 'json') {
+    throw new UsageError(
+      `${run.command} --output json in a terminal needs --auto-approve (a JSON output cannot ask for confirmation)`,
+    );
+  }
+  return true;
+}
+
+/** --out: the plan's rendering when the pass worked (a failure report is written by fail()). */
+async function savePlanOut(run: CommandRun, result: ReconcileResult, display: Display): Promise<void> {
+  const { flags, io, format } = run;
+  const ok = result.kind === 'applied' || result.kind === 'no-changes';
+  if (result.plan && flags.values.out !== undefined && (ok || format === 'json')) {
+    const file = isAbsolute(flags.values.out) ? flags.values.out : resolve(io.cwd, flags.values.out);
+    await writeFile(file, renderPlan(result.plan, format, false, display));
+  }
+}
+
+/**
+ * Show `plan`, ask, and apply exactly that plan on `yes` (applySavedPlan: refused as stale when
+ * the organization changed while the question was open). Anything else applies nothing (exit 1).
+ */
+async function confirmAndApply(
+  run: CommandRun,
+  plan: Plan,
+  rd: ReconcileDeps,
+  display: Display | undefined,
+): Promise<ReconcileResult | undefined> {
+  const { io, flags } = run;
+  io.stdout(renderPlan(plan, 'text', useColor(flags.values, io), display));
+  const answer = await io.ask!(CONFIRM_QUESTION);
+  if (answer.trim() !== 'yes') {
+    io.stderr(`\nApply cancelled: only 'yes' applies the plan. Nothing was changed.\n`);
+    return undefined;
+  }
+  return applySavedPlan(plan, rd, { signal: io.signal });
+}
+
 /** reconcile (apply): 0 applied / nothing to do, 1 otherwise. */
 export async function runReconcile(flags: ParsedFlags, io: CliIO, deps: CommandDeps): Promise<number> {
   const format = outputFormat(flags.values.output);
   const planOptions = planOverrides(flags.values);
   logFormat(flags.values['log-format']);
   const run: CommandRun = { command: 'reconcile', label: 'reconcile', flags, io, format };
+  const confirm = confirmationWanted(run);
   return reportingFailures(run, async () => {
     const settings = await resolveSettings(flags.values, io);
     const now = (deps.clock ?? systemClock).now();
     return withDesiredRuntime(run, settings, deps, now, async (dir, display, rd) => {
-      const result = await reconcileOnce(rd, {
+      // Asking first: plan only, then apply the plan shown once confirmed.
+      let result = await reconcileOnce(rd, {
         dir,
-        dryRun: false,
+        dryRun: confirm,
         planOptions,
         signal: io.signal,
+        // JSON carries it; a confirmed plan is applied as a saved plan, checked against it.
+        liveFingerprint: format === 'json' || confirm,
       });
       printDiagnostics(io, loadDiagnostics(result), display);
       if (result.kind === 'error' && format !== 'json') return failedPass(run, result, display, false);
-      // --out gets the plan rendering when it worked; a failure report (printApplied) when not.
-      const ok = result.kind === 'applied' || result.kind === 'no-changes';
-      if (result.plan && flags.values.out !== undefined && (ok || format === 'json')) {
-        const file = isAbsolute(flags.values.out) ? flags.values.out : resolve(io.cwd, flags.values.out);
-        await writeFile(file, renderPlan(result.plan, format, false, display));
+      let planShown = false;
+      if (result.kind === 'changes-pending' && result.plan) {
+        const applied = await confirmAndApply(run, result.plan, rd, display);
+        if (!applied) return EXIT_ERROR;
+        result = applied;
+        planShown = true;
       }
-      return printApplied(run, result, display);
+      await savePlanOut(run, result, display);
+      return printApplied(run, result, display, planShown);
     });
   });
 }
@@ -352,6 +419,7 @@ export async function runApplySaved(flags: ParsedFlags, io: CliIO, deps: Command
     return EXIT_ERROR;
   }
   const targets = parseTargets(flags.values.target);
+  const confirm = confirmationWanted(run);
   return reportingFailures(run, async () => {
     const saved = parsePlanJson(text, displayPath(io.cwd, path));
     let plan = saved;
@@ -365,6 +433,10 @@ export async function runApplySaved(flags: ParsedFlags, io: CliIO, deps: Command
     }
     const settings = await resolveSettings(flags.values, io);
     return withRuntime(settings, run, deps, async (rd) => {
+      if (confirm && plan.steps.length > 0) {
+        const result = await confirmAndApply(run, plan, rd, undefined);
+        return result ? printApplied(run, result, undefined, true) : EXIT_ERROR;
+      }
       const result = await applySavedPlan(plan, rd, { signal: io.signal });
       return printApplied(run, result, undefined);
     });

@@ -8,6 +8,11 @@ export interface CliIO {
   readonly isTTY: boolean;
   /** Aborted on SIGINT/SIGTERM. */
   readonly signal: AbortSignal;
+  /**
+   * Ask the user one question and resolve with the line typed. Present only when stdin and stdout
+   * are an interactive terminal: CI jobs, pipes and the daemon are never asked anything.
+   */
+  readonly ask?: (question: string) => Promise<string>;
 }
 
 /** Exit codes: 0 ok / no changes, 1 error, 2 changes pending (plan, reconcile --dry-run). */

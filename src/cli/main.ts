@@ -4,6 +4,7 @@
  * `run: CommandHandler`; it is imported lazily so `validate` never loads network code.
  */
 import { realpathSync } from 'node:fs';
+import module from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { type CliIO, type CommandHandler, EXIT_ERROR } from './io.js';
 
@@ -25,6 +26,10 @@ export const COMMANDS: Readonly<
   apply: {
     summary: 'Apply a saved JSON plan (refused if the organization changed since)',
     load: () => import('./commands/apply.js'),
+  },
+  keys: {
+    summary: 'Show every declared API key: current key, expiry, next rotation, sink (exit 1 when unusable)',
+    load: () => import('./commands/keys.js'),
   },
   run: {
     summary: 'Run the daemon (watch, schedule, webhooks, health, metrics)',
@@ -76,7 +81,37 @@ function isEntryPoint(): boolean {
   }
 }
 
+/**
+ * One line read from the terminal, after `question` (readline is loaded only when asking).
+ * Ctrl-C, Ctrl-D or a termination signal while asking is an empty answer: nothing is confirmed.
+ */
+function askOnTerminal(signal: AbortSignal): (question: string) => Promise<string> {
+  return async (question) => {
+    const { createInterface } = await import('node:readline/promises');
+    const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: true });
+    const asking = new AbortController();
+    const stop = () => asking.abort(new Error('no answer'));
+    rl.on('SIGINT', stop);
+    rl.on('close', stop);
+    signal.addEventListener('abort', stop, { once: true });
+    try {
+      return await rl.question(question, { signal: asking.signal });
+    } catch {
+      process.stdout.write('\n');
+      return '';
+    } finally {
+      signal.removeEventListener('abort', stop);
+      rl.close();
+    }
+  };
+}
+
 if (isEntryPoint()) {
+  // V8's compile cache on disk (the OS temporary directory, or $NODE_COMPILE_CACHE): a command
+  // after the first one loads its modules without compiling them again. Before any command
+  // module is imported; a directory that cannot be used is silently skipped
+  // (docs/design/performance.md, "Start-up").
+  module.enableCompileCache?.();
   const controller = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => {
     if (controller.signal.aborted) process.exit(130);
@@ -98,6 +133,7 @@ if (isEntryPoint()) {
     cwd: process.cwd(),
     isTTY: Boolean(process.stdout.isTTY),
     signal: controller.signal,
+    ...(process.stdin.isTTY && process.stdout.isTTY ? { ask: askOnTerminal(controller.signal) } : {}),
   };
   main(process.argv.slice(2), io).then(
     (code) => {

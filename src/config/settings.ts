@@ -9,7 +9,7 @@
  *   source: { dir: examples/basic }
  *   scaleway: { sandbox: { enabled: true } }          # or { apiUrl?, profile?, organizationId? }
  *   sinks: [ { name: local, type: file, dir: .secrets/sandbox, format: dotenv } ]
- *   defaults: { sink: local, rotation: { overlap: 1h } }
+ *   defaults: { sink: local, rotation: { overlap: 1h }, ignoreTags: ["cost-center=*"] }
  *   ...
  */
 import type { SourceLocation } from '../model/diagnostics.js';
@@ -97,8 +97,10 @@ export interface ScalewaySettings {
   readonly apiUrl?: string;
   readonly profile?: string;
   readonly organizationId?: string;
-  /** Pages fetched in parallel per listing (default 8). */
+  /** Requests in flight at the start (default 8); grows to `maxConcurrency` while no 429 is seen. */
   readonly listConcurrency: number;
+  /** Ceiling of requests in flight (default 16); halved at a 429, grown back on success. */
+  readonly maxConcurrency: number;
   readonly requestTimeoutMs: number;
   /**
    * Retries of a request that failed transiently (429, 5xx, timeout, connection failure), with
@@ -265,6 +267,12 @@ export interface Settings {
    */
   readonly dataDir?: string;
   /**
+   * Absolute directory of the caches (the policy rules cache): `$SCW_GITOPS_CACHE_DIR`, else
+   * `.scw-gitops-cache` under the data directory (or the working directory without a settings
+   * file); `--cache-dir` wins on the command line. Absent: nothing is persisted (tests).
+   */
+  readonly cacheDir?: string;
+  /**
    * The desired state: a directory (`dir`, e.g. git-sync's checkout), or a git repository the
    * daemon fetches itself (`git`). `dir` is optional in a settings file: `plan`, `reconcile` and
    * `validate` take DIR on the command line instead; `run` requires `dir` or `git`
@@ -273,7 +281,12 @@ export interface Settings {
   readonly source: SourceSettings;
   readonly scaleway: ScalewaySettings;
   readonly sinks: readonly SinkSettings[];
-  readonly defaults: { readonly sink?: string; readonly rotation: RotationDefaults };
+  readonly defaults: {
+    readonly sink?: string;
+    readonly rotation: RotationDefaults;
+    /** Tag patterns left alone on every application, group and policy (src/model/ignore-tags.ts). */
+    readonly ignoreTags?: readonly string[];
+  };
   readonly prune: PruneSettings;
   readonly safety: SafetySettings;
   readonly server: ServerSettings;

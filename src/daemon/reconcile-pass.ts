@@ -13,6 +13,7 @@ import { DiagnosticLog } from './diagnostic-log.js';
 import { LastValidState } from './last-valid-state.js';
 import { scrubSecrets } from '../model/secret.js';
 import { type ReconcileResult, reconcileOnce } from '../reconciler/reconcile-once.js';
+import { ParseCache } from '../desired/parse-cache.js';
 import { withOutcomes } from '../planner/inventory.js';
 import { RulesCache } from '../scaleway/rules-cache.js';
 import type { PassVerdict } from './backoff.js';
@@ -33,8 +34,12 @@ export type DaemonPass = (ctx: DaemonPassContext) => Promise<PassReport>;
 export function createReconcilePass(runtime: Runtime, settings: Settings, clock: Clock): DaemonPass {
   // The git source hands each pass its checked-out tree (ctx.dir); otherwise source.dir.
   const sourceDir = settings.source.git ? undefined : requireSourceDir(settings);
-  // Policy rules survive between passes: a no-op pass lists rules only of changed policies.
-  const rulesCache = new RulesCache();
+  // Policy rules survive between passes (and restarts, through the cache directory): a no-op
+  // pass lists rules only of changed policies.
+  const rulesCache = runtime.rulesCache ?? new RulesCache();
+  // Parsed files survive too: a pass re-parses only the files whose content changed (by path
+  // relative to the tree, so a new checkout of the git source re-parses only what changed).
+  const parseCache = new ParseCache();
   // The last valid desired state: planned from (keep-alive steps only) while a newer one is invalid.
   // Kept in memory, and under dataDir so a restart on an invalid revision still has it.
   let lastValidStore: LastValidState | undefined;
@@ -56,6 +61,7 @@ export function createReconcilePass(runtime: Runtime, settings: Settings, clock:
         settings,
         clock,
         rulesCache,
+        parseCache,
         logger: ctx.logger,
         ...(ctx.revision ? { revision: ctx.revision } : {}),
         ...(ctx.signer ? { signer: ctx.signer } : {}),
@@ -67,15 +73,11 @@ export function createReconcilePass(runtime: Runtime, settings: Settings, clock:
     diagnosticLog.report(ctx.logger, result.diagnostics, ctx.revision);
     const report = toPassReport(result, ctx.revision);
     if (!changedSomething(result) || ctx.signal.aborted) return report;
-    const outlook = await observeOutlook(
-      runtime,
-      settings,
-      dir,
-      clock,
-      ctx,
+    const outlook = await observeOutlook(runtime, settings, dir, clock, ctx, {
       rulesCache,
-      await lastValidStore.get(),
-    );
+      parseCache,
+      lastValid: await lastValidStore.get(),
+    });
     return outlook ? withOutlook(report, outlook) : report;
   };
 }
@@ -96,8 +98,11 @@ async function observeOutlook(
   dir: string,
   clock: Clock,
   ctx: DaemonPassContext,
-  rulesCache: RulesCache,
-  lastValid: DesiredState | undefined,
+  caches: {
+    readonly rulesCache: RulesCache;
+    readonly parseCache: ParseCache;
+    readonly lastValid: DesiredState | undefined;
+  },
 ): Promise<PassOutlook | undefined> {
   try {
     const after = await reconcileOnce(
@@ -107,12 +112,19 @@ async function observeOutlook(
         sinks: runtime.sinks,
         settings,
         clock,
-        rulesCache,
+        rulesCache: caches.rulesCache,
+        parseCache: caches.parseCache,
         logger: ctx.logger.child({ phase: 'outlook' }),
         ...(ctx.revision ? { revision: ctx.revision } : {}),
         ...(ctx.signer ? { signer: ctx.signer } : {}),
       },
-      { dir, dryRun: true, signal: ctx.signal, inventory: true, ...(lastValid ? { lastValid } : {}) },
+      {
+        dir,
+        dryRun: true,
+        signal: ctx.signal,
+        inventory: true,
+        ...(caches.lastValid ? { lastValid: caches.lastValid } : {}),
+      },
     );
     if (!after.plan || (after.kind === 'error' && !after.fromLastValid)) {
       ctx.logger.warn({ error: after.error }, 'could not re-observe the keys after the apply');

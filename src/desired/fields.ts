@@ -9,7 +9,7 @@
  * Limits come from the API (docs/design/scaleway-api.md §4–§8): names 1–64 chars with a per-kind pattern, descriptions
  * ≤ 200, ≤ 10 tags (one of which is our ownership tag, so ≤ 9 user tags), conditions ≤ 2048.
  */
-import { OWNER_TAG_PREFIX } from '../model/ownership.js';
+import { OWNER_TAG_PREFIX, PREVENT_DESTROY_TAG_PREFIX } from '../model/ownership.js';
 import type { Kind } from '../model/resources.js';
 import { DURATION_PATTERN } from '../model/duration.js';
 
@@ -104,8 +104,9 @@ export const K8S_NAME_PATTERN = '^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$';
 export const SINK_PATH_PATTERN = '^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$';
 /** Permission set names are identifiers such as `ObjectStorageReadOnly`. */
 export const PERMISSION_SET_PATTERN = '^[A-Za-z][A-Za-z0-9]*$';
-/** A user tag must not look like our ownership tag. */
-export const USER_TAG_PATTERN = `^(?!${OWNER_TAG_PREFIX.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')})`;
+const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+/** A user tag must not look like our ownership or preventDestroy tags. */
+export const USER_TAG_PATTERN = `^(?!${escapeRegex(OWNER_TAG_PREFIX)}|${escapeRegex(PREVENT_DESTROY_TAG_PREFIX)})`;
 
 function nameField(pattern: string, patternHint: string, what: string): Field {
   return {
@@ -125,6 +126,18 @@ function metadata(name: Field): ObjectType {
         description:
           'Take over an existing object of this name that carries no scw-gitops ownership marker (planned as an adoption, never silently).',
         type: { type: 'boolean' },
+      },
+      lifecycle: {
+        description: 'Lifecycle guards of this object.',
+        type: {
+          type: 'object',
+          fields: {
+            preventDestroy: {
+              description: `Refuse any plan that would delete or replace this object (an error on this object). Recorded on the live object (the tag \`${PREVENT_DESTROY_TAG_PREFIX}<instance>\`, or the description marker of a project or API key), so it still holds once the object is removed from git: set it to false and apply first. An API key is still rotated: a rotation is not a destroy of the declared key.`,
+              type: { type: 'boolean' },
+            },
+          },
+        },
       },
     },
   };
@@ -153,7 +166,7 @@ export const TAGS_TYPE: ArrayType = {
     type: 'string',
     minLength: 1,
     pattern: USER_TAG_PATTERN,
-    patternHint: `tags starting with \`${OWNER_TAG_PREFIX}\` are reserved for scw-gitops ownership`,
+    patternHint: `tags starting with \`${OWNER_TAG_PREFIX}\` or \`${PREVENT_DESTROY_TAG_PREFIX}\` are reserved for scw-gitops`,
   },
 };
 
@@ -161,6 +174,13 @@ const tags: Field = {
   description: `Free-form tags, at most ${MAX_USER_TAGS} (Scaleway allows ${MAX_TAGS}; scw-gitops adds its ownership tag \`${OWNER_TAG_PREFIX}<instance>\`).`,
   type: TAGS_TYPE,
   code: 'invalid-tag',
+};
+
+/** Tag patterns other tools own (`*`: any run of characters); see src/model/ignore-tags.ts. */
+const ignoreTags: Field = {
+  description:
+    "Tags left to other tools (cost tagging, the console): never added, removed or counted as drift. Each entry is a tag, or a pattern where `*` matches any run of characters (`cost-center=*`); added to the settings' `defaults.ignoreTags`. The tags they match still count toward the limit of 10, which the plan checks against the live object.",
+  type: { type: 'array', uniqueItems: true, items: { type: 'string', minLength: 1, maxLength: 128 } },
 };
 
 /** Shared by every duration field (emitted once in the JSON Schema, as `$defs/duration`). */
@@ -213,7 +233,7 @@ const APPLICATION: KindTable = {
   specRequired: false,
   spec: {
     type: 'object',
-    fields: { description: description(''), tags },
+    fields: { description: description(''), tags, ignoreTags },
   },
 };
 
@@ -347,6 +367,7 @@ const GROUP: KindTable = {
     fields: {
       description: description(''),
       tags,
+      ignoreTags,
       members: {
         description: 'Members of the group. The whole list is applied (members not listed are removed).',
         type: {
@@ -384,6 +405,7 @@ const POLICY: KindTable = {
     fields: {
       description: description(''),
       tags,
+      ignoreTags,
       principal: {
         required: true,
         description: 'Who the policy applies to: exactly one of `application`, `group` or `none: true`.',

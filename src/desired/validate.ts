@@ -19,8 +19,17 @@ import type {
   SinkTarget,
 } from '../model/desired.js';
 import { defined } from '../model/defined.js';
+import { packFieldLocations } from '../model/desired.js';
 import type { Diagnostic, Severity, SourceLocation } from '../model/diagnostics.js';
-import { INSTANCE_PATTERN, maxKeyMarkerLength, maxProjectMarkerLength } from '../model/ownership.js';
+import {
+  INSTANCE_PATTERN,
+  keyMarker,
+  maxKeyMarkerLength,
+  maxProjectMarkerLength,
+  ownerTag,
+  preventDestroyTag,
+  projectMarker,
+} from '../model/ownership.js';
 import { compareAddresses, type Kind } from '../model/resources.js';
 import {
   type PlacedSecret,
@@ -31,8 +40,9 @@ import {
   sinkCollisions,
 } from '../model/sink-location.js';
 import { didYouMean } from './did-you-mean.js';
+import { ignoredTagMatcher } from '../model/ignore-tags.js';
 import { formatDuration, parseDuration } from '../model/duration.js';
-import { DANGEROUS_PERMISSION_SETS, MAX_DESCRIPTION_LENGTH } from './fields.js';
+import { DANGEROUS_PERMISSION_SETS, MAX_DESCRIPTION_LENGTH, MAX_TAGS, MAX_USER_TAGS } from './fields.js';
 import type { GuessedName, ParsedDocument } from './parse.js';
 
 export interface ValidateOptions {
@@ -59,8 +69,15 @@ type Rec = Readonly<Record<string, unknown>>;
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 const rec = (v: unknown): Rec | undefined =>
   typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Rec) : undefined;
-const strings = (v: unknown): string[] =>
-  Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+/**
+ * The strings of a list, in an array of exactly their number: an array built by pushing keeps
+ * spare capacity, a few hundred bytes per resource of a large desired state (docs/design/performance.md).
+ */
+const strings = (v: unknown): string[] => {
+  if (!Array.isArray(v)) return [];
+  const all = v.every((x) => typeof x === 'string') ? v : v.filter((x): x is string => typeof x === 'string');
+  return all.slice();
+};
 
 function fmtLoc(l: SourceLocation): string {
   return `${l.file}:${l.line}:${l.col}`;
@@ -88,6 +105,24 @@ class Reporter {
       ...(hint ? { hint } : {}),
     });
   }
+}
+
+/**
+ * The first instant at which `validateDocuments` could answer differently for these documents and
+ * the same options: the earliest `expiresAt` still ahead (an `expiresAt` at or before `now` is an
+ * error). Keep it in step with every use of `opts.now` below: it is what lets the daemon reuse a
+ * result (src/desired/parse-cache.ts).
+ */
+export function validityEnd(docs: readonly ParsedDocument[]): number {
+  let end = Number.POSITIVE_INFINITY;
+  for (const d of docs) {
+    if (d.kind !== 'ApiKey') continue;
+    const expiresAt = str(d.spec['expiresAt']);
+    if (expiresAt === undefined) continue;
+    const t = Date.parse(expiresAt.toUpperCase());
+    if (!Number.isNaN(t) && t < end) end = t;
+  }
+  return end;
 }
 
 /**
@@ -184,6 +219,10 @@ export function validateDocuments(
         didYouMean(name, candidates),
       );
     };
+    if (d.kind === 'Application' || d.kind === 'Group' || d.kind === 'Policy') {
+      checkTagRoom(d, r, opts);
+      checkIgnoredDeclaredTags(d, r);
+    }
     switch (d.kind) {
       case 'Project':
         checkProject(d, r, opts);
@@ -248,6 +287,47 @@ function checkDescriptionRoom(d: ParsedDocument, r: Reporter, markerLength: numb
   }
 }
 
+/** spec.ignoreTags, when written. */
+function ignoreTagsOf(spec: Record<string, unknown>): { ignoreTags?: string[] } {
+  return Array.isArray(spec['ignoreTags']) ? { ignoreTags: strings(spec['ignoreTags']) } : {};
+}
+
+/** A declared tag that spec.ignoreTags leaves to other tools could never be kept. */
+function checkIgnoredDeclaredTags(d: ParsedDocument, r: Reporter): void {
+  const tags = d.spec['tags'];
+  const patterns = d.spec['ignoreTags'];
+  if (!Array.isArray(tags) || !Array.isArray(patterns)) return;
+  const ignored = ignoredTagMatcher(strings(patterns));
+  tags.forEach((tag, i) => {
+    if (typeof tag === 'string' && ignored(tag)) {
+      r.add(
+        'error',
+        'ignored-tag-declared',
+        `spec.tags[${i}]`,
+        `${JSON.stringify(tag)} matches spec.ignoreTags, which leaves such tags to other tools`,
+        'declare the tag, or ignore it, not both',
+      );
+    }
+  });
+}
+
+/** metadata.lifecycle.preventDestroy as written (false when absent or invalid). */
+function preventDestroy(d: ParsedDocument): boolean {
+  return rec(d.metadata['lifecycle'])?.['preventDestroy'] === true;
+}
+
+/** With preventDestroy, the guard's tag takes one more of the API's tags. */
+function checkTagRoom(d: ParsedDocument, r: Reporter, opts: ValidateOptions): void {
+  const tags = d.spec['tags'];
+  if (!preventDestroy(d) || !Array.isArray(tags) || tags.length < MAX_USER_TAGS) return;
+  r.add(
+    'error',
+    'too-many-tags',
+    'spec.tags',
+    `has ${tags.length} tags; with metadata.lifecycle.preventDestroy the maximum is ${MAX_USER_TAGS - 1}: Scaleway allows ${MAX_TAGS} and scw-gitops adds its ownership tag ${JSON.stringify(ownerTag(opts.instance))} and the guard's tag ${JSON.stringify(preventDestroyTag(opts.instance))}`,
+  );
+}
+
 function checkProject(d: ParsedDocument, r: Reporter, opts: ValidateOptions): void {
   if (d.name === DEFAULT_PROJECT) {
     r.add(
@@ -258,15 +338,22 @@ function checkProject(d: ParsedDocument, r: Reporter, opts: ValidateOptions): vo
       `refer to it as \`${DEFAULT_PROJECT}\` from ApiKey.spec.defaultProject or Policy rules without declaring it`,
     );
   }
-  checkDescriptionRoom(d, r, maxProjectMarkerLength(opts.instance), ` [scw-gitops:${opts.instance}]`);
-}
-
-function checkApiKey(d: ParsedDocument, r: Reporter, opts: ValidateOptions): void {
+  const guard = preventDestroy(d);
   checkDescriptionRoom(
     d,
     r,
-    maxKeyMarkerLength(opts.instance, d.name),
-    ` [scw-gitops:${opts.instance}:${d.name}:retiring]`,
+    maxProjectMarkerLength(opts.instance, guard),
+    ` ${projectMarker(opts.instance, guard)}`,
+  );
+}
+
+function checkApiKey(d: ParsedDocument, r: Reporter, opts: ValidateOptions): void {
+  const guard = preventDestroy(d);
+  checkDescriptionRoom(
+    d,
+    r,
+    maxKeyMarkerLength(opts.instance, d.name, guard),
+    ` ${keyMarker(opts.instance, d.name, 'retiring', guard)}`,
   );
   const spec = d.spec;
   if (
@@ -519,35 +606,64 @@ function checkPolicy(d: ParsedDocument, r: Reporter): void {
 
 // ---------------------------------------------------------------- conversion
 
+/**
+ * The fields every kind has. Spelled out in each object literal below rather than spread: an
+ * object built by spreading then adding keeps its properties out of line, larger at 10,000
+ * resources than one literal of all its fields.
+ */
 function base(d: ParsedDocument) {
   return {
     address: d.address,
     name: d.name,
     source: d.source,
-    fieldSources: d.fieldSources,
+    fieldLocations: packFieldLocations(d.source.file, d.fieldSources),
     adopt: d.metadata['adopt'] === true,
+    ...(preventDestroy(d) ? { preventDestroy: true } : {}),
   };
 }
 
 function toResource(d: ParsedDocument): DesiredResource {
   const s = d.spec;
   const description = str(s['description']) ?? '';
+  const { address, name, source, fieldLocations, adopt } = base(d);
+  const guard = preventDestroy(d) ? { preventDestroy: true as const } : {};
   switch (d.kind) {
     case 'Project':
-      return { ...base(d), kind: 'Project', description } satisfies DesiredProject;
+      return {
+        address,
+        name,
+        source,
+        fieldLocations,
+        adopt,
+        ...guard,
+        kind: 'Project',
+        description,
+      } satisfies DesiredProject;
     case 'Application':
       return {
-        ...base(d),
+        address,
+        name,
+        source,
+        fieldLocations,
+        adopt,
+        ...guard,
         kind: 'Application',
         description,
         tags: strings(s['tags']),
+        ...ignoreTagsOf(s),
       } satisfies DesiredApplication;
     case 'Group':
       return {
-        ...base(d),
+        address,
+        name,
+        source,
+        fieldLocations,
+        adopt,
+        ...guard,
         kind: 'Group',
         description,
         tags: strings(s['tags']),
+        ...ignoreTagsOf(s),
         memberApplications: strings(rec(s['members'])?.['applications']),
       } satisfies DesiredGroup;
     case 'Policy': {
@@ -570,10 +686,16 @@ function toResource(d: ParsedDocument): DesiredResource {
         };
       });
       return {
-        ...base(d),
+        address,
+        name,
+        source,
+        fieldLocations,
+        adopt,
+        ...guard,
         kind: 'Policy',
         description,
         tags: strings(s['tags']),
+        ...ignoreTagsOf(s),
         principal,
         rules,
         acknowledgeDangerousPermissions: s['acknowledgeDangerousPermissions'] === true,
@@ -602,7 +724,12 @@ function toResource(d: ParsedDocument): DesiredResource {
       const expiresAt = str(s['expiresAt']);
       const adoptAccessKey = str(s['adoptAccessKey']);
       return {
-        ...base(d),
+        address,
+        name,
+        source,
+        fieldLocations,
+        adopt,
+        ...guard,
         kind: 'ApiKey',
         application: str(s['application']) ?? '',
         defaultProject: str(s['defaultProject']) ?? DEFAULT_PROJECT,

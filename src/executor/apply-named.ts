@@ -19,6 +19,7 @@
 import type { pino } from 'pino';
 import { toAppError } from '../errors.js';
 import type { Group, PolicyPrincipal, RuleSpec } from '../model/live.js';
+import { withIgnoredTags } from '../model/ignore-tags.js';
 import { markProjectDescription, withOwnerTag } from '../model/ownership.js';
 import type {
   CreateStep,
@@ -60,7 +61,8 @@ function partsToWrite(step: PlanStep, all: readonly Part[]): Set<Part> {
     if (head === 'members') part = 'members';
     else if (head === 'principal') part = 'principal';
     else if (head === 'rules') part = 'rules';
-    else if (head === 'description' || head === 'tags' || head === 'name') part = 'meta';
+    else if (head === 'description' || head === 'tags' || head === 'name' || head === 'metadata')
+      part = 'meta';
     if (part === undefined || !all.includes(part)) return new Set(all);
     parts.add(part);
   }
@@ -108,6 +110,17 @@ async function setMembers(
   markPermissionChange(ctx);
 }
 
+/**
+ * The user tags to write: the declared ones plus the tags other tools own on the object as just
+ * read (`ignoreTags`: never removed, src/model/ignore-tags.ts).
+ */
+function keptTags(
+  value: { readonly tags: readonly string[]; readonly ignoreTags?: readonly string[] },
+  fresh: NamedObject,
+): string[] {
+  return withIgnoredTags(value.tags, 'tags' in fresh ? fresh.tags : [], value.ignoreTags);
+}
+
 /** Write the planned value's `parts` onto the live object `id` (`fresh`: its state just read). */
 async function writeValue(
   ctx: RunContext,
@@ -124,7 +137,11 @@ async function writeValue(
       await withApiRetry(
         () =>
           client.updateProject(id, {
-            description: markProjectDescription(value.description, value.marker.instance),
+            description: markProjectDescription(
+              value.description,
+              value.marker.instance,
+              value.marker.preventDestroy,
+            ),
           }),
         retry,
       );
@@ -134,7 +151,7 @@ async function writeValue(
         () =>
           client.updateApplication(id, {
             description: value.description,
-            tags: withOwnerTag(value.tags, value.marker.instance),
+            tags: withOwnerTag(keptTags(value, fresh), value.marker.instance, value.marker.preventDestroy),
           }),
         retry,
       );
@@ -145,7 +162,7 @@ async function writeValue(
           () =>
             client.updateGroup(id, {
               description: value.description,
-              tags: withOwnerTag(value.tags, value.marker.instance),
+              tags: withOwnerTag(keptTags(value, fresh), value.marker.instance, value.marker.preventDestroy),
             }),
           retry,
         );
@@ -157,7 +174,10 @@ async function writeValue(
       const principal = parts.has('principal') ? principalOf(ctx, step, value) : undefined;
       if (parts.has('meta') || principal) {
         const meta = parts.has('meta')
-          ? { description: value.description, tags: withOwnerTag(value.tags, value.marker.instance) }
+          ? {
+              description: value.description,
+              tags: withOwnerTag(keptTags(value, fresh), value.marker.instance, value.marker.preventDestroy),
+            }
           : {};
         await withApiRetry(
           () => client.updatePolicy(id, { ...meta, ...(principal ? { principal } : {}) }),
@@ -188,7 +208,11 @@ async function createObject(ctx: RunContext, step: CreateStep, retry: RetryConte
         () =>
           client.createProject({
             name: project.name,
-            description: markProjectDescription(project.description, project.marker.instance),
+            description: markProjectDescription(
+              project.description,
+              project.marker.instance,
+              project.marker.preventDestroy,
+            ),
           }),
         retry,
       );
@@ -200,7 +224,7 @@ async function createObject(ctx: RunContext, step: CreateStep, retry: RetryConte
           client.createApplication({
             name: app.name,
             description: app.description,
-            tags: withOwnerTag(app.tags, app.marker.instance),
+            tags: withOwnerTag(app.tags, app.marker.instance, app.marker.preventDestroy),
           }),
         retry,
       );
@@ -211,7 +235,7 @@ async function createObject(ctx: RunContext, step: CreateStep, retry: RetryConte
           client.createGroup({
             name: value.name,
             description: value.description,
-            tags: withOwnerTag(value.tags, value.marker.instance),
+            tags: withOwnerTag(value.tags, value.marker.instance, value.marker.preventDestroy),
           }),
         retry,
       );
@@ -223,7 +247,7 @@ async function createObject(ctx: RunContext, step: CreateStep, retry: RetryConte
           client.createPolicy({
             name: value.name,
             description: value.description,
-            tags: withOwnerTag(value.tags, value.marker.instance),
+            tags: withOwnerTag(value.tags, value.marker.instance, value.marker.preventDestroy),
             principal,
             rules,
           }),

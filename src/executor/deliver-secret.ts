@@ -99,7 +99,13 @@ export function keyDescription(
   req: Pick<DeliveryRequest, 'description' | 'marker'>,
   state: KeyState,
 ): string {
-  return markKeyDescription(req.description, req.marker.instance, req.marker.name, state);
+  return markKeyDescription(
+    req.description,
+    req.marker.instance,
+    req.marker.name,
+    state,
+    req.marker.preventDestroy,
+  );
 }
 
 async function preflight(req: DeliveryRequest, ctx: DeliveryContext): Promise<void> {
@@ -286,7 +292,13 @@ async function disposePrevious(
     await withApiRetry(
       () =>
         ctx.client.updateApiKey(previous.accessKey, {
-          description: markKeyDescription(base, req.marker.instance, req.marker.name, 'retiring'),
+          description: markKeyDescription(
+            base,
+            req.marker.instance,
+            req.marker.name,
+            'retiring',
+            req.marker.preventDestroy,
+          ),
         }),
       ctx.retry,
     );

@@ -9,12 +9,14 @@
  * | create / replace (ApiKey) | list the application's keys            | a current key of ours the plan did not know;  |
  * |                           |                                        | replace: `before` gone or its marker changed  |
  * | update, delete            | GET by id                              | gone (delete: done), not ours, protected,     |
- * |                           |                                        | key marker differs from the plan's snapshot   |
+ * |                           |                                        | key marker differs from the plan's snapshot;  |
+ * |                           |                                        | delete: the object carries preventDestroy     |
  * | adopt                     | GET by id                              | gone, protected, marked by anyone else        |
  *
  * A refusal throws StepError (nothing written) or StaleListingError (the listing missed
  * something: skipped, re-planned by the next pass).
  */
+import { carriesPreventDestroy, destroysObject } from '../model/lifecycle.js';
 import type { ApiKey, Application, Group, Policy, Project } from '../model/live.js';
 import {
   isProtected,
@@ -89,6 +91,13 @@ function ownershipProblem(
 ): string | undefined {
   const instance = ctx.plan.instance;
   if (isProtectedObject(step.kind, fresh)) return 'is now managed by Scaleway, not editable or not deletable';
+  if (
+    step.action === 'delete' &&
+    destroysObject(step) &&
+    carriesPreventDestroy({ kind: step.kind, object: fresh } as LiveObject, instance)
+  ) {
+    return 'is protected by metadata.lifecycle.preventDestroy (recorded on the object)';
+  }
   if (step.kind === 'ApiKey') {
     const marker = parseKeyDescription((fresh as ApiKey).description).marker;
     if (marker?.instance !== instance || marker.name !== step.name) {

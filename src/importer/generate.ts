@@ -39,6 +39,7 @@ import type { Diagnostic } from '../model/diagnostics.js';
 import type { ApiKey, LiveState, Policy, Project, Rule } from '../model/live.js';
 import {
   isProtected,
+  hasPreventDestroyTag,
   ownerFromTags,
   parseKeyDescription,
   parseProjectDescription,
@@ -110,6 +111,8 @@ interface Candidate {
   readonly comments: readonly string[];
   /** `metadata.adopt: true`: not ours yet (or an adopted `external` key, as declared). */
   readonly adopt: boolean;
+  /** `metadata.lifecycle.preventDestroy: true`: the owned object records the guard. */
+  readonly preventDestroy?: boolean;
   spec: Record<string, unknown>;
 }
 
@@ -253,13 +256,14 @@ class Importer {
       owner: parseProjectDescription(o.description).instance,
       protectedWhy: '',
     }))) {
-      const description = parseProjectDescription(p.description).description;
+      const { description, preventDestroy } = parseProjectDescription(p.description);
       this.add({
         kind: 'Project',
         name: p.name,
         id: p.id,
         comments: [`project ${p.id}, created ${p.createdAt}${ownedNote(owned)}`],
         adopt: !owned,
+        preventDestroy: owned && preventDestroy === true,
         spec: description !== '' ? { description } : {},
       });
     }
@@ -278,6 +282,7 @@ class Importer {
           `application ${a.id}, created ${a.createdAt}, ${plural(a.nbApiKeys, 'API key')}${ownedNote(owned)}`,
         ],
         adopt: !owned,
+        preventDestroy: owned && hasPreventDestroyTag(a.tags, this.opts.instance),
         spec: appLike(a.description, a.tags),
       });
     }
@@ -313,7 +318,8 @@ class Importer {
         // A set for Scaleway (the listing order is not stable): sorted, for a stable file.
         spec['members'] = { applications: g.applicationIds.map((id) => this.appName.get(id)!).sort() };
       }
-      this.add({ kind: 'Group', name: g.name, id: g.id, comments, adopt: !owned, spec });
+      const preventDestroy = owned && hasPreventDestroyTag(g.tags, this.opts.instance);
+      this.add({ kind: 'Group', name: g.name, id: g.id, comments, adopt: !owned, preventDestroy, spec });
     }
   }
 
@@ -334,7 +340,16 @@ class Importer {
           `Policy/${p.name}: grants IAM/organization management rights; imported with acknowledgeDangerousPermissions: true, review it`,
         );
       }
-      this.add({ kind: 'Policy', name: p.name, id: p.id, comments, adopt: !owned, spec: why });
+      const preventDestroy = owned && hasPreventDestroyTag(p.tags, this.opts.instance);
+      this.add({
+        kind: 'Policy',
+        name: p.name,
+        id: p.id,
+        comments,
+        adopt: !owned,
+        preventDestroy,
+        spec: why,
+      });
     }
   }
 
@@ -465,7 +480,8 @@ class Importer {
         continue;
       }
       // An adopted key keeps its declaration (adopt + adoptAccessKey) while it is the current one.
-      const external = parseKeyDescription(current.description).marker!.state === 'external';
+      const marker = parseKeyDescription(current.description).marker!;
+      const external = marker.state === 'external';
       const { spec, comments } = this.keySpec(current, name, {
         owned: true,
         createdByUs: !external,
@@ -480,6 +496,7 @@ class Importer {
           ...comments,
         ],
         adopt: external,
+        preventDestroy: marker.preventDestroy === true,
         spec,
       });
     }
@@ -571,7 +588,11 @@ class Importer {
         const doc = {
           apiVersion: API_VERSION,
           kind: c.kind,
-          metadata: { name: c.name, ...(c.adopt ? { adopt: true } : {}) },
+          metadata: {
+            name: c.name,
+            ...(c.adopt ? { adopt: true } : {}),
+            ...(c.preventDestroy ? { lifecycle: { preventDestroy: true } } : {}),
+          },
           ...(Object.keys(c.spec).length > 0 ? { spec: c.spec } : {}),
         };
         return `${c.comments.map((l) => `# ${l}`).join('\n')}\n${stringify(doc, { lineWidth: 0 })}`;

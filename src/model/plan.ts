@@ -100,6 +100,8 @@ export type ObjectRef =
 /** The ownership marker a step writes: `scw-gitops=<instance>` tag, or `[scw-gitops:<instance>]` suffix. */
 export interface OwnerMarker {
   readonly instance: string;
+  /** metadata.lifecycle.preventDestroy, recorded on the object (src/model/lifecycle.ts); absent = false. */
+  readonly preventDestroy?: boolean;
 }
 
 /** An API key's marker: `[scw-gitops:<instance>:<name>:<state>]` at the end of its description. */
@@ -108,6 +110,8 @@ export interface KeyMarkerSpec {
   readonly name: string;
   /** The state the key ends in (`ready` for a new key; its current state for an update). */
   readonly state: KeyState;
+  /** metadata.lifecycle.preventDestroy, recorded in the marker (src/model/lifecycle.ts); absent = false. */
+  readonly preventDestroy?: boolean;
 }
 
 export interface PlannedProject {
@@ -124,7 +128,8 @@ export interface PlannedApplication {
   readonly description: string;
   /** The user's tags (the owner tag is added when written). */
   readonly tags: readonly string[];
-  readonly marker: OwnerMarker;
+  readonly marker: OwnerMarker /** Tag patterns left to other tools (spec.ignoreTags + defaults.ignoreTags); absent = none. */;
+  readonly ignoreTags?: readonly string[];
 }
 
 export interface PlannedGroup {
@@ -133,6 +138,8 @@ export interface PlannedGroup {
   readonly description: string;
   readonly tags: readonly string[];
   readonly marker: OwnerMarker;
+  /** Tag patterns left to other tools (spec.ignoreTags + defaults.ignoreTags); absent = none. */
+  readonly ignoreTags?: readonly string[];
   /** Application members, in the order written in git. */
   readonly members: readonly ObjectRef[];
 }
@@ -156,6 +163,8 @@ export interface PlannedPolicy {
   readonly description: string;
   readonly tags: readonly string[];
   readonly marker: OwnerMarker;
+  /** Tag patterns left to other tools (spec.ignoreTags + defaults.ignoreTags); absent = none. */
+  readonly ignoreTags?: readonly string[];
   readonly principal: PlannedPrincipal;
   readonly rules: readonly PlannedRule[];
 }
@@ -355,8 +364,12 @@ export interface Plan {
   readonly revision?: string;
   /** Who signed `revision`, when the git source verified it (`Alice <a@x> (openpgp <fpr>)`). */
   readonly signer?: string;
-  /** Hash of the normalised live state the plan was made from; `apply --plan` refuses a mismatch. */
-  readonly liveFingerprint: string;
+  /**
+   * Hash of the normalised live state the plan was made from; `apply --plan` refuses a mismatch.
+   * Computed only for a plan that is saved or rendered as JSON (reconcileOnce's
+   * `liveFingerprint`): hashing a large organization costs a noticeable share of a pass.
+   */
+  readonly liveFingerprint?: string;
   /**
    * Non-owned live objects the fingerprint also covers (conflicting, adopted, referenced), by
    * kind: ids, access keys for API keys. Owned objects are always covered. Lets `apply --plan`

@@ -43,6 +43,7 @@ import {
   retirePrevious,
   updateKey,
 } from './key-steps.js';
+import { lifecycleChange, lifecycleMarker } from './lifecycle.js';
 import { type LiveKeyEntry, newestFirst } from './live-index.js';
 import { refIdentity, resolveReference } from './references.js';
 import { effectiveRotation, parseTime, rotationState, toIso } from './rotation.js';
@@ -133,7 +134,7 @@ function plannedKey(
     kind: 'ApiKey',
     name: desired.name,
     description: desired.description,
-    marker: { instance: ctx.instance, name: desired.name, state: 'ready' },
+    marker: { instance: ctx.instance, name: desired.name, state: 'ready', ...lifecycleMarker(desired) },
     application,
     defaultProject,
     expiry: expiryRule(desired, rotation),
@@ -332,6 +333,8 @@ function collectChanges(
   if (current.description !== desired.description) {
     inPlace.push({ field: 'description', before: current.description, after: desired.description });
   }
+  const guard = lifecycleChange(current.marker?.preventDestroy === true, desired);
+  if (guard) inPlace.push(guard);
   if (refIdentity(after.defaultProject) !== key.defaultProjectId) {
     inPlace.push({
       field: 'defaultProject',

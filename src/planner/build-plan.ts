@@ -13,8 +13,8 @@
  *  6. Prune owned objects absent from git (pruning.ts); note likely renames (rename-notes.ts).
  *  7. Failure isolation: an error about an object blocks it and its dependents, nothing else;
  *     blocked keys are still kept alive (blocking.ts).
- *  8. Refuse mass deletions among what is left (safety.ts); order the steps into waves, what keeps keys alive first
- *     (ordering.ts).
+ *  8. Refuse destroying what preventDestroy guards (lifecycle.ts) and mass deletions among what
+ *     is left (safety.ts); order the steps into waves, what keeps keys alive first (ordering.ts).
  *
  * With `--target` (options.targets), steps 3-4 plan only the targets and what they need, and step
  * 6 prunes only targets: the plan is partial and says so (targets.ts).
@@ -35,6 +35,7 @@ import { type BuildPlanInput, PlanContext } from './context.js';
 import { fingerprintLive } from './fingerprint.js';
 import { buildInventory } from './inventory.js';
 import { planApplication, planGroup, planProject } from './named-kinds.js';
+import { guardPreventDestroy } from './lifecycle.js';
 import { keyOutlook } from './outlook.js';
 import { orderSteps } from './ordering.js';
 import { planPolicy } from './policies.js';
@@ -72,7 +73,7 @@ function fingerprintScope(ctx: PlanContext): FingerprintScope {
 }
 
 export function buildPlan(input: BuildPlanInput): Plan {
-  return planIn(new PlanContext(input));
+  return planIn(new PlanContext(input), input.fingerprint !== false);
 }
 
 /**
@@ -81,11 +82,12 @@ export function buildPlan(input: BuildPlanInput): Plan {
  */
 export function buildPlanWithInventory(input: BuildPlanInput): { plan: Plan; inventory: Inventory } {
   const ctx = new PlanContext(input);
-  const plan = planIn(ctx);
+  const plan = planIn(ctx, input.fingerprint !== false);
   return { plan, inventory: buildInventory(ctx, plan) };
 }
 
-function planIn(ctx: PlanContext): Plan {
+/** `fingerprint`: compute the live fingerprint (for a plan that is saved or rendered as JSON). */
+function planIn(ctx: PlanContext, fingerprint: boolean): Plan {
   const { options, live, desired } = ctx;
   const now = new Date(ctx.now);
 
@@ -108,6 +110,7 @@ function planIn(ctx: PlanContext): Plan {
   planPruning(ctx, suspect);
   noteRenames(ctx);
   const blocked = applyBlocks(ctx, destinations);
+  guardPreventDestroy(ctx);
   guardMassDelete(ctx);
   // A partial plan covers its scope, plus the keys a pruned target application takes with it.
   const partial =
@@ -135,7 +138,9 @@ function planIn(ctx: PlanContext): Plan {
     instance: options.instance,
     ...defined({ revision }),
     ...defined({ signer: revision !== undefined ? options.signer : undefined }),
-    liveFingerprint: fingerprintLive(live, options.instance, scope),
+    ...defined({
+      liveFingerprint: fingerprint ? fingerprintLive(live, options.instance, scope) : undefined,
+    }),
     fingerprintScope: scope,
     ...defined({ partial }),
     steps,

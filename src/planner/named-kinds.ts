@@ -6,10 +6,13 @@
  * dependents do not resolve to it (the unresolved reference is already an error).
  */
 import type { DesiredApplication, DesiredGroup, DesiredProject } from '../model/desired.js';
+import { carriesPreventDestroy } from '../model/lifecycle.js';
 import type { Application, Group, Project } from '../model/live.js';
 import { parseProjectDescription, userTags } from '../model/ownership.js';
 import type { FieldChange, ObjectRef, PlannedGroup, PlannedValue } from '../model/plan.js';
 import type { PlanContext } from './context.js';
+import { checkTagRoom, ignorePatterns, ignoredTags } from './ignore-tags.js';
+import { lifecycleChange, lifecycleMarker } from './lifecycle.js';
 import { KIND_LABEL, type LiveEntry } from './live-index.js';
 import { type DesiredNamed, matchNamed } from './matching.js';
 import { refIdentity, resolveReference } from './references.js';
@@ -21,7 +24,7 @@ import { refIdentity, resolveReference } from './references.js';
 export function planNamed(
   ctx: PlanContext,
   desired: DesiredNamed,
-  after: PlannedValue,
+  value: PlannedValue,
   diff: (entry: LiveEntry) => FieldChange[],
   warnings: readonly string[] = [],
 ): void {
@@ -30,6 +33,12 @@ export function planNamed(
     ctx.blocked.add(desired.address);
     return;
   }
+  const patterns = ignorePatterns(ctx, desired);
+  const after = {
+    ...value,
+    marker: { ...value.marker, ...lifecycleMarker(desired) },
+    ...(patterns.length > 0 ? { ignoreTags: patterns } : {}),
+  } as PlannedValue;
   const common = {
     kind: desired.kind,
     name: desired.name,
@@ -44,8 +53,10 @@ export function planNamed(
   }
   const { entry } = match;
   ctx.refs.set(desired.address, { address: desired.address, id: entry.id });
-  const changes = diff(entry);
   const before = ctx.index.liveObject(entry);
+  checkTagRoom(ctx, desired, before);
+  const guard = lifecycleChange(carriesPreventDestroy(before, ctx.instance), desired);
+  const changes = guard ? [...diff(entry), guard] : diff(entry);
   if (match.type === 'adopt') {
     ctx.addStep({
       id: `adopt:${desired.address}`,
@@ -84,12 +95,14 @@ export function blockNamed(ctx: PlanContext, desired: DesiredNamed): void {
 export function describedAndTaggedChanges(
   live: { readonly description: string; readonly tags: readonly string[] },
   desired: { readonly description: string; readonly tags: readonly string[] },
+  ignored: (tag: string) => boolean = () => false,
 ): FieldChange[] {
   const changes: FieldChange[] = [];
   if (live.description !== desired.description) {
     changes.push({ field: 'description', before: live.description, after: desired.description });
   }
-  const liveTags = userTags(live.tags);
+  // Tags other tools own (ignoreTags) are neither drift nor shown.
+  const liveTags = userTags(live.tags).filter((t) => !ignored(t));
   if (!sameList(liveTags, desired.tags))
     changes.push({ field: 'tags', before: liveTags, after: [...desired.tags] });
   return changes;
@@ -127,7 +140,9 @@ export function planApplication(ctx: PlanContext, desired: DesiredApplication): 
     tags: [...desired.tags],
     marker: { instance: ctx.instance },
   };
-  planNamed(ctx, desired, after, (entry) => describedAndTaggedChanges(entry.object as Application, desired));
+  planNamed(ctx, desired, after, (entry) =>
+    describedAndTaggedChanges(entry.object as Application, desired, ignoredTags(ctx, desired)),
+  );
 }
 
 export function planGroup(ctx: PlanContext, desired: DesiredGroup): void {
@@ -150,7 +165,7 @@ export function planGroup(ctx: PlanContext, desired: DesiredGroup): void {
   };
   planNamed(ctx, desired, after, (entry) => {
     const group = entry.object as Group;
-    const changes = describedAndTaggedChanges(group, desired);
+    const changes = describedAndTaggedChanges(group, desired, ignoredTags(ctx, desired));
     // Membership is a set: the order has no meaning for Scaleway (and is not always kept).
     if (!sameSet(members.map(refIdentity), group.applicationIds)) {
       changes.push({

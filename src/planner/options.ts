@@ -37,6 +37,8 @@ export interface PlanOptions {
    * Absent or empty: the whole desired state.
    */
   readonly targets?: readonly Address[];
+  /** The settings' `defaults.ignoreTags`: tag patterns left alone on every tagged object. */
+  readonly ignoreTags?: readonly string[];
 }
 
 export const DEFAULT_OVERLAP_MS = 60 * 60 * 1000;

@@ -8,6 +8,7 @@ import type { DesiredPolicy, DesiredRule } from '../model/desired.js';
 import type { Policy, Rule } from '../model/live.js';
 import type { FieldChange, ObjectRef, PlannedPolicy, PlannedPrincipal, PlannedRule } from '../model/plan.js';
 import type { PlanContext } from './context.js';
+import { ignoredTags } from './ignore-tags.js';
 import { blockNamed, describedAndTaggedChanges, planNamed, sameList } from './named-kinds.js';
 import { checkPermissions } from './policy-permissions.js';
 import { refIdentity, resolveReference } from './references.js';
@@ -68,7 +69,7 @@ function policyChanges(
   desired: DesiredPolicy,
   after: PlannedPolicy,
 ): FieldChange[] {
-  const changes = describedAndTaggedChanges(live, desired);
+  const changes = describedAndTaggedChanges(live, desired, ignoredTags(ctx, desired));
   const livePrincipal =
     live.principal.type === 'none' ? 'none' : `${live.principal.type}:${live.principal.id}`;
   const plannedPrincipal =

@@ -22,6 +22,7 @@ import type {
   RuleScope,
 } from '../model/live.js';
 import type { KeyState } from '../model/ownership.js';
+import { carriesPreventDestroy, destroysObject } from '../model/lifecycle.js';
 import {
   ACTIONS,
   type BlockedObject,
@@ -254,12 +255,15 @@ const objectRef: Decoder<ObjectRef> = (v, path) => {
   if (v !== null && typeof v === 'object' && 'step' in v) return object({ address, step: str })(v, path);
   return object({ address, id: str })(v, path);
 };
-const marker = object({ instance: str });
-const keyMarker = object({
-  instance: str,
-  name: str,
-  state: oneOf<KeyState>(['pending', 'ready', 'retiring', 'external']),
-});
+const marker = object({ instance: str }, { preventDestroy: bool });
+const keyMarker = object(
+  {
+    instance: str,
+    name: str,
+    state: oneOf<KeyState>(['pending', 'ready', 'retiring', 'external']),
+  },
+  { preventDestroy: bool },
+);
 const plannedPrincipal: Decoder<PlannedPrincipal> = tagged<PlannedPrincipal>('type', {
   none: object({ type: oneOf(['none'] as const) }),
   application: object({ type: oneOf(['application'] as const), ref: objectRef }),
@@ -289,22 +293,31 @@ const plannedSink: Decoder<PlannedSink> = object(
 const described = { name: str, description: str };
 const plannedValue: Decoder<PlannedValue> = tagged<PlannedValue>('kind', {
   Project: object({ kind: oneOf(['Project'] as const), ...described, marker }),
-  Application: object({ kind: oneOf(['Application'] as const), ...described, tags: strings, marker }),
-  Group: object({
-    kind: oneOf(['Group'] as const),
-    ...described,
-    tags: strings,
-    marker,
-    members: arrayOf(objectRef),
-  }),
-  Policy: object({
-    kind: oneOf(['Policy'] as const),
-    ...described,
-    tags: strings,
-    marker,
-    principal: plannedPrincipal,
-    rules: arrayOf(plannedRule),
-  }),
+  Application: object(
+    { kind: oneOf(['Application'] as const), ...described, tags: strings, marker },
+    { ignoreTags: strings },
+  ),
+  Group: object(
+    {
+      kind: oneOf(['Group'] as const),
+      ...described,
+      tags: strings,
+      marker,
+      members: arrayOf(objectRef),
+    },
+    { ignoreTags: strings },
+  ),
+  Policy: object(
+    {
+      kind: oneOf(['Policy'] as const),
+      ...described,
+      tags: strings,
+      marker,
+      principal: plannedPrincipal,
+      rules: arrayOf(plannedRule),
+    },
+    { ignoreTags: strings },
+  ),
   ApiKey: object({
     kind: oneOf(['ApiKey'] as const),
     ...described,
@@ -485,6 +498,14 @@ function checkConsistency(value: Plan): void {
     }
   });
   if (value.partial) checkPartial(value, value.partial);
+  // metadata.lifecycle.preventDestroy recorded on the object: no saved plan destroys it.
+  value.steps.forEach((s, index) => {
+    if (destroysObject(s) && 'before' in s && carriesPreventDestroy(s.before, value.instance))
+      fail(
+        `steps[${index}]`,
+        `destroys ${s.address}, which is protected by metadata.lifecycle.preventDestroy`,
+      );
+  });
   const counts = { create: 0, update: 0, replace: 0, delete: 0, adopt: 0 };
   for (const s of value.steps) counts[s.action]++;
   for (const action of ACTIONS) {

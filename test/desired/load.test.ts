@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadDesiredState } from '../../src/desired/load.js';
 import type { DesiredApiKey, DesiredGroup, DesiredPolicy, DesiredResource } from '../../src/model/desired.js';
+import { fieldLocation } from '../../src/model/desired.js';
 import { formatDiagnostic } from '../../src/model/diagnostics.js';
 import { header, NOW } from './helpers.js';
 
@@ -147,7 +148,7 @@ describe('examples', () => {
       'mistakes.yaml:13:3: error [unknown-field] Project/default spec.descripton: unknown field `descripton` in `spec` (did you mean `description`?)',
       'mistakes.yaml:16:7: error [unknown-kind] kind: unknown kind "Aplication"; expected one of Project, Application, Group, Policy, ApiKey (did you mean `Application`?)',
       'mistakes.yaml:23:9: error [invalid-name] Application/web app  metadata.name: "web app " is not valid: letters, digits, `_`, `(`, `)`, `.`, `-`, words separated by spaces',
-      'mistakes.yaml:25:20: error [invalid-tag] Application/web app  spec.tags[1]: "scw-gitops=prod" is not valid: tags starting with `scw-gitops=` are reserved for scw-gitops ownership',
+      'mistakes.yaml:25:20: error [invalid-tag] Application/web app  spec.tags[1]: "scw-gitops=prod" is not valid: tags starting with `scw-gitops=` or `scw-gitops-prevent-destroy=` are reserved for scw-gitops',
       'mistakes.yaml:30:9: error [invalid-name] ApiKey/Deploy_Key metadata.name: "Deploy_Key" is not valid: lowercase letters, digits, `.` and `-`, starting and ending with a letter or digit; used as file, Vault path and Kubernetes Secret name',
       'mistakes.yaml:32:16: error [dangling-reference] ApiKey/Deploy_Key spec.application: refers to Application "deployer", which is not declared',
       'mistakes.yaml:34:3: error [conflicting-fields] ApiKey/Deploy_Key spec.lifetime: `expiresAt` and `lifetime` cannot be used together; use only one of `expiresAt`, `lifetime`',
@@ -218,12 +219,23 @@ ${header('ApiKey', 'k2')}spec:
       tags: ['a', 'b'],
       source: { file: 'all.yaml', line: 10, col: 9 },
     });
-    expect(byAddress(res, 'Application/app')?.fieldSources).toMatchObject({
+    const app = byAddress(res, 'Application/app')!;
+    expect(
+      Object.fromEntries(
+        ['metadata.name', 'spec.description', 'spec.tags', 'spec.tags[1]', 'spec.nothing'].map((f) => [
+          f,
+          fieldLocation(app, f),
+        ]),
+      ),
+    ).toEqual({
       'metadata.name': { file: 'all.yaml', line: 10, col: 3 },
       'spec.description': { file: 'all.yaml', line: 12, col: 3 },
       'spec.tags': { file: 'all.yaml', line: 13, col: 3 },
       'spec.tags[1]': { file: 'all.yaml', line: 13, col: 13 },
+      'spec.nothing': undefined,
     });
+    // one string, not an object per field (a large state's memory)
+    expect(typeof app.fieldLocations).toBe('string');
     expect((byAddress(res, 'Group/g') as DesiredGroup).memberApplications).toEqual(['app']);
     const p = byAddress(res, 'Policy/p') as DesiredPolicy;
     expect(p.principal).toEqual({ type: 'group', name: 'g' });

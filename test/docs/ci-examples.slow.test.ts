@@ -132,7 +132,7 @@ describe('CI examples: install and commands', () => {
     const cmds = (scripts: string[]) => scripts.flatMap(invocations).map((argv) => argv.join(' '));
     const expected = [
       'reconcile iam/ --config scw-gitops.yaml --dry-run --output markdown --out plan.md',
-      'reconcile iam/ --config scw-gitops.yaml',
+      'reconcile iam/ --config scw-gitops.yaml --auto-approve',
     ];
     expect(cmds([...ghJobScripts('plan'), ...ghJobScripts('apply')])).toEqual(expected);
     expect(cmds([...glJobScripts('scw-gitops:plan'), ...glJobScripts('scw-gitops:apply')])).toEqual(expected);
@@ -638,5 +638,25 @@ describe('GitHub comment script', () => {
     expect(comments[1]!.body).toMatch(
       /^<!-- scw-gitops-plan -->\n_scw-gitops wrote no report; see the job log._\n\n\*\*The plan failed \(exit 1\)/,
     );
+  });
+});
+
+describe('CI examples: the rules cache', () => {
+  it('keeps the cache directory the settings file implies, in every job', async () => {
+    const settings = await loadSettings(join(repo, 'examples/ci/scw-gitops.yaml'), { env: {}, cwd: repo });
+    const cacheDir = settings.cacheDir!;
+    expect(dirname(cacheDir)).toBe(join(repo, 'examples/ci'));
+    const name = cacheDir.slice(dirname(cacheDir).length + 1); // `.scw-gitops-cache`, beside the settings
+    for (const job of Object.values(gh.jobs)) {
+      const cache = job.steps.find((s) => s.uses?.startsWith('actions/cache@'));
+      expect(cache?.with?.['path']).toBe(name);
+      // a fresh key per run (caches are immutable), restored from the latest one
+      const key = String(cache?.with?.['key']);
+      expect(key).toContain(['${{', 'github.run_id', '}}'].join(' '));
+      expect(key.startsWith(String(cache?.with?.['restore-keys']))).toBe(true);
+    }
+    const caches = (gl['.scw-gitops'] as unknown as { cache: Array<{ key: unknown; paths: string[] }> })
+      .cache;
+    expect(caches.find((c) => c.key === 'scw-gitops-rules')?.paths).toEqual([`${name}/`]);
   });
 });

@@ -35,6 +35,7 @@ interface CaseOptions {
   sinkLayouts?: SinkLayout[];
   defaultSink?: string;
   targets?: Address[];
+  ignoreTags?: string[];
 }
 
 /** The sinks of a case unless options.json declares others. */
@@ -81,6 +82,7 @@ export async function runCase(dir: string) {
     ...(o.maxDeletePercent !== undefined ? { maxDeletePercent: o.maxDeletePercent } : {}),
     ...(withinMs !== undefined ? { withinMs } : {}),
     ...(o.targets !== undefined ? { targets: o.targets } : {}),
+    ...(o.ignoreTags !== undefined ? { ignoreTags: o.ignoreTags } : {}),
     rotation: {
       overlapMs: ms(o.rotation?.overlap) ?? base.rotation.overlapMs,
       ...(lifetimeMs !== undefined ? { lifetimeMs } : {}),

@@ -142,6 +142,34 @@ describe('generateImport', () => {
     ]);
   });
 
+  it('keeps metadata.lifecycle.preventDestroy that owned objects record, and not as a tag', () => {
+    const state = live({
+      projects: [
+        project(ORG, 'default'),
+        project('p-1', 'data', 'Lake [scw-gitops:default:prevent-destroy]'),
+      ],
+      applications: [
+        app('a-1', 'web', ['team=web', 'scw-gitops-prevent-destroy=default', 'scw-gitops=default']),
+        app('a-2', 'api', ['scw-gitops=default']),
+      ],
+      apiKeys: [
+        key('SCWAAAAAAAAAAAAAAAAA', 'a-1', {
+          description: 'CI [scw-gitops:default:web:ready:prevent-destroy]',
+        }),
+      ],
+    });
+    const r = generateImport(state, opts);
+    const loaded = loadDesiredFromTexts(
+      'x',
+      [...r.files].map(([file, text]) => ({ file, text })),
+      opts,
+    );
+    const guarded = loaded.state!.resources.filter((x) => x.preventDestroy === true).map((x) => x.address);
+    expect(guarded).toEqual(['Project/data', 'Application/web', 'ApiKey/web']);
+    const web = loaded.state!.resources.find((x) => x.address === 'Application/web');
+    expect(web?.kind === 'Application' && web.tags).toEqual(['team=web']);
+  });
+
   it('skips managed objects, other instances, shared names and what the model cannot express', () => {
     const r = generateImport(
       live({
