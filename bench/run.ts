@@ -53,7 +53,8 @@ function fmtTarget(t: Target): string {
         : t.unit === 'MiB'
           ? `≤ ${t.limit} MiB`
           : `≤ ${t.limit}`;
-  return `| ${t.name} | ${v}${t.detail ? ` — ${t.detail}` : ''} | ${l} | ${t.met ? 'met' : '**not met**'} |`;
+  // the detail (median and min–max) already shows the value
+  return `| ${t.name} | ${t.detail ?? v} | ${l} | ${t.met ? 'met' : '**not met**'} |`;
 }
 
 function machine(): string {

@@ -27,6 +27,7 @@ import type { ScalewayClient } from '../../src/scaleway/port.js';
 import { createSinks } from '../../src/sinks/registry.js';
 import type { SecretSink } from '../../src/sinks/sink.js';
 import { findSecretLeak } from '../../test/helpers/log-capture.js';
+import { benchSettingsYaml, sandboxApi } from '../lib/settings.js';
 
 export const INSTANCE = 'default';
 
@@ -156,38 +157,13 @@ export async function createWorld(opts: {
   const settingsFile = join(base, 'settings.yaml');
   await writeFile(
     settingsFile,
-    `apiVersion: scw-gitops/v1alpha1
-kind: Settings
-instance: ${INSTANCE}
-source:
-  dir: desired
-scaleway:
-  apiUrl: ${sandbox.url}
-  organizationId: ${sandbox.organizationId}
-sinks:
-  - name: local
-    type: file
-    dir: secrets
-    format: dotenv
-defaults:
-  sink: local
-prune:
-  Project: true
-  Application: true
-  Group: true
-  Policy: true
-  ApiKey: true
-safety:
-  maxDeletes: 1000
-  maxDeletePercent: 100
-server:
-  host: 127.0.0.1
-  port: 0
-schedule:
-  debounce: 1s
-log:
-  level: debug
-`,
+    benchSettingsYaml({
+      instance: INSTANCE,
+      dir: 'desired',
+      scaleway: sandboxApi(sandbox),
+      extra:
+        'safety:\n  maxDeletes: 1000\n  maxDeletePercent: 100\nserver:\n  host: 127.0.0.1\n  port: 0\nschedule:\n  debounce: 1s\nlog:\n  level: debug\n',
+    }),
   );
   const world: World = {
     sandbox,

@@ -149,7 +149,7 @@ const make = VARIANTS[values.variant ?? ''];
 if (!make) throw new Error(`unknown variant ${values.variant}`);
 const list = make();
 
-interface Listing {
+export interface Listing {
   wallMs: number;
   items: number;
   requests: number;

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { desiredFiles, type OrgSize, total } from '../scenarios/org.js';
 import { baseEnv, CLI, forkRpc, REPO, type RpcChild, runNode, TSX } from './proc.js';
+import { benchSettingsYaml, sandboxApi } from './settings.js';
 
 /** The CLI from the TypeScript sources (tests: no build needed). */
 export const SOURCE_CLI: readonly string[] = ['--import', TSX, join(REPO, 'src/cli/main.ts')];
@@ -61,25 +62,12 @@ export async function startOrg(
   const settingsFile = join(base, 'settings.yaml');
   await writeFile(
     settingsFile,
-    `apiVersion: scw-gitops/v1alpha1
-kind: Settings
-instance: default
-source:
-  dir: desired
-scaleway:
-  apiUrl: ${sandbox.ready.url}
-  organizationId: ${sandbox.ready.organizationId}
-sinks:
-  - name: local
-    type: file
-    dir: secrets
-    format: dotenv
-defaults:
-  sink: local
-prune: { Project: true, Application: true, Group: true, Policy: true, ApiKey: true }
-safety: { maxDeletes: 100000, maxDeletePercent: 100 }
-applyConcurrency: 16
-`,
+    benchSettingsYaml({
+      instance: 'default',
+      dir: 'desired',
+      scaleway: sandboxApi(sandbox.ready),
+      extra: 'safety: { maxDeletes: 100000, maxDeletePercent: 100 }\napplyConcurrency: 16\n',
+    }),
   );
   const env = (extra: Record<string, string> = {}) =>
     baseEnv({

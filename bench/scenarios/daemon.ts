@@ -12,6 +12,7 @@ import { startDaemonProcess } from '../lib/daemon-process.js';
 import type { SandboxReady } from '../lib/org-fixture.js';
 import { baseEnv, forkRpc, REPO, runNode, CLI } from '../lib/proc.js';
 import { type BenchScenario, type Target, target } from '../lib/report.js';
+import { benchSettingsYaml, sandboxApi } from '../lib/settings.js';
 import { fmtMiB, fmtTime, interleave, summarize } from '../lib/stats.js';
 
 const IDLE_MS = 3000;
@@ -20,25 +21,12 @@ const LATENCY_MS = 20;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function settings(desired: string, scaleway: string): string {
-  return `apiVersion: scw-gitops/v1alpha1
-kind: Settings
-instance: bench
-source:
-  dir: ${desired}
-scaleway:
-${scaleway}
-sinks:
-  - name: local
-    type: file
-    dir: secrets
-    format: dotenv
-defaults:
-  sink: local
-prune: { Project: true, Application: true, Group: true, Policy: true, ApiKey: true }
-log:
-  level: info
-  pretty: false
-`;
+  return benchSettingsYaml({
+    instance: 'bench',
+    dir: desired,
+    scaleway,
+    extra: 'log:\n  level: info\n  pretty: false\n',
+  });
 }
 
 export const scenario: BenchScenario = {
@@ -53,13 +41,7 @@ export const scenario: BenchScenario = {
       const desired = join(base, 'desired');
       await cp(join(REPO, 'examples/basic'), desired, { recursive: true });
       const external = join(base, 'external.yaml');
-      await writeFile(
-        external,
-        settings(
-          desired,
-          `  apiUrl: ${sandbox.ready.url}\n  organizationId: ${sandbox.ready.organizationId}`,
-        ),
-      );
+      await writeFile(external, settings(desired, sandboxApi(sandbox.ready)));
       const env = baseEnv({
         SCW_ACCESS_KEY: sandbox.ready.adminAccessKey,
         SCW_SECRET_KEY: sandbox.ready.adminSecretKey,

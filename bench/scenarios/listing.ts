@@ -10,6 +10,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BenchContext, type BenchScenario, type Table, type Target, target } from '../lib/report.js';
+import type { Listing } from '../children/list.js';
+import type { SandboxReady } from '../lib/org-fixture.js';
 import { forkRpc, type RpcChild, runTsChild } from '../lib/proc.js';
 import { fmtTime, interleave, summarize } from '../lib/stats.js';
 
@@ -17,21 +19,7 @@ const LATENCY_MS = 20;
 const RPS = 100;
 const PER_ITEM = 1000;
 
-interface Ready {
-  url: string;
-  organizationId: string;
-  adminAccessKey: string;
-  adminSecretKey: string;
-}
-
-interface Listing {
-  wallMs: number;
-  items: number;
-  requests: number;
-  limited: number;
-  maxInFlight: number;
-  error?: string;
-}
+type Ready = SandboxReady;
 
 const VARIANTS: ReadonlyArray<{ id: string; label: string; limited: boolean }> = [
   { id: 'scw-gitops-8', label: 'scw-gitops client, 8 in flight', limited: true },

@@ -27,6 +27,8 @@ interface Sample {
   maxRssBytes: number;
   requests: RequestsSince;
   ok: boolean;
+  /** The process printed a MaxListenersExceededWarning (CLI runs). */
+  maxListenersWarning?: boolean;
   /** Daemon only: its start-up pass. */
   first?: { wallMs: number; requests: Record<string, number> };
 }
@@ -46,30 +48,33 @@ function expectedLists(size: OrgSize): Record<string, number> {
 
 async function measure(org: Org, label: string, ctx: BenchContext) {
   const warmDir = join(org.base, 'cache-warm');
-  const plan = (cacheDir: string) => () =>
-    org.requests(() =>
+  /** One `plan` in a fresh process with this cache directory, as a sample. */
+  const plan = async (cacheDir: string): Promise<Sample> => {
+    const { value: r, requests } = await org.requests(() =>
       runNode([...org.cli, 'plan', '--config', org.settingsFile, '--cache-dir', cacheDir], {
         env: org.env(),
         cwd: org.base,
         usage: true,
       }),
     );
+    return {
+      wallMs: r.wallMs,
+      cpuMs: r.usage!.cpuMs,
+      maxRssBytes: r.usage!.maxRssBytes,
+      requests,
+      ok: r.code === 0 && requests.writes === 0 && requests.pointReads === 0,
+      maxListenersWarning: r.stderr.includes('MaxListenersExceededWarning'),
+    };
+  };
   await org.sandbox.call('faults', { latencyMs: LATENCY_MS });
-  await plan(warmDir)(); // fills the warm cache
+  await plan(warmDir); // fills the warm cache
   const variants = [
     {
       name: 'cli-cold',
       run: async (): Promise<Sample> => {
         const dir = await mkdtemp(join(org.base, 'cache-cold-'));
         try {
-          const { value: r, requests } = await plan(dir)();
-          return {
-            wallMs: r.wallMs,
-            cpuMs: r.usage!.cpuMs,
-            maxRssBytes: r.usage!.maxRssBytes,
-            requests,
-            ok: r.code === 0 && requests.writes === 0 && requests.pointReads === 0,
-          };
+          return await plan(dir);
         } finally {
           await rm(dir, { recursive: true, force: true });
         }
@@ -77,16 +82,7 @@ async function measure(org: Org, label: string, ctx: BenchContext) {
     },
     {
       name: 'cli-warm',
-      run: async (): Promise<Sample> => {
-        const { value: r, requests } = await plan(warmDir)();
-        return {
-          wallMs: r.wallMs,
-          cpuMs: r.usage!.cpuMs,
-          maxRssBytes: r.usage!.maxRssBytes,
-          requests,
-          ok: r.code === 0 && requests.writes === 0 && requests.pointReads === 0,
-        };
-      },
+      run: () => plan(warmDir),
     },
     {
       name: 'daemon',
@@ -182,6 +178,12 @@ export const scenario: BenchScenario = {
             String(req.pointReads),
             `${fmtKinds(req.byKind)}${listsOk ? '' : ' (more list requests than one per 100 objects)'}${xs.every((x) => x.ok) ? '' : ' **not a no-op**'}`,
           ]);
+          if (name !== 'daemon') {
+            const warned = xs.filter((x) => x.maxListenersWarning).length;
+            notes.push(
+              `${label}, ${what}: ${warned === 0 ? 'no' : `**${warned}**`} MaxListenersExceededWarning in ${xs.length} runs`,
+            );
+          }
           if (name === 'daemon') {
             const first = summarize(xs.map((x) => x.first!.wallMs));
             notes.push(
