@@ -48,15 +48,19 @@ export async function desiredBase(root: string): Promise<string> {
 }
 
 /** Diagnostics with file locations and quoted paths in the display style. */
+function displayLocation(location: SourceLocation, base: string, cwd: string): SourceLocation {
+  return {
+    ...location,
+    file: displayPath(cwd, isAbsolute(location.file) ? location.file : join(base, location.file)),
+  };
+}
+
 export function displayDiagnostics(
   diagnostics: readonly Diagnostic[],
   base: string,
   cwd: string,
 ): Diagnostic[] {
-  const shown = (location: SourceLocation): SourceLocation => ({
-    ...location,
-    file: displayPath(cwd, isAbsolute(location.file) ? location.file : join(base, location.file)),
-  });
+  const shown = (location: SourceLocation): SourceLocation => displayLocation(location, base, cwd);
   return diagnostics.map((d) => {
     const message = relativizeText(d.message, cwd);
     const location = d.location ? shown(d.location) : undefined;
@@ -66,9 +70,17 @@ export function displayDiagnostics(
   });
 }
 
-/** A plan whose diagnostics are in the display style (for the text and Markdown renderings). */
+/** A plan whose diagnostics and blocked objects are in the display style (text and Markdown). */
 export function displayPlan(plan: Plan, base: string, cwd: string): Plan {
-  return { ...plan, diagnostics: displayDiagnostics(plan.diagnostics, base, cwd) };
+  return {
+    ...plan,
+    diagnostics: displayDiagnostics(plan.diagnostics, base, cwd),
+    blocked: plan.blocked.map((b) => ({
+      ...b,
+      message: relativizeText(b.message, cwd),
+      ...(b.location ? { location: displayLocation(b.location, base, cwd) } : {}),
+    })),
+  };
 }
 
 /** Where a command shows the desired state's files from. */

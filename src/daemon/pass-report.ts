@@ -15,6 +15,8 @@ export type PassResult =
   | 'applied'
   /** some steps failed (or were skipped), the rest applied */
   | 'partial'
+  /** errors block some objects; every other step was applied (docs/concepts.md) */
+  | 'blocked'
   /** invalid desired state / settings / refused plan: waits for the next change */
   | 'invalid'
   /** listing or applying failed as a whole (network, API, sink) */

@@ -34,7 +34,19 @@ export interface Diagnostic {
   readonly details?: readonly string[];
   /** Other resources the same problem involves, with their locations (e.g. the other key of a collision). */
   readonly related?: readonly RelatedLocation[];
+  /**
+   * What the problem holds back (planner diagnostics): `objects`, the subject first, then every
+   * desired object that depends on it; an error blocks exactly these and nothing else. `plan`: a
+   * problem of the plan as a whole (the mass-delete guard), which refuses every step. A warning's
+   * scope says what it is about and blocks nothing. Absent on diagnostics of the desired state
+   * and the settings (an error there stops the command before any plan).
+   */
+  readonly scope?: DiagnosticScope;
 }
+
+export type DiagnosticScope =
+  | { readonly type: 'plan' }
+  | { readonly type: 'objects'; readonly addresses: readonly string[] };
 
 export interface RelatedLocation {
   /** `Kind/name`. */

@@ -9,10 +9,13 @@
  * Steps are already ordered (topologically, by wave): creates and updates after the creates they
  * reference (Project → Application → Group → Policy → ApiKey), deletes after the steps whose live
  * object still points at the deleted one (reverse kind order). `wave` groups independent steps:
- * every step of wave N depends only on steps of waves < N. A plan with an error diagnostic is
- * refused: it has no steps (`isRefused`).
+ * every step of wave N depends only on steps of waves < N.
+ *
+ * Errors are scoped (docs/concepts.md, "Failure isolation"): an error about an object blocks that
+ * object and what depends on it (`blocked`), and every other step is planned; only an error about
+ * the plan as a whole (the mass-delete guard) refuses it: it then has no steps (`isRefused`).
  */
-import type { Diagnostic } from './diagnostics.js';
+import type { Diagnostic, SourceLocation } from './diagnostics.js';
 import type { ApiKey, Application, Group, Policy, Project, Rule } from './live.js';
 import type { KeyState } from './ownership.js';
 import type { Address, Kind } from './resources.js';
@@ -23,9 +26,12 @@ export type { PlannedSink } from './sink-location.js';
 /**
  * 2: steps are a closed union on `action`; `after` is the planned value with references resolved
  * (`ObjectRef`), keys carry their secret destination and expiry rule; `refs`, `rotation` and
- * `expiresAt` at step level are gone. See docs/plan-format.md.
+ * `expiresAt` at step level are gone.
+ * 3: errors are scoped: a plan with errors about objects keeps the steps of every other object
+ * and lists the blocked ones (`blocked`, `diagnostics[].scope`); only a plan-wide error refuses
+ * it. See docs/plan-format.md.
  */
-export const PLAN_FORMAT_VERSION = 2;
+export const PLAN_FORMAT_VERSION = 3;
 
 export type Action =
   | 'create'
@@ -316,6 +322,25 @@ export interface PlanSummary {
 }
 
 /**
+ * An object an error holds back: nothing of it is planned until the error is fixed, except, for an
+ * API key blocked only through what it depends on (its application or project), the steps that
+ * keep it alive (`keepAlive`: rotation, expiry, custody repair, overlap ends; `isKeepAlive`).
+ */
+export interface BlockedObject {
+  readonly address: Address;
+  /** The code of the error that blocks it (for a dependent: the error of what it depends on). */
+  readonly code: string;
+  /** Why, one line. */
+  readonly message: string;
+  /** Where the blocked object is declared. */
+  readonly location?: SourceLocation;
+  /** A dependent: the object whose error blocks it. */
+  readonly blockedBy?: Address;
+  /** An API key whose rotations, custody repairs and overlap ends still go on. */
+  readonly keepAlive?: boolean;
+}
+
+/**
  * A plan made with `--target` (or narrowed by `apply --target`): only `scope` was planned, the
  * targets plus the declared objects they need. Every step's address is in `scope`, and nothing
  * outside `targets` is pruned (src/planner/targets.ts).
@@ -357,6 +382,8 @@ export interface Plan {
   readonly summary: PlanSummary;
   /** Conflicts (unmarked objects with a desired name), refusals, suspicious listings, etc. */
   readonly diagnostics: readonly Diagnostic[];
+  /** Objects held back by an error (and what depends on them), by address; empty when none. */
+  readonly blocked: readonly BlockedObject[];
   /** Every owned key's expiry outlook. */
   readonly keys: readonly KeyExpiry[];
   /** Upcoming rotations inside the `--within` window (not yet due). */
@@ -368,10 +395,48 @@ export interface Plan {
   readonly nextDueAt?: string;
 }
 
-/** A plan with an error diagnostic has no steps and must not be applied. */
-export function isRefused(plan: Plan): boolean {
+/**
+ * A plan with a plan-wide error (scope `plan`, or an error without a scope) is refused: it has no
+ * steps and must not be applied. Errors about objects only block those objects (`plan.blocked`).
+ */
+export function isRefused(plan: Pick<Plan, 'diagnostics'>): boolean {
+  return plan.diagnostics.some((d) => d.severity === 'error' && d.scope?.type !== 'objects');
+}
+
+/** Any error at all (CI fails on it: `plan` and `reconcile --dry-run` exit 1). */
+export function hasErrors(plan: Pick<Plan, 'diagnostics'>): boolean {
   return plan.diagnostics.some((d) => d.severity === 'error');
 }
+
+/** Reasons of key replacements that keep a declared key alive (I1): not a change asked by git. */
+const KEEP_ALIVE_REPLACE: ReadonlySet<ReasonCode> = new Set(['rotation-due', 'expired', 'custody-lost']);
+/** Reasons of key deletions that end a rotation or clean up an undelivered key. */
+const KEEP_ALIVE_DELETE: ReadonlySet<ReasonCode> = new Set(['overlap-elapsed', 'custody-lost', 'expired']);
+
+/**
+ * A step that keeps an existing key alive rather than applying a change from git: a rotation,
+ * an expiry or custody replacement on the key's own bearer and project (both known ids), the
+ * deletion of a superseded key at the end of its overlap, of an expired one, or of one that was
+ * never delivered. These run even for a key blocked by an error of what it depends on, and they
+ * are the only steps planned from the last valid desired state (docs/concepts.md).
+ */
+export function isKeepAlive(step: DraftOf<PlanStep>): boolean {
+  if (step.kind !== 'ApiKey') return false;
+  if (step.action === 'delete') return KEEP_ALIVE_DELETE.has(step.reason);
+  if (step.action !== 'replace') return false;
+  const { application, defaultProject } = step.after;
+  const bearer = step.before.object.bearer;
+  return (
+    KEEP_ALIVE_REPLACE.has(step.reason) &&
+    'id' in application &&
+    bearer.type === 'application' &&
+    application.id === bearer.id &&
+    'id' in defaultProject
+  );
+}
+
+/** A step with or without its ordering fields (the planner's drafts are checked too). */
+export type DraftOf<T> = T extends unknown ? Omit<T, 'dependsOn' | 'wave'> : never;
 
 export function isReplace(step: PlanStep): step is ReplaceStep {
   return step.action === 'replace';

@@ -13,6 +13,11 @@
  *     changed (application, expiry): replace and retire; rotation due: replace and retire;
  *     description or default project changed: update in place.
  *  4. Previous keys whose overlap has elapsed are deleted.
+ *
+ * Keep-alive mode (`planApiKeyKeepAlive`, for a key blocked by an error: blocking.ts): only what
+ * keeps the key alive is planned, on the bearer and default project of its live keys (known ids,
+ * whatever git says now): 1, 3 without the in-place and forcing changes, and 4. Nothing new is
+ * created without a live key to take the bearer from.
  */
 import type { DesiredApiKey } from '../model/desired.js';
 import { formatDuration } from '../model/duration.js';
@@ -22,10 +27,11 @@ import type {
   EffectiveRotation,
   FieldChange,
   KeyExpiryRule,
+  ObjectRef,
   PlannedApiKey,
   PlannedSink,
 } from '../model/plan.js';
-import type { Address } from '../model/resources.js';
+import { type Address, address } from '../model/resources.js';
 import type { PlanContext } from './context.js';
 import { planKeyAdoption } from './key-adoption.js';
 import {
@@ -60,9 +66,71 @@ export function planApiKey(
     ctx.blocked.add(desired.address);
     return;
   }
+  const after = plannedKey(ctx, desired, application, defaultProject, sink);
+  warnIgnoredRotateBefore(ctx, desired, after.rotation);
+
+  const mine = ctx.index.ourKeysByName.get(desired.name) ?? [];
+  if (desired.adopt && desired.adoptAccessKey !== undefined && mine.length === 0) {
+    planKeyAdoption(ctx, desired, desired.adoptAccessKey, after);
+    return;
+  }
+  for (const entry of mine) ctx.touch('ApiKey', entry.key.accessKey);
+  const scope: KeyScope = {
+    ctx,
+    desired,
+    after,
+    known: mine.map((entry) => entry.key.accessKey),
+    keepAlive: false,
+  };
+  planCustody(scope, usableKeys(ctx, desired, mine));
+}
+
+/**
+ * A key blocked by an error (its own, or of what it depends on): plan only what keeps it alive,
+ * on the bearer and default project of its newest live key (see the module comment).
+ */
+export function planApiKeyKeepAlive(ctx: PlanContext, desired: DesiredApiKey, sink: PlannedSink): void {
+  const mine = ctx.index.ourKeysByName.get(desired.name) ?? [];
+  const usable = usableKeys(ctx, desired, mine);
+  const source = [...usable]
+    .filter((entry) => entry.key.bearer.type === 'application' && entry.marker!.state !== 'retiring')
+    .sort((a, b) => statePreference(a) - statePreference(b) || newestFirst(a, b))[0];
+  if (!source) return;
+  const { bearer, defaultProjectId } = source.key;
+  for (const entry of mine) ctx.touch('ApiKey', entry.key.accessKey);
+  ctx.touch('Application', bearer.id);
+  ctx.touch('Project', defaultProjectId);
+  const after = plannedKey(
+    ctx,
+    desired,
+    { address: address('Application', desired.application), id: bearer.id },
+    { address: address('Project', desired.defaultProject), id: defaultProjectId },
+    sink,
+  );
+  const scope: KeyScope = {
+    ctx,
+    desired,
+    after,
+    known: mine.map((entry) => entry.key.accessKey),
+    keepAlive: true,
+  };
+  planCustody(scope, usable);
+}
+
+/** Current keys first (ready, external), then pending ones. */
+function statePreference(entry: LiveKeyEntry): number {
+  return entry.marker!.state === 'pending' ? 1 : 0;
+}
+
+function plannedKey(
+  ctx: PlanContext,
+  desired: DesiredApiKey,
+  application: ObjectRef,
+  defaultProject: ObjectRef,
+  sink: PlannedSink,
+): PlannedApiKey {
   const rotation = effectiveRotation(desired.rotation, ctx.options.rotation, desired.expiresAt !== undefined);
-  warnIgnoredRotateBefore(ctx, desired, rotation);
-  const after: PlannedApiKey = {
+  return {
     kind: 'ApiKey',
     name: desired.name,
     description: desired.description,
@@ -74,15 +142,6 @@ export function planApiKey(
     sink,
     recordedRotation: formatRecordedRotation(desired),
   };
-
-  const mine = ctx.index.ourKeysByName.get(desired.name) ?? [];
-  if (desired.adopt && desired.adoptAccessKey !== undefined && mine.length === 0) {
-    planKeyAdoption(ctx, desired, desired.adoptAccessKey, after);
-    return;
-  }
-  for (const entry of mine) ctx.touch('ApiKey', entry.key.accessKey);
-  const scope: KeyScope = { ctx, desired, after, known: mine.map((entry) => entry.key.accessKey) };
-  planCustody(scope, usableKeys(ctx, desired, mine));
 }
 
 function expiryRule(desired: DesiredApiKey, rotation: EffectiveRotation): KeyExpiryRule {
@@ -157,9 +216,10 @@ function planCustody(scope: KeyScope, usable: readonly LiveKeyEntry[]): void {
     return;
   }
   for (const entry of pending) dropUndelivered(scope, entry);
-  // 2. Nothing current: a new key (retiring keys stay until it is ready).
+  // 2. Nothing current: a new key (retiring keys stay until it is ready). Not in keep-alive mode:
+  // without a live key there is nothing to keep alive, and no bearer to trust.
   if (!current) {
-    createKey(scope);
+    if (!scope.keepAlive) createKey(scope);
     return;
   }
   if (observation?.error) {
@@ -184,29 +244,9 @@ function planCurrentKey(
   const { ctx, desired, after } = scope;
   const key = current.key;
   const inPlace: FieldChange[] = [];
-  if (current.description !== desired.description) {
-    inPlace.push({ field: 'description', before: current.description, after: desired.description });
-  }
-  const guard = lifecycleChange(current.marker?.preventDestroy === true, desired);
-  if (guard) inPlace.push(guard);
-  if (refIdentity(after.defaultProject) !== key.defaultProjectId) {
-    inPlace.push({
-      field: 'defaultProject',
-      before: ctx.index.projectName(key.defaultProjectId),
-      after: desired.defaultProject,
-    });
-  }
   const forcing: FieldChange[] = [];
-  if (key.bearer.type !== 'application' || key.bearer.id !== refIdentity(after.application)) {
-    forcing.push({
-      field: 'application',
-      before: ctx.index.describeBearer(key.bearer),
-      after: desired.application,
-      forcesReplacement: true,
-    });
-  }
-  const expiry = expiryChange(desired, key, after.rotation.lifetimeMs);
-  if (expiry) forcing.push(expiry);
+  // Keep-alive mode: nothing that git changed, only what keeps the key alive.
+  if (!scope.keepAlive) collectChanges(scope, current, inPlace, forcing);
 
   const state = rotationState(key, after.rotation, ctx.now);
   const custodyLost =
@@ -279,4 +319,37 @@ function planCurrentKey(
       hint: 'set a later spec.expiresAt (the key is then replaced) or use spec.lifetime for automatic rotation',
     });
   }
+}
+
+/** The in-place changes (description, default project) and those forcing a replacement. */
+function collectChanges(
+  scope: KeyScope,
+  current: LiveKeyEntry,
+  inPlace: FieldChange[],
+  forcing: FieldChange[],
+): void {
+  const { ctx, desired, after } = scope;
+  const key = current.key;
+  if (current.description !== desired.description) {
+    inPlace.push({ field: 'description', before: current.description, after: desired.description });
+  }
+  const guard = lifecycleChange(current.marker?.preventDestroy === true, desired);
+  if (guard) inPlace.push(guard);
+  if (refIdentity(after.defaultProject) !== key.defaultProjectId) {
+    inPlace.push({
+      field: 'defaultProject',
+      before: ctx.index.projectName(key.defaultProjectId),
+      after: desired.defaultProject,
+    });
+  }
+  if (key.bearer.type !== 'application' || key.bearer.id !== refIdentity(after.application)) {
+    forcing.push({
+      field: 'application',
+      before: ctx.index.describeBearer(key.bearer),
+      after: desired.application,
+      forcesReplacement: true,
+    });
+  }
+  const expiry = expiryChange(desired, key, after.rotation.lifetimeMs);
+  if (expiry) forcing.push(expiry);
 }

@@ -11,20 +11,24 @@
  *  4. API keys: custody, rotation, replacement, overlap ends (api-keys.ts, key-steps.ts).
  *  5. A listing that cannot be complete holds every step relying on an absence (safety.ts).
  *  6. Prune owned objects absent from git (pruning.ts); note likely renames (rename-notes.ts).
- *  7. Refuse destroying what preventDestroy guards (lifecycle.ts) and mass deletions (safety.ts);
- *     order the steps into waves (ordering.ts).
+ *  7. Failure isolation: an error about an object blocks it and its dependents, nothing else;
+ *     blocked keys are still kept alive (blocking.ts).
+ *  8. Refuse destroying what preventDestroy guards (lifecycle.ts) and mass deletions among what
+ *     is left (safety.ts); order the steps into waves, what keeps keys alive first (ordering.ts).
  *
  * With `--target` (options.targets), steps 3-4 plan only the targets and what they need, and step
  * 6 prunes only targets: the plan is partial and says so (targets.ts).
  *
- * A plan with any error diagnostic is refused: it carries the diagnostics and no steps.
+ * Only a plan-wide error (the mass-delete guard) refuses the plan: it then carries the diagnostics
+ * and no steps. Errors about objects leave every other step in the plan.
  */
 import { sortDiagnostics } from '../model/diagnostics.js';
+import { applyBlocks, dedupeDiagnostics } from './blocking.js';
 import type { DesiredResource } from '../model/desired.js';
 import { defined } from '../model/defined.js';
 import type { Inventory } from '../model/inventory.js';
 import type { FingerprintScope, Plan } from '../model/plan.js';
-import { PLAN_FORMAT_VERSION, summarize } from '../model/plan.js';
+import { isRefused, PLAN_FORMAT_VERSION, summarize } from '../model/plan.js';
 import { KINDS } from '../model/resources.js';
 import { planApiKey } from './api-keys.js';
 import { type BuildPlanInput, PlanContext } from './context.js';
@@ -105,6 +109,7 @@ function planIn(ctx: PlanContext, fingerprint: boolean): Plan {
   holdAbsenceDependentSteps(ctx, suspect);
   planPruning(ctx, suspect);
   noteRenames(ctx);
+  const blocked = applyBlocks(ctx, destinations);
   guardPreventDestroy(ctx);
   guardMassDelete(ctx);
   // A partial plan covers its scope, plus the keys a pruned target application takes with it.
@@ -117,8 +122,11 @@ function planIn(ctx: PlanContext, fingerprint: boolean): Plan {
     warnUnknownTargets(ctx, partial.targets);
   }
 
-  const diagnostics = sortDiagnostics(ctx.diagnostics);
-  const refused = diagnostics.some((d) => d.severity === 'error');
+  // Diagnostics made after the blocking pass (the mass-delete guard) concern the plan as a whole.
+  const diagnostics = sortDiagnostics(
+    dedupeDiagnostics(ctx.diagnostics).map((d) => (d.scope ? d : { ...d, scope: { type: 'plan' as const } })),
+  );
+  const refused = isRefused({ diagnostics });
   const steps = refused ? [] : orderSteps(ctx.steps);
   const { keys, upcoming } = keyOutlook(ctx);
   const scope = fingerprintScope(ctx);
@@ -138,6 +146,7 @@ function planIn(ctx: PlanContext, fingerprint: boolean): Plan {
     steps,
     summary: summarize(steps),
     diagnostics,
+    blocked: refused ? [] : blocked,
     keys,
     upcoming,
     ...defined({ nextDueAt: ctx.dueTimes.length > 0 ? toIso(Math.min(...ctx.dueTimes)) : undefined }),

@@ -6,7 +6,7 @@
 import type { Diagnostic, RelatedLocation, Severity } from '../model/diagnostics.js';
 import { type DesiredResource, type DesiredState, fieldLocation } from '../model/desired.js';
 import type { LiveState } from '../model/live.js';
-import type { ObjectRef, PlanStep, SinkObservation } from '../model/plan.js';
+import type { DraftOf, ObjectRef, PlanStep, SinkObservation } from '../model/plan.js';
 import { defined } from '../model/defined.js';
 import type { Address, Kind } from '../model/resources.js';
 import { LiveIndex } from './live-index.js';
@@ -28,10 +28,8 @@ export interface BuildPlanInput {
   readonly fingerprint?: boolean;
 }
 
-type WithoutOrder<T> = T extends unknown ? Omit<T, 'dependsOn' | 'wave'> : never;
-
 /** A step before ordering (`dependsOn` and `wave` are computed last, by ordering.ts). */
-export type DraftStep = WithoutOrder<PlanStep>;
+export type DraftStep = DraftOf<PlanStep>;
 
 /** What a diagnostic is about: a desired resource (its file:line), or a bare address. */
 export type DiagnosticSubject = DesiredResource | Address;
@@ -48,6 +46,9 @@ export interface DiagnosticInit {
   /** What the problem is about, when that is a list (bounded by the producer). */
   readonly details?: readonly string[];
 }
+
+/** An error that blocks one object: what `PlanContext.block` takes. */
+export type BlockInit = Omit<DiagnosticInit, 'severity' | 'subject'>;
 
 /** A key's role as decided by api-keys.ts / key-steps.ts. */
 export type KeyRole =
@@ -147,6 +148,18 @@ export class PlanContext {
       message: init.message,
       ...defined({ location, resource, field, hint: init.hint, details, related }),
     });
+  }
+
+  /**
+   * Hold back one object with an error (failure isolation, docs/concepts.md): the object gets no
+   * step, references to it resolve to nothing (its dependents are blocked in turn, without a
+   * diagnostic of their own), and every other object is planned. blocking.ts computes the scope
+   * (the object and what depends on it) once everything is planned. Any error diagnostic with a
+   * subject blocks that subject the same way; one without a subject refuses the whole plan.
+   */
+  block(subject: DiagnosticSubject, init: BlockInit): void {
+    this.diagnose({ ...init, severity: 'error', subject });
+    this.blocked.add(typeof subject === 'string' ? subject : subject.address);
   }
 
   hasErrors(): boolean {

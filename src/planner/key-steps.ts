@@ -21,6 +21,8 @@ export interface KeyScope {
   readonly after: PlannedApiKey;
   /** Access keys of every live key of ours with this name, any state. */
   readonly known: readonly string[];
+  /** Only what keeps the key alive (a blocked key: api-keys.ts, blocking.ts). */
+  readonly keepAlive: boolean;
 }
 
 export interface ReplaceInit {

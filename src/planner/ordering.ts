@@ -7,11 +7,13 @@
  *   project after the keys and policies scoped to it, a group after the policies whose principal
  *   it is.
  * - wave = 0 without dependencies, else 1 + the highest wave among them.
- * - Order: by wave, then creates/updates before deletes, then kind order (reversed for deletes),
- *   then name and id, so the output is the same whatever the input order (Flux's tie-break rule).
+ * - Order: by wave, then what keeps keys alive (rotations, expiry and custody repairs, overlap
+ *   ends: `isKeepAlive`) before the rest, each with creates/updates before deletes, then kind order
+ *   (reversed for deletes), then name and id, so the output is the same whatever the input order
+ *   (Flux's tie-break rule). The executor starts steps in this order.
  */
 import type { LiveObject, PlanStep } from '../model/plan.js';
-import { referencesOf, targetId } from '../model/plan.js';
+import { isKeepAlive, referencesOf, targetId } from '../model/plan.js';
 import { KINDS, type Kind, kindRank } from '../model/resources.js';
 import type { DraftStep } from './context.js';
 
@@ -77,7 +79,7 @@ export function orderSteps(drafts: readonly DraftStep[]): PlanStep[] {
     wave.set(id, w);
     return w;
   };
-  const phase = (step: PlanStep) => (step.action === 'delete' ? 1 : 0);
+  const phase = (step: PlanStep) => (isKeepAlive(step) ? 0 : 2) + (step.action === 'delete' ? 1 : 0);
   const rank = (step: PlanStep) =>
     step.action === 'delete' ? DELETE_ORDER.indexOf(step.kind) : kindRank(step.kind);
   const steps = drafts.map(

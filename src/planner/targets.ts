@@ -87,6 +87,7 @@ export function partialWarning(mark: PartialPlan): Diagnostic {
       needed.length > 0 ? ` and what they need (${needed.join(', ')})` : ''
     }; changes to other objects may be pending, and nothing outside the targets is pruned`,
     hint: 'use --target for exceptional situations (a fix on one object); run a full plan afterwards',
+    scope: { type: 'plan' },
   };
 }
 

@@ -11,6 +11,7 @@
 import { formatDuration } from '../model/duration.js';
 import {
   type Action,
+  type BlockedObject,
   type FieldChange,
   type KeyExpiryRule,
   type ObjectRef,
@@ -18,6 +19,7 @@ import {
   type PlannedRule,
   type PlannedValue,
   type PlanStep,
+  isRefused,
   targetId,
 } from '../model/plan.js';
 
@@ -48,6 +50,40 @@ export function summaryLine(plan: Plan): string {
 }
 
 export const NO_CHANGES = 'No changes. Your organization matches the desired state.';
+
+function count(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** `3 objects blocked by 1 error`, for the closing line of a plan with blocked objects. */
+export function blockedCount(plan: Pick<Plan, 'blocked' | 'diagnostics'>): string {
+  const errors = plan.diagnostics.filter((d) => d.severity === 'error').length;
+  return `${count(plan.blocked.length, 'object')} blocked by ${count(errors, 'error')}`;
+}
+
+/**
+ * The last line of a plan: `Plan refused: …` (a plan-wide error), the summary, or `No changes. …`;
+ * with blocked objects, what is planned for the others, then how many are blocked.
+ */
+export function closingLine(plan: Plan): string {
+  const errors = plan.diagnostics.filter((d) => d.severity === 'error').length;
+  if (isRefused(plan)) return `Plan refused: ${count(errors, 'error')}. Nothing will be changed.`;
+  if (plan.blocked.length === 0) return plan.steps.length === 0 ? NO_CHANGES : summaryLine(plan);
+  const others =
+    plan.steps.length === 0 ? 'No changes for the objects that are not blocked.' : summaryLine(plan);
+  return `${others} ${blockedCount(plan)}: fix the errors to plan them.`;
+}
+
+/**
+ * One blocked object: `file:line:col: ApiKey/x: depends on Application/a, which is blocked
+ * (conflict); kept alive: rotations, custody repairs and overlap ends go on`.
+ */
+export function describeBlocked(b: BlockedObject): string {
+  const where = b.location ? `${b.location.file}:${b.location.line}:${b.location.col}: ` : '';
+  const why = b.blockedBy === undefined ? `[${b.code}] ${b.message}` : b.message;
+  const alive = b.keepAlive ? '; kept alive: rotations, custody repairs and overlap ends go on' : '';
+  return `${where}${b.address}: ${why}${alive}`;
+}
 
 /** The note under a partial plan's header (`--target`), or undefined for a whole plan. */
 export function partialNote(plan: Plan): string | undefined {

@@ -6,7 +6,7 @@
 import { type Diagnostic, formatDiagnostic } from '../model/diagnostics.js';
 import type { Plan } from '../model/plan.js';
 import { KINDS } from '../model/resources.js';
-import { NO_CHANGES, partialNote, SYMBOL, stepBody, stepComment, stepTitle, summaryLine } from './format.js';
+import { closingLine, partialNote, SYMBOL, stepBody, stepComment, stepTitle } from './format.js';
 
 function cell(s: string): string {
   return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -59,14 +59,8 @@ export function renderPlanMarkdown(plan: Plan): string {
   out.push('');
   const partial = partialNote(plan);
   if (partial) out.push(cell(partial), '');
-  if (errors.length > 0) {
-    out.push(
-      `**Plan refused: ${errors.length} error${errors.length === 1 ? '' : 's'}. Nothing will be changed.**`,
-    );
-  } else if (plan.steps.length === 0) {
-    out.push(`**${NO_CHANGES}**`);
-  } else {
-    out.push(`**${summaryLine(plan)}**`);
+  out.push(`**${closingLine(plan)}**`);
+  if (plan.steps.length > 0) {
     out.push('');
     const actions = ['create', 'update', 'replace', 'delete', 'adopt'] as const;
     out.push(
@@ -81,6 +75,24 @@ export function renderPlanMarkdown(plan: Plan): string {
   if (errors.length > 0) {
     out.push('> [!CAUTION]');
     out.push(...alertLines(errors));
+    out.push('');
+  }
+  if (plan.blocked.length > 0) {
+    out.push(`<details open><summary>Blocked (${plan.blocked.length})</summary>`);
+    out.push('');
+    out.push(
+      ...table(
+        ['Object', 'Reason', 'Declared at', 'Kept alive'],
+        plan.blocked.map((b) => [
+          `\`${cell(b.address)}\``,
+          cell(b.blockedBy === undefined ? `${b.code}: ${b.message}` : b.message),
+          b.location ? `\`${cell(`${b.location.file}:${b.location.line}:${b.location.col}`)}\`` : '',
+          b.keepAlive ? 'yes' : '',
+        ]),
+      ),
+    );
+    out.push('');
+    out.push('</details>');
     out.push('');
   }
   const diagnosed = new Set(plan.diagnostics.map((d) => d.message));

@@ -9,7 +9,7 @@
  *
  * Pure; the format is documented in docs/plan-format.md.
  */
-import type { Diagnostic, RelatedLocation, SourceLocation } from '../model/diagnostics.js';
+import type { Diagnostic, DiagnosticScope, RelatedLocation, SourceLocation } from '../model/diagnostics.js';
 import type {
   ApiKey,
   ApiKeyBearer,
@@ -25,6 +25,7 @@ import type { KeyState } from '../model/ownership.js';
 import { carriesPreventDestroy, destroysObject } from '../model/lifecycle.js';
 import {
   ACTIONS,
+  type BlockedObject,
   type EffectiveRotation,
   type FieldChange,
   type FingerprintScope,
@@ -32,6 +33,8 @@ import {
   type KeyExpiryRule,
   type LiveObject,
   type ObjectRef,
+  isKeepAlive,
+  isRefused,
   PLAN_FORMAT_VERSION,
   type Plan,
   type PlannedPrincipal,
@@ -383,9 +386,17 @@ const step: Decoder<PlanStep> = tagged<PlanStep>('action', {
 
 const location: Decoder<SourceLocation> = object({ file: str, line: nonNegative, col: nonNegative });
 const related: Decoder<RelatedLocation> = object({ resource: str }, { location });
+const diagnosticScope: Decoder<DiagnosticScope> = tagged<DiagnosticScope>('type', {
+  plan: object({ type: oneOf(['plan'] as const) }),
+  objects: object({ type: oneOf(['objects'] as const), addresses: arrayOf(address) }),
+});
 const diagnostic: Decoder<Diagnostic> = object(
-  { severity: oneOf(['error', 'warning'] as const), code: str, message: str },
+  { severity: oneOf(['error', 'warning'] as const), code: str, message: str, scope: diagnosticScope },
   { location, resource: str, field: str, hint: str, details: arrayOf(str), related: arrayOf(related) },
+);
+const blockedObject: Decoder<BlockedObject> = object(
+  { address, code: str, message: str },
+  { location, blockedBy: address, keepAlive: bool },
 );
 const keyExpiry: Decoder<KeyExpiry> = object({
   address,
@@ -427,6 +438,7 @@ const plan: Decoder<Plan> = object(
     steps: arrayOf(step),
     summary,
     diagnostics: arrayOf(diagnostic),
+    blocked: arrayOf(blockedObject),
     keys: arrayOf(keyExpiry),
     upcoming: arrayOf(keyExpiry),
   },
@@ -435,6 +447,9 @@ const plan: Decoder<Plan> = object(
 
 /** The plan's steps must hold together (see the module comment); throws PlanSchemaError. */
 function checkConsistency(value: Plan): void {
+  if (isRefused(value) && value.steps.length > 0)
+    fail('steps', 'a plan refused by a plan-wide error has no steps');
+  const blocked = new Map(value.blocked.map((b) => [b.address as string, b]));
   const byId = new Map<string, { step: PlanStep; index: number }>();
   value.steps.forEach((s, index) => {
     if (byId.has(s.id)) fail(`steps[${index}].id`, `duplicate step id ${JSON.stringify(s.id)}`);
@@ -442,6 +457,12 @@ function checkConsistency(value: Plan): void {
   });
   value.steps.forEach((s, index) => {
     const at = `steps[${index}]`;
+    const hold = blocked.get(s.address);
+    if (hold && !(hold.keepAlive && isKeepAlive(s)))
+      fail(
+        `${at}.address`,
+        `${s.address} is blocked (${hold.code}); only steps keeping a key alive may remain`,
+      );
     const parsed = parseAddress(s.address)!;
     if (parsed.kind !== s.kind || parsed.name !== s.name)
       fail(`${at}.address`, `${s.address} does not match kind ${s.kind} and name ${JSON.stringify(s.name)}`);

@@ -1,11 +1,20 @@
 /**
  * Text rendering of a plan, like `terraform plan`. Colour (ANSI) only when asked (TTY and not
- * --no-color). The last line is always the summary (`Plan: …`), `No changes. …` or
- * `Plan refused: …`.
+ * --no-color). Objects blocked by an error have their own section after the errors. The last line
+ * is always the closing line (format.ts): the summary (`Plan: …`), `No changes. …` or
+ * `Plan refused: …`, followed by the count of blocked objects when there are any.
  */
 import { formatDiagnosticLines } from '../model/diagnostics.js';
 import type { Action, Plan } from '../model/plan.js';
-import { NO_CHANGES, partialNote, SYMBOL, stepBody, stepComment, stepTitle, summaryLine } from './format.js';
+import {
+  closingLine,
+  describeBlocked,
+  partialNote,
+  SYMBOL,
+  stepBody,
+  stepComment,
+  stepTitle,
+} from './format.js';
 
 export interface TextRenderOptions {
   readonly color?: boolean;
@@ -72,16 +81,12 @@ export function renderPlanText(plan: Plan, opts: TextRenderOptions = {}): string
     out.push(c(RED, `Errors (${errors.length}):`));
     for (const d of errors) for (const line of formatDiagnosticLines(d)) out.push(`  ${c(RED, line)}`);
     out.push('');
-    out.push(
-      c(
-        RED,
-        `Plan refused: ${errors.length} error${errors.length === 1 ? '' : 's'}. Nothing will be changed.`,
-      ),
-    );
-  } else if (plan.steps.length === 0) {
-    out.push(c(BOLD, NO_CHANGES));
-  } else {
-    out.push(c(BOLD, summaryLine(plan)));
   }
+  if (plan.blocked.length > 0) {
+    out.push(c(RED, `Blocked (${plan.blocked.length}): not changed until the errors are fixed`));
+    for (const b of plan.blocked) out.push(`  ${describeBlocked(b)}`);
+    out.push('');
+  }
+  out.push(c(errors.length > 0 ? RED : BOLD, closingLine(plan)));
   return `${out.join('\n')}\n`;
 }

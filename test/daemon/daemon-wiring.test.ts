@@ -48,6 +48,7 @@ function plan(keys: Plan['keys'] = [], steps = 0): Plan {
     steps: Array.from({ length: steps }, () => ({}) as Plan['steps'][number]),
     summary: { create: steps, update: 0, replace: 0, delete: 0, adopt: 0 },
     diagnostics: [],
+    blocked: [],
     keys,
     upcoming: [],
   } as Plan;

@@ -292,6 +292,7 @@ export function plan(steps: PlanStep[], o: Partial<Plan> = {}): Plan {
     steps,
     summary: summarize(steps),
     diagnostics: [],
+    blocked: [],
     keys: [],
     upcoming: [],
     ...o,
