@@ -36,6 +36,8 @@ export interface Runtime {
   readonly organizationId: string;
   /** Base URL the client talks to (sandbox or Scaleway). */
   readonly apiUrl: string;
+  /** The access key of the credentials, when known (never the secret). */
+  readonly accessKey?: string;
   /** Where the credentials came from (for logs; never the secret). */
   readonly credentialSource: string;
   close(): Promise<void>;
@@ -58,6 +60,7 @@ export async function createRuntime(settings: Settings, deps: RuntimeDeps): Prom
   let secretKey: Secret;
   let organizationId: string;
   let credentialSource: string;
+  let accessKey: string | undefined;
 
   if (settings.scaleway.sandbox?.enabled) {
     const { startSandbox } = await import('../sandbox/server.js');
@@ -74,6 +77,7 @@ export async function createRuntime(settings: Settings, deps: RuntimeDeps): Prom
     secretKey = new Secret(sandbox.adminSecretKey);
     organizationId = sandbox.organizationId;
     credentialSource = 'built-in sandbox';
+    accessKey = sandbox.adminAccessKey;
     log.info(
       { url: sandbox.url, organizationId, stateFile: sb.stateFile, adminAccessKey: sandbox.adminAccessKey },
       'sandbox started in-process',
@@ -92,6 +96,7 @@ export async function createRuntime(settings: Settings, deps: RuntimeDeps): Prom
     secretKey = creds.secretKey;
     organizationId = settings.scaleway.organizationId ?? creds.organizationId;
     credentialSource = creds.source;
+    accessKey = creds.accessKey;
     if (!organizationId) {
       throw new ConfigError(
         'scaleway: no organization id (set scaleway.organizationId, SCW_DEFAULT_ORGANIZATION_ID or the profile)',
@@ -141,6 +146,7 @@ export async function createRuntime(settings: Settings, deps: RuntimeDeps): Prom
     organizationId,
     apiUrl,
     credentialSource,
+    ...(accessKey !== undefined ? { accessKey } : {}),
     async close() {
       if (closed) return;
       closed = true;

@@ -82,6 +82,7 @@ async function withRuntime<T>(
   try {
     return await fn({
       client: runtime.client,
+      ...(runtime.accessKey !== undefined ? { accessKey: runtime.accessKey } : {}),
       sinks: runtime.sinks,
       ...(runtime.rulesCache ? { rulesCache: runtime.rulesCache } : {}),
       ...(parseCache ? { parseCache } : {}),

@@ -169,6 +169,18 @@ export const METRICS = {
     help: "Secret values the log scrubber holds: live (in use: the daemon's own credentials, secrets being delivered) and recent (released, a bounded set).",
     labels: ['state'],
   },
+  blockedObjects: {
+    type: 'gauge',
+    name: 'scw_gitops_blocked_objects',
+    help: 'Declared objects the last plan holds back because of an error (theirs or of what they depend on), by kind; blocked API keys are still kept alive.',
+    labels: ['kind'],
+  },
+  desiredStateValid: {
+    type: 'gauge',
+    name: 'scw_gitops_desired_state_valid',
+    help: 'Whether the newest desired state (revision) is valid (1) or not (0); revision_in_use is the revision the daemon plans from (the last valid one while the newest is invalid).',
+    labels: ['revision', 'revision_in_use'],
+  },
 } as const satisfies Record<string, MetricDeclaration>;
 
 /**

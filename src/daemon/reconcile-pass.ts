@@ -8,6 +8,9 @@ import type { Clock } from '../clock.js';
 import type { Settings } from '../config/settings.js';
 import { requireSourceDir } from '../config/source-dir.js';
 import { ConfigError } from '../errors.js';
+import type { DesiredState } from '../model/desired.js';
+import { DiagnosticLog } from './diagnostic-log.js';
+import { LastValidState } from './last-valid-state.js';
 import { scrubSecrets } from '../model/secret.js';
 import { type ReconcileResult, reconcileOnce } from '../reconciler/reconcile-once.js';
 import { ParseCache } from '../desired/parse-cache.js';
@@ -37,13 +40,23 @@ export function createReconcilePass(runtime: Runtime, settings: Settings, clock:
   // Parsed files survive too: a pass re-parses only the files whose content changed (by path
   // relative to the tree, so a new checkout of the git source re-parses only what changed).
   const parseCache = new ParseCache();
+  // The last valid desired state: planned from (keep-alive steps only) while a newer one is invalid.
+  // Kept in memory, and under dataDir so a restart on an invalid revision still has it.
+  let lastValidStore: LastValidState | undefined;
+  const diagnosticLog = new DiagnosticLog();
   return async (ctx) => {
+    lastValidStore ??= new LastValidState(
+      settings.dataDir,
+      ctx.logger.child({ component: 'last-valid-state' }),
+    );
+    const lastValid = await lastValidStore.get();
     const dir = ctx.dir ?? sourceDir;
     if (dir === undefined)
       throw new ConfigError('the pass has no desired-state directory (git source not synced)');
     const result = await reconcileOnce(
       {
         client: runtime.client,
+        ...(runtime.accessKey !== undefined ? { accessKey: runtime.accessKey } : {}),
         sinks: runtime.sinks,
         settings,
         clock,
@@ -54,11 +67,17 @@ export function createReconcilePass(runtime: Runtime, settings: Settings, clock:
         ...(ctx.signer ? { signer: ctx.signer } : {}),
       },
       // ctx.logger already carries reconcileId.
-      { dir, dryRun: false, signal: ctx.signal, inventory: true },
+      { dir, dryRun: false, signal: ctx.signal, inventory: true, ...(lastValid ? { lastValid } : {}) },
     );
+    if (result.desired) await lastValidStore.set(result.desired);
+    diagnosticLog.report(ctx.logger, result.diagnostics, ctx.revision);
     const report = toPassReport(result, ctx.revision);
     if (!changedSomething(result) || ctx.signal.aborted) return report;
-    const outlook = await observeOutlook(runtime, settings, dir, clock, ctx, { rulesCache, parseCache });
+    const outlook = await observeOutlook(runtime, settings, dir, clock, ctx, {
+      rulesCache,
+      parseCache,
+      lastValid: await lastValidStore.get(),
+    });
     return outlook ? withOutlook(report, outlook) : report;
   };
 }
@@ -79,23 +98,35 @@ async function observeOutlook(
   dir: string,
   clock: Clock,
   ctx: DaemonPassContext,
-  caches: { readonly rulesCache: RulesCache; readonly parseCache: ParseCache },
+  caches: {
+    readonly rulesCache: RulesCache;
+    readonly parseCache: ParseCache;
+    readonly lastValid: DesiredState | undefined;
+  },
 ): Promise<PassOutlook | undefined> {
   try {
     const after = await reconcileOnce(
       {
         client: runtime.client,
+        ...(runtime.accessKey !== undefined ? { accessKey: runtime.accessKey } : {}),
         sinks: runtime.sinks,
         settings,
         clock,
-        ...caches,
+        rulesCache: caches.rulesCache,
+        parseCache: caches.parseCache,
         logger: ctx.logger.child({ phase: 'outlook' }),
         ...(ctx.revision ? { revision: ctx.revision } : {}),
         ...(ctx.signer ? { signer: ctx.signer } : {}),
       },
-      { dir, dryRun: true, signal: ctx.signal, inventory: true },
+      {
+        dir,
+        dryRun: true,
+        signal: ctx.signal,
+        inventory: true,
+        ...(caches.lastValid ? { lastValid: caches.lastValid } : {}),
+      },
     );
-    if (!after.plan || after.kind === 'error') {
+    if (!after.plan || (after.kind === 'error' && !after.fromLastValid)) {
       ctx.logger.warn({ error: after.error }, 'could not re-observe the keys after the apply');
       return undefined;
     }

@@ -2,6 +2,7 @@
  * The daemon's view of itself, for /status, /readyz, the rotation check and the metrics that are
  * derived from a pass (plan changes, per-key expiry, last success).
  */
+import { KINDS } from '../model/resources.js';
 import { type Diagnostic, formatDiagnostic } from '../model/diagnostics.js';
 import type { Inventory, ObjectDiagnostic } from '../model/inventory.js';
 import type { KeyExpiry } from '../model/plan.js';
@@ -124,6 +125,9 @@ export class DaemonState {
       }
       if (report.plan) {
         this.lastPlanReport = report;
+        m.blockedObjects.reset();
+        for (const kind of KINDS) m.blockedObjects.set({ kind }, 0);
+        for (const b of report.plan.blocked) m.blockedObjects.inc({ kind: b.address.split('/')[0]! });
         for (const [action, n] of Object.entries(report.plan.summary)) m.planChanges.set({ action }, n);
         m.keySecondsToExpiry.reset();
         for (const k of keysOf(report)) {
@@ -162,6 +166,12 @@ export class DaemonState {
         : this.desiredState.revisionInUse,
       errors,
     };
+    const { revision, valid, revisionInUse } = this.desiredState;
+    this.metrics.desiredStateValid.reset();
+    this.metrics.desiredStateValid.set(
+      { revision: revision ?? '', revision_in_use: revisionInUse ?? '' },
+      valid ? 1 : 0,
+    );
   }
 
   private pushError(now: Date, reconcileId: string, message: string): void {

@@ -167,33 +167,6 @@ export interface DesiredState {
 }
 
 /**
- * The addresses a desired resource refers to by name (a key's application and default project, a
- * group's members, a policy's principal and rule projects): what it depends on. `Project/default`
- * is included like any other project.
- */
-export function desiredReferences(resource: DesiredResource): Address[] {
-  const project = (name: string) => address('Project', name);
-  const application = (name: string) => address('Application', name);
-  switch (resource.kind) {
-    case 'Project':
-    case 'Application':
-      return [];
-    case 'ApiKey':
-      return [application(resource.application), project(resource.defaultProject)];
-    case 'Group':
-      return resource.memberApplications.map(application);
-    case 'Policy': {
-      const out: Address[] = [];
-      if (resource.principal.type === 'application') out.push(application(resource.principal.name));
-      if (resource.principal.type === 'group') out.push(address('Group', resource.principal.name));
-      for (const rule of resource.rules)
-        if (rule.scope.type === 'projects') out.push(...rule.scope.projects.map(project));
-      return out;
-    }
-  }
-}
-
-/**
  * `fieldLocations` from the per-field locations of one document (all in `file`): one
  * `path=line:col` line per field.
  */
@@ -224,4 +197,31 @@ export function fieldLocation(
   const line = Number(pos.slice(0, colon));
   const col = Number(pos.slice(colon + 1));
   return Number.isInteger(line) && Number.isInteger(col) ? { file: r.source.file, line, col } : undefined;
+}
+
+/**
+ * The addresses a desired resource refers to by name (a key's application and default project, a
+ * group's members, a policy's principal and rule projects): what it depends on. `Project/default`
+ * is included like any other project.
+ */
+export function desiredReferences(resource: DesiredResource): Address[] {
+  const project = (name: string) => address('Project', name);
+  const application = (name: string) => address('Application', name);
+  switch (resource.kind) {
+    case 'Project':
+    case 'Application':
+      return [];
+    case 'ApiKey':
+      return [application(resource.application), project(resource.defaultProject)];
+    case 'Group':
+      return resource.memberApplications.map(application);
+    case 'Policy': {
+      const out: Address[] = [];
+      if (resource.principal.type === 'application') out.push(application(resource.principal.name));
+      if (resource.principal.type === 'group') out.push(address('Group', resource.principal.name));
+      for (const rule of resource.rules)
+        if (rule.scope.type === 'projects') out.push(...rule.scope.projects.map(project));
+      return out;
+    }
+  }
 }

@@ -19,7 +19,14 @@
  */
 import type { Diagnostic, DiagnosticScope } from '../model/diagnostics.js';
 import { type DesiredApiKey, desiredReferences } from '../model/desired.js';
-import { type BlockedObject, isKeepAlive, type PlannedSink, referencesOf } from '../model/plan.js';
+import {
+  type BlockedObject,
+  isKeepAlive,
+  type Plan,
+  type PlannedSink,
+  referencesOf,
+  summarize,
+} from '../model/plan.js';
 import { type Address, compareAddresses, parseAddress } from '../model/resources.js';
 import { planApiKeyKeepAlive } from './api-keys.js';
 import type { PlanContext } from './context.js';
@@ -159,4 +166,17 @@ export function dedupeDiagnostics(diagnostics: readonly Diagnostic[]): Diagnosti
     seen.add(key);
     return true;
   });
+}
+
+/**
+ * Only the steps of a plan that keep keys alive (`isKeepAlive`): what the daemon applies from the
+ * last valid desired state while the newest one is invalid (docs/concepts.md, "The last valid
+ * desired state"). Their dependencies on dropped steps are dropped with them (a keep-alive step
+ * refers to known ids only). Pure.
+ */
+export function keepAliveOnly(plan: Plan): Plan {
+  const steps = plan.steps.filter(isKeepAlive);
+  const kept = new Set(steps.map((s) => s.id));
+  const pruned = steps.map((s) => ({ ...s, dependsOn: s.dependsOn.filter((id) => kept.has(id)) }));
+  return { ...plan, steps: pruned, summary: summarize(pruned) };
 }

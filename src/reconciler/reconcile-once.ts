@@ -35,11 +35,13 @@ import type { ParseCache } from '../desired/parse-cache.js';
 import { AppError, ConfigError, PlanContractError, StalePlanError, toAppError } from '../errors.js';
 import { executePlan } from '../executor/execute-plan.js';
 import { defined } from '../model/defined.js';
+import type { DesiredState } from '../model/desired.js';
 import type { Diagnostic } from '../model/diagnostics.js';
 import type { Inventory } from '../model/inventory.js';
 import type { LiveState } from '../model/live.js';
 import { type ApplySummary, hasErrors, isRefused, type Plan, type StepOutcome } from '../model/plan.js';
 import { scrubSecrets } from '../model/secret.js';
+import { keepAliveOnly } from '../planner/blocking.js';
 import { buildPlan, buildPlanWithInventory } from '../planner/build-plan.js';
 import { fingerprintLive } from '../planner/fingerprint.js';
 import { type PlanOptions, pruneAll } from '../planner/options.js';
@@ -59,6 +61,8 @@ export interface ReconcileDeps {
   readonly logger: Logger;
   /** Git revision of the desired state, recorded in the plan and the sink metadata. */
   readonly revision?: string;
+  /** The access key of the credentials (never the secret), to name it in errors. */
+  readonly accessKey?: string;
   /** The verified signer of `revision` (git source), recorded in the plan. */
   readonly signer?: string;
   /** Policy rules kept between passes and runs; see src/scaleway/rules-cache.ts. */
@@ -80,6 +84,13 @@ export interface ReconcileOptions {
   readonly onOutcome?: (o: StepOutcome) => void;
   /** Correlation id for logs. */
   readonly reconcileId?: string;
+  /**
+   * The last valid desired state (the daemon keeps it between passes). When the one in `dir` is
+   * invalid, the pass plans from this one and applies only the steps that keep keys alive
+   * (rotations, expiry and custody repairs, overlap ends: `keepAliveOnly`); nothing of the
+   * invalid revision is applied (docs/concepts.md, "The last valid desired state").
+   */
+  readonly lastValid?: DesiredState;
   /** Also return the inventory of every declared object and key (the daemon's /status and /ui). */
   readonly inventory?: boolean;
   /**
@@ -116,6 +127,10 @@ export interface ReconcileResult {
   readonly nextDueAt?: number;
   /** The desired state loaded without errors (undefined: not read). */
   readonly desiredValid?: boolean;
+  /** The desired state loaded, when it was valid (the daemon keeps it as `lastValid`). */
+  readonly desired?: DesiredState;
+  /** The plan was made from `lastValid` because the desired state in `dir` is invalid. */
+  readonly fromLastValid?: boolean;
   /** With `inventory: true`, once a plan could be built (also when it is refused). */
   readonly inventory?: Inventory;
 }
@@ -200,23 +215,39 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions)
     listing.abort(err);
     throw err;
   }
-  if (!loaded.state) {
+  if (!loaded.state && !opts.lastValid) {
     listing.abort(new Error('the desired state is invalid'));
     await liveP.catch(() => {});
+  }
+  const invalidText = () => {
     const n = loaded.diagnostics.filter((d) => d.severity === 'error').length;
-    log.warn({ errors: n }, 'desired state is invalid; nothing planned');
+    return `desired state in ${opts.dir} is invalid (${n} error${n === 1 ? '' : 's'})`;
+  };
+  if (!loaded.state && !opts.lastValid) {
+    log.warn({ errors: invalidText() }, 'desired state is invalid; nothing planned');
     return {
       kind: 'error',
       diagnostics: loaded.diagnostics,
       listed: false,
       terminal: true,
-      error: `desired state in ${opts.dir} is invalid (${n} error${n === 1 ? '' : 's'})`,
+      error: invalidText(),
       desiredValid: false,
       ...base,
     };
   }
-  const desired = revision !== undefined ? { ...loaded.state, revision } : loaded.state;
-  const valid = { ...base, desiredValid: true };
+  const fromLastValid = !loaded.state;
+  let desired: DesiredState;
+  if (loaded.state) desired = revision !== undefined ? { ...loaded.state, revision } : loaded.state;
+  else {
+    desired = opts.lastValid!;
+    log.warn(
+      { lastValidRevision: desired.revision },
+      'desired state is invalid; keeping keys alive from the last valid desired state',
+    );
+  }
+  const valid = fromLastValid
+    ? { ...base, desiredValid: false, fromLastValid: true }
+    : { ...base, desiredValid: true, desired };
   desiredPolicies(new Set(desired.resources.filter((r) => r.kind === 'Policy').map((r) => r.name)));
 
   // 2. live organization, 3. sinks
@@ -236,6 +267,18 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions)
     };
   }
   await deps.rulesCache?.flush();
+  const invisible = invisibleOrganization(live, deps);
+  if (invisible) {
+    log.error({ code: invisible.code, organizationId: live.organizationId }, invisible.message);
+    return {
+      kind: 'error',
+      diagnostics: [...loaded.diagnostics, invisible],
+      listed: false,
+      terminal: true,
+      error: invisible.message,
+      ...valid,
+    };
+  }
   let sinkRecords: Awaited<ReturnType<typeof observeSinks>>;
   let keyRecords: KeyRecords;
   try {
@@ -270,18 +313,21 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions)
     keyRecords: keyRecords.byAccessKey,
     unsearchedSinks: keyRecords.unsearched,
     options: {
-      ...planOptionsFromSettings(settings, opts.planOptions, revision),
+      ...planOptionsFromSettings(settings, opts.planOptions, fromLastValid ? desired.revision : revision),
       ...(deps.signer !== undefined ? { signer: deps.signer } : {}),
     },
     now,
     fingerprint: opts.liveFingerprint === true,
   };
-  const { plan, inventory } = opts.inventory
+  const built = opts.inventory
     ? buildPlanWithInventory(input)
     : { plan: buildPlan(input), inventory: undefined };
+  const { inventory } = built;
+  const plan = fromLastValid ? keepAliveOnly(built.plan) : built.plan;
   const diagnostics = [...loaded.diagnostics, ...plan.diagnostics];
   const nextDue = plan.nextDueAt ? { nextDueAt: Date.parse(plan.nextDueAt) } : {};
   const withPlan = { plan, diagnostics, listed: true, ...valid, ...nextDue, ...defined({ inventory }) };
+  if (fromLastValid) return keepAliveRun(plan, withPlan, invalidText(), deps, opts);
   const errors = plan.diagnostics.filter((d) => d.severity === 'error').length;
   if (isRefused(plan)) {
     log.warn({ errors }, 'plan refused');
@@ -309,6 +355,33 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions)
   return summarizeRun(summary, withPlan);
 }
 
+/**
+ * A pass on the last valid desired state (the one in `dir` is invalid): its keep-alive steps are
+ * applied (not in a dry run), and the result stays a terminal `error`: the new revision needs a
+ * fix, and nothing of it was applied.
+ */
+async function keepAliveRun(
+  plan: Plan,
+  rest: Omit<ReconcileResult, 'kind'> & { plan: Plan },
+  invalid: string,
+  deps: ReconcileDeps,
+  opts: ReconcileOptions,
+): Promise<ReconcileResult> {
+  const from = plan.revision ? ` (revision ${plan.revision})` : '';
+  const error = `${invalid}; keys kept alive from the last valid desired state${from}`;
+  if (plan.steps.length === 0 || opts.dryRun || keysWithoutSink(plan).length > 0)
+    return { kind: 'error', terminal: true, ...rest, error };
+  const summary = await execute(plan, deps, opts);
+  const failed = summary.outcomes.filter((o) => o.result === 'failed').length;
+  return {
+    kind: 'error',
+    terminal: summary.ok,
+    summary,
+    ...rest,
+    error: failed > 0 ? `${error}; ${failed} of its steps failed` : error,
+  };
+}
+
 /** `3 objects blocked by 2 errors`: the one-line reason of a `blocked` result. */
 export function blockedText(plan: Plan): string {
   const errors = plan.diagnostics.filter((d) => d.severity === 'error').length;
@@ -318,6 +391,29 @@ export function blockedText(plan: Plan): string {
 
 function blockedResult(rest: Omit<ReconcileResult, 'kind'> & { plan: Plan }): ReconcileResult {
   return { kind: 'blocked', terminal: true, ...rest, error: blockedText(rest.plan) };
+}
+
+/**
+ * Organization visibility (docs/concepts.md, "Failure isolation"): credentials that can see the
+ * organization see its default project (id = organization id) and its permission sets. Neither
+ * means a wrong organization id (or a key of another organization): every name would look free
+ * and every create would be refused (403). One plan-wide error instead, before any plan or write.
+ */
+export function invisibleOrganization(
+  live: LiveState,
+  deps: Pick<ReconcileDeps, 'accessKey'>,
+): Diagnostic | undefined {
+  const hasDefault = live.projects.some((p) => p.id === live.organizationId);
+  const sets = live.permissionSets?.length ?? 0;
+  if (hasDefault || sets > 0) return undefined;
+  const key = deps.accessKey ? `the key ${deps.accessKey}` : 'the credentials';
+  return {
+    severity: 'error',
+    code: 'organization-not-visible',
+    message: `${key} cannot see organization ${live.organizationId}: no default project with that id and no permission set; nothing was planned or changed`,
+    hint: 'check SCW_DEFAULT_ORGANIZATION_ID (or scaleway.organizationId) or the profile: they must name the organization of the key',
+    scope: { type: 'plan' },
+  };
 }
 
 /** The executor needs the plan, the ports and the clock, nothing else. */

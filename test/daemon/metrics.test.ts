@@ -44,6 +44,8 @@ function exercised() {
   m.webhookDeliveries.inc({ hook: 'github', result: 'duplicate' });
   m.httpRequests.inc({ listener: 'main', route: '/healthz', code: '200' });
   m.secretScrubValues.set({ state: 'live' }, 2);
+  m.blockedObjects.set({ kind: 'Application' }, 1);
+  m.desiredStateValid.set({ revision: 'c'.repeat(40), revision_in_use: 'a'.repeat(40) }, 0);
   return m;
 }
 
