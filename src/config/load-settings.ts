@@ -952,7 +952,7 @@ class Validator {
       const itemNode = item as Node | null;
       const typeNode = isMap(itemNode) ? (itemNode.get('type', true) as Node | undefined) : undefined;
       const type = isScalar(typeNode) ? String(typeNode.value) : undefined;
-      const common = ['name', 'type'];
+      const common = ['name', 'type', 'removeRecords'];
       let sink: SinkSettings | undefined;
       if (!isMap(itemNode)) {
         this.error(itemNode, at, 'wrong-type', `${at} must be a mapping`);
@@ -1014,7 +1014,12 @@ class Validator {
         return;
       }
       seen.set(sink.name, i);
-      out.push(sink);
+      const removeRecords = this.bool(
+        { removeRecords: itemNode.get('removeRecords', true) as Node },
+        'removeRecords',
+        at,
+      );
+      out.push(removeRecords === undefined ? sink : { ...sink, removeRecords });
     });
     return out;
   }

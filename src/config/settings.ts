@@ -20,6 +20,11 @@ export interface FileSinkSettings {
   /** Directory the per-key files go to (created 0700). */
   readonly dir: string;
   readonly format: 'dotenv' | 'json';
+  /**
+   * Remove the record of a key scw-gitops deletes (pruned, or retired after a secret move) from
+   * this sink; default true. False keeps them (docs/concepts.md, "Secret moves and records").
+   */
+  readonly removeRecords?: boolean;
 }
 
 export type VaultAuthSettings =
@@ -54,6 +59,11 @@ export interface VaultSinkSettings {
   readonly auth: VaultAuthSettings;
   readonly caFile?: string;
   readonly timeoutMs: number;
+  /**
+   * Remove the record of a key scw-gitops deletes (pruned, or retired after a secret move) from
+   * this sink; default true. False keeps them (docs/concepts.md, "Secret moves and records").
+   */
+  readonly removeRecords?: boolean;
 }
 
 export interface KubernetesSinkSettings {
@@ -68,6 +78,11 @@ export interface KubernetesSinkSettings {
   readonly reloader: boolean;
   /** Extra labels on every Secret. */
   readonly labels: Readonly<Record<string, string>>;
+  /**
+   * Remove the record of a key scw-gitops deletes (pruned, or retired after a secret move) from
+   * this sink; default true. False keeps them (docs/concepts.md, "Secret moves and records").
+   */
+  readonly removeRecords?: boolean;
 }
 
 export type SinkSettings = FileSinkSettings | VaultSinkSettings | KubernetesSinkSettings;

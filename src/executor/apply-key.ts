@@ -6,7 +6,8 @@
  *   for a replace, disposes of the old key as the step says;
  * - update: PATCH description (with the key's marker) and default project;
  * - adopt: mark an existing key `external` (its secret never passed through us);
- * - delete: only a key still carrying this instance's marker, in the state the plan saw.
+ * - delete: only a key still carrying this instance's marker, in the state the plan saw; the
+ *   records of it the plan names are removed first (remove-records.ts).
  */
 import type { pino } from 'pino';
 import { toAppError } from '../errors.js';
@@ -16,6 +17,7 @@ import { toSinkLocation } from '../model/sink-location.js';
 import { isNotFound } from '../scaleway/errors.js';
 import { type DeliveryContext, deliverNewKey, keyDescription } from './deliver-secret.js';
 import { checkKeySlot, confirmAdoptable, confirmOwnedTarget } from './point-reads.js';
+import { removeKeyRecords } from './remove-records.js';
 import { type RetryContext, withApiRetry } from './retry.js';
 import { refId, type RunContext, type StepEffect, StepError } from './run-context.js';
 
@@ -100,7 +102,12 @@ async function newKey(
       delivery,
     );
     ctx.deliveries.set(step.address, 'delivered');
-    return { result: step.action === 'create' ? 'created' : 'replaced', accessKey: result.accessKey };
+    const note = await removeReplacedRecords(ctx, step, result.previous, log);
+    return {
+      result: step.action === 'create' ? 'created' : 'replaced',
+      accessKey: result.accessKey,
+      ...(note !== undefined ? { note } : {}),
+    };
   } catch (err) {
     // Delivered but a later step (mark ready / dispose) failed: the secret is in custody.
     const code = toAppError(err).code;
@@ -109,6 +116,23 @@ async function newKey(
     else ctx.deliveries.set(step.address, delivered ? 'delivered' : 'failed');
     throw err;
   }
+}
+
+/**
+ * A replaced key deleted at once (`disposeBefore: delete`): its records elsewhere go too
+ * (remove-records.ts). The new key is delivered by now, so a failure here is only noted.
+ */
+async function removeReplacedRecords(
+  ctx: RunContext,
+  step: CreateStep | ReplaceStep,
+  previous: { readonly accessKey: string; readonly disposed: string } | undefined,
+  log: pino.Logger,
+): Promise<string | undefined> {
+  if (step.action !== 'replace' || !step.removeRecords?.length || previous?.disposed === 'retired')
+    return undefined;
+  const { notes, failures } = await removeKeyRecords(ctx, step, step.before.object.accessKey, log);
+  const all = [...notes, ...failures.map((f) => `record not removed: ${f}; remove it by hand`)];
+  return all.length > 0 ? all.join('; ') : undefined;
 }
 
 export async function applyKey(
@@ -165,15 +189,26 @@ export async function applyKey(
       const accessKey = step.before.kind === 'ApiKey' ? step.before.object.accessKey : '';
       onAccessKey(accessKey);
       const fresh = await confirmOwnedTarget(ctx, step, retry);
-      if (fresh === 'gone') {
-        log.info('already gone');
-        return { result: 'deleted', accessKey, note: 'already gone' };
+      // Its records first (remove-records.ts): each checked by its own point read.
+      const records = await removeKeyRecords(ctx, step, accessKey, log);
+      let gone = fresh === 'gone';
+      if (!gone) {
+        await withApiRetry(() => client.deleteApiKey(accessKey), retry).catch((err: unknown) => {
+          if (!isNotFound(err)) throw err;
+          gone = true;
+        });
       }
-      await withApiRetry(() => client.deleteApiKey(accessKey), retry).catch((err: unknown) => {
-        if (!isNotFound(err)) throw err;
-        log.info('already gone');
-      });
-      return { result: 'deleted', accessKey };
+      if (gone) log.info('already gone');
+      if (records.failures.length > 0) {
+        throw new StepError(
+          'record-removal-failed',
+          step.address,
+          `key ${accessKey} ${gone ? 'was already gone' : 'deleted'}, but its record could not be removed: ${records.failures.join('; ')}; remove it by hand, or set removeRecords: false on the sink`,
+          { accessKey },
+        );
+      }
+      const note = [...(gone ? ['already gone'] : []), ...records.notes].join('; ');
+      return { result: 'deleted', accessKey, ...(note !== '' ? { note } : {}) };
     }
   }
 }

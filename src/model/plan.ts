@@ -52,6 +52,7 @@ export type ReasonCode =
   | 'rotation-due' // key expires soon / too old
   | 'expired' // key already expired
   | 'custody-lost' // key pending delivery or sink holds another access key
+  | 'sink-moved' // spec.sink changed: a new key goes to the new place, the old one is retired
   | 'overlap-elapsed' // previous key after rotation, overlap over
   | 'pruned' // owned, absent from git
   | 'adopt-requested';
@@ -63,6 +64,7 @@ export const REASON_CODES: readonly ReasonCode[] = [
   'rotation-due',
   'expired',
   'custody-lost',
+  'sink-moved',
   'overlap-elapsed',
   'pruned',
   'adopt-requested',
@@ -277,6 +279,12 @@ export interface ReplaceStep extends StepCommon {
   readonly disposeBefore: KeyDisposal;
   /** Access keys of this key name the listing showed (see CreateStep.knownKeys). */
   readonly knownKeys: readonly string[];
+  /**
+   * `disposeBefore: delete` only: records of the replaced key found in the sinks away from the
+   * new key's place (an expired key whose secret also moved), removed once it is deleted, each
+   * after a point read (see DeleteStep.removeRecords).
+   */
+  readonly removeRecords?: readonly PlannedSink[];
 }
 
 export interface DeleteStep extends StepCommon {
@@ -284,6 +292,12 @@ export interface DeleteStep extends StepCommon {
   readonly before: LiveObject;
   /** Does this deletion count toward the mass-delete guard (false for superseded keys). */
   readonly countsTowardMassDelete: boolean;
+  /**
+   * API keys: records of this key found in the sinks (a secret that moved, a pruned key), removed
+   * just before the key is deleted, each after a point read that finds it still holding this
+   * access key under our ownership (docs/design/secret-moves.md). Absent when there is none.
+   */
+  readonly removeRecords?: readonly PlannedSink[];
 }
 
 export type PlanStep = CreateStep | UpdateStep | AdoptStep | ReplaceStep | DeleteStep;
@@ -409,7 +423,13 @@ export function hasErrors(plan: Pick<Plan, 'diagnostics'>): boolean {
 }
 
 /** Reasons of key replacements that keep a declared key alive (I1): not a change asked by git. */
-const KEEP_ALIVE_REPLACE: ReadonlySet<ReasonCode> = new Set(['rotation-due', 'expired', 'custody-lost']);
+const KEEP_ALIVE_REPLACE: ReadonlySet<ReasonCode> = new Set([
+  'rotation-due',
+  'expired',
+  'custody-lost',
+  // The secret is not where git puts it: like custody-lost, the key is retired, never deleted.
+  'sink-moved',
+]);
 /** Reasons of key deletions that end a rotation or clean up an undelivered key. */
 const KEEP_ALIVE_DELETE: ReadonlySet<ReasonCode> = new Set(['overlap-elapsed', 'custody-lost', 'expired']);
 

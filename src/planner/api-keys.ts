@@ -9,7 +9,8 @@
  *     Other pending keys are deleted (nobody holds their secret).
  *  2. No current key: create one.
  *  3. Current key expired: replace it now (unless spec.expiresAt, fixed and past, says otherwise);
- *     the sink holds another key: replace it (custody lost); a field that cannot be patched
+ *     the sink holds another key: replace and retire it (custody lost, or `sink-moved` when its
+ *     record is at another place: secret-moves.ts); a field that cannot be patched
  *     changed (application, expiry): replace and retire; rotation due: replace and retire;
  *     description or default project changed: update in place.
  *  4. Previous keys whose overlap has elapsed are deleted.
@@ -47,6 +48,7 @@ import { lifecycleChange, lifecycleMarker } from './lifecycle.js';
 import { type LiveKeyEntry, newestFirst } from './live-index.js';
 import { refIdentity, resolveReference } from './references.js';
 import { effectiveRotation, parseTime, rotationState, toIso } from './rotation.js';
+import { custodyReplacement } from './secret-moves.js';
 
 export function planApiKey(
   ctx: PlanContext,
@@ -276,15 +278,8 @@ function planCurrentKey(
       hint: 'set a future spec.expiresAt or use spec.lifetime',
     });
   } else if (custodyLost) {
-    replaceKey(scope, current, {
-      reason: 'custody-lost',
-      detail:
-        observation!.accessKey === null
-          ? `the sink holds no secret for key ${key.accessKey}`
-          : `the sink holds access key ${observation!.accessKey}, not the current key ${key.accessKey}`,
-      dispose: 'delete',
-      changes: [...forcing, ...inPlace],
-    });
+    // Moved or lost: retired, never deleted before its overlap ends (I2; secret-moves.ts).
+    replaceKey(scope, current, custodyReplacement(scope, current, observation!, [...forcing, ...inPlace]));
   } else if (forcing.length > 0) {
     replaceKey(scope, current, {
       reason: 'requires-replace',

@@ -10,11 +10,12 @@
  *     to ids or create steps (references.ts).
  *  4. API keys: custody, rotation, replacement, overlap ends (api-keys.ts, key-steps.ts).
  *  5. A listing that cannot be complete holds every step relying on an absence (safety.ts).
- *  6. Prune owned objects absent from git (pruning.ts); note likely renames (rename-notes.ts).
+ *  6. Prune owned objects absent from git (pruning.ts); note likely renames (rename-notes.ts); a
+ *     deleted key's records found in the sinks go with it (secret-moves.ts).
  *  7. Failure isolation: an error about an object blocks it and its dependents, nothing else;
  *     blocked keys are still kept alive (blocking.ts).
- *  8. Refuse destroying what preventDestroy guards (lifecycle.ts) and mass deletions among what
- *     is left (safety.ts); order the steps into waves, what keeps keys alive first (ordering.ts).
+ *  8. Among what is left, refuse destroying what preventDestroy guards (lifecycle.ts) and mass
+ *     deletions (safety.ts); order the steps into waves, what keeps keys alive first (ordering.ts).
  *
  * With `--target` (options.targets), steps 3-4 plan only the targets and what they need, and step
  * 6 prunes only targets: the plan is partial and says so (targets.ts).
@@ -43,6 +44,7 @@ import { planPruning } from './pruning.js';
 import { noteRenames } from './rename-notes.js';
 import { guardMassDelete, holdAbsenceDependentSteps, suspectListing } from './safety.js';
 import { planSecretDestinations } from './secret-destinations.js';
+import { noteUnsearchedRecords } from './secret-moves.js';
 import { toIso } from './rotation.js';
 import { partialMark, partialWarning, warnUnknownTargets } from './targets.js';
 
@@ -109,6 +111,7 @@ function planIn(ctx: PlanContext, fingerprint: boolean): Plan {
   holdAbsenceDependentSteps(ctx, suspect);
   planPruning(ctx, suspect);
   noteRenames(ctx);
+  noteUnsearchedRecords(ctx);
   const blocked = applyBlocks(ctx, destinations);
   guardPreventDestroy(ctx);
   guardMassDelete(ctx);

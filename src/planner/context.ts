@@ -6,7 +6,7 @@
 import type { Diagnostic, RelatedLocation, Severity } from '../model/diagnostics.js';
 import { type DesiredResource, type DesiredState, fieldLocation } from '../model/desired.js';
 import type { LiveState } from '../model/live.js';
-import type { DraftOf, ObjectRef, PlanStep, SinkObservation } from '../model/plan.js';
+import type { DraftOf, ObjectRef, PlannedSink, PlanStep, SinkObservation } from '../model/plan.js';
 import { defined } from '../model/defined.js';
 import type { Address, Kind } from '../model/resources.js';
 import { LiveIndex } from './live-index.js';
@@ -18,6 +18,13 @@ export interface BuildPlanInput {
   readonly live: LiveState;
   /** What each desired key's sink holds, by key address; a missing entry = not observed. */
   readonly sinkRecords: ReadonlyMap<Address, SinkObservation>;
+  /**
+   * Records of owned keys found in the sinks away from where git puts them now (a moved secret, a
+   * pruned key), by access key (src/sinks/key-records.ts); absent = none found.
+   */
+  readonly keyRecords?: ReadonlyMap<string, readonly PlannedSink[]>;
+  /** Sinks that could not be searched for such records, one line each. */
+  readonly unsearchedSinks?: readonly string[];
   readonly options: PlanOptions;
   readonly now: Date;
   /**
@@ -60,6 +67,8 @@ export class PlanContext {
   readonly desired: DesiredState;
   readonly live: LiveState;
   readonly sinkRecords: ReadonlyMap<Address, SinkObservation>;
+  readonly keyRecords: ReadonlyMap<string, readonly PlannedSink[]>;
+  readonly unsearchedSinks: readonly string[];
   readonly options: PlanOptions;
   /** The instant planned for, epoch ms. */
   readonly now: number;
@@ -92,6 +101,8 @@ export class PlanContext {
     this.desired = input.desired;
     this.live = input.live;
     this.sinkRecords = input.sinkRecords;
+    this.keyRecords = input.keyRecords ?? new Map();
+    this.unsearchedSinks = input.unsearchedSinks ?? [];
     this.options = input.options;
     this.now = input.now.getTime();
     this.index = new LiveIndex(input.live, input.options.instance);

@@ -8,6 +8,7 @@ import type { ReasonCode } from '../model/plan.js';
 import { address } from '../model/resources.js';
 import type { PlanContext } from './context.js';
 import type { LiveEntry, LiveKeyEntry } from './live-index.js';
+import { recordRemovals } from './secret-moves.js';
 
 export function deleteNamedStep(
   ctx: PlanContext,
@@ -32,7 +33,8 @@ export function deleteNamedStep(
 
 /**
  * Delete one of our keys. `countsTowardMassDelete` is false for keys superseded by a successor
- * (their deletion is the end of a rotation, not a loss).
+ * (their deletion is the end of a rotation, not a loss). Its records found in the sinks go with
+ * it (secret-moves.ts).
  */
 export function deleteKeyStep(
   ctx: PlanContext,
@@ -54,5 +56,6 @@ export function deleteKeyStep(
     changes: [],
     warnings: [],
     countsTowardMassDelete,
+    ...recordRemovals(ctx, entry.key.accessKey),
   });
 }

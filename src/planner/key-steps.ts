@@ -10,6 +10,7 @@ import type { PlanContext } from './context.js';
 import { deleteKeyStep } from './delete-steps.js';
 import { type LiveKeyEntry, newestFirst } from './live-index.js';
 import { deliveredAtMs, parseTime, previousKeyDueMs, toIso } from './rotation.js';
+import { recordRemovals } from './secret-moves.js';
 
 /** Tolerance when checking that a live key's lifetime matches the desired one (clock skew). */
 const LIFETIME_TOLERANCE_MS = 5 * 60 * 1000;
@@ -49,6 +50,8 @@ export function replaceKey(scope: KeyScope, before: LiveKeyEntry, init: ReplaceI
     warnings: [...(init.warnings ?? [])],
     disposeBefore: init.dispose,
     knownKeys: [...scope.known],
+    // Deleted at once: its records elsewhere go with it (secret-moves.ts).
+    ...(init.dispose === 'delete' ? recordRemovals(scope.ctx, before.key.accessKey) : {}),
   });
 }
 

@@ -5,7 +5,8 @@
  *   2. list the live organization (observeLive). The listing starts with step 1, which only
  *      the rules of unowned policies with a desired name wait for; an invalid desired state
  *      aborts it and nothing it read is used;
- *   3. read what each key's sink holds (observeSinks);
+ *   3. read what each key's sink holds (observeSinks), and where the records of owned keys that
+ *      no desired place holds are (findKeyRecords: moved secrets, pruned keys);
  *   4. buildPlan (pure); a plan with a plan-wide error is refused (terminal); errors about objects
  *      only block those objects and their dependents (docs/concepts.md, "Failure isolation");
  *   5. unless dryRun, execute the unblocked steps (executePlan) and report what happened.
@@ -48,6 +49,7 @@ import { verifySavedPlan } from '../planner/verify-plan.js';
 import { observeLive } from '../scaleway/observe.js';
 import type { ScalewayClient } from '../scaleway/port.js';
 import type { RulesCache } from '../scaleway/rules-cache.js';
+import { findKeyRecords, type KeyRecords, recordCandidates } from '../sinks/key-records.js';
 import { observeSinks } from '../sinks/observe.js';
 import type { SecretSink } from '../sinks/sink.js';
 
@@ -278,10 +280,18 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions)
     };
   }
   let sinkRecords: Awaited<ReturnType<typeof observeSinks>>;
+  let keyRecords: KeyRecords;
   try {
     sinkRecords = await observeSinks(desired, deps.sinks, {
       layouts: settings.sinks,
       ...defined({ defaultSink: settings.defaults.sink, signal: opts.signal }),
+    });
+    // Records of our keys away from where git puts them (moved secrets, pruned keys).
+    keyRecords = await findKeyRecords(deps.sinks, {
+      settings: settings.sinks,
+      instance: settings.instance,
+      candidates: recordCandidates(live, settings.instance, sinkRecords),
+      ...defined({ signal: opts.signal }),
     });
   } catch (err) {
     rethrowAbort(err, opts.signal);
@@ -300,6 +310,8 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions)
     desired,
     live,
     sinkRecords,
+    keyRecords: keyRecords.byAccessKey,
+    unsearchedSinks: keyRecords.unsearched,
     options: {
       ...planOptionsFromSettings(settings, opts.planOptions, fromLastValid ? desired.revision : revision),
       ...(deps.signer !== undefined ? { signer: deps.signer } : {}),

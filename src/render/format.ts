@@ -205,6 +205,12 @@ export function stepBody(step: PlanStep): string[] {
         : `then: ${old} is deleted as soon as the new secret is delivered`,
     );
   }
+  if (step.action === 'delete') {
+    // docs/design/secret-moves.md §5: each removed only if, read just before, it is still ours.
+    for (const place of step.removeRecords ?? []) {
+      lines.push(`- record: ${place.target} (sink ${place.sink}), removed first if it still holds this key`);
+    }
+  }
   for (const w of step.warnings) lines.push(`! ${w}`);
   return lines;
 }

@@ -371,7 +371,7 @@ const step: Decoder<PlanStep> = tagged<PlanStep>('action', {
         disposeBefore: oneOf(['retire', 'delete'] as const),
         knownKeys: strings,
       },
-      { detail: str },
+      { detail: str, removeRecords: arrayOf(plannedSink) },
     )(v, path);
     if (decoded.kind !== 'ApiKey' || decoded.before.kind !== 'ApiKey' || decoded.after.kind !== 'ApiKey') {
       fail(`${path}.kind`, 'only API keys are replaced');
@@ -380,7 +380,7 @@ const step: Decoder<PlanStep> = tagged<PlanStep>('action', {
   },
   delete: object(
     { ...common, action: oneOf(['delete'] as const), before: liveObject, countsTowardMassDelete: bool },
-    { detail: str },
+    { detail: str, removeRecords: arrayOf(plannedSink) },
   ),
 });
 

@@ -47,7 +47,14 @@ import { SinkError } from '../errors.js';
 import { API_VERSION } from '../model/resources.js';
 import { Secret } from '../model/secret.js';
 import { listFileRecords } from './file-sink-list.js';
-import type { SecretMetadata, SecretRecord, SecretSink, SinkLocation, StoredRecord } from './sink.js';
+import {
+  removalCheck,
+  type SecretMetadata,
+  type SecretRecord,
+  type SecretSink,
+  type SinkLocation,
+  type StoredRecord,
+} from './sink.js';
 
 /** A file sink exposes its format and absolute directory (location defaults, diagnostics). */
 export interface FileSink extends SecretSink {
@@ -451,6 +458,41 @@ export function createFileSink(settings: FileSinkSettings, deps: FileSinkDeps = 
       if (!got || got.parsed.accessKey !== record.accessKey || got.parsed.secretKey === undefined)
         return false;
       return record.secretKey.equals(got.parsed.secretKey);
+    },
+
+    async remove(location, owner, signal) {
+      checkAborted(signal);
+      const file = await fileOf(location);
+      const release = await acquireLock(file);
+      try {
+        let got: Awaited<ReturnType<typeof readAt>>;
+        try {
+          got = await readAt(file);
+        } catch (err) {
+          // Not a record of ours (a foreign file, a link): never removed.
+          if (err instanceof SinkError) return 'not-ours';
+          throw err;
+        }
+        if (!got) return 'absent';
+        const { secretKey: _secret, ...parsed } = got.parsed;
+        const stored = toStored(parsed, got.version);
+        const refused = removalCheck(stored, owner);
+        if (refused) return refused;
+        // Compare-and-delete: the file must still be the one just read.
+        const now = versionOf(await lstat(file, { bigint: true }));
+        if (now !== got.version) {
+          throw new SinkError(name, `${file} changed while removing it; left in place`, { retryable: true });
+        }
+        await unlink(file);
+        await fsyncDir(dirname(file));
+        log?.info({ file, accessKey: owner.accessKey }, 'secret record removed');
+        return 'removed';
+      } catch (err) {
+        if (fsCode(err) === 'ENOENT') return 'absent';
+        throw fail(`cannot remove ${file}`, err);
+      } finally {
+        await release();
+      }
     },
 
     async write(location, record, signal) {

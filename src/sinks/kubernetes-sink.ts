@@ -52,13 +52,14 @@ import { AppError, SinkError } from '../errors.js';
 import { decodeK8sError, withTimeout } from '../k8s/api-error.js';
 import { loadKubeConfig } from '../k8s/config.js';
 import { Secret } from '../model/secret.js';
-import type {
-  ListedRecord,
-  SecretRecord,
-  SecretSink,
-  SinkListing,
-  SinkLocation,
-  StoredRecord,
+import {
+  type ListedRecord,
+  removalCheck,
+  type SecretRecord,
+  type SecretSink,
+  type SinkListing,
+  type SinkLocation,
+  type StoredRecord,
 } from './sink.js';
 
 export const FIELD_MANAGER = 'scw-gitops';
@@ -496,6 +497,46 @@ export function createKubernetesSink(
         'secret written to Kubernetes',
       );
       if (deps.recordEvents ?? true) await recordEvent(t, record, written, existing === undefined, previous);
+    },
+
+    /**
+     * Delete the Secret when it carries our managed-by label and holds `owner`'s record (sink.ts,
+     * `remove`), with the uid and resourceVersion just read as preconditions: a Secret changed or
+     * replaced since is never deleted.
+     */
+    async remove(location, owner, signal) {
+      const t = target(location);
+      const { core } = getClients();
+      const secret = await getSecret(t, signal);
+      if (!secret) return 'absent';
+      if (secret.metadata?.labels?.[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE) return 'not-ours';
+      const stored = toStored(secret);
+      stored.secretKey?.release();
+      const refused = removalCheck(stored, owner);
+      if (refused) return refused;
+      try {
+        await withTimeout(
+          core.deleteNamespacedSecret({
+            name: t.name,
+            namespace: t.namespace,
+            body: {
+              preconditions: {
+                ...(secret.metadata?.uid ? { uid: secret.metadata.uid } : {}),
+                ...(secret.metadata?.resourceVersion
+                  ? { resourceVersion: secret.metadata.resourceVersion }
+                  : {}),
+              },
+            },
+          }),
+          timeoutMs,
+          signal,
+        );
+      } catch (e) {
+        if (decodeK8sError(e).code === 404) return 'absent';
+        throw fail(t, 'delete', e);
+      }
+      log?.info({ where: t.where, accessKey: owner.accessKey }, 'secret record removed from Kubernetes');
+      return 'removed';
     },
 
     async read(location, signal) {

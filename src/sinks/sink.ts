@@ -17,6 +17,11 @@
  * - `list` finds every record scw-gitops wrote in the sink's own scope, without knowing the keys:
  *   the read side of custody for `scw-gitops import` (which key's secret is where). See
  *   `SinkListing` for what it returns and how a sink that cannot list answers.
+ * - `remove` deletes the record of a deleted key (docs/design/secret-moves.md). It reads the
+ *   record first (the point read) and removes it only when it still carries our ownership
+ *   (our layout / labels, this instance, this key name) and holds exactly the expected access
+ *   key; anything else is left alone and said in the outcome. Removing is idempotent: no record
+ *   is `absent`, not an error.
  * - Errors are `SinkError`, with `retryable` set for transient failures.
  */
 import type { Secret } from '../model/secret.js';
@@ -99,6 +104,33 @@ export interface SinkListing {
   readonly incomplete: readonly string[];
 }
 
+/** The record `SecretSink.remove` expects to find: the key it belongs to, and who wrote it. */
+export interface RecordOwner {
+  readonly accessKey: string;
+  /** The scw-gitops instance (`SecretMetadata.instance`). */
+  readonly instance: string;
+  /** The desired key name (`SecretMetadata.keyName`). */
+  readonly keyName: string;
+}
+
+/**
+ * What `SecretSink.remove` did: `removed`; `absent` (nothing there); `not-ours` (the place holds
+ * something scw-gitops did not write, or another instance's or key name's record); `other-key`
+ * (our record, but it holds another access key now). Only `removed` changed anything.
+ */
+export type RemoveOutcome = 'removed' | 'absent' | 'not-ours' | 'other-key';
+
+/** The ownership check every sink's `remove` makes on the record it just read. */
+export function removalCheck(
+  stored: Pick<StoredRecord, 'accessKey' | 'metadata'>,
+  owner: RecordOwner,
+): RemoveOutcome | undefined {
+  const m = stored.metadata;
+  if (m.instance !== owner.instance || m.keyName !== owner.keyName) return 'not-ours';
+  if (stored.accessKey !== owner.accessKey) return 'other-key';
+  return undefined;
+}
+
 export interface SecretSink {
   /** Sink name from the settings. */
   readonly name: string;
@@ -113,6 +145,11 @@ export interface SecretSink {
    * record in full, but the secrets never leave the call (no field of the result holds one).
    */
   list(signal?: AbortSignal): Promise<SinkListing>;
+  /**
+   * Remove the record at `location` if, read just now, it is `owner`'s (see the contract above).
+   * Absent on a sink that cannot remove records: they are then left in place.
+   */
+  remove?(location: SinkLocation, owner: RecordOwner, signal?: AbortSignal): Promise<RemoveOutcome>;
   /** Human description of the location for logs/plans: `vault:kv/data/x`, `k8s:ns/name`, `file:/p`. */
   describe(location: SinkLocation): string;
   close?(): Promise<void>;

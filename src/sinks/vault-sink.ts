@@ -32,14 +32,17 @@ import { type Clock, systemClock } from '../clock.js';
 import type { VaultSinkSettings } from '../config/settings.js';
 import { SinkError } from '../errors.js';
 import { Secret } from '../model/secret.js';
-import type {
-  ListedRecord,
-  SecretMetadata,
-  SecretRecord,
-  SecretSink,
-  SinkListing,
-  SinkLocation,
-  StoredRecord,
+import {
+  type ListedRecord,
+  type RecordOwner,
+  type RemoveOutcome,
+  removalCheck,
+  type SecretMetadata,
+  type SecretRecord,
+  type SecretSink,
+  type SinkListing,
+  type SinkLocation,
+  type StoredRecord,
 } from './sink.js';
 import { type RetryPolicy, VaultClient } from './vault/client.js';
 import { type KvReadResult, KvV2 } from './vault/kv2.js';
@@ -225,6 +228,30 @@ class VaultSink implements SecretSink {
   async verify(location: SinkLocation, record: SecretRecord, signal?: AbortSignal): Promise<boolean> {
     const got = await this.read(location, signal);
     return got !== undefined && holds(got, record);
+  }
+
+  /**
+   * Read the key, and delete it with all its versions and metadata when the record is `owner`'s
+   * (sink.ts, `remove`). Vault has no conditional delete: the read comes just before.
+   */
+  async remove(location: SinkLocation, owner: RecordOwner, signal?: AbortSignal): Promise<RemoveOutcome> {
+    return this.#guard(location, signal, async (kv) => {
+      await this.#ensureMount(kv, signal);
+      const key = this.#key(location);
+      const cur = await kv.read(key, signal);
+      if (cur.kind !== 'present') return 'absent';
+      if (!isOurs(cur)) return 'not-ours';
+      const stored = toStoredRecord(cur);
+      stored.secretKey?.release();
+      const refused = removalCheck(stored, owner);
+      if (refused) return refused;
+      await kv.deleteAll(key, signal);
+      this.#deps.logger?.info(
+        { sinkLocation: this.describe(location), accessKey: owner.accessKey },
+        'secret record removed',
+      );
+      return 'removed';
+    });
   }
 
   async write(location: SinkLocation, record: SecretRecord, signal?: AbortSignal): Promise<void> {

@@ -9,17 +9,20 @@
 import { randomUUID } from 'node:crypto';
 import { SinkError } from '../../src/errors.js';
 import { Secret } from '../../src/model/secret.js';
-import type {
-  ListedRecord,
-  SecretRecord,
-  SecretSink,
-  SinkListing,
-  SinkLocation,
-  StoredRecord,
+import {
+  type ListedRecord,
+  type RecordOwner,
+  type RemoveOutcome,
+  removalCheck,
+  type SecretRecord,
+  type SecretSink,
+  type SinkListing,
+  type SinkLocation,
+  type StoredRecord,
 } from '../../src/sinks/sink.js';
 
 export interface FakeSinkOp {
-  readonly op: 'preflight' | 'write' | 'read' | 'verify' | 'list';
+  readonly op: 'preflight' | 'write' | 'read' | 'verify' | 'list' | 'remove';
   readonly location: string;
   readonly accessKey?: string;
   readonly ok: boolean;
@@ -142,6 +145,19 @@ export class FakeSink implements SecretSink {
         version: String(r.version),
       }));
     return { records, incomplete: [] };
+  }
+
+  /** The record of a deleted key: removed only when ours and holding `owner.accessKey` (sink.ts). */
+  async remove(location: SinkLocation, owner: RecordOwner): Promise<RemoveOutcome> {
+    this.#check(location);
+    const k = FakeSink.key(location);
+    this.ops.push({ op: 'remove', location: k, accessKey: owner.accessKey, ok: true });
+    const r = this.records.get(k);
+    if (!r) return 'absent';
+    const refused = removalCheck(r, owner);
+    if (refused) return refused;
+    this.records.delete(k);
+    return 'removed';
   }
 
   async verify(location: SinkLocation, record: SecretRecord): Promise<boolean> {

@@ -167,8 +167,11 @@ describe('helm chart', () => {
     for (const r of roles) {
       for (const rule of r.rules) {
         expect(rule.verbs).not.toContain('*');
-        expect(rule.verbs).not.toContain('delete');
-        expect(rule.verbs).not.toContain('list');
+        // delete and list: only on Secrets (removing the records of deleted keys).
+        if (!rule.resources.includes('secrets')) {
+          expect(rule.verbs).not.toContain('delete');
+          expect(rule.verbs).not.toContain('list');
+        }
       }
     }
     const secretNs = roles
@@ -319,10 +322,29 @@ describe('helm chart hardening defaults', () => {
       (render(merge(defaults, over)).filter((o) => o.kind === 'Role') as unknown as Role[]).flatMap((r) =>
         r.rules.filter((x) => x.resources.includes('secrets')),
       );
+    // The default sink removes the Secrets of deleted keys: list (cannot be named) and delete.
     expect(secretRules({})).toEqual([
-      { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'create', 'update', 'patch'] },
+      {
+        apiGroups: [''],
+        resources: ['secrets'],
+        verbs: ['get', 'create', 'update', 'patch', 'list', 'delete'],
+      },
     ]);
     expect(secretRules({ rbac: { secretNames: ['ci-deployer', 'web'] } })).toEqual([
+      {
+        apiGroups: [''],
+        resources: ['secrets'],
+        resourceNames: ['ci-deployer', 'web'],
+        verbs: ['get', 'update', 'patch', 'delete'],
+      },
+      { apiGroups: [''], resources: ['secrets'], verbs: ['create', 'list'] },
+    ]);
+    // removeRecords: false on the sink: neither list nor delete.
+    const keep = { sinks: [{ name: 'k8s', type: 'kubernetes', namespace: 'default', removeRecords: false }] };
+    expect(secretRules(keep)).toEqual([
+      { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'create', 'update', 'patch'] },
+    ]);
+    expect(secretRules({ ...keep, rbac: { secretNames: ['ci-deployer', 'web'] } })).toEqual([
       {
         apiGroups: [''],
         resources: ['secrets'],

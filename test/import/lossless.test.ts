@@ -25,17 +25,16 @@ import type { CliIO } from '../../src/cli/io.js';
 import type { Plan } from '../../src/model/plan.js';
 import type { CommandDeps } from '../../src/cli/command.js';
 import { type SandboxHandle, startSandbox } from '../../src/sandbox/server.js';
-import { startVaultEmulator } from '../emulators/vault/server.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { assertNoSecrets, createLogCapture } from '../helpers/log-capture.js';
 import { captureIO } from '../helpers/sandbox-cli.js';
-import { startEmulator } from '../k8s/fixtures.js';
+import { type SinkBackendKind, sinkBackendYaml } from '../helpers/sink-backends.js';
 
 const EXAMPLES = resolve(import.meta.dirname, '../../examples/basic');
 const START = Date.parse('2026-03-01T09:17:23.456Z');
 const DAY = 86_400_000;
 
-type SinkKind = 'file (dotenv)' | 'file (json)' | 'vault' | 'kubernetes';
+type SinkKind = SinkBackendKind;
 
 type Command = (argv: readonly string[], io: CliIO, deps: CommandDeps) => Promise<number>;
 
@@ -47,39 +46,6 @@ interface World {
   setNow(t: number): void;
   run(cmd: Command, ...args: string[]): Promise<{ code: number; out: string; err: string }>;
   close(): Promise<void>;
-}
-
-async function sinkYaml(
-  kind: SinkKind,
-  env: Record<string, string>,
-  closers: (() => Promise<void>)[],
-  opts: { vaultList: boolean },
-) {
-  switch (kind) {
-    case 'file (dotenv)':
-    case 'file (json)':
-      // Below the settings file's directory: not inside the desired-state tree (DIR), so fine.
-      return `    type: file\n    dir: secrets\n    format: ${kind === 'file (json)' ? 'json' : 'dotenv'}\n`;
-    case 'vault': {
-      const vault = await startVaultEmulator();
-      closers.push(() => vault.close());
-      // What an import needs on top of a writer's rights: list the metadata under the prefix.
-      vault.control.putPolicy('scw-gitops', [
-        { path: 'secret/data/scw/*', capabilities: ['create', 'update', 'read'] },
-        {
-          path: 'secret/metadata/scw/*',
-          capabilities: ['create', 'update', 'read', ...(opts.vaultList ? ['list' as const] : [])],
-        },
-      ]);
-      env.VAULT_TOKEN = vault.control.createToken({ policies: ['scw-gitops'], ttl: 0 });
-      return `    type: vault\n    address: ${vault.url}\n    mount: secret\n    pathPrefix: scw/basic\n    auth: { method: token, tokenEnv: VAULT_TOKEN }\n`;
-    }
-    case 'kubernetes': {
-      const emu = await startEmulator();
-      closers.push(() => emu.close());
-      return `    type: kubernetes\n    namespace: platform\n    kubeconfig: ${emu.kubeconfigPath}\n`;
-    }
-  }
 }
 
 async function startWorld(kind: SinkKind, opts = { vaultList: true }): Promise<World> {
@@ -104,7 +70,11 @@ scaleway:
   organizationId: ${sandbox.organizationId}
 sinks:
   - name: local
-${await sinkYaml(kind, env, closers, opts)}defaults:
+${await sinkBackendYaml(kind, env, closers, {
+  vaultPathPrefix: 'basic',
+  // What an import needs on top of a writer's rights: list the metadata under the prefix.
+  vaultMetadataCapabilities: ['create', 'update', 'read', ...(opts.vaultList ? ['list' as const] : [])],
+})}defaults:
   sink: local
 prune: true
 `,

@@ -133,7 +133,9 @@ describe('auth and Status bodies', () => {
       );
     expect((await ask('patch', 'scw-api-key')).body.status.allowed).toBe(true);
     expect((await ask('patch', 'other')).body.status.allowed).toBe(false);
-    expect((await ask('delete', 'scw-api-key')).body.status.allowed).toBe(false);
+    // delete on the named Secret: removing the record of a deleted key (docs/design/kubernetes.md §6).
+    expect((await ask('delete', 'scw-api-key')).body.status.allowed).toBe(true);
+    expect((await ask('delete', 'other')).body.status.allowed).toBe(false);
   });
 
   it('unknown routes → 404 Status; discovery documents for kubectl', async () => {

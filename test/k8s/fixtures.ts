@@ -20,7 +20,7 @@ export function minimalRole(secretName: string, leaseName = 'scw-gitops-leader')
       apiGroups: [''],
       resources: ['secrets'],
       resourceNames: [secretName],
-      verbs: ['get', 'update', 'patch'],
+      verbs: ['get', 'update', 'patch', 'delete'],
     },
     { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
     {

@@ -13,7 +13,7 @@ import type { Clock } from '../../src/clock.js';
 import type { CrashPoint } from '../../src/executor/crash-points.js';
 import { parseKeyDescription } from '../../src/model/ownership.js';
 import { FakeScalewayClient } from '../fakes/fake-scaleway.js';
-import type { SecretSink } from '../../src/sinks/sink.js';
+import type { RecordOwner, SecretSink, SinkLocation } from '../../src/sinks/sink.js';
 import { FakeSink } from '../fakes/fake-sink.js';
 
 /** Where a crash can be injected: the executor's custody points, and around an overlap deletion. */
@@ -126,6 +126,14 @@ export class World {
         world.#refuseIfDead();
         return inner.write(l, r, s);
       },
+      ...(inner.remove
+        ? {
+            remove: async (l: SinkLocation, o: RecordOwner, s?: AbortSignal) => {
+              world.#refuseIfDead();
+              return inner.remove!(l, o, s);
+            },
+          }
+        : {}),
     };
   }
 

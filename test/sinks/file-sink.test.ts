@@ -31,6 +31,12 @@ async function fixture(format: FileSinkSettings['format']) {
         await writeFile(join(dir, '.ci-deployer.env.123-abc.tmp'), 'SCW_ACCESS_KEY=SCWBBBBBBBBBBBBBBBBB\n');
       },
     },
+    plantForeignAt: async (location: { path?: string }) => {
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, location.path!), 'rotate by hand\n');
+    },
+    foreignStillThere: async (location: { path?: string }) =>
+      (await readFile(join(dir, location.path!), 'utf8')) === 'rotate by hand\n',
     teardown: () => rm(base, { recursive: true, force: true }),
   };
 }

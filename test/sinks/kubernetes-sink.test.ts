@@ -64,6 +64,21 @@ describeSinkContract('kubernetes sink (kubeconfig)', async () => {
         }
       },
     },
+    plantForeignAt: async (location) => {
+      const core = kubeConfigFor(emu.kubeconfigPath).makeApiClient(CoreV1Api);
+      await core.createNamespacedSecret({
+        namespace: NAMESPACE,
+        body: {
+          metadata: { name: location.secretName!, labels: { 'app.kubernetes.io/managed-by': 'helm' } },
+          stringData: { password: 'x' },
+        },
+      });
+    },
+    foreignStillThere: async (location) => {
+      const core = kubeConfigFor(emu.kubeconfigPath).makeApiClient(CoreV1Api);
+      const s = await core.readNamespacedSecret({ name: location.secretName!, namespace: NAMESPACE });
+      return s.metadata?.labels?.['app.kubernetes.io/managed-by'] === 'helm';
+    },
     teardown: () => emu.close(),
   };
 });

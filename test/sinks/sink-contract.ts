@@ -44,6 +44,10 @@ export interface SinkContractFixture {
     /** Put an object that is not a scw-gitops record in the sink's scope. */
     plantForeign(): Promise<void>;
   };
+  /** Put something scw-gitops did not write at a location (a foreign file, Secret, Vault key). */
+  plantForeignAt?(location: SinkLocation): Promise<void>;
+  /** Whether that foreign object is still there. */
+  foreignStillThere?(location: SinkLocation): Promise<boolean>;
   teardown(): Promise<void>;
 }
 
@@ -298,6 +302,43 @@ export function describeSinkContract(
       expect(err).toBeInstanceOf(SinkError);
       expect((err as SinkError).sink).toBe(f.brokenSink.name);
       assertNoSecrets([errorText(err), inspect(err, { depth: 10 })], [rec.secretKey.reveal()]);
+    });
+
+    // I4: a record is removed only when, read just before, it is ours and holds the expected key.
+    describe('remove (the record of a deleted key)', () => {
+      const ownerOf = (rec: SecretRecord) => ({
+        accessKey: rec.accessKey,
+        instance: rec.metadata.instance!,
+        keyName: rec.metadata.keyName,
+      });
+
+      it('removes our record holding the expected access key; then the place is empty', async () => {
+        const rec = makeRecord();
+        await f.sink.write(f.location, rec);
+        expect(await f.sink.remove!(f.location, ownerOf(rec))).toBe('removed');
+        expect(await f.sink.read(f.location)).toBeUndefined();
+        expect(await f.sink.remove!(f.location, ownerOf(rec))).toBe('absent');
+      });
+
+      it('leaves a record holding another key, or of another instance or key name, in place', async () => {
+        const rec = makeRecord();
+        await f.sink.write(f.location, rec);
+        const other = makeRecord();
+        expect(await f.sink.remove!(f.location, ownerOf(other))).toBe('other-key');
+        expect(await f.sink.remove!(f.location, { ...ownerOf(rec), instance: 'staging' })).toBe('not-ours');
+        expect(await f.sink.remove!(f.location, { ...ownerOf(rec), keyName: 'another-key' })).toBe(
+          'not-ours',
+        );
+        expect(await f.sink.verify(f.location, rec)).toBe(true);
+      });
+
+      it('never removes what scw-gitops did not write', async () => {
+        if (!f.plantForeignAt) return;
+        await f.plantForeignAt(f.location);
+        const rec = makeRecord();
+        expect(await f.sink.remove!(f.location, ownerOf(rec))).toBe('not-ours');
+        expect(await f.foreignStillThere!(f.location)).toBe(true);
+      });
     });
 
     it('no secret value appears in any thrown error', async () => {

@@ -24,6 +24,12 @@ for (const method of ['token', 'kubernetes', 'approle'] as const satisfies reado
           if (r.status !== 200) throw new Error(`planting a foreign secret: ${r.status}`);
         },
       },
+      plantForeignAt: async (location) => {
+        const r = await f.raw('POST', `secret/data/scw/test/${location.path}`, { data: { password: 'x' } });
+        if (r.status !== 200) throw new Error(`planting a foreign secret: ${r.status}`);
+      },
+      foreignStillThere: async (location) =>
+        (await f.raw('GET', `secret/data/scw/test/${location.path}`)).status === 200,
       teardown: () => f.teardown(),
     };
   });

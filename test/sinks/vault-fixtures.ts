@@ -84,8 +84,9 @@ export async function createVaultFixture(opts: FixtureOptions): Promise<VaultFix
   if (opts.policy !== false) {
     vault.control.putPolicy(WRITER_POLICY, [
       { path: 'secret/data/scw/*', capabilities: ['create', 'update', 'read'] },
-      // `list`: what `scw-gitops import` needs to find the records under the prefix.
-      { path: 'secret/metadata/scw/*', capabilities: ['create', 'update', 'read', 'list'] },
+      // `list`: what `scw-gitops import` and the search for records of deleted keys need;
+      // `delete`: removing those records (docs/concepts.md, "Secret moves and records").
+      { path: 'secret/metadata/scw/*', capabilities: ['create', 'update', 'read', 'list', 'delete'] },
     ]);
   }
   const env: Record<string, string> = {};

@@ -47,6 +47,16 @@ leader election (a Lease). Empty otherwise: the token is then not mounted at all
 {{- end -}}
 
 {{/* "true" when a sink writes Kubernetes Secrets (the Secret Role is needed). */}}
+{{/*
+A Kubernetes sink that removes the Secrets of deleted keys (sinks[].removeRecords, default true):
+the Role then also grants `list` (finding them) and `delete` (removing them) on Secrets.
+*/}}
+{{- define "scw-gitops.removesKubernetesRecords" -}}
+{{- range .Values.sinks -}}
+{{- if and (eq .type "kubernetes") (ne (printf "%v" .removeRecords) "false") }}true{{ end -}}
+{{- end -}}
+{{- end -}}
+
 {{- define "scw-gitops.hasKubernetesSink" -}}
 {{- range .Values.sinks -}}
 {{- if eq .type "kubernetes" }}true{{ end -}}

@@ -205,6 +205,17 @@ export class KvV2 {
     });
   }
 
+  /**
+   * `DELETE <mount>/metadata/<key>`: the key, every version and its metadata (what
+   * `vault kv metadata delete` does). Needs the `delete` capability on the metadata path.
+   */
+  async deleteAll(key: string, signal?: AbortSignal): Promise<void> {
+    await this.call('DELETE', encodePath(this.metadataPath(key)), {
+      accept: [404],
+      ...(signal ? { signal } : {}),
+    });
+  }
+
   /** `POST sys/capabilities-self` for several paths. */
   async capabilities(paths: readonly string[], signal?: AbortSignal): Promise<Record<string, string[]>> {
     const res = await this.call('POST', 'sys/capabilities-self', {
