@@ -331,6 +331,27 @@ export interface BlockedObject {
   readonly keepAlive?: boolean;
 }
 
+/**
+ * A deletion the plan holds back because it would take down, by cascade, a key a consumer may
+ * still hold (invariant I2, docs/concepts.md "Cascades"): deleting an application deletes its API
+ * keys (docs/design/scaleway-api.md §5). A later plan deletes it once `notBefore` has passed.
+ */
+export interface DeferredDeletion {
+  readonly address: Address;
+  readonly kind: Kind;
+  /** The live object's id. */
+  readonly id: string;
+  /** Access keys that would go with it and may still be in use. */
+  readonly keys: readonly string[];
+  /**
+   * The earliest instant (ISO) the deletion can be planned: when the last of those keys' overlap
+   * ends. Absent when a key is still current (its replacement has not been planned yet).
+   */
+  readonly notBefore?: string;
+  /** Why, one line. */
+  readonly reason: string;
+}
+
 /** Ids (access keys for API keys) of non-owned live objects a plan depends on, per kind. */
 export type FingerprintScope = Readonly<Partial<Record<Kind, readonly string[]>>>;
 
@@ -357,6 +378,8 @@ export interface Plan {
   readonly diagnostics: readonly Diagnostic[];
   /** Objects held back by an error (and what depends on them), by address; empty when none. */
   readonly blocked: readonly BlockedObject[];
+  /** Deletions held back so that no key dies before its overlap ends; absent when none. */
+  readonly deferred?: readonly DeferredDeletion[];
   /** Every owned key's expiry outlook. */
   readonly keys: readonly KeyExpiry[];
   /** Upcoming rotations inside the `--within` window (not yet due). */

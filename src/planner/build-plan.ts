@@ -13,7 +13,8 @@
  *  6. Prune owned objects absent from git (pruning.ts); note likely renames (rename-notes.ts).
  *  7. Failure isolation: an error about an object blocks it and its dependents, nothing else;
  *     blocked keys are still kept alive (blocking.ts).
- *  8. Refuse mass deletions among what is left (safety.ts); order the steps into waves, what keeps keys alive first
+ *  8. Cascades: an application deletion that would take a live key with it waits (cascades.ts).
+ *  9. Refuse mass deletions among what is left (safety.ts); order the steps into waves, what keeps keys alive first
  *     (ordering.ts).
  *
  * Only a plan-wide error (the mass-delete guard) refuses the plan: it then carries the diagnostics
@@ -23,10 +24,11 @@ import { sortDiagnostics } from '../model/diagnostics.js';
 import { applyBlocks, dedupeDiagnostics } from './blocking.js';
 import type { DesiredResource } from '../model/desired.js';
 import { defined } from '../model/defined.js';
-import type { FingerprintScope, Plan } from '../model/plan.js';
+import type { DeferredDeletion, FingerprintScope, Plan } from '../model/plan.js';
 import { isRefused, PLAN_FORMAT_VERSION, summarize } from '../model/plan.js';
-import { KINDS } from '../model/resources.js';
+import { compareAddresses, KINDS } from '../model/resources.js';
 import { planApiKey } from './api-keys.js';
+import { deferCascades } from './cascades.js';
 import { type BuildPlanInput, PlanContext } from './context.js';
 import { fingerprintLive } from './fingerprint.js';
 import { planApplication, planGroup, planProject } from './named-kinds.js';
@@ -62,6 +64,10 @@ function fingerprintScope(ctx: PlanContext): FingerprintScope {
   return scope;
 }
 
+function sortDeferred(list: readonly DeferredDeletion[]): DeferredDeletion[] {
+  return [...list].sort((a, b) => compareAddresses(a.address, b.address) || (a.id < b.id ? -1 : 1));
+}
+
 export function buildPlan(input: BuildPlanInput): Plan {
   const ctx = new PlanContext(input);
   const { options, live, desired, now } = input;
@@ -85,6 +91,7 @@ export function buildPlan(input: BuildPlanInput): Plan {
   planPruning(ctx, suspect);
   noteRenames(ctx);
   const blocked = applyBlocks(ctx, destinations);
+  deferCascades(ctx);
   guardMassDelete(ctx);
 
   // Diagnostics made after the blocking pass (the mass-delete guard) concern the plan as a whole.
@@ -109,6 +116,7 @@ export function buildPlan(input: BuildPlanInput): Plan {
     summary: summarize(steps),
     diagnostics,
     blocked: refused ? [] : blocked,
+    ...defined({ deferred: !refused && ctx.deferred.length > 0 ? sortDeferred(ctx.deferred) : undefined }),
     keys,
     upcoming,
     ...defined({ nextDueAt: ctx.dueTimes.length > 0 ? toIso(Math.min(...ctx.dueTimes)) : undefined }),

@@ -125,9 +125,13 @@ export function retirePrevious(
             observation?.accessKey === current.key.accessKey ? observation.deliveredAt : undefined,
           )
         : parseTime(successor.key.updatedAt);
-    const due = previousKeyDueMs(entry.key, delivered, overlapMs);
+    // A key marked retiring later than its successor's delivery (a duplicate retired afterwards,
+    // duplicates.ts) keeps a full overlap from that moment: its updatedAt.
+    const retiredAt = entry.marker?.state === 'retiring' ? parseTime(entry.key.updatedAt) : delivered;
+    const due = previousKeyDueMs(entry.key, Math.max(delivered, retiredAt), overlapMs);
     if (ctx.now < due) {
       ctx.dueTimes.push(due);
+      ctx.overlapEnds.set(entry.key.accessKey, due);
       continue;
     }
     const expired = entry.key.expiresAt !== null && parseTime(entry.key.expiresAt) <= ctx.now;

@@ -25,6 +25,7 @@ import type { KeyState } from '../model/ownership.js';
 import {
   ACTIONS,
   type BlockedObject,
+  type DeferredDeletion,
   type EffectiveRotation,
   type FieldChange,
   type FingerprintScope,
@@ -44,6 +45,7 @@ import {
   type PlanSummary,
   REASON_CODES,
   referencesOf,
+  targetId,
 } from '../model/plan.js';
 import { type Address, KINDS, type Kind, parseAddress } from '../model/resources.js';
 
@@ -384,6 +386,10 @@ const blockedObject: Decoder<BlockedObject> = object(
   { address, code: str, message: str },
   { location, blockedBy: address, keepAlive: bool },
 );
+const deferredDeletion: Decoder<DeferredDeletion> = object(
+  { address, kind: oneOf(KINDS), id: str, keys: strings, reason: str },
+  { notBefore: instant },
+);
 const keyExpiry: Decoder<KeyExpiry> = object({
   address,
   accessKey: str,
@@ -423,7 +429,7 @@ const plan: Decoder<Plan> = object(
     keys: arrayOf(keyExpiry),
     upcoming: arrayOf(keyExpiry),
   },
-  { revision: str, signer: str, nextDueAt: instant },
+  { revision: str, signer: str, nextDueAt: instant, deferred: arrayOf(deferredDeletion) },
 );
 
 /** The plan's steps must hold together (see the module comment); throws PlanSchemaError. */
@@ -436,8 +442,11 @@ function checkConsistency(value: Plan): void {
     if (byId.has(s.id)) fail(`steps[${index}].id`, `duplicate step id ${JSON.stringify(s.id)}`);
     byId.set(s.id, { step: s, index });
   });
+  const deferredIds = new Set((value.deferred ?? []).map((d) => d.id));
   value.steps.forEach((s, index) => {
     const at = `steps[${index}]`;
+    if (s.action === 'delete' && deferredIds.has(targetId(s)!))
+      fail(`${at}`, `${s.address} is deferred (plan.deferred); it cannot also be deleted`);
     const hold = blocked.get(s.address);
     if (hold && !(hold.keepAlive && isKeepAlive(s)))
       fail(

@@ -6,7 +6,15 @@
  */
 import { formatDiagnostic } from '../model/diagnostics.js';
 import type { Action, Plan } from '../model/plan.js';
-import { closingLine, describeBlocked, SYMBOL, stepBody, stepComment, stepTitle } from './format.js';
+import {
+  closingLine,
+  describeBlocked,
+  describeDeferred,
+  SYMBOL,
+  stepBody,
+  stepComment,
+  stepTitle,
+} from './format.js';
 
 export interface TextRenderOptions {
   readonly color?: boolean;
@@ -59,6 +67,13 @@ export function renderPlanText(plan: Plan, opts: TextRenderOptions = {}): string
         `  ${k.address} (${k.accessKey}) rotates at ${k.rotateAt}${k.expiresAt ? `, expires ${k.expiresAt}` : ''}`,
       );
     }
+    out.push('');
+  }
+
+  const deferred = plan.deferred ?? [];
+  if (deferred.length > 0) {
+    out.push(`Deferred (${deferred.length}): deletions that would take a live key with them`);
+    for (const d of deferred) out.push(`  ${describeDeferred(d)}`);
     out.push('');
   }
 
