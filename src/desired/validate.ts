@@ -140,6 +140,8 @@ export function validateDocuments(
     }
   }
 
+  diagnostics.push(...checkRenames(docs, byAddress));
+
   // One live key can be adopted by one ApiKey only.
   const byAccessKey = new Map<string, ParsedDocument[]>();
   for (const d of docs) {
@@ -517,6 +519,45 @@ function checkPolicy(d: ParsedDocument, r: Reporter): void {
   }
 }
 
+/**
+ * metadata.renamedFrom: an earlier name is not the object's own name, not the name of another
+ * declared object of the kind, and claimed by one object only (a rename has one target).
+ */
+function checkRenames(
+  docs: readonly ParsedDocument[],
+  byAddress: ReadonlyMap<string, readonly ParsedDocument[]>,
+): Diagnostic[] {
+  const claims = new Map<string, ParsedDocument[]>();
+  for (const d of docs) {
+    for (const old of new Set(strings(d.metadata['renamedFrom']))) {
+      const claimed = `${d.kind}/${old}`;
+      claims.set(claimed, [...(claims.get(claimed) ?? []), d]);
+    }
+  }
+  const out: Diagnostic[] = [];
+  for (const [claimed, group] of claims) {
+    for (const d of group) {
+      let message: string | undefined;
+      if (claimed === d.address) message = `renamedFrom lists the object's own name "${d.name}"`;
+      else if (byAddress.has(claimed))
+        message = `renamedFrom names ${claimed}, which is still declared: an object is renamed from a name git no longer uses`;
+      else if (group.length > 1)
+        message = `${claimed} is claimed as an earlier name by ${group.map((o) => o.address).join(', ')}: a rename has one target`;
+      if (message === undefined) continue;
+      out.push({
+        severity: 'error',
+        code: 'invalid-rename',
+        message,
+        location:
+          d.valueSources['metadata.renamedFrom'] ?? d.fieldSources['metadata.renamedFrom'] ?? d.source,
+        resource: d.address,
+        field: 'metadata.renamedFrom',
+      });
+    }
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------- conversion
 
 function base(d: ParsedDocument) {
@@ -526,6 +567,9 @@ function base(d: ParsedDocument) {
     source: d.source,
     fieldSources: d.fieldSources,
     adopt: d.metadata['adopt'] === true,
+    ...(d.kind !== 'ApiKey' && strings(d.metadata['renamedFrom']).length > 0
+      ? { renamedFrom: [...new Set(strings(d.metadata['renamedFrom']))] }
+      : {}),
   };
 }
 

@@ -108,6 +108,15 @@ async function setMembers(
   markPermissionChange(ctx);
 }
 
+/**
+ * `{ name }` when the live object has another name: a rename planned from `metadata.renamedFrom`
+ * (docs/concepts.md, "Cascades and renames"), written in place so its id, keys, rules and
+ * memberships stay.
+ */
+function renamed(fresh: NamedObject, value: PlannedValue): { name?: string } {
+  return fresh.name !== value.name ? { name: value.name } : {};
+}
+
 /** Write the planned value's `parts` onto the live object `id` (`fresh`: its state just read). */
 async function writeValue(
   ctx: RunContext,
@@ -124,6 +133,7 @@ async function writeValue(
       await withApiRetry(
         () =>
           client.updateProject(id, {
+            ...renamed(fresh, value),
             description: markProjectDescription(value.description, value.marker.instance),
           }),
         retry,
@@ -133,6 +143,7 @@ async function writeValue(
       await withApiRetry(
         () =>
           client.updateApplication(id, {
+            ...renamed(fresh, value),
             description: value.description,
             tags: withOwnerTag(value.tags, value.marker.instance),
           }),
@@ -144,6 +155,7 @@ async function writeValue(
         await withApiRetry(
           () =>
             client.updateGroup(id, {
+              ...renamed(fresh, value),
               description: value.description,
               tags: withOwnerTag(value.tags, value.marker.instance),
             }),
@@ -157,7 +169,11 @@ async function writeValue(
       const principal = parts.has('principal') ? principalOf(ctx, step, value) : undefined;
       if (parts.has('meta') || principal) {
         const meta = parts.has('meta')
-          ? { description: value.description, tags: withOwnerTag(value.tags, value.marker.instance) }
+          ? {
+              ...renamed(fresh, value),
+              description: value.description,
+              tags: withOwnerTag(value.tags, value.marker.instance),
+            }
           : {};
         await withApiRetry(
           () => client.updatePolicy(id, { ...meta, ...(principal ? { principal } : {}) }),

@@ -9,6 +9,7 @@
  *   metadata:
  *     name: ci-deployer          # identity inside scw-gitops
  *     adopt: true                # optional: take over a live object of that name without our marker
+ *     renamedFrom: [old-name]    # optional (not ApiKey): earlier names, renamed in place
  *   spec: { ... }                # per kind, below
  *
  * Durations are strings like `90d`, `12h`, `30m`, `1w`, `45s`, or combined `1d12h`.
@@ -25,6 +26,12 @@ interface DesiredBase {
   readonly fieldSources?: Readonly<Record<string, SourceLocation>>;
   /** metadata.adopt: plan an adoption of an unmarked live object with this name. */
   readonly adopt: boolean;
+  /**
+   * metadata.renamedFrom (Project, Application, Group, Policy): earlier names of this object. An
+   * owned live object with one of them, and none with the current name, is renamed in place (its
+   * id, keys, rules and memberships stay), like Terraform's `moved` blocks.
+   */
+  readonly renamedFrom?: readonly string[];
 }
 
 /** kind: Project. spec: { description? } — the project name is metadata.name. */

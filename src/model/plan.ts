@@ -54,7 +54,8 @@ export type ReasonCode =
   | 'custody-lost' // key pending delivery or sink holds another access key
   | 'overlap-elapsed' // previous key after rotation, overlap over
   | 'pruned' // owned, absent from git
-  | 'adopt-requested';
+  | 'adopt-requested'
+  | 'renamed'; // metadata.renamedFrom: an owned object renamed in place
 
 export const REASON_CODES: readonly ReasonCode[] = [
   'missing',
@@ -66,6 +67,7 @@ export const REASON_CODES: readonly ReasonCode[] = [
   'overlap-elapsed',
   'pruned',
   'adopt-requested',
+  'renamed',
 ];
 
 export interface FieldChange {
