@@ -132,7 +132,8 @@ export async function applyKey(
       await withApiRetry(
         () =>
           client.updateApiKey(fresh.accessKey, {
-            ...(writeAll || fields.has('description')
+            // `state`: a duplicate current key marked retiring (src/planner/duplicates.ts).
+            ...(writeAll || fields.has('description') || fields.has('state')
               ? { description: keyDescription(value, value.marker.state) }
               : {}),
             ...(writeAll || fields.has('defaultProject')

@@ -55,7 +55,8 @@ export type ReasonCode =
   | 'overlap-elapsed' // previous key after rotation, overlap over
   | 'pruned' // owned, absent from git
   | 'adopt-requested'
-  | 'renamed'; // metadata.renamedFrom: an owned object renamed in place
+  | 'renamed' // metadata.renamedFrom: an owned object renamed in place
+  | 'duplicate'; // a second current key of one declared ApiKey, marked retiring
 
 export const REASON_CODES: readonly ReasonCode[] = [
   'missing',
@@ -68,6 +69,7 @@ export const REASON_CODES: readonly ReasonCode[] = [
   'pruned',
   'adopt-requested',
   'renamed',
+  'duplicate',
 ];
 
 export interface FieldChange {

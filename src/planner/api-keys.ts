@@ -33,6 +33,7 @@ import type {
 } from '../model/plan.js';
 import { type Address, address } from '../model/resources.js';
 import type { PlanContext } from './context.js';
+import { retireDuplicates, splitCurrent } from './duplicates.js';
 import { planKeyAdoption } from './key-adoption.js';
 import {
   createKey,
@@ -191,8 +192,9 @@ function planCustody(scope: KeyScope, usable: readonly LiveKeyEntry[]): void {
   const observation = ctx.sinkRecords.get(desired.address);
   const sinkHolds = (entry: LiveKeyEntry) =>
     observation !== undefined && !observation.error && observation.accessKey === entry.key.accessKey;
-  const current = ready[0];
-  const previous = [...ready.slice(1), ...retiring];
+  // Several current keys: one stays, the others are duplicates (duplicates.ts, invariant I3).
+  const { current, previous, duplicates } = splitCurrent(ready, retiring, observation);
+  if (current) retireDuplicates(scope, current, duplicates, sinkHolds(current));
 
   // 1. A pending key the sink already holds: its secret was delivered but the key not marked
   // ready (interrupted pass). It is the key consumers use now; replace it (one new key per pass,
