@@ -223,6 +223,12 @@ interface StepCommon {
   readonly changes: readonly FieldChange[];
   /** Step ids that must succeed first. */
   readonly dependsOn: readonly string[];
+  /**
+   * Step ids that must have finished first, whatever their outcome (never a reason to skip this
+   * step): a key create or replace runs after the plan's key deletions, which free places in the
+   * organization's API-key quota (docs/concepts.md, "API-key quota"). Absent when none.
+   */
+  readonly runsAfter?: readonly string[];
   readonly wave: number;
   /** E.g. dangerous permissions acknowledged, key already expired. */
   readonly warnings: readonly string[];
@@ -416,6 +422,7 @@ const KEEP_ALIVE_DELETE: ReadonlySet<ReasonCode> = new Set(['overlap-elapsed', '
 /**
  * A step that keeps an existing key alive rather than applying a change from git: a rotation,
  * an expiry or custody replacement on the key's own bearer and project (both known ids), the
+ * successor of an expired key (deleted first, for the quota) on known ids, the
  * deletion of a superseded key at the end of its overlap, of an expired one, or of one that was
  * never delivered. These run even for a key blocked by an error of what it depends on, and they
  * are the only steps planned from the last valid desired state (docs/concepts.md).
@@ -423,6 +430,9 @@ const KEEP_ALIVE_DELETE: ReadonlySet<ReasonCode> = new Set(['overlap-elapsed', '
 export function isKeepAlive(step: DraftOf<PlanStep>): boolean {
   if (step.kind !== 'ApiKey') return false;
   if (step.action === 'delete') return KEEP_ALIVE_DELETE.has(step.reason);
+  // The successor of an expired key, created once the expired key is deleted (quota), on known ids.
+  if (step.action === 'create' && step.reason === 'expired' && step.after.kind === 'ApiKey')
+    return 'id' in step.after.application && 'id' in step.after.defaultProject;
   if (step.action !== 'replace') return false;
   const { application, defaultProject } = step.after;
   const bearer = step.before.object.bearer;

@@ -8,7 +8,8 @@
  *     retiring it normally. Without a current key, a pending key is replaced and deleted.
  *     Other pending keys are deleted (nobody holds their secret).
  *  2. No current key: create one.
- *  3. Current key expired: replace it now (unless spec.expiresAt, fixed and past, says otherwise);
+ *  3. Current key expired: delete it, then create its successor (quota.ts; unless spec.expiresAt,
+ *     fixed and past, says otherwise);
  *     the sink holds another key: replace it (custody lost); a field that cannot be patched
  *     changed (application, expiry): replace and retire; rotation due: replace and retire;
  *     description or default project changed: update in place.
@@ -34,6 +35,7 @@ import type {
 import { type Address, address } from '../model/resources.js';
 import type { PlanContext } from './context.js';
 import { retireDuplicates, splitCurrent } from './duplicates.js';
+import { replaceExpired } from './quota.js';
 import { planKeyAdoption } from './key-adoption.js';
 import {
   createKey,
@@ -258,13 +260,7 @@ function planCurrentKey(
   if (state.status === 'expired' && !absoluteInPast) {
     const text = `EXPIRED: key ${key.accessKey} expired at ${toIso(state.expiredAt)}; consumers are failing now`;
     ctx.diagnose({ severity: 'warning', code: 'key-expired', message: text, subject: desired });
-    replaceKey(scope, current, {
-      reason: 'expired',
-      detail: `key ${key.accessKey} expired at ${toIso(state.expiredAt)}`,
-      dispose: 'delete',
-      changes: [...forcing, ...inPlace],
-      warnings: [text],
-    });
+    replaceExpired(scope, current, toIso(state.expiredAt), text);
   } else if (state.status === 'expired') {
     ctx.diagnose({
       severity: 'warning',

@@ -52,7 +52,14 @@ export function replaceKey(scope: KeyScope, before: LiveKeyEntry, init: ReplaceI
   });
 }
 
-export function createKey(scope: KeyScope): void {
+/** Why a key is created: missing by default; an expired key's successor (quota.ts) says so. */
+export interface CreateInit {
+  readonly reason: ReasonCode;
+  readonly detail: string;
+  readonly warnings: readonly string[];
+}
+
+export function createKey(scope: KeyScope, init?: CreateInit): void {
   const { ctx, desired } = scope;
   const id = `create:${desired.address}`;
   ctx.refs.set(desired.address, { address: desired.address, step: id });
@@ -62,10 +69,11 @@ export function createKey(scope: KeyScope): void {
     kind: 'ApiKey',
     name: desired.name,
     address: desired.address,
-    reason: 'missing',
+    reason: init?.reason ?? 'missing',
+    ...(init ? { detail: init.detail } : {}),
     after: scope.after,
     changes: [],
-    warnings: [],
+    warnings: [...(init?.warnings ?? [])],
     knownKeys: [...scope.known],
   });
 }

@@ -339,7 +339,7 @@ const common = {
 const step: Decoder<PlanStep> = tagged<PlanStep>('action', {
   create: object(
     { ...common, action: oneOf(['create'] as const), after: plannedValue },
-    { detail: str, knownKeys: strings },
+    { detail: str, knownKeys: strings, runsAfter: strings },
   ),
   update: object(
     { ...common, action: oneOf(['update'] as const), before: liveObject, after: plannedValue },
@@ -359,7 +359,7 @@ const step: Decoder<PlanStep> = tagged<PlanStep>('action', {
         disposeBefore: oneOf(['retire', 'delete'] as const),
         knownKeys: strings,
       },
-      { detail: str },
+      { detail: str, runsAfter: strings },
     )(v, path);
     if (decoded.kind !== 'ApiKey' || decoded.before.kind !== 'ApiKey' || decoded.after.kind !== 'ApiKey') {
       fail(`${path}.kind`, 'only API keys are replaced');
@@ -480,11 +480,16 @@ function checkConsistency(value: Plan): void {
           fail(`${at}.dependsOn`, `must include ${JSON.stringify(ref.step)}, which creates ${ref.address}`);
       }
     }
-    for (const dep of s.dependsOn) {
-      const target = byId.get(dep);
-      if (!target) fail(`${at}.dependsOn`, `step ${JSON.stringify(dep)} is not in the plan`);
-      if (target.index >= index)
-        fail(`${at}.dependsOn`, `step ${JSON.stringify(dep)} must come before this step`);
+    for (const [field, ids] of [
+      ['dependsOn', s.dependsOn],
+      ['runsAfter', s.runsAfter ?? []],
+    ] as const) {
+      for (const dep of ids) {
+        const target = byId.get(dep);
+        if (!target) fail(`${at}.${field}`, `step ${JSON.stringify(dep)} is not in the plan`);
+        if (target.index >= index)
+          fail(`${at}.${field}`, `step ${JSON.stringify(dep)} must come before this step`);
+      }
     }
   });
   const counts = { create: 0, update: 0, replace: 0, delete: 0, adopt: 0 };
