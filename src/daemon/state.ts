@@ -5,6 +5,7 @@
 import { formatDiagnostic } from '../model/diagnostics.js';
 import type { KeyExpiry } from '../model/plan.js';
 import { scrubSecrets } from '../model/secret.js';
+import { QUOTA_EXCEEDED } from '../reconciler/quota-report.js';
 import type { DaemonMetrics } from './metrics.js';
 import type { PassReport } from './pass-report.js';
 
@@ -104,6 +105,7 @@ export class DaemonState {
         m.lastSuccess.set(now.getTime() / 1000);
       }
       for (const d of report.diagnostics ?? []) {
+        if (d.code === QUOTA_EXCEEDED) m.quotaExceeded.inc({ key: d.resource ?? '' });
         if (d.severity === 'error') this.pushError(now, rec.reconcileId, formatDiagnostic(d));
       }
       for (const o of report.apply?.outcomes ?? []) {

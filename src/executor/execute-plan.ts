@@ -173,6 +173,7 @@ export async function executePlan(
         action: step.action,
         result,
         error: message,
+        ...(result === 'failed' ? { code: e.code } : {}),
         durationMs: deps.clock.now().getTime() - started,
         ...defined({ accessKey }),
       });

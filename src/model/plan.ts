@@ -497,6 +497,8 @@ export interface StepOutcome {
   readonly result: StepResult;
   /** Scrubbed error message when failed or skipped (dependency failed, refused by the point read). */
   readonly error?: string;
+  /** The failure's code when failed (`quotas-exceeded`, `key-create-failed`, …). */
+  readonly code?: string;
   /** A note on what happened instead of the plan, e.g. an existing owned object used instead of a create. */
   readonly note?: string;
   readonly durationMs: number;

@@ -39,6 +39,7 @@ import { observeLive } from '../scaleway/observe.js';
 import type { ScalewayClient } from '../scaleway/port.js';
 import type { RulesCache } from '../scaleway/rules-cache.js';
 import { observeSinks } from '../sinks/observe.js';
+import { quotaDiagnostics } from './quota-report.js';
 import type { SecretSink } from '../sinks/sink.js';
 
 export interface ReconcileDeps {
@@ -234,7 +235,11 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions)
 
   // 5. execute
   const summary = await execute(plan, deps, opts);
-  return summarizeRun(summary, withPlan);
+  return summarizeRun(
+    summary,
+    withPlan,
+    quotaDiagnostics(summary, live, plan.instance, deps.clock.now().getTime()),
+  );
 }
 
 /** The executor needs the plan, the ports and the clock, nothing else. */
@@ -253,10 +258,13 @@ async function execute(
   );
 }
 
+/** `applyDiagnostics`: what the apply found (a quota reached), after the plan's diagnostics. */
 function summarizeRun(
   summary: ApplySummary,
-  rest: Omit<ReconcileResult, 'kind' | 'summary'>,
+  planned: Omit<ReconcileResult, 'kind' | 'summary'>,
+  applyDiagnostics: readonly Diagnostic[] = [],
 ): ReconcileResult {
+  const rest = { ...planned, diagnostics: [...planned.diagnostics, ...applyDiagnostics] };
   if (summary.ok) return { kind: 'applied', summary, ...rest };
   const failed = summary.outcomes.filter((o) => o.result === 'failed');
   const first = failed[0];
@@ -353,7 +361,11 @@ export async function applySavedPlan(
   if (plan.steps.length === 0) return { kind: 'no-changes', ...base };
   try {
     const summary = await execute(plan, deps, opts);
-    return summarizeRun(summary, base);
+    return summarizeRun(
+      summary,
+      base,
+      quotaDiagnostics(summary, live, plan.instance, deps.clock.now().getTime()),
+    );
   } catch (err) {
     rethrowAbort(err, opts.signal);
     if (err instanceof AppError) throw err;
