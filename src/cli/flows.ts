@@ -12,12 +12,14 @@ import {
   displayDiagnostics,
   displayFor,
   displayPath,
+  displayPlan,
   plural,
   relativizeText,
 } from './display.js';
 import { type CommandRun, fail, reportingFailures } from './failure-report.js';
 import type { CliIO } from './io.js';
 import { EXIT_CHANGES, EXIT_ERROR, EXIT_OK } from './io.js';
+import { describeBlocked } from '../render/format.js';
 import { systemClock } from '../clock.js';
 import type { Settings } from '../config/settings.js';
 import { loadDesiredState } from '../desired/load.js';
@@ -36,19 +38,23 @@ import {
   outputFormat,
   type ParsedFlags,
   parseAt,
+  parseTargets,
   planOverrides,
   printDiagnostics,
   renderPlan,
   renderSummary,
   resolveDir,
   resolveSettings,
+  UsageError,
   useColor,
 } from './command.js';
+import { narrowPlan, TargetNotInPlanError } from '../planner/targets.js';
 import { openCliGitSource, wantsGit } from './git-flag.js';
 import {
   applySavedPlan,
   type ReconcileDeps,
   type ReconcileResult,
+  blockedText,
   reconcileOnce,
 } from '../reconciler/reconcile-once.js';
 
@@ -114,6 +120,12 @@ async function validateFirst(
   });
 }
 
+/** The blocked objects of a plan, one line each, paths in the display style. */
+function blockedLines(plan: Plan, display: Display | undefined, cwd: string): string[] {
+  const shown = display ? displayPlan(plan, display.base, display.cwd) : plan;
+  return shown.blocked.map((b) => relativizeText(describeBlocked(b), cwd));
+}
+
 /** A pass that ended in `error`: a refused plan, or a listing / sink failure before planning. */
 async function failedPass(
   run: CommandRun,
@@ -156,6 +168,7 @@ async function failedPass(
       consequence: dryRun ? 'Nothing was changed.' : 'Nothing was applied.',
       diagnostics,
       plan,
+      ...(plan.blocked.length > 0 ? { blocked: blockedLines(plan, display, io.cwd) } : {}),
     },
     { diagnosticsShown: textShown },
   );
@@ -229,9 +242,33 @@ export async function runDryRun(
       printDiagnostics(io, loadDiagnostics(result), display);
       if (result.kind === 'error') return failedPass(run, result, display, true);
       if (result.plan) await emitPlan(result.plan, flags.values, io, format, display);
+      if (result.kind === 'blocked' && result.plan) return blockedDryRun(run, result.plan, display);
       return result.kind === 'no-changes' ? EXIT_OK : EXIT_CHANGES;
     });
   });
+}
+
+/**
+ * A dry run whose plan has errors about objects (failure isolation): the plan was shown (with its
+ * blocked section, also in --out), and CI must still fail: the errors on stderr unless the text
+ * rendering on stdout showed them, one summary line, exit 1.
+ */
+function blockedDryRun(run: CommandRun, plan: Plan, display: Display): number {
+  const { io, flags, format } = run;
+  if (format !== 'text' && flags.values.out === undefined) {
+    const errors = plan.diagnostics.filter((d) => d.severity === 'error');
+    printDiagnostics(io, errors, display);
+  }
+  io.stderr(`scw-gitops ${run.command}: ${blockedText(plan)}; nothing was changed\n`);
+  return EXIT_ERROR;
+}
+
+function appliedConsequence(result: ReconcileResult): string {
+  const outcomes = result.summary?.outcomes ?? [];
+  if (!outcomes.some((o) => o.result !== 'failed' && o.result !== 'skipped')) return 'Nothing was applied.';
+  if (result.kind === 'blocked')
+    return 'Every step of the objects not blocked was applied (below); the blocked ones are planned once their errors are fixed.';
+  return 'Some steps were applied (below); the failed and skipped ones are planned again on the next run.';
 }
 
 /** The plan and the outcome of each step; a failure report when something failed. */
@@ -254,13 +291,14 @@ async function printApplied(
   const report: FailureReport = {
     command: run.label,
     summary: relativizeText(result.error ?? result.kind, io.cwd),
-    consequence: result.summary?.outcomes.some((o) => o.result !== 'failed' && o.result !== 'skipped')
-      ? 'Some steps were applied (below); the failed and skipped ones are planned again on the next run.'
-      : 'Nothing was applied.',
+    consequence: appliedConsequence(result),
     diagnostics: display
       ? displayDiagnostics(result.diagnostics, display.base, display.cwd)
       : result.diagnostics,
     ...(result.plan ? { plan: result.plan } : {}),
+    ...(result.plan && result.plan.blocked.length > 0
+      ? { blocked: blockedLines(result.plan, display, io.cwd) }
+      : {}),
     ...(result.summary && result.plan
       ? { outcomes: outcomeLines(result.summary, result.plan).map((l) => relativizeText(l, io.cwd)) }
       : {}),
@@ -312,8 +350,18 @@ export async function runApplySaved(flags: ParsedFlags, io: CliIO, deps: Command
     io.stderr(`scw-gitops apply: cannot read ${displayPath(io.cwd, path)}${code ? ` (${code})` : ''}\n`);
     return EXIT_ERROR;
   }
+  const targets = parseTargets(flags.values.target);
   return reportingFailures(run, async () => {
-    const plan = parsePlanJson(text, displayPath(io.cwd, path));
+    const saved = parsePlanJson(text, displayPath(io.cwd, path));
+    let plan = saved;
+    if (targets) {
+      try {
+        plan = narrowPlan(saved, targets);
+      } catch (err) {
+        if (err instanceof TargetNotInPlanError) throw new UsageError(err.message);
+        throw err;
+      }
+    }
     const settings = await resolveSettings(flags.values, io);
     return withRuntime(settings, run, deps, async (rd) => {
       const result = await applySavedPlan(plan, rd, { signal: io.signal });

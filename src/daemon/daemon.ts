@@ -31,6 +31,8 @@ import { createReconcilePass, type DaemonPass } from './reconcile-pass.js';
 import { ReconcileLoop } from './single-flight.js';
 import { SourceDriver } from './source-driver.js';
 import { type SourceWatcher, watchSource } from './source-watcher.js';
+import type { ScheduleStatus, StatusDocument } from '../model/status.js';
+import { renderDashboard } from '../ui/dashboard.js';
 import { DaemonState, type PassRecord } from './state.js';
 import { type DeliveryHold, deliveryHold } from './test-hooks.js';
 import { resolveWebhookSecrets, WebhookIntake } from './webhooks.js';
@@ -55,6 +57,8 @@ export interface DaemonDeps {
   readonly resyncJitterMs?: number;
   /** Prebuilt desired-state source (tests); default from settings.source (dir or git). */
   readonly source?: DesiredSource;
+  /** How often the dashboard's page refreshes its live part (default 10 s; tests go faster). */
+  readonly dashboardRefreshMs?: number;
   /** Prebuilt commit status reporter (tests); default from source.git.commitStatus. */
   readonly commitStatus?: CommitStatusReporter;
 }
@@ -362,19 +366,39 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     log.info('stopped');
   };
 
+  const scheduleStatus = (): ScheduleStatus => {
+    const resyncTask = tasks.find((t) => t.name === 'resync');
+    const retryAt = loop.retryAt;
+    return {
+      resync: settings.schedule.resync,
+      rotationCheck: settings.schedule.rotationCheck,
+      nextResyncAt: resyncTask?.getNextRun()?.toISOString() ?? null,
+      nextDueAt: state.nextDueAt(),
+      retryAt: retryAt === undefined ? null : new Date(retryAt).toISOString(),
+    };
+  };
+
+  const statusDocument = (): StatusDocument =>
+    state.status({
+      instance: settings.instance,
+      organizationId: runtime.organizationId,
+      source: source.status(),
+      version,
+      queue: { running: loop.running, pending: loop.pending, backingOff: loop.backingOff },
+      schedule: scheduleStatus(),
+    });
+
   try {
     const httpDeps: HttpServerDeps = {
       logger,
       hooks,
       admin: adminGuard,
       metrics: renderMetrics,
-      status: () =>
-        state.status({
-          instance: settings.instance,
-          organizationId: runtime.organizationId,
-          source: source.status(),
-          version,
-          queue: { running: loop.running, pending: loop.pending, backingOff: loop.backingOff },
+      status: statusDocument,
+      dashboard: (part) =>
+        renderDashboard(part, statusDocument(), {
+          now: clock.now(),
+          ...(deps.dashboardRefreshMs !== undefined ? { refreshMs: deps.dashboardRefreshMs } : {}),
         }),
       // A standby replica (leader election, not leading) is ready: it serves probes and waits
       // for the lease; otherwise rolling updates would never finish while the old pod leads.

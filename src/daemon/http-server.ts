@@ -6,6 +6,8 @@
  *   GET  /readyz          main           open      200 after the first successful listing
  *   GET  /metrics         main           open      Prometheus text exposition
  *   GET  /status          main, admin    admin     JSON status document (access-guard.ts)
+ *   GET  /ui              main, admin    admin     the read-only dashboard (src/ui/), and its
+ *        /ui/live, /ui/dashboard.js, /ui/dashboard.css   refreshed part, script and stylesheet
  *   POST /hooks/<hook>    main           per hook  webhooks.ts: github, gitlab, git-sync
  *
  * `admin` access is the one AccessGuard of the control endpoints: a bearer token on any listener,
@@ -23,6 +25,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { AccessGuard, Listener } from './access-guard.js';
+import { DASHBOARD_CSS, DASHBOARD_JS } from '../ui/assets.js';
+import { DASHBOARD_CSP } from '../ui/dashboard.js';
 import { METRICS_CONTENT_TYPE } from './metrics.js';
 import type { WebhookIntake, WebhookReply } from './webhooks.js';
 
@@ -34,6 +38,8 @@ export interface HttpServerDeps {
   /** The Prometheus exposition (prom-client renders asynchronously). */
   readonly metrics: () => string | Promise<string>;
   readonly status: () => unknown;
+  /** The dashboard (src/ui/dashboard.ts): the whole page, or the part its script refreshes. */
+  readonly dashboard: (part: 'page' | 'live') => string;
   readonly ready: () => { ready: boolean; reason?: string };
   readonly healthy: () => { healthy: boolean; reason?: string };
   /** Counts every answered request (route: a known path, `hooks`, `unmatched` or `malformed`). */
@@ -66,6 +72,22 @@ interface Route {
 }
 
 const MAX_TARGET_LENGTH = 8 * 1024;
+const HTML = 'text/html; charset=utf-8';
+
+/** A dashboard route: read-only, behind the admin guard, under the dashboard's CSP. */
+function uiRoute(body: () => string, type: string): Route {
+  return {
+    methods: ['GET', 'HEAD'],
+    access: 'admin',
+    listeners: ['main', 'admin'],
+    handle: ({ res }) => {
+      res.setHeader('Content-Security-Policy', DASHBOARD_CSP);
+      res.setHeader('X-Frame-Options', 'DENY');
+      res.setHeader('Referrer-Policy', 'no-referrer');
+      send(res, 200, body(), type);
+    },
+  };
+}
 
 export async function startHttpServer(
   deps: HttpServerDeps,
@@ -104,6 +126,10 @@ export async function startHttpServer(
       listeners: ['main', 'admin'],
       handle: ({ res }) => sendJson(res, 200, deps.status()),
     },
+    '/ui': uiRoute(() => deps.dashboard('page'), HTML),
+    '/ui/live': uiRoute(() => deps.dashboard('live'), HTML),
+    '/ui/dashboard.js': uiRoute(() => DASHBOARD_JS, 'text/javascript; charset=utf-8'),
+    '/ui/dashboard.css': uiRoute(() => DASHBOARD_CSS, 'text/css; charset=utf-8'),
   };
 
   const hookRoute = (ctx: RouteContext): Promise<void> | void => {

@@ -4,6 +4,7 @@
  * Nothing in it is secret.
  */
 import type { Diagnostic } from '../model/diagnostics.js';
+import type { Inventory } from '../model/inventory.js';
 import type { ApplySummary, KeyExpiry, Plan } from '../model/plan.js';
 import type { PassVerdict } from './backoff.js';
 
@@ -14,6 +15,8 @@ export type PassResult =
   | 'applied'
   /** some steps failed (or were skipped), the rest applied */
   | 'partial'
+  /** errors block some objects; every other step was applied (docs/concepts.md) */
+  | 'blocked'
   /** invalid desired state / settings / refused plan: waits for the next change */
   | 'invalid'
   /** listing or applying failed as a whole (network, API, sink) */
@@ -36,6 +39,8 @@ export interface PassOutlook {
   readonly nextDueAt?: number;
   /** Steps a new pass would still make (0 = converged). */
   readonly remainingSteps: number;
+  /** The inventory of the re-observation. */
+  readonly inventory?: Inventory;
 }
 
 export interface PassReport {
@@ -44,6 +49,8 @@ export interface PassReport {
   /** The live organization was listed successfully (readiness). */
   readonly listed: boolean;
   readonly revision?: string;
+  /** The desired state of `revision` loaded without errors (undefined: not read this pass). */
+  readonly desiredValid?: boolean;
   readonly plan?: Plan;
   readonly apply?: ApplySummary;
   readonly diagnostics?: readonly Diagnostic[];
@@ -56,4 +63,9 @@ export interface PassReport {
   readonly nextDueAt?: number;
   /** Present after an apply that changed something (and whose re-observation succeeded). */
   readonly outlook?: PassOutlook;
+  /**
+   * Every declared object and key as the pass leaves them (the post-apply outlook's when there is
+   * one, with the apply's failures), once a plan could be built.
+   */
+  readonly inventory?: Inventory;
 }

@@ -10,6 +10,7 @@ import { requireSourceDir } from '../config/source-dir.js';
 import { ConfigError } from '../errors.js';
 import { scrubSecrets } from '../model/secret.js';
 import { type ReconcileResult, reconcileOnce } from '../reconciler/reconcile-once.js';
+import { withOutcomes } from '../planner/inventory.js';
 import { RulesCache } from '../scaleway/rules-cache.js';
 import type { PassVerdict } from './backoff.js';
 import type { PassOutlook, PassReport, PassResult } from './pass-report.js';
@@ -47,7 +48,7 @@ export function createReconcilePass(runtime: Runtime, settings: Settings, clock:
         ...(ctx.signer ? { signer: ctx.signer } : {}),
       },
       // ctx.logger already carries reconcileId.
-      { dir, dryRun: false, signal: ctx.signal },
+      { dir, dryRun: false, signal: ctx.signal, inventory: true },
     );
     const report = toPassReport(result, ctx.revision);
     if (!changedSomething(result) || ctx.signal.aborted) return report;
@@ -86,7 +87,7 @@ async function observeOutlook(
         ...(ctx.revision ? { revision: ctx.revision } : {}),
         ...(ctx.signer ? { signer: ctx.signer } : {}),
       },
-      { dir, dryRun: true, signal: ctx.signal },
+      { dir, dryRun: true, signal: ctx.signal, inventory: true },
     );
     if (!after.plan || after.kind === 'error') {
       ctx.logger.warn({ error: after.error }, 'could not re-observe the keys after the apply');
@@ -105,6 +106,7 @@ async function observeOutlook(
       upcoming: after.plan.upcoming,
       ...(after.nextDueAt !== undefined ? { nextDueAt: after.nextDueAt } : {}),
       remainingSteps,
+      ...(after.inventory ? { inventory: after.inventory } : {}),
     };
   } catch (err) {
     if (ctx.signal.aborted) return undefined;
@@ -113,12 +115,19 @@ async function observeOutlook(
   }
 }
 
-/** The report with the post-apply outlook; its next due instant replaces the applied plan's. */
+/**
+ * The report with the post-apply outlook; its next due instant replaces the applied plan's, and
+ * its inventory (the organization after the apply) the applied plan's, with the apply's failures.
+ */
 export function withOutlook(report: PassReport, outlook: PassOutlook): PassReport {
-  const { nextDueAt: _stale, ...rest } = report;
+  const { nextDueAt: _stale, inventory: applied, ...rest } = report;
+  const after = outlook.inventory
+    ? withOutcomes(outlook.inventory, report.apply?.outcomes ?? [], { settled: false })
+    : applied;
   return {
     ...rest,
     ...(outlook.nextDueAt !== undefined ? { nextDueAt: outlook.nextDueAt } : {}),
+    ...(after ? { inventory: after } : {}),
     outlook,
   };
 }
@@ -141,6 +150,12 @@ export function toPassReport(r: ReconcileResult, revision?: string): PassReport 
       result = 'partial';
       verdict = 'transient';
       break;
+    case 'blocked':
+      // Every other step was applied; the blocked objects wait for a fix (a commit, or a console
+      // edit seen by the resync): no hot retry. Rotation checks still run on the plan's keys.
+      result = 'blocked';
+      verdict = 'terminal';
+      break;
     case 'error':
       result = r.terminal ? 'invalid' : 'failed';
       verdict = r.terminal ? 'terminal' : 'transient';
@@ -152,10 +167,14 @@ export function toPassReport(r: ReconcileResult, revision?: string): PassReport 
     result,
     listed: r.listed,
     ...(rev ? { revision: rev } : {}),
+    ...(r.desiredValid !== undefined ? { desiredValid: r.desiredValid } : {}),
     ...(r.plan ? { plan: r.plan } : {}),
     ...(r.summary ? { apply: r.summary } : {}),
     ...(r.diagnostics.length ? { diagnostics: r.diagnostics } : {}),
     ...(r.error ? { error: scrubSecrets(r.error) } : {}),
     ...(r.nextDueAt !== undefined ? { nextDueAt: r.nextDueAt } : {}),
+    ...(r.inventory
+      ? { inventory: withOutcomes(r.inventory, r.summary?.outcomes ?? [], { settled: true }) }
+      : {}),
   };
 }

@@ -69,6 +69,8 @@ export class ReconcileLoop<R extends PassOutcome> {
   #reasons = new Set<string>();
   #failures = 0;
   #retry: AbortController | undefined;
+  /** Epoch ms the scheduled retry runs at (while `#retry` is set). */
+  #retryAt = 0;
   #passes = 0;
   #idleWaiters: Array<() => void> = [];
 
@@ -114,6 +116,11 @@ export class ReconcileLoop<R extends PassOutcome> {
   /** A retry is scheduled (backing off). */
   get backingOff(): boolean {
     return this.#retry !== undefined;
+  }
+
+  /** When the scheduled retry runs (epoch ms), while backing off. */
+  get retryAt(): number | undefined {
+    return this.#retry ? this.#retryAt : undefined;
   }
 
   /** Passes started so far. */
@@ -223,6 +230,7 @@ export class ReconcileLoop<R extends PassOutcome> {
   #scheduleRetry(delay: number): void {
     const timer = new AbortController();
     this.#retry = timer;
+    this.#retryAt = this.#o.clock.now().getTime() + delay;
     this.#pending = true;
     this.#reasons.add('retry');
     this.#o.logger.info(

@@ -65,6 +65,8 @@ export function passSummary(report: PassReport): string {
       return `applied: ${counts.join(', ') || 'done'}`;
     case 'partial':
       return `partially applied: ${report.error ?? 'some steps failed'}`;
+    case 'blocked':
+      return `partially applied: ${report.error ?? 'some objects are blocked by errors'}`;
     case 'invalid':
       return `not applied: ${report.error ?? 'invalid desired state'}`;
     case 'failed':

@@ -2,27 +2,41 @@
  * The daemon's view of itself, for /status, /readyz, the rotation check and the metrics that are
  * derived from a pass (plan changes, per-key expiry, last success).
  */
-import { formatDiagnostic } from '../model/diagnostics.js';
+import { type Diagnostic, formatDiagnostic } from '../model/diagnostics.js';
+import type { Inventory, ObjectDiagnostic } from '../model/inventory.js';
 import type { KeyExpiry } from '../model/plan.js';
 import { scrubSecrets } from '../model/secret.js';
 import { QUOTA_EXCEEDED } from '../reconciler/quota-report.js';
+import type { DesiredStateStatus, PassRecord, ScheduleStatus, StatusDocument } from '../model/status.js';
 import type { DaemonMetrics } from './metrics.js';
 import type { PassReport } from './pass-report.js';
 
-export interface PassRecord {
-  readonly reconcileId: string;
-  readonly reasons: readonly string[];
-  readonly attempt: number;
-  readonly startedAt: string;
-  finishedAt?: string;
-  durationMs?: number;
-  result?: string;
-  revision?: string;
-  summary?: unknown;
-  error?: string;
-}
+export type { PassRecord } from '../model/status.js';
 
 const MAX_ERRORS = 20;
+/** Passes kept for /status and the dashboard. */
+export const MAX_PASSES = 20;
+const MAX_DESIRED_ERRORS = 20;
+
+/** What the daemon adds to the state's own fields in /status. */
+export interface StatusExtra {
+  readonly instance: string;
+  readonly organizationId: string;
+  readonly version: string;
+  readonly source: Readonly<Record<string, unknown>>;
+  readonly queue: StatusDocument['queue'];
+  readonly schedule: ScheduleStatus;
+}
+
+function toObjectDiagnostic(d: Diagnostic): ObjectDiagnostic {
+  return {
+    severity: d.severity,
+    code: d.code,
+    message: scrubSecrets(d.message),
+    ...(d.location ? { location: d.location } : {}),
+    ...(d.hint ? { hint: d.hint } : {}),
+  };
+}
 
 /** The keys as they are after the pass: the post-apply outlook when there is one, else the plan's. */
 function keysOf(report: PassReport): readonly KeyExpiry[] {
@@ -41,6 +55,11 @@ export class DaemonState {
   lastReport: PassReport | undefined;
   /** The last pass that produced a plan (kept across failed passes for /status). */
   lastPlanReport: PassReport | undefined;
+  /** The last inventory (kept across passes that could not plan). */
+  inventory: Inventory | undefined;
+  /** Finished passes, newest first (at most MAX_PASSES). */
+  readonly passes: PassRecord[] = [];
+  desiredState: DesiredStateStatus = { revision: null, valid: null, revisionInUse: null, errors: [] };
   readonly errors: { at: string; reconcileId?: string; message: string }[] = [];
   stopping = false;
 
@@ -70,24 +89,36 @@ export class DaemonState {
     durationMs: number,
     error?: string,
   ): void {
+    const failures = report?.apply?.counts.failed ?? 0;
     const finished: PassRecord = {
       ...rec,
       finishedAt: now.toISOString(),
       durationMs,
       result: report?.result ?? 'failed',
       ...(report?.revision ? { revision: report.revision } : {}),
-      ...(report?.plan ? { summary: report.plan.summary } : {}),
-      ...(report?.apply ? { summary: { plan: report.plan?.summary, applied: report.apply.counts } } : {}),
+      ...(report?.plan
+        ? {
+            summary: {
+              plan: report.plan.summary,
+              ...(report.apply ? { applied: report.apply.counts } : {}),
+            },
+          }
+        : {}),
+      ...(failures > 0 ? { failures } : {}),
       ...(error || report?.error ? { error: scrubSecrets(error ?? report?.error ?? '') } : {}),
     };
     this.current = undefined;
     this.lastPass = finished;
+    this.passes.unshift(finished);
+    if (this.passes.length > MAX_PASSES) this.passes.length = MAX_PASSES;
     const m = this.metrics;
     m.reconcileTotal.inc({ result: finished.result ?? 'failed' });
     m.reconcileDuration.observe(durationMs / 1000);
     if (report) {
       this.lastReport = report;
       if (report.revision) this.revision = report.revision;
+      if (report.inventory) this.inventory = report.inventory;
+      this.noteDesiredState(report);
       if (report.listed && !this.ready) {
         this.ready = true;
         this.readyReason = '';
@@ -114,6 +145,25 @@ export class DaemonState {
       }
     }
     if (finished.error) this.pushError(now, rec.reconcileId, finished.error);
+  }
+
+  /** Validity of the newest desired state, and the revision the plan and inventory come from. */
+  private noteDesiredState(report: PassReport): void {
+    if (report.desiredValid === undefined) return;
+    const errors = report.desiredValid
+      ? []
+      : (report.diagnostics ?? [])
+          .filter((d) => d.severity === 'error')
+          .slice(0, MAX_DESIRED_ERRORS)
+          .map(toObjectDiagnostic);
+    this.desiredState = {
+      revision: report.revision ?? null,
+      valid: report.desiredValid,
+      revisionInUse: report.plan
+        ? (report.plan.revision ?? report.revision ?? null)
+        : this.desiredState.revisionInUse,
+      errors,
+    };
   }
 
   private pushError(now: Date, reconcileId: string, message: string): void {
@@ -163,16 +213,30 @@ export class DaemonState {
       }));
   }
 
-  status(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  /** When the last report says something becomes due (ISO), for /status. */
+  nextDueAt(): string | null {
+    const at = this.lastReport?.nextDueAt;
+    return at === undefined ? null : new Date(at).toISOString();
+  }
+
+  status(extra: StatusExtra): StatusDocument {
     const plan = this.lastPlanReport?.plan;
     return {
       ready: this.ready,
       leader: this.leader,
       ...(this.leaderIdentity ? { identity: this.leaderIdentity } : {}),
+      instance: extra.instance,
+      organizationId: extra.organizationId,
+      version: extra.version,
       revision: this.revision ?? null,
+      source: extra.source,
+      desiredState: this.desiredState,
+      schedule: extra.schedule,
+      queue: extra.queue,
       running: this.current ?? null,
       lastPass: this.lastPass ?? null,
       lastSuccessAt: this.lastSuccessAt ?? null,
+      passes: this.passes,
       plan: plan
         ? {
             createdAt: plan.createdAt,
@@ -195,8 +259,8 @@ export class DaemonState {
             },
           }
         : {}),
+      inventory: this.inventory ?? null,
       errors: this.errors,
-      ...extra,
     };
   }
 }

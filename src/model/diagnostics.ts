@@ -71,6 +71,15 @@ export function formatDiagnostic(d: Diagnostic): string {
   return `${where}${d.severity} [${d.code}] ${subject ? `${subject}: ` : ''}${d.message}${related}${hint}`;
 }
 
+/** How many `details` a diagnostic lists before it says how many more there are. */
+export const MAX_DETAILS = 50;
+
+/** A diagnostic's `details`: the first `max` items, then `… and N more` when there are more. */
+export function boundedDetails(items: readonly string[], max = MAX_DETAILS): string[] {
+  if (items.length <= max) return [...items];
+  return [...items.slice(0, max), `… and ${items.length - max} more`];
+}
+
 /** formatDiagnostic, then one indented `- item` line per detail. */
 export function formatDiagnosticLines(d: Diagnostic): string[] {
   return [formatDiagnostic(d), ...(d.details ?? []).map((x) => `    - ${x}`)];

@@ -197,6 +197,8 @@ function planCustody(scope: KeyScope, usable: readonly LiveKeyEntry[]): void {
   // Several current keys: one stays, the others are duplicates (duplicates.ts, invariant I3).
   const { current, previous, duplicates } = splitCurrent(ready, retiring, observation);
   if (current) retireDuplicates(scope, current, duplicates, sinkHolds(current));
+  if (current) ctx.keyRoles.set(current.key.accessKey, { role: 'current' });
+  for (const entry of pending) ctx.keyRoles.set(entry.key.accessKey, { role: 'pending' });
 
   // 1. A pending key the sink already holds: its secret was delivered but the key not marked
   // ready (interrupted pass). It is the key consumers use now; replace it (one new key per pass,

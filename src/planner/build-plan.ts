@@ -17,6 +17,9 @@
  *  9. Refuse mass deletions among what is left (safety.ts); order the steps into waves, what keeps keys alive first
  *     (ordering.ts).
  *
+ * With `--target` (options.targets), steps 3-4 plan only the targets and what they need, and step
+ * 6 prunes only targets: the plan is partial and says so (targets.ts).
+ *
  * Only a plan-wide error (the mass-delete guard) refuses the plan: it then carries the diagnostics
  * and no steps. Errors about objects leave every other step in the plan.
  */
@@ -24,6 +27,7 @@ import { sortDiagnostics } from '../model/diagnostics.js';
 import { applyBlocks, dedupeDiagnostics } from './blocking.js';
 import type { DesiredResource } from '../model/desired.js';
 import { defined } from '../model/defined.js';
+import type { Inventory } from '../model/inventory.js';
 import type { DeferredDeletion, FingerprintScope, Plan } from '../model/plan.js';
 import { isRefused, PLAN_FORMAT_VERSION, summarize } from '../model/plan.js';
 import { compareAddresses, KINDS } from '../model/resources.js';
@@ -31,6 +35,7 @@ import { planApiKey } from './api-keys.js';
 import { deferCascades } from './cascades.js';
 import { type BuildPlanInput, PlanContext } from './context.js';
 import { fingerprintLive } from './fingerprint.js';
+import { buildInventory } from './inventory.js';
 import { planApplication, planGroup, planProject } from './named-kinds.js';
 import { keyOutlook } from './outlook.js';
 import { orderSteps } from './ordering.js';
@@ -40,6 +45,7 @@ import { noteRenames } from './rename-notes.js';
 import { guardMassDelete, holdAbsenceDependentSteps, suspectListing } from './safety.js';
 import { planSecretDestinations } from './secret-destinations.js';
 import { toIso } from './rotation.js';
+import { partialMark, partialWarning, warnUnknownTargets } from './targets.js';
 
 export type { BuildPlanInput } from './context.js';
 export type { SinkObservation } from '../model/plan.js';
@@ -47,11 +53,14 @@ export type { PlanOptions } from './options.js';
 export { defaultPlanOptions } from './options.js';
 export { orderSteps } from './ordering.js';
 
+/** The desired resources of a kind that this plan covers (all of them, unless it is partial). */
 function ofKind<K extends DesiredResource['kind']>(
   ctx: PlanContext,
   kind: K,
 ): Extract<DesiredResource, { kind: K }>[] {
-  return ctx.desired.resources.filter((r): r is Extract<DesiredResource, { kind: K }> => r.kind === kind);
+  return ctx.desired.resources.filter(
+    (r): r is Extract<DesiredResource, { kind: K }> => r.kind === kind && ctx.inScope(r.address),
+  );
 }
 
 /** Non-owned live objects the plan looked at (owned ones are always in the fingerprint). */
@@ -69,8 +78,22 @@ function sortDeferred(list: readonly DeferredDeletion[]): DeferredDeletion[] {
 }
 
 export function buildPlan(input: BuildPlanInput): Plan {
+  return planIn(new PlanContext(input));
+}
+
+/**
+ * The plan, and the inventory of the same decisions (src/planner/inventory.ts): what the daemon
+ * shows for every declared object and key. The plan is the one buildPlan returns.
+ */
+export function buildPlanWithInventory(input: BuildPlanInput): { plan: Plan; inventory: Inventory } {
   const ctx = new PlanContext(input);
-  const { options, live, desired, now } = input;
+  const plan = planIn(ctx);
+  return { plan, inventory: buildInventory(ctx, plan) };
+}
+
+function planIn(ctx: PlanContext): Plan {
+  const { options, live, desired } = ctx;
+  const now = new Date(ctx.now);
 
   const destinations = planSecretDestinations(ctx);
   for (const project of ofKind(ctx, 'Project')) planProject(ctx, project);
@@ -93,6 +116,15 @@ export function buildPlan(input: BuildPlanInput): Plan {
   const blocked = applyBlocks(ctx, destinations);
   deferCascades(ctx);
   guardMassDelete(ctx);
+  // A partial plan covers its scope, plus the keys a pruned target application takes with it.
+  const partial =
+    ctx.targets && ctx.scope
+      ? partialMark([...ctx.targets], [...ctx.scope, ...ctx.steps.map((s) => s.address)])
+      : undefined;
+  if (partial) {
+    ctx.diagnostics.push(partialWarning(partial));
+    warnUnknownTargets(ctx, partial.targets);
+  }
 
   // Diagnostics made after the blocking pass (the mass-delete guard) concern the plan as a whole.
   const diagnostics = sortDiagnostics(
@@ -112,6 +144,7 @@ export function buildPlan(input: BuildPlanInput): Plan {
     ...defined({ signer: revision !== undefined ? options.signer : undefined }),
     liveFingerprint: fingerprintLive(live, options.instance, scope),
     fingerprintScope: scope,
+    ...defined({ partial }),
     steps,
     summary: summarize(steps),
     diagnostics,

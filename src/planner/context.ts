@@ -11,6 +11,7 @@ import { defined } from '../model/defined.js';
 import type { Address, Kind } from '../model/resources.js';
 import { LiveIndex } from './live-index.js';
 import type { PlanOptions } from './options.js';
+import { targetScope } from './targets.js';
 
 export interface BuildPlanInput {
   readonly desired: DesiredState;
@@ -36,10 +37,18 @@ export interface DiagnosticInit {
   readonly field?: string;
   readonly hint?: string;
   readonly related?: readonly RelatedLocation[];
+  /** What the problem is about, when that is a list (bounded by the producer). */
+  readonly details?: readonly string[];
 }
 
 /** An error that blocks one object: what `PlanContext.block` takes. */
 export type BlockInit = Omit<DiagnosticInit, 'severity' | 'subject'>;
+
+/** A key's role as decided by api-keys.ts / key-steps.ts. */
+export type KeyRole =
+  | { readonly role: 'current' }
+  | { readonly role: 'pending' }
+  | { readonly role: 'retiring'; readonly retireAt: number };
 
 export class PlanContext {
   readonly desired: DesiredState;
@@ -65,8 +74,17 @@ export class PlanContext {
   readonly deferred: DeferredDeletion[] = [];
   /** Future instants (epoch ms) at which a new plan would differ without any input change. */
   readonly dueTimes: number[] = [];
+  /**
+   * The role the key decisions gave each owned key (by access key): the current one, and the
+   * superseded ones with the end of their overlap (epoch ms). Read by the inventory (inventory.ts).
+   */
+  readonly keyRoles = new Map<string, KeyRole>();
   /** Live ids the plan looked at (owned, conflicting, referenced), per kind, for the fingerprint. */
   readonly #touched = new Map<Kind, Set<string>>();
+  /** `--target`: the addresses planned (targets and what they need); undefined = everything. */
+  readonly scope: ReadonlySet<Address> | undefined;
+  /** `--target`: the addresses asked for. */
+  readonly targets: ReadonlySet<Address> | undefined;
 
   constructor(input: BuildPlanInput) {
     this.desired = input.desired;
@@ -76,6 +94,19 @@ export class PlanContext {
     this.now = input.now.getTime();
     this.index = new LiveIndex(input.live, input.options.instance);
     for (const resource of input.desired.resources) this.desiredByAddress.set(resource.address, resource);
+    const targets = input.options.targets;
+    this.targets = targets !== undefined && targets.length > 0 ? new Set(targets) : undefined;
+    this.scope = this.targets ? targetScope([...this.targets], this.desiredByAddress) : undefined;
+  }
+
+  /** Is this address planned (always, unless the plan is partial)? */
+  inScope(target: Address): boolean {
+    return this.scope === undefined || this.scope.has(target);
+  }
+
+  /** May this owned object, absent from git, be pruned by this plan (a partial plan: targets only)? */
+  mayPrune(target: Address): boolean {
+    return this.targets === undefined || this.targets.has(target);
   }
 
   get instance(): string {
@@ -108,11 +139,12 @@ export class PlanContext {
         ? ((field !== undefined ? subject.fieldSources?.[field] : undefined) ?? subject.source)
         : undefined;
     const related = init.related !== undefined && init.related.length > 0 ? init.related : undefined;
+    const details = init.details !== undefined && init.details.length > 0 ? init.details : undefined;
     this.diagnostics.push({
       severity: init.severity,
       code: init.code,
       message: init.message,
-      ...defined({ location, resource, field, hint: init.hint, related }),
+      ...defined({ location, resource, field, hint: init.hint, details, related }),
     });
   }
 

@@ -137,6 +137,7 @@ export function retirePrevious(
     // duplicates.ts) keeps a full overlap from that moment: its updatedAt.
     const retiredAt = entry.marker?.state === 'retiring' ? parseTime(entry.key.updatedAt) : delivered;
     const due = previousKeyDueMs(entry.key, Math.max(delivered, retiredAt), overlapMs);
+    ctx.keyRoles.set(entry.key.accessKey, { role: 'retiring', retireAt: due });
     if (ctx.now < due) {
       ctx.dueTimes.push(due);
       ctx.overlapEnds.set(entry.key.accessKey, due);

@@ -9,7 +9,7 @@
  * - A key create or replace runs after the plan's key deletions (`runsAfter`, soft: quota).
  * - wave = 0 without dependencies, else 1 + the highest wave among them (and `runsAfter`).
  * - Order: by wave, then what keeps keys alive (rotations, expiry and custody repairs, overlap
- *   ends: `isKeepAlive`) before the rest, then creates/updates before deletes, then kind order
+ *   ends: `isKeepAlive`) before the rest, each with creates/updates before deletes, then kind order
  *   (reversed for deletes), then name and id, so the output is the same whatever the input order
  *   (Flux's tie-break rule). The executor starts steps in this order.
  */
@@ -97,7 +97,7 @@ export function orderSteps(drafts: readonly DraftStep[]): PlanStep[] {
     wave.set(id, w);
     return w;
   };
-  const phase = (step: PlanStep) => (isKeepAlive(step) ? 0 : step.action === 'delete' ? 2 : 1);
+  const phase = (step: PlanStep) => (isKeepAlive(step) ? 0 : 2) + (step.action === 'delete' ? 1 : 0);
   const rank = (step: PlanStep) =>
     step.action === 'delete' ? DELETE_ORDER.indexOf(step.kind) : kindRank(step.kind);
   const steps = drafts.map(

@@ -9,7 +9,9 @@
  *    fields, rotations, overlap ends) go on: each is checked by a point read before it writes.
  *  - The mass-delete guard refuses a plan deleting too many owned objects at once.
  */
-import { referencesOf } from '../model/plan.js';
+import { boundedDetails } from '../model/diagnostics.js';
+import { referencesOf, type PlanStep, targetId } from '../model/plan.js';
+import { compareAddresses } from '../model/resources.js';
 import type { DraftStep, PlanContext } from './context.js';
 import { ownedCount } from './pruning.js';
 
@@ -83,10 +85,15 @@ export function holdAbsenceDependentSteps(ctx: PlanContext, reasons: readonly st
   ctx.steps.splice(0, ctx.steps.length, ...kept);
 }
 
-/** Refuse (error) a plan deleting more owned objects than the limits allow. */
+/**
+ * Refuse (error) a plan deleting more owned objects than the limits allow. The refusal lists what
+ * would have been deleted, by address and live id, so the operator can judge whether to lift the
+ * guard (the first MAX_DETAILS, then a count).
+ */
 export function guardMassDelete(ctx: PlanContext): void {
   const { options } = ctx;
-  const deletions = ctx.steps.filter((s) => s.action === 'delete' && s.countsTowardMassDelete).length;
+  const counted = ctx.steps.filter((s) => s.action === 'delete' && s.countsTowardMassDelete);
+  const deletions = counted.length;
   if (deletions === 0 || options.allowMassDelete) return;
   const owned = ownedCount(ctx);
   const percent = owned === 0 ? 100 : (deletions * 100) / owned;
@@ -100,5 +107,11 @@ export function guardMassDelete(ctx: PlanContext): void {
       overAbsolute ? `${options.maxDeletes} deletions` : `${options.maxDeletePercent}%`
     }; plan refused`,
     hint: 'check the desired-state directory; if intended, re-run with --allow-mass-delete or raise --max-deletes / --max-delete-percent',
+    details: boundedDetails(
+      counted
+        .map((step) => ({ address: step.address, id: targetId(step as PlanStep) ?? '' }))
+        .sort((a, b) => compareAddresses(a.address, b.address) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+        .map(({ address, id }) => `${address} (${id})`),
+    ),
   });
 }

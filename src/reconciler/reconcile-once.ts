@@ -4,14 +4,18 @@
  *   1. load and validate the desired state (terminal on error: wait for the next input change);
  *   2. list the live organization (observeLive);
  *   3. read what each key's sink holds (observeSinks);
- *   4. buildPlan (pure); a plan with error diagnostics is refused (terminal);
- *   5. unless dryRun, execute it (executePlan) and report what happened.
+ *   4. buildPlan (pure); a plan with a plan-wide error is refused (terminal); errors about objects
+ *      only block those objects and their dependents (docs/concepts.md, "Failure isolation");
+ *   5. unless dryRun, execute the unblocked steps (executePlan) and report what happened.
  *
  * Result kinds (what the CLI maps to exit codes, and the daemon to requeue policy):
  *   - `no-changes`       the organization matches the desired state;
  *   - `changes-pending`  dry run, the plan has steps (CLI exit 2);
  *   - `applied`          every step succeeded;
  *   - `partial-failure`  some steps failed or were skipped (transient: retry with backoff);
+ *   - `blocked`          errors block some objects (`plan.blocked`); every other step was applied
+ *                        (or, in a dry run, is pending). Terminal for the blocked objects: waiting
+ *                        for a fix is the cure. The CLI exits 1: CI must fail on any error;
  *   - `error`            nothing was applied: invalid input or refused plan (`terminal: true`,
  *                        diagnostics say why), or listing/sink failure (`terminal: false`).
  * Never throws except for an abort (the signal's reason).
@@ -28,10 +32,11 @@ import { AppError, ConfigError, PlanContractError, StalePlanError, toAppError } 
 import { executePlan } from '../executor/execute-plan.js';
 import { defined } from '../model/defined.js';
 import type { Diagnostic } from '../model/diagnostics.js';
+import type { Inventory } from '../model/inventory.js';
 import type { LiveState } from '../model/live.js';
-import type { ApplySummary, Plan, StepOutcome } from '../model/plan.js';
+import { type ApplySummary, hasErrors, isRefused, type Plan, type StepOutcome } from '../model/plan.js';
 import { scrubSecrets } from '../model/secret.js';
-import { buildPlan } from '../planner/build-plan.js';
+import { buildPlan, buildPlanWithInventory } from '../planner/build-plan.js';
 import { fingerprintLive } from '../planner/fingerprint.js';
 import { type PlanOptions, pruneAll } from '../planner/options.js';
 import { verifySavedPlan } from '../planner/verify-plan.js';
@@ -69,9 +74,17 @@ export interface ReconcileOptions {
   readonly onOutcome?: (o: StepOutcome) => void;
   /** Correlation id for logs. */
   readonly reconcileId?: string;
+  /** Also return the inventory of every declared object and key (the daemon's /status and /ui). */
+  readonly inventory?: boolean;
 }
 
-export type ReconcileKind = 'no-changes' | 'changes-pending' | 'applied' | 'partial-failure' | 'error';
+export type ReconcileKind =
+  | 'no-changes'
+  | 'changes-pending'
+  | 'applied'
+  | 'partial-failure'
+  | 'blocked'
+  | 'error';
 
 export interface ReconcileResult {
   readonly kind: ReconcileKind;
@@ -90,6 +103,10 @@ export interface ReconcileResult {
   readonly revision?: string;
   /** Epoch ms of the earliest rotation/expiry/overlap end (daemon scheduling). */
   readonly nextDueAt?: number;
+  /** The desired state loaded without errors (undefined: not read). */
+  readonly desiredValid?: boolean;
+  /** With `inventory: true`, once a plan could be built (also when it is refused). */
+  readonly inventory?: Inventory;
 }
 
 /** Plan options from the settings, then the caller's overrides. */
@@ -151,10 +168,12 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions)
       listed: false,
       terminal: true,
       error: `desired state in ${opts.dir} is invalid (${n} error${n === 1 ? '' : 's'})`,
+      desiredValid: false,
       ...base,
     };
   }
   const desired = revision !== undefined ? { ...loaded.state, revision } : loaded.state;
+  const valid = { ...base, desiredValid: true };
 
   // 2. live organization, 3. sinks
   let live: LiveState;
@@ -177,7 +196,7 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions)
       listed: false,
       terminal: false,
       error: `listing the organization failed: ${errorText(err)}`,
-      ...base,
+      ...valid,
     };
   }
   let sinkRecords: Awaited<ReturnType<typeof observeSinks>>;
@@ -194,12 +213,12 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions)
       listed: true,
       terminal: false,
       error: `reading the secret sinks failed: ${errorText(err)}`,
-      ...base,
+      ...valid,
     };
   }
 
   // 4. plan
-  const plan = buildPlan({
+  const input = {
     desired,
     live,
     sinkRecords,
@@ -208,13 +227,16 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions)
       ...(deps.signer !== undefined ? { signer: deps.signer } : {}),
     },
     now,
-  });
+  };
+  const { plan, inventory } = opts.inventory
+    ? buildPlanWithInventory(input)
+    : { plan: buildPlan(input), inventory: undefined };
   const diagnostics = [...loaded.diagnostics, ...plan.diagnostics];
   const nextDue = plan.nextDueAt ? { nextDueAt: Date.parse(plan.nextDueAt) } : {};
-  const withPlan = { plan, diagnostics, listed: true, ...base, ...nextDue };
+  const withPlan = { plan, diagnostics, listed: true, ...valid, ...nextDue, ...defined({ inventory }) };
   const errors = plan.diagnostics.filter((d) => d.severity === 'error').length;
-  if (errors > 0) {
-    log.info({ errors }, 'plan refused');
+  if (isRefused(plan)) {
+    log.warn({ errors }, 'plan refused');
     return {
       kind: 'error',
       terminal: true,
@@ -223,11 +245,12 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions)
     };
   }
   if (plan.steps.length === 0) {
+    if (errors > 0) return blockedResult(withPlan);
     log.info('no changes');
     return { kind: 'no-changes', ...withPlan };
   }
   log.info({ summary: plan.summary }, 'plan computed');
-  if (opts.dryRun) return { kind: 'changes-pending', ...withPlan };
+  if (opts.dryRun) return errors > 0 ? blockedResult(withPlan) : { kind: 'changes-pending', ...withPlan };
   const nowhere = keysWithoutSink(plan);
   if (nowhere.length > 0) {
     return { kind: 'error', terminal: true, error: noSinkMessage(nowhere), ...withPlan };
@@ -240,6 +263,17 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions)
     withPlan,
     quotaDiagnostics(summary, live, plan.instance, deps.clock.now().getTime()),
   );
+}
+
+/** `3 objects blocked by 2 errors`: the one-line reason of a `blocked` result. */
+export function blockedText(plan: Plan): string {
+  const errors = plan.diagnostics.filter((d) => d.severity === 'error').length;
+  const n = plan.blocked.length;
+  return `${n} object${n === 1 ? '' : 's'} blocked by ${errors} error${errors === 1 ? '' : 's'}`;
+}
+
+function blockedResult(rest: Omit<ReconcileResult, 'kind'> & { plan: Plan }): ReconcileResult {
+  return { kind: 'blocked', terminal: true, ...rest, error: blockedText(rest.plan) };
 }
 
 /** The executor needs the plan, the ports and the clock, nothing else. */
@@ -261,20 +295,32 @@ async function execute(
 /** `applyDiagnostics`: what the apply found (a quota reached), after the plan's diagnostics. */
 function summarizeRun(
   summary: ApplySummary,
-  planned: Omit<ReconcileResult, 'kind' | 'summary'>,
+  planned: Omit<ReconcileResult, 'kind' | 'summary'> & { plan: Plan },
   applyDiagnostics: readonly Diagnostic[] = [],
 ): ReconcileResult {
   const rest = { ...planned, diagnostics: [...planned.diagnostics, ...applyDiagnostics] };
-  if (summary.ok) return { kind: 'applied', summary, ...rest };
+  const blocked = hasErrors(rest.plan) ? blockedText(rest.plan) : undefined;
+  if (summary.ok) {
+    return blocked
+      ? {
+          kind: 'blocked',
+          terminal: true,
+          summary,
+          ...rest,
+          error: `${blocked}; every other step was applied`,
+        }
+      : { kind: 'applied', summary, ...rest };
+  }
   const failed = summary.outcomes.filter((o) => o.result === 'failed');
   const first = failed[0];
+  const why = first
+    ? `${failed.length} step${failed.length === 1 ? '' : 's'} failed; first: ${first.address}: ${first.error ?? 'failed'}`
+    : `${summary.counts.skipped} step(s) skipped`;
   return {
     kind: 'partial-failure',
     summary,
     ...rest,
-    error: first
-      ? `${failed.length} step${failed.length === 1 ? '' : 's'} failed; first: ${first.address}: ${first.error ?? 'failed'}`
-      : `${summary.counts.skipped} step(s) skipped`,
+    error: blocked ? `${why}; ${blocked}` : why,
   };
 }
 
@@ -314,7 +360,7 @@ export async function applySavedPlan(
   opts: ApplySavedPlanOptions = {},
 ): Promise<ReconcileResult> {
   const { settings } = deps;
-  if (plan.diagnostics.some((d) => d.severity === 'error')) {
+  if (isRefused(plan)) {
     throw new ConfigError('the saved plan was refused when it was made (it has errors); nothing to apply');
   }
   const nowhere = keysWithoutSink(plan);
@@ -358,7 +404,7 @@ export async function applySavedPlan(
     listed: true,
     ...(plan.revision !== undefined ? { revision: plan.revision } : {}),
   };
-  if (plan.steps.length === 0) return { kind: 'no-changes', ...base };
+  if (plan.steps.length === 0) return hasErrors(plan) ? blockedResult(base) : { kind: 'no-changes', ...base };
   try {
     const summary = await execute(plan, deps, opts);
     return summarizeRun(

@@ -22,6 +22,8 @@ export interface FailureReport {
   readonly diagnostics: readonly Diagnostic[];
   /** The plan, when one was made (refused, or partly applied). */
   readonly plan?: Pick<Plan, 'organizationId' | 'instance' | 'revision' | 'createdAt'>;
+  /** Objects held back by an error, one line each (render/format.ts `describeBlocked`). */
+  readonly blocked?: readonly string[];
   /** Outcome lines of an apply that failed part way (`ApiKey/ci: failed: …`). */
   readonly outcomes?: readonly string[];
   /** What to do next, when there is a clear next step. */
@@ -42,6 +44,12 @@ export function renderFailureText(report: FailureReport): string {
     lines.push('');
     for (const d of diagnostics) lines.push(...formatDiagnosticLines(d));
   }
+  if (report.blocked && report.blocked.length > 0)
+    lines.push(
+      '',
+      `Blocked (${report.blocked.length}): not changed until the errors are fixed`,
+      ...report.blocked.map((b) => `  ${b}`),
+    );
   if (report.outcomes && report.outcomes.length > 0) lines.push('', ...report.outcomes);
   if (report.next) lines.push('', report.next);
   return `${lines.join('\n')}\n`;
@@ -83,6 +91,11 @@ export function renderFailureMarkdown(report: FailureReport): string {
   const diagnostics = ordered(report.diagnostics);
   if (diagnostics.length > 0) {
     for (const d of diagnostics) out.push(...markdownDiagnostic(d));
+    out.push('');
+  }
+  if (report.blocked && report.blocked.length > 0) {
+    out.push(`**Blocked (${report.blocked.length})**: not changed until the errors are fixed`, '');
+    for (const b of report.blocked) out.push(`- ${prose(b)}`);
     out.push('');
   }
   if (report.outcomes && report.outcomes.length > 0) {

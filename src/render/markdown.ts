@@ -3,10 +3,10 @@
  * GitHub alerts, then one collapsed `<details>` section per kind with a `diff` block of its
  * steps (the text rendering's lines, without colour).
  */
-import { formatDiagnostic } from '../model/diagnostics.js';
+import { type Diagnostic, formatDiagnostic } from '../model/diagnostics.js';
 import type { Plan } from '../model/plan.js';
 import { KINDS } from '../model/resources.js';
-import { closingLine, SYMBOL, stepBody, stepComment, stepTitle } from './format.js';
+import { closingLine, partialNote, SYMBOL, stepBody, stepComment, stepTitle } from './format.js';
 
 function cell(s: string): string {
   return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -28,6 +28,23 @@ function table(
   return [line(header), sep, ...rows.map(line)];
 }
 
+/**
+ * The lines of an alert (`> [!CAUTION]`) listing diagnostics: one line each, and a diagnostic's
+ * `details` as a list under it (separated by blank quote lines, so the list is a list).
+ */
+function alertLines(diagnostics: readonly Diagnostic[]): string[] {
+  const out: string[] = [];
+  diagnostics.forEach((d, i) => {
+    const details = d.details ?? [];
+    if (i > 0 && (details.length > 0 || (diagnostics[i - 1]?.details?.length ?? 0) > 0)) out.push('>');
+    out.push(`> ${cell(formatDiagnostic(d))}  `);
+    if (details.length === 0) return;
+    out.push('>');
+    for (const x of details) out.push(`> - ${cell(x)}`);
+  });
+  return out;
+}
+
 export function renderPlanMarkdown(plan: Plan): string {
   const out: string[] = [];
   const errors = plan.diagnostics.filter((d) => d.severity === 'error');
@@ -40,6 +57,8 @@ export function renderPlanMarkdown(plan: Plan): string {
     }, planned at ${plan.createdAt}.`,
   );
   out.push('');
+  const partial = partialNote(plan);
+  if (partial) out.push(cell(partial), '');
   out.push(`**${closingLine(plan)}**`);
   if (plan.steps.length > 0) {
     out.push('');
@@ -55,7 +74,7 @@ export function renderPlanMarkdown(plan: Plan): string {
   out.push('');
   if (errors.length > 0) {
     out.push('> [!CAUTION]');
-    for (const d of errors) out.push(`> ${cell(formatDiagnostic(d))}  `);
+    out.push(...alertLines(errors));
     out.push('');
   }
   if (plan.blocked.length > 0) {
@@ -82,8 +101,16 @@ export function renderPlanMarkdown(plan: Plan): string {
   );
   if (warnings.length > 0 || stepWarnings.length > 0) {
     out.push('> [!WARNING]');
-    const lines = [...new Set([...stepWarnings, ...warnings.map((d) => formatDiagnostic(d))])];
-    for (const w of lines) out.push(`> ${cell(w)}  `);
+    for (const w of new Set(stepWarnings)) out.push(`> ${cell(w)}  `);
+    const seen = new Set<string>();
+    const unique = warnings.filter((d) => {
+      const key = formatDiagnostic(d);
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+    if (stepWarnings.length > 0 && unique.some((d) => (d.details?.length ?? 0) > 0)) out.push('>');
+    out.push(...alertLines(unique));
     out.push('');
   }
   for (const kind of KINDS) {

@@ -4,12 +4,13 @@
  * is always the closing line (format.ts): the summary (`Plan: …`), `No changes. …` or
  * `Plan refused: …`, followed by the count of blocked objects when there are any.
  */
-import { formatDiagnostic } from '../model/diagnostics.js';
+import { formatDiagnosticLines } from '../model/diagnostics.js';
 import type { Action, Plan } from '../model/plan.js';
 import {
   closingLine,
   describeBlocked,
   describeDeferred,
+  partialNote,
   SYMBOL,
   stepBody,
   stepComment,
@@ -40,6 +41,8 @@ export function renderPlanText(plan: Plan, opts: TextRenderOptions = {}): string
       plan.revision ? `, revision ${plan.revision}${plan.signer ? ` signed by ${plan.signer}` : ''}` : ''
     }) at ${plan.createdAt}`,
   );
+  const partial = partialNote(plan);
+  if (partial) out.push(c(YELLOW, partial));
   out.push('');
 
   const errors = plan.diagnostics.filter((d) => d.severity === 'error');
@@ -79,12 +82,12 @@ export function renderPlanText(plan: Plan, opts: TextRenderOptions = {}): string
 
   if (warnings.length > 0) {
     out.push(c(YELLOW, `Warnings (${warnings.length}):`));
-    for (const d of warnings) out.push(`  ${c(YELLOW, formatDiagnostic(d))}`);
+    for (const d of warnings) for (const line of formatDiagnosticLines(d)) out.push(`  ${c(YELLOW, line)}`);
     out.push('');
   }
   if (errors.length > 0) {
     out.push(c(RED, `Errors (${errors.length}):`));
-    for (const d of errors) out.push(`  ${c(RED, formatDiagnostic(d))}`);
+    for (const d of errors) for (const line of formatDiagnosticLines(d)) out.push(`  ${c(RED, line)}`);
     out.push('');
   }
   if (plan.blocked.length > 0) {

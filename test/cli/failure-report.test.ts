@@ -101,6 +101,11 @@ describe('the failure report (--out FILE)', () => {
     expect(report).toContain(`Organization \`${sandbox.organizationId}\`, instance \`ci\``);
     expect(report).toContain('**The plan was refused (1 error).**');
     expect(report).toMatch(/- \*\*error\*\* .*\[`mass-delete`\]/);
+    // What would have been deleted, by address and live id: in the report and the plan.
+    expect(report).toMatch(
+      /^ {2}- Application\/b \([0-9a-f-]{36}\)\n {2}- Application\/c \([0-9a-f-]{36}\)$/m,
+    );
+    expect(t.out()).toMatch(/^ {6}- Application\/b \([0-9a-f-]{36}\)\n {6}- Application\/c /m);
     expect(t.out()).toContain('Plan refused: 1 error. Nothing will be changed.');
     expect(t.err()).toContain('scw-gitops reconcile: the plan was refused (1 error)\n');
   });

@@ -10,6 +10,7 @@ import { loadDesiredState } from '../../src/desired/load.js';
 import { run as apply } from '../../src/cli/commands/apply.js';
 import { run as plan } from '../../src/cli/commands/plan.js';
 import { run as reconcile } from '../../src/cli/commands/reconcile.js';
+import { PLAN_FORMAT_VERSION } from '../../src/model/plan.js';
 import { knownSecretValues } from '../../src/model/secret.js';
 import { type SandboxHandle, startSandbox } from '../../src/sandbox/server.js';
 import { createLogCapture } from '../helpers/log-capture.js';
@@ -101,7 +102,7 @@ describe('scw-gitops plan', () => {
     const j = io();
     expect(await plan(['--config', cfg, '-o', 'json'], j.io, deps())).toBe(2);
     const parsed = JSON.parse(j.out()) as { formatVersion: number; summary: { create: number } };
-    expect(parsed.formatVersion).toBe(2);
+    expect(parsed.formatVersion).toBe(PLAN_FORMAT_VERSION);
     expect(parsed.summary.create).toBe(total);
 
     const m = io();

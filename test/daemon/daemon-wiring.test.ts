@@ -28,6 +28,15 @@ import { parsePrometheusText } from '../helpers/prometheus-text.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { fakeRuntime } from './fake-runtime.js';
 
+const STATUS_EXTRA = {
+  instance: 'test',
+  organizationId: 'org',
+  version: '0.0.0',
+  source: {},
+  queue: { running: false, pending: false, backingOff: false },
+  schedule: { resync: '', rotationCheck: '', nextResyncAt: null, nextDueAt: null, retryAt: null },
+};
+
 function plan(keys: Plan['keys'] = [], steps = 0): Plan {
   return {
     formatVersion: PLAN_FORMAT_VERSION,
@@ -462,6 +471,6 @@ describe('DaemonState.rotationDue', () => {
       { address: 'ApiKey/a', accessKey: 'SCWNEW', rotateAt: created.rotateAt, expiresAt: created.expiresAt },
     ]);
     expect(s.rotationDue(new Date('2026-02-01T00:00:00Z'))).toBe(true);
-    expect(s.status()['outlook']).toEqual({ observedAt: now.toISOString(), remainingSteps: 0 });
+    expect(s.status(STATUS_EXTRA).outlook).toEqual({ observedAt: now.toISOString(), remainingSteps: 0 });
   });
 });

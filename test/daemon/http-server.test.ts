@@ -141,6 +141,7 @@ describe('HTTP server', () => {
       admin,
       metrics: () => '# HELP x X.\n# TYPE x gauge\nx 1\n',
       status: () => ({ ready: opts.ready ?? false }),
+      dashboard: (part) => (part === 'page' ? '<!doctype html><p>page</p>' : '<div id="live"></div>'),
       ready: () => (opts.ready ? { ready: true } : { ready: false, reason: 'no listing yet' }),
       healthy: () => ({ healthy: true }),
       onRequest: (e) => requests.push(e),
@@ -440,6 +441,43 @@ describe('HTTP server', () => {
         .status,
     ).toBe(200);
     assertNoSecrets(cap.raw, [token]);
+  });
+  it('serves the dashboard under the same guard as /status, read-only, with a strict CSP', async () => {
+    const token = 'ui-token-0123456789';
+    const { url, handles, cap } = await start({ listeners: ['main', 'admin'], adminToken: token });
+    const paths = ['/ui', '/ui/', '/ui/live', '/ui/dashboard.js', '/ui/dashboard.css'];
+    for (const p of paths) {
+      expect((await send(url, 'GET', p)).status, p).toBe(401);
+      expect((await send(handles.admin!.url, 'GET', p)).status, p).toBe(401);
+    }
+    const auth = { authorization: `Bearer ${token}` };
+    const types: Record<string, RegExp> = {
+      '/ui': /^text\/html; charset=utf-8$/,
+      '/ui/live': /^text\/html; charset=utf-8$/,
+      '/ui/dashboard.js': /^text\/javascript; charset=utf-8$/,
+      '/ui/dashboard.css': /^text\/css; charset=utf-8$/,
+    };
+    for (const [p, type] of Object.entries(types)) {
+      const res = await send(url, 'GET', p, undefined, auth);
+      expect(res.status, p).toBe(200);
+      expect(res.headers['content-type'], p).toMatch(type);
+      expect(res.headers['content-security-policy'], p).toMatch(/^default-src 'self';/);
+      expect(res.headers['x-frame-options'], p).toBe('DENY');
+      expect(res.headers['referrer-policy'], p).toBe('no-referrer');
+      expect(res.headers['x-content-type-options'], p).toBe('nosniff');
+    }
+    expect((await send(url, 'GET', '/ui', undefined, auth)).body).toContain('<p>page</p>');
+    expect((await send(url, 'GET', '/ui/live', undefined, auth)).body).toBe('<div id="live"></div>');
+    // Nothing in it changes state: only GET and HEAD.
+    expect((await send(url, 'POST', '/ui', '', auth)).status).toBe(405);
+    expect((await send(url, 'GET', '/ui/other', undefined, auth)).status).toBe(404);
+    assertNoSecrets(cap.raw, [token]);
+  });
+
+  it('opens the dashboard on the loopback admin listener when no token is configured', async () => {
+    const { url, handles } = await start({ listeners: ['main', 'admin'] });
+    expect((await send(url, 'GET', '/ui')).status).toBe(401);
+    expect((await send(handles.admin!.url, 'GET', '/ui')).status).toBe(200);
   });
 });
 

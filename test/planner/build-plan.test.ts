@@ -274,6 +274,22 @@ describe('buildPlan: prune and safety', () => {
     });
     expect(codes(abs)).toEqual(['error:mass-delete']);
   });
+  it('the refusal lists what it would delete, by address and id, 50 at most then a count', () => {
+    const p = plan(desired(dApp('a')), live, { prune: pruneAll(true) });
+    expect(p.diagnostics[0]!.details).toEqual(
+      ['b', 'c', 'd'].map((n) => `Application/${n} (${uuid(`app:${n}`)})`),
+    );
+    const names = Array.from({ length: 61 }, (_, i) => `s${String(i).padStart(2, '0')}`);
+    const many = plan(desired(dApp('s00')), liveState({ applications: names.map((n) => lApp(n)) }), {
+      prune: pruneAll(true),
+    });
+    const details = many.diagnostics[0]!.details!;
+    expect(many.diagnostics[0]!.message).toMatch(/would delete 60 of 61 owned objects/);
+    expect(details).toHaveLength(51);
+    expect(details[0]).toBe(`Application/s01 (${uuid('app:s01')})`);
+    expect(details[49]).toBe(`Application/s50 (${uuid('app:s50')})`);
+    expect(details[50]).toBe('… and 10 more');
+  });
   it('a listing missing referenced applications disables pruning', () => {
     const l = liveState({
       applications: [lApp('a'), lApp('gone')],
@@ -380,9 +396,10 @@ describe('buildPlan: API keys', () => {
     const p1 = lKey('p1', { name: 'ci', state: 'pending', createdAt: '2026-05-01T00:00:00.000Z' });
     const p2 = lKey('p2', { name: 'ci', state: 'pending', createdAt: '2026-05-02T00:00:00.000Z' });
     const p = plan(d(), liveState({ ...base, apiKeys: [p1, p2] }));
+    // Key deletions first: they free places in the API-key quota (runsAfter, quota.test.ts).
     expect(p.steps.map((s) => [s.action, s.reason, targetId(s) ?? ''])).toEqual([
-      ['replace', 'custody-lost', p2.accessKey],
       ['delete', 'custody-lost', p1.accessKey],
+      ['replace', 'custody-lost', p2.accessKey],
     ]);
   });
 

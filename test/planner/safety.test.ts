@@ -110,9 +110,10 @@ describe('a suspect listing', () => {
     const p = plan(state, { ...live, applications: [lApp('other'), lApp('runner')] });
     expect(held(p)).toEqual([]);
     expect(p.diagnostics.some((d) => d.code === 'suspect-listing')).toBe(false);
+    // The rotation keeps a key alive: it comes first (ordering.ts).
     expect(p.steps.map((s) => `${s.action} ${s.address}`)).toEqual([
-      'create Application/fresh',
       'replace ApiKey/other',
+      'create Application/fresh',
     ]);
   });
 });
