@@ -65,6 +65,7 @@ export function retireDuplicates(
   if (!retire) return;
   for (const entry of duplicates) {
     const state = entry.marker!.state;
+    ctx.keyRoles.set(entry.key.accessKey, { role: 'retiring', retireAt: ctx.now + after.rotation.overlapMs });
     ctx.addStep({
       id: `update:${desired.address}@${entry.key.accessKey}`,
       action: 'update',
