@@ -7,16 +7,12 @@
 import { describe, expect, it } from 'vitest';
 import type { Plan, SinkObservation } from '../../src/model/plan.js';
 import { targetId } from '../../src/model/plan.js';
-import type { Address } from '../../src/model/resources.js';
-import { buildPlan } from '../../src/planner/build-plan.js';
-import { defaultPlanOptions, type PlanOptions, pruneAll } from '../../src/planner/options.js';
-import { decodePlan } from '../../src/render/plan-schema.js';
+import { type PlanOptions, pruneAll } from '../../src/planner/options.js';
 import { renderPlanText } from '../../src/render/text.js';
+import { checkedPlan, NOW } from './checked-plan.js';
 import { dApp, desired, dKey, lApp, lKey, liveState } from './builders.js';
 
-const NOW = new Date('2026-06-01T00:00:00.000Z');
 const HOUR = 3_600_000;
-const LOCAL = { name: 'local', type: 'file', dir: '/var/lib/scw-gitops/secrets', format: 'dotenv' } as const;
 
 function plan(
   d: ReturnType<typeof desired>,
@@ -25,16 +21,7 @@ function plan(
   sinks: Record<string, SinkObservation> = {},
   now = NOW,
 ): Plan {
-  const p = buildPlan({
-    desired: d,
-    live: l,
-    sinkRecords: new Map(Object.entries(sinks)) as Map<Address, SinkObservation>,
-    options: defaultPlanOptions({ sinks: [LOCAL], defaultSink: 'local', prune: pruneAll(true), ...o }),
-    now,
-  });
-  // Every plan the planner makes passes the strict saved-plan schema.
-  decodePlan(JSON.parse(JSON.stringify(p)));
-  return p;
+  return checkedPlan(d, l, { prune: pruneAll(true), ...o }, sinks, now);
 }
 
 const steps = (p: Plan) => p.steps.map((s) => `${s.action} ${s.address} ${s.reason}`);

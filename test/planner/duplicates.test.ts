@@ -7,15 +7,11 @@
 import { describe, expect, it } from 'vitest';
 import type { Plan, SinkObservation } from '../../src/model/plan.js';
 import { targetId } from '../../src/model/plan.js';
-import type { Address } from '../../src/model/resources.js';
-import { buildPlan } from '../../src/planner/build-plan.js';
-import { defaultPlanOptions, pruneAll } from '../../src/planner/options.js';
-import { decodePlan } from '../../src/render/plan-schema.js';
+import { pruneAll } from '../../src/planner/options.js';
+import { checkedPlan, NOW } from './checked-plan.js';
 import { dApp, desired, dKey, lApp, lKey, liveState } from './builders.js';
 
-const NOW = new Date('2026-06-01T00:00:00.000Z');
 const HOUR = 3_600_000;
-const LOCAL = { name: 'local', type: 'file', dir: '/var/lib/scw-gitops/secrets', format: 'dotenv' } as const;
 
 function plan(
   l: ReturnType<typeof liveState>,
@@ -23,15 +19,8 @@ function plan(
   prune: boolean,
   now = NOW,
 ): Plan {
-  const p = buildPlan({
-    desired: desired(dApp('app'), dKey('ci', { rotation: { overlapMs: 2 * HOUR } })),
-    live: l,
-    sinkRecords: new Map(Object.entries(sinks)) as Map<Address, SinkObservation>,
-    options: defaultPlanOptions({ sinks: [LOCAL], defaultSink: 'local', prune: pruneAll(prune) }),
-    now,
-  });
-  decodePlan(JSON.parse(JSON.stringify(p)));
-  return p;
+  const d = desired(dApp('app'), dKey('ci', { rotation: { overlapMs: 2 * HOUR } }));
+  return checkedPlan(d, l, { prune: pruneAll(prune) }, sinks, now);
 }
 
 const older = lKey('a', {

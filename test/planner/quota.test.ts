@@ -6,30 +6,17 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Plan, PlanStep, SinkObservation } from '../../src/model/plan.js';
-import type { Address } from '../../src/model/resources.js';
-import { buildPlan } from '../../src/planner/build-plan.js';
-import { defaultPlanOptions } from '../../src/planner/options.js';
-import { decodePlan } from '../../src/render/plan-schema.js';
+import { checkedPlan } from './checked-plan.js';
 import { dApp, desired, dKey, lApp, lKey, liveState } from './builders.js';
 
-const NOW = new Date('2026-06-01T00:00:00.000Z');
 const DAY = 86_400_000;
-const LOCAL = { name: 'local', type: 'file', dir: '/var/lib/scw-gitops/secrets', format: 'dotenv' } as const;
 
 function plan(
   d: ReturnType<typeof desired>,
   l: ReturnType<typeof liveState>,
   sinks: Record<string, SinkObservation> = {},
 ): Plan {
-  const p = buildPlan({
-    desired: d,
-    live: l,
-    sinkRecords: new Map(Object.entries(sinks)) as Map<Address, SinkObservation>,
-    options: defaultPlanOptions({ sinks: [LOCAL], defaultSink: 'local' }),
-    now: NOW,
-  });
-  decodePlan(JSON.parse(JSON.stringify(p)));
-  return p;
+  return checkedPlan(d, l, {}, sinks);
 }
 
 const line = (s: PlanStep) => `${s.action} ${s.address} ${s.reason}`;

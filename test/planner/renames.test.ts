@@ -5,10 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Plan, SinkObservation } from '../../src/model/plan.js';
-import type { Address } from '../../src/model/resources.js';
-import { buildPlan } from '../../src/planner/build-plan.js';
-import { defaultPlanOptions, pruneAll } from '../../src/planner/options.js';
-import { decodePlan } from '../../src/render/plan-schema.js';
+import { pruneAll } from '../../src/planner/options.js';
+import { checkedPlan } from './checked-plan.js';
 import {
   dApp,
   desired,
@@ -25,23 +23,12 @@ import {
   lRule,
 } from './builders.js';
 
-const NOW = new Date('2026-06-01T00:00:00.000Z');
-const LOCAL = { name: 'local', type: 'file', dir: '/var/lib/scw-gitops/secrets', format: 'dotenv' } as const;
-
 function plan(
   d: ReturnType<typeof desired>,
   l: ReturnType<typeof liveState>,
   sinks: Record<string, SinkObservation> = {},
 ): Plan {
-  const p = buildPlan({
-    desired: d,
-    live: l,
-    sinkRecords: new Map(Object.entries(sinks)) as Map<Address, SinkObservation>,
-    options: defaultPlanOptions({ sinks: [LOCAL], defaultSink: 'local', prune: pruneAll(true) }),
-    now: NOW,
-  });
-  decodePlan(JSON.parse(JSON.stringify(p)));
-  return p;
+  return checkedPlan(d, l, { prune: pruneAll(true) }, sinks);
 }
 
 const steps = (p: Plan) => p.steps.map((s) => `${s.action} ${s.address} ${s.reason}`);
