@@ -607,7 +607,10 @@ function base(d: ParsedDocument) {
 function toResource(d: ParsedDocument): DesiredResource {
   const s = d.spec;
   const description = str(s['description']) ?? '';
-  const { address, name, source, fieldLocations, adopt } = base(d);
+  const b = base(d);
+  const { address, name, source, fieldLocations, adopt } = b;
+  // metadata.renamedFrom: rare, so only present when written (never on ApiKey: base()).
+  const renamed = b.renamedFrom !== undefined ? { renamedFrom: b.renamedFrom } : {};
   switch (d.kind) {
     case 'Project':
       return {
@@ -616,6 +619,7 @@ function toResource(d: ParsedDocument): DesiredResource {
         source,
         fieldLocations,
         adopt,
+        ...renamed,
         kind: 'Project',
         description,
       } satisfies DesiredProject;
@@ -626,6 +630,7 @@ function toResource(d: ParsedDocument): DesiredResource {
         source,
         fieldLocations,
         adopt,
+        ...renamed,
         kind: 'Application',
         description,
         tags: strings(s['tags']),
@@ -637,6 +642,7 @@ function toResource(d: ParsedDocument): DesiredResource {
         source,
         fieldLocations,
         adopt,
+        ...renamed,
         kind: 'Group',
         description,
         tags: strings(s['tags']),
@@ -667,6 +673,7 @@ function toResource(d: ParsedDocument): DesiredResource {
         source,
         fieldLocations,
         adopt,
+        ...renamed,
         kind: 'Policy',
         description,
         tags: strings(s['tags']),
