@@ -85,6 +85,12 @@ export const METRICS = {
     help: 'API key secret deliveries by sink and result.',
     labels: ['sink', 'result'],
   },
+  quotaExceeded: {
+    type: 'counter',
+    name: 'scw_gitops_quota_exceeded_total',
+    help: 'API key creates refused by a Scaleway quota (quotas_exceeded), by declared key; the pass reports the keys that could go.',
+    labels: ['key'],
+  },
   keySecondsToExpiry: {
     type: 'gauge',
     name: 'scw_gitops_key_seconds_to_expiry',

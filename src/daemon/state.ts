@@ -7,6 +7,7 @@ import { type Diagnostic, formatDiagnostic } from '../model/diagnostics.js';
 import type { Inventory, ObjectDiagnostic } from '../model/inventory.js';
 import type { KeyExpiry } from '../model/plan.js';
 import { scrubSecrets } from '../model/secret.js';
+import { QUOTA_EXCEEDED } from '../reconciler/quota-report.js';
 import type { DesiredStateStatus, PassRecord, ScheduleStatus, StatusDocument } from '../model/status.js';
 import type { DaemonMetrics } from './metrics.js';
 import type { PassReport } from './pass-report.js';
@@ -139,6 +140,7 @@ export class DaemonState {
         m.lastSuccess.set(now.getTime() / 1000);
       }
       for (const d of report.diagnostics ?? []) {
+        if (d.code === QUOTA_EXCEEDED) m.quotaExceeded.inc({ key: d.resource ?? '' });
         if (d.severity === 'error') this.pushError(now, rec.reconcileId, formatDiagnostic(d));
       }
       for (const o of report.apply?.outcomes ?? []) {

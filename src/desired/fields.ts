@@ -117,7 +117,16 @@ function nameField(pattern: string, patternHint: string, what: string): Field {
   };
 }
 
-function metadata(name: Field): ObjectType {
+function metadata(name: Field, renamable = true): ObjectType {
+  const renamedFrom: Field = {
+    description:
+      'Earlier names of this object, newest last (like Terraform `moved` blocks). When no owned object has `name` but one has an earlier name, it is renamed in place: its id stays, and so do its API keys, rules and memberships. Remove the entry once the rename is applied.',
+    type: {
+      type: 'array',
+      uniqueItems: true,
+      items: { type: 'string', minLength: 1, maxLength: MAX_NAME_LENGTH },
+    },
+  };
   return {
     type: 'object',
     fields: {
@@ -139,6 +148,7 @@ function metadata(name: Field): ObjectType {
           },
         },
       },
+      ...(renamable ? { renamedFrom } : {}),
     },
   };
 }
@@ -247,6 +257,7 @@ const API_KEY: KindTable = {
       'lowercase letters, digits, `.` and `-`, starting and ending with a letter or digit; used as file, Vault path and Kubernetes Secret name',
       'API key name',
     ),
+    false,
   ),
   specRequired: true,
   spec: {

@@ -175,6 +175,8 @@ export function validateDocuments(
     }
   }
 
+  diagnostics.push(...checkRenames(docs, byAddress));
+
   // One live key can be adopted by one ApiKey only.
   const byAccessKey = new Map<string, ParsedDocument[]>();
   for (const d of docs) {
@@ -604,6 +606,45 @@ function checkPolicy(d: ParsedDocument, r: Reporter): void {
   }
 }
 
+/**
+ * metadata.renamedFrom: an earlier name is not the object's own name, not the name of another
+ * declared object of the kind, and claimed by one object only (a rename has one target).
+ */
+function checkRenames(
+  docs: readonly ParsedDocument[],
+  byAddress: ReadonlyMap<string, readonly ParsedDocument[]>,
+): Diagnostic[] {
+  const claims = new Map<string, ParsedDocument[]>();
+  for (const d of docs) {
+    for (const old of new Set(strings(d.metadata['renamedFrom']))) {
+      const claimed = `${d.kind}/${old}`;
+      claims.set(claimed, [...(claims.get(claimed) ?? []), d]);
+    }
+  }
+  const out: Diagnostic[] = [];
+  for (const [claimed, group] of claims) {
+    for (const d of group) {
+      let message: string | undefined;
+      if (claimed === d.address) message = `renamedFrom lists the object's own name "${d.name}"`;
+      else if (byAddress.has(claimed))
+        message = `renamedFrom names ${claimed}, which is still declared: an object is renamed from a name git no longer uses`;
+      else if (group.length > 1)
+        message = `${claimed} is claimed as an earlier name by ${group.map((o) => o.address).join(', ')}: a rename has one target`;
+      if (message === undefined) continue;
+      out.push({
+        severity: 'error',
+        code: 'invalid-rename',
+        message,
+        location:
+          d.valueSources['metadata.renamedFrom'] ?? d.fieldSources['metadata.renamedFrom'] ?? d.source,
+        resource: d.address,
+        field: 'metadata.renamedFrom',
+      });
+    }
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------- conversion
 
 /**
@@ -619,14 +660,20 @@ function base(d: ParsedDocument) {
     fieldLocations: packFieldLocations(d.source.file, d.fieldSources),
     adopt: d.metadata['adopt'] === true,
     ...(preventDestroy(d) ? { preventDestroy: true } : {}),
+    ...(d.kind !== 'ApiKey' && strings(d.metadata['renamedFrom']).length > 0
+      ? { renamedFrom: [...new Set(strings(d.metadata['renamedFrom']))] }
+      : {}),
   };
 }
 
 function toResource(d: ParsedDocument): DesiredResource {
   const s = d.spec;
   const description = str(s['description']) ?? '';
-  const { address, name, source, fieldLocations, adopt } = base(d);
-  const guard = preventDestroy(d) ? { preventDestroy: true as const } : {};
+  const b = base(d);
+  const { address, name, source, fieldLocations, adopt } = b;
+  const guard = b.preventDestroy === true ? { preventDestroy: true as const } : {};
+  // metadata.renamedFrom: rare, so only present when written (never on ApiKey: base()).
+  const renamed = b.renamedFrom !== undefined ? { renamedFrom: b.renamedFrom } : {};
   switch (d.kind) {
     case 'Project':
       return {
@@ -636,6 +683,7 @@ function toResource(d: ParsedDocument): DesiredResource {
         fieldLocations,
         adopt,
         ...guard,
+        ...renamed,
         kind: 'Project',
         description,
       } satisfies DesiredProject;
@@ -647,6 +695,7 @@ function toResource(d: ParsedDocument): DesiredResource {
         fieldLocations,
         adopt,
         ...guard,
+        ...renamed,
         kind: 'Application',
         description,
         tags: strings(s['tags']),
@@ -660,6 +709,7 @@ function toResource(d: ParsedDocument): DesiredResource {
         fieldLocations,
         adopt,
         ...guard,
+        ...renamed,
         kind: 'Group',
         description,
         tags: strings(s['tags']),
@@ -692,6 +742,7 @@ function toResource(d: ParsedDocument): DesiredResource {
         fieldLocations,
         adopt,
         ...guard,
+        ...renamed,
         kind: 'Policy',
         description,
         tags: strings(s['tags']),

@@ -14,7 +14,7 @@ import { toAppError } from '../errors.js';
 import type { ApiKey } from '../model/live.js';
 import type { CreateStep, KeyExpiryRule, PlannedApiKey, PlanStep, ReplaceStep } from '../model/plan.js';
 import { toSinkLocation } from '../model/sink-location.js';
-import { isNotFound } from '../scaleway/errors.js';
+import { isNotFound, quotasExceeded } from '../scaleway/errors.js';
 import { type DeliveryContext, deliverNewKey, keyDescription } from './deliver-secret.js';
 import { checkKeySlot, confirmAdoptable, confirmOwnedTarget } from './point-reads.js';
 import { removeKeyRecords } from './remove-records.js';
@@ -109,6 +109,16 @@ async function newKey(
       ...(note !== undefined ? { note } : {}),
     };
   } catch (err) {
+    const quotas = quotasExceeded(err);
+    if (quotas) {
+      // Nothing was created: an organization quota is full (reported with the keys that could go,
+      // src/reconciler/quota-report.ts).
+      ctx.deliveries.set(step.address, 'failed');
+      const which = quotas.map((q) => `${q.resource}: ${q.current} of ${q.quota}`).join(', ');
+      throw new StepError('quotas-exceeded', step.address, `quota reached (${which}); no key was created`, {
+        cause: err,
+      });
+    }
     // Delivered but a later step (mark ready / dispose) failed: the secret is in custody.
     const code = toAppError(err).code;
     const delivered = code === 'key-mark-ready-failed' || code === 'previous-key-disposal-failed';
@@ -156,7 +166,8 @@ export async function applyKey(
       await withApiRetry(
         () =>
           client.updateApiKey(fresh.accessKey, {
-            ...(writeAll || fields.has('description')
+            // `state`: a duplicate current key marked retiring (src/planner/duplicates.ts).
+            ...(writeAll || fields.has('description') || fields.has('state')
               ? { description: keyDescription(value, value.marker.state) }
               : {}),
             ...(writeAll || fields.has('defaultProject')

@@ -121,6 +121,15 @@ function keptTags(
   return withIgnoredTags(value.tags, 'tags' in fresh ? fresh.tags : [], value.ignoreTags);
 }
 
+/**
+ * `{ name }` when the live object has another name: a rename planned from `metadata.renamedFrom`
+ * (docs/concepts.md, "Cascades and renames"), written in place so its id, keys, rules and
+ * memberships stay.
+ */
+function renamed(fresh: NamedObject, value: PlannedValue): { name?: string } {
+  return fresh.name !== value.name ? { name: value.name } : {};
+}
+
 /** Write the planned value's `parts` onto the live object `id` (`fresh`: its state just read). */
 async function writeValue(
   ctx: RunContext,
@@ -137,6 +146,7 @@ async function writeValue(
       await withApiRetry(
         () =>
           client.updateProject(id, {
+            ...renamed(fresh, value),
             description: markProjectDescription(
               value.description,
               value.marker.instance,
@@ -150,6 +160,7 @@ async function writeValue(
       await withApiRetry(
         () =>
           client.updateApplication(id, {
+            ...renamed(fresh, value),
             description: value.description,
             tags: withOwnerTag(keptTags(value, fresh), value.marker.instance, value.marker.preventDestroy),
           }),
@@ -161,6 +172,7 @@ async function writeValue(
         await withApiRetry(
           () =>
             client.updateGroup(id, {
+              ...renamed(fresh, value),
               description: value.description,
               tags: withOwnerTag(keptTags(value, fresh), value.marker.instance, value.marker.preventDestroy),
             }),
@@ -175,6 +187,7 @@ async function writeValue(
       if (parts.has('meta') || principal) {
         const meta = parts.has('meta')
           ? {
+              ...renamed(fresh, value),
               description: value.description,
               tags: withOwnerTag(keptTags(value, fresh), value.marker.instance, value.marker.preventDestroy),
             }

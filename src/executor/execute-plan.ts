@@ -5,6 +5,7 @@
  *
  * Contract:
  * - Steps run in dependency order (`dependsOn`) with bounded concurrency: every step whose
+ *   `runsAfter` steps have finished (any outcome) and
  *   dependencies all succeeded may start, at most `concurrency` at once, in plan order.
  * - Every write is preceded by one point read of its target (point-reads.ts). A target that is
  *   no longer what the plan says (not ours, protected, a conflict appeared) fails the step with
@@ -172,6 +173,7 @@ export async function executePlan(
         action: step.action,
         result,
         error: message,
+        ...(result === 'failed' ? { code: e.code } : {}),
         durationMs: deps.clock.now().getTime() - started,
         ...defined({ accessKey }),
       });
@@ -202,8 +204,13 @@ export async function executePlan(
     }
   };
 
+  // `runsAfter`: those steps must have finished, whatever their outcome (a step not in the plan
+  // is no reason to wait).
+  const finished = (id: string) => outcomes.has(id) || !byId.has(id);
   const startable = (step: PlanStep, started: ReadonlySet<string>) =>
-    !started.has(step.id) && step.dependsOn.every((d) => SUCCESS.has(outcomes.get(d)?.result as StepResult));
+    !started.has(step.id) &&
+    step.dependsOn.every((d) => SUCCESS.has(outcomes.get(d)?.result as StepResult)) &&
+    (step.runsAfter ?? []).every(finished);
 
   const started = new Set<string>();
   for (;;) {

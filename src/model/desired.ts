@@ -11,6 +11,7 @@
  *     adopt: true                # optional: take over a live object of that name without our marker
  *     lifecycle:
  *       preventDestroy: true     # optional: refuse any plan that would delete or replace it
+ *     renamedFrom: [old-name]    # optional (not ApiKey): earlier names, renamed in place
  *   spec: { ... }                # per kind, below
  *
  * Durations are strings like `90d`, `12h`, `30m`, `1w`, `45s`, or combined `1d12h`.
@@ -36,6 +37,12 @@ interface DesiredBase {
    * refused; recorded on the live object so that it holds once the object left git. Absent = false.
    */
   readonly preventDestroy?: boolean;
+  /**
+   * metadata.renamedFrom (Project, Application, Group, Policy): earlier names of this object. An
+   * owned live object with one of them, and none with the current name, is renamed in place (its
+   * id, keys, rules and memberships stay), like Terraform's `moved` blocks.
+   */
+  readonly renamedFrom?: readonly string[];
 }
 
 /** kind: Project. spec: { description? } — the project name is metadata.name. */

@@ -55,7 +55,9 @@ export type ReasonCode =
   | 'sink-moved' // spec.sink changed: a new key goes to the new place, the old one is retired
   | 'overlap-elapsed' // previous key after rotation, overlap over
   | 'pruned' // owned, absent from git
-  | 'adopt-requested';
+  | 'adopt-requested'
+  | 'renamed' // metadata.renamedFrom: an owned object renamed in place
+  | 'duplicate'; // a second current key of one declared ApiKey, marked retiring
 
 export const REASON_CODES: readonly ReasonCode[] = [
   'missing',
@@ -68,6 +70,8 @@ export const REASON_CODES: readonly ReasonCode[] = [
   'overlap-elapsed',
   'pruned',
   'adopt-requested',
+  'renamed',
+  'duplicate',
 ];
 
 export interface FieldChange {
@@ -230,6 +234,12 @@ interface StepCommon {
   readonly changes: readonly FieldChange[];
   /** Step ids that must succeed first. */
   readonly dependsOn: readonly string[];
+  /**
+   * Step ids that must have finished first, whatever their outcome (never a reason to skip this
+   * step): a key create or replace runs after the plan's key deletions, which free places in the
+   * organization's API-key quota (docs/concepts.md, "API-key quota"). Absent when none.
+   */
+  readonly runsAfter?: readonly string[];
   readonly wave: number;
   /** E.g. dangerous permissions acknowledged, key already expired. */
   readonly warnings: readonly string[];
@@ -355,6 +365,27 @@ export interface BlockedObject {
 }
 
 /**
+ * A deletion the plan holds back because it would take down, by cascade, a key a consumer may
+ * still hold (invariant I2, docs/concepts.md "Cascades"): deleting an application deletes its API
+ * keys (docs/design/scaleway-api.md §5). A later plan deletes it once `notBefore` has passed.
+ */
+export interface DeferredDeletion {
+  readonly address: Address;
+  readonly kind: Kind;
+  /** The live object's id. */
+  readonly id: string;
+  /** Access keys that would go with it and may still be in use. */
+  readonly keys: readonly string[];
+  /**
+   * The earliest instant (ISO) the deletion can be planned: when the last of those keys' overlap
+   * ends. Absent when a key is still current (its replacement has not been planned yet).
+   */
+  readonly notBefore?: string;
+  /** Why, one line. */
+  readonly reason: string;
+}
+
+/**
  * A plan made with `--target` (or narrowed by `apply --target`): only `scope` was planned, the
  * targets plus the declared objects they need. Every step's address is in `scope`, and nothing
  * outside `targets` is pruned (src/planner/targets.ts).
@@ -398,6 +429,8 @@ export interface Plan {
   readonly diagnostics: readonly Diagnostic[];
   /** Objects held back by an error (and what depends on them), by address; empty when none. */
   readonly blocked: readonly BlockedObject[];
+  /** Deletions held back so that no key dies before its overlap ends; absent when none. */
+  readonly deferred?: readonly DeferredDeletion[];
   /** Every owned key's expiry outlook. */
   readonly keys: readonly KeyExpiry[];
   /** Upcoming rotations inside the `--within` window (not yet due). */
@@ -436,6 +469,7 @@ const KEEP_ALIVE_DELETE: ReadonlySet<ReasonCode> = new Set(['overlap-elapsed', '
 /**
  * A step that keeps an existing key alive rather than applying a change from git: a rotation,
  * an expiry or custody replacement on the key's own bearer and project (both known ids), the
+ * successor of an expired key (deleted first, for the quota) on known ids, the
  * deletion of a superseded key at the end of its overlap, of an expired one, or of one that was
  * never delivered. These run even for a key blocked by an error of what it depends on, and they
  * are the only steps planned from the last valid desired state (docs/concepts.md).
@@ -443,6 +477,9 @@ const KEEP_ALIVE_DELETE: ReadonlySet<ReasonCode> = new Set(['overlap-elapsed', '
 export function isKeepAlive(step: DraftOf<PlanStep>): boolean {
   if (step.kind !== 'ApiKey') return false;
   if (step.action === 'delete') return KEEP_ALIVE_DELETE.has(step.reason);
+  // The successor of an expired key, created once the expired key is deleted (quota), on known ids.
+  if (step.action === 'create' && step.reason === 'expired' && step.after.kind === 'ApiKey')
+    return 'id' in step.after.application && 'id' in step.after.defaultProject;
   if (step.action !== 'replace') return false;
   const { application, defaultProject } = step.after;
   const bearer = step.before.object.bearer;
@@ -507,6 +544,8 @@ export interface StepOutcome {
   readonly result: StepResult;
   /** Scrubbed error message when failed or skipped (dependency failed, refused by the point read). */
   readonly error?: string;
+  /** The failure's code when failed (`quotas-exceeded`, `key-create-failed`, …). */
+  readonly code?: string;
   /** A note on what happened instead of the plan, e.g. an existing owned object used instead of a create. */
   readonly note?: string;
   readonly durationMs: number;

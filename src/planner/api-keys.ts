@@ -8,7 +8,8 @@
  *     retiring it normally. Without a current key, a pending key is replaced and deleted.
  *     Other pending keys are deleted (nobody holds their secret).
  *  2. No current key: create one.
- *  3. Current key expired: replace it now (unless spec.expiresAt, fixed and past, says otherwise);
+ *  3. Current key expired: delete it, then create its successor (quota.ts; unless spec.expiresAt,
+ *     fixed and past, says otherwise);
  *     the sink holds another key: replace and retire it (custody lost, or `sink-moved` when its
  *     record is at another place: secret-moves.ts); a field that cannot be patched
  *     changed (application, expiry): replace and retire; rotation due: replace and retire;
@@ -34,6 +35,8 @@ import type {
 } from '../model/plan.js';
 import { type Address, address } from '../model/resources.js';
 import type { PlanContext } from './context.js';
+import { retireDuplicates, splitCurrent } from './duplicates.js';
+import { replaceExpired } from './quota.js';
 import { planKeyAdoption } from './key-adoption.js';
 import {
   createKey,
@@ -194,8 +197,9 @@ function planCustody(scope: KeyScope, usable: readonly LiveKeyEntry[]): void {
   const observation = ctx.sinkRecords.get(desired.address);
   const sinkHolds = (entry: LiveKeyEntry) =>
     observation !== undefined && !observation.error && observation.accessKey === entry.key.accessKey;
-  const current = ready[0];
-  const previous = [...ready.slice(1), ...retiring];
+  // Several current keys: one stays, the others are duplicates (duplicates.ts, invariant I3).
+  const { current, previous, duplicates } = splitCurrent(ready, retiring, observation);
+  if (current) retireDuplicates(scope, current, duplicates, sinkHolds(current));
   if (current) ctx.keyRoles.set(current.key.accessKey, { role: 'current' });
   for (const entry of pending) ctx.keyRoles.set(entry.key.accessKey, { role: 'pending' });
 
@@ -261,13 +265,7 @@ function planCurrentKey(
   if (state.status === 'expired' && !absoluteInPast) {
     const text = `EXPIRED: key ${key.accessKey} expired at ${toIso(state.expiredAt)}; consumers are failing now`;
     ctx.diagnose({ severity: 'warning', code: 'key-expired', message: text, subject: desired });
-    replaceKey(scope, current, {
-      reason: 'expired',
-      detail: `key ${key.accessKey} expired at ${toIso(state.expiredAt)}`,
-      dispose: 'delete',
-      changes: [...forcing, ...inPlace],
-      warnings: [text],
-    });
+    replaceExpired(scope, current, toIso(state.expiredAt), text);
   } else if (state.status === 'expired') {
     ctx.diagnose({
       severity: 'warning',

@@ -14,7 +14,8 @@
  *     deleted key's records found in the sinks go with it (secret-moves.ts).
  *  7. Failure isolation: an error about an object blocks it and its dependents, nothing else;
  *     blocked keys are still kept alive (blocking.ts).
- *  8. Among what is left, refuse destroying what preventDestroy guards (lifecycle.ts) and mass
+ *  8. Cascades: an application deletion that would take a live key with it waits (cascades.ts).
+ *  9. Among what is left, refuse destroying what preventDestroy guards (lifecycle.ts) and mass
  *     deletions (safety.ts); order the steps into waves, what keeps keys alive first (ordering.ts).
  *
  * With `--target` (options.targets), steps 3-4 plan only the targets and what they need, and step
@@ -28,10 +29,11 @@ import { applyBlocks, dedupeDiagnostics } from './blocking.js';
 import type { DesiredResource } from '../model/desired.js';
 import { defined } from '../model/defined.js';
 import type { Inventory } from '../model/inventory.js';
-import type { FingerprintScope, Plan } from '../model/plan.js';
+import type { DeferredDeletion, FingerprintScope, Plan } from '../model/plan.js';
 import { isRefused, PLAN_FORMAT_VERSION, summarize } from '../model/plan.js';
-import { KINDS } from '../model/resources.js';
+import { compareAddresses, KINDS } from '../model/resources.js';
 import { planApiKey } from './api-keys.js';
+import { deferCascades } from './cascades.js';
 import { type BuildPlanInput, PlanContext } from './context.js';
 import { fingerprintLive } from './fingerprint.js';
 import { buildInventory } from './inventory.js';
@@ -74,6 +76,10 @@ function fingerprintScope(ctx: PlanContext): FingerprintScope {
   return scope;
 }
 
+function sortDeferred(list: readonly DeferredDeletion[]): DeferredDeletion[] {
+  return [...list].sort((a, b) => compareAddresses(a.address, b.address) || (a.id < b.id ? -1 : 1));
+}
+
 export function buildPlan(input: BuildPlanInput): Plan {
   return planIn(new PlanContext(input), input.fingerprint !== false);
 }
@@ -113,6 +119,7 @@ function planIn(ctx: PlanContext, fingerprint: boolean): Plan {
   noteRenames(ctx);
   noteUnsearchedRecords(ctx);
   const blocked = applyBlocks(ctx, destinations);
+  deferCascades(ctx);
   guardPreventDestroy(ctx);
   guardMassDelete(ctx);
   // A partial plan covers its scope, plus the keys a pruned target application takes with it.
@@ -150,6 +157,7 @@ function planIn(ctx: PlanContext, fingerprint: boolean): Plan {
     summary: summarize(steps),
     diagnostics,
     blocked: refused ? [] : blocked,
+    ...defined({ deferred: !refused && ctx.deferred.length > 0 ? sortDeferred(ctx.deferred) : undefined }),
     keys,
     upcoming,
     ...defined({ nextDueAt: ctx.dueTimes.length > 0 ? toIso(Math.min(...ctx.dueTimes)) : undefined }),

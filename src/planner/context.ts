@@ -6,7 +6,14 @@
 import type { Diagnostic, RelatedLocation, Severity } from '../model/diagnostics.js';
 import { type DesiredResource, type DesiredState, fieldLocation } from '../model/desired.js';
 import type { LiveState } from '../model/live.js';
-import type { DraftOf, ObjectRef, PlannedSink, PlanStep, SinkObservation } from '../model/plan.js';
+import type {
+  DeferredDeletion,
+  DraftOf,
+  ObjectRef,
+  PlannedSink,
+  PlanStep,
+  SinkObservation,
+} from '../model/plan.js';
 import { defined } from '../model/defined.js';
 import type { Address, Kind } from '../model/resources.js';
 import { LiveIndex } from './live-index.js';
@@ -83,6 +90,10 @@ export class PlanContext {
   readonly blocked = new Set<Address>();
   /** Owned live ids matched to a desired resource (never pruned). */
   readonly matched = new Set<string>();
+  /** Retiring keys still in their overlap: access key → the instant (epoch ms) it ends (key-steps.ts). */
+  readonly overlapEnds = new Map<string, number>();
+  /** Deletions held back by a cascade (cascades.ts). */
+  readonly deferred: DeferredDeletion[] = [];
   /** Future instants (epoch ms) at which a new plan would differ without any input change. */
   readonly dueTimes: number[] = [];
   /**

@@ -55,7 +55,14 @@ export function replaceKey(scope: KeyScope, before: LiveKeyEntry, init: ReplaceI
   });
 }
 
-export function createKey(scope: KeyScope): void {
+/** Why a key is created: missing by default; an expired key's successor (quota.ts) says so. */
+export interface CreateInit {
+  readonly reason: ReasonCode;
+  readonly detail: string;
+  readonly warnings: readonly string[];
+}
+
+export function createKey(scope: KeyScope, init?: CreateInit): void {
   const { ctx, desired } = scope;
   const id = `create:${desired.address}`;
   ctx.refs.set(desired.address, { address: desired.address, step: id });
@@ -65,10 +72,11 @@ export function createKey(scope: KeyScope): void {
     kind: 'ApiKey',
     name: desired.name,
     address: desired.address,
-    reason: 'missing',
+    reason: init?.reason ?? 'missing',
+    ...(init ? { detail: init.detail } : {}),
     after: scope.after,
     changes: [],
-    warnings: [],
+    warnings: [...(init?.warnings ?? [])],
     knownKeys: [...scope.known],
   });
 }
@@ -128,10 +136,14 @@ export function retirePrevious(
             observation?.accessKey === current.key.accessKey ? observation.deliveredAt : undefined,
           )
         : parseTime(successor.key.updatedAt);
-    const due = previousKeyDueMs(entry.key, delivered, overlapMs);
+    // A key marked retiring later than its successor's delivery (a duplicate retired afterwards,
+    // duplicates.ts) keeps a full overlap from that moment: its updatedAt.
+    const retiredAt = entry.marker?.state === 'retiring' ? parseTime(entry.key.updatedAt) : delivered;
+    const due = previousKeyDueMs(entry.key, Math.max(delivered, retiredAt), overlapMs);
     ctx.keyRoles.set(entry.key.accessKey, { role: 'retiring', retireAt: due });
     if (ctx.now < due) {
       ctx.dueTimes.push(due);
+      ctx.overlapEnds.set(entry.key.accessKey, due);
       continue;
     }
     const expired = entry.key.expiresAt !== null && parseTime(entry.key.expiresAt) <= ctx.now;

@@ -6,7 +6,8 @@
  *    name are deleted when pruning of the kind is on, else reported;
  *  - protected (Scaleway-managed, not editable or not deletable, the default project): error;
  *  - another instance's marker: error;
- *  - nothing: create;
+ *  - nothing: an owned object of an earlier name (`metadata.renamedFrom`) is renamed in place
+ *    (renames.ts), else create;
  *  - unmarked: error, unless adoption is asked (`metadata.adopt`, `--adopt`) and exactly one exists.
  *
  * Every live object of the desired name joins the fingerprint scope.
@@ -15,6 +16,7 @@ import type { DesiredResource } from '../model/desired.js';
 import type { PlanContext } from './context.js';
 import { deleteNamedStep } from './delete-steps.js';
 import { KIND_LABEL, type LiveEntry, type NamedKind } from './live-index.js';
+import { matchRenamed } from './renames.js';
 
 export type DesiredNamed = DesiredResource & { kind: NamedKind };
 
@@ -24,7 +26,9 @@ export type Match =
   /** Our object: update it when it differs. */
   | { readonly type: 'ours'; readonly entry: LiveEntry }
   /** An unmarked object to take over. */
-  | { readonly type: 'adopt'; readonly entry: LiveEntry };
+  | { readonly type: 'adopt'; readonly entry: LiveEntry }
+  /** Our object under an earlier name (`metadata.renamedFrom`): renamed in place (renames.ts). */
+  | { readonly type: 'renamed'; readonly entry: LiveEntry };
 
 /** The match for `desired`, or undefined when it conflicts (an error diagnostic says why). */
 export function matchNamed(ctx: PlanContext, desired: DesiredNamed): Match | undefined {
@@ -81,7 +85,7 @@ export function matchNamed(ctx: PlanContext, desired: DesiredNamed): Match | und
     return undefined;
   }
 
-  if (entries.length === 0) return { type: 'absent' };
+  if (entries.length === 0) return matchRenamed(ctx, desired);
   if (!(desired.adopt || ctx.options.adoptAll)) {
     ctx.diagnose({
       severity: 'error',

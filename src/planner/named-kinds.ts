@@ -70,12 +70,17 @@ export function planNamed(
     });
     return;
   }
+  const renamed = match.type === 'renamed' && entry.name !== desired.name;
+  if (renamed) changes.unshift({ field: 'name', before: entry.name, after: desired.name });
   if (changes.length === 0) return;
   ctx.addStep({
     id: `update:${desired.address}`,
     action: 'update',
     ...common,
-    reason: 'drifted',
+    reason: renamed ? 'renamed' : 'drifted',
+    ...(renamed
+      ? { detail: `renamed in place from "${entry.name}" (metadata.renamedFrom): same id, nothing replaced` }
+      : {}),
     before,
     after,
     changes,

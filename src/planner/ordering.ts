@@ -6,7 +6,8 @@
  *   the deleted object: an application after its keys and the group/policy steps naming it, a
  *   project after the keys and policies scoped to it, a group after the policies whose principal
  *   it is.
- * - wave = 0 without dependencies, else 1 + the highest wave among them.
+ * - A key create or replace runs after the plan's key deletions (`runsAfter`, soft: quota).
+ * - wave = 0 without dependencies, else 1 + the highest wave among them (and `runsAfter`).
  * - Order: by wave, then what keeps keys alive (rotations, expiry and custody repairs, overlap
  *   ends: `isKeepAlive`) before the rest, each with creates/updates before deletes, then kind order
  *   (reversed for deletes), then name and id, so the output is the same whatever the input order
@@ -64,8 +65,25 @@ function dependencies(drafts: readonly DraftStep[]): Map<string, Set<string>> {
   return deps;
 }
 
+/**
+ * Soft order (`runsAfter`): every key create or replace after every key deletion of the plan, so
+ * that places in the organization's API-key quota are freed first (expired keys, overlaps over,
+ * pruned keys). Only the order: a deletion that fails does not stop a rotation.
+ */
+function softOrder(drafts: readonly DraftStep[]): Map<string, string[]> {
+  const deletions = drafts.filter((d) => d.kind === 'ApiKey' && d.action === 'delete').map((d) => d.id);
+  const out = new Map<string, string[]>();
+  if (deletions.length === 0) return out;
+  for (const draft of drafts) {
+    if (draft.kind === 'ApiKey' && (draft.action === 'create' || draft.action === 'replace'))
+      out.set(draft.id, [...deletions].sort());
+  }
+  return out;
+}
+
 export function orderSteps(drafts: readonly DraftStep[]): PlanStep[] {
   const deps = dependencies(drafts);
+  const after = softOrder(drafts);
   const wave = new Map<string, number>();
   const visiting = new Set<string>();
   const waveOf = (id: string): number => {
@@ -74,7 +92,7 @@ export function orderSteps(drafts: readonly DraftStep[]): PlanStep[] {
     if (visiting.has(id)) throw new Error(`plan dependency cycle at ${id}`);
     visiting.add(id);
     let w = 0;
-    for (const dep of deps.get(id) ?? []) w = Math.max(w, waveOf(dep) + 1);
+    for (const dep of [...(deps.get(id) ?? []), ...(after.get(id) ?? [])]) w = Math.max(w, waveOf(dep) + 1);
     visiting.delete(id);
     wave.set(id, w);
     return w;
@@ -84,7 +102,12 @@ export function orderSteps(drafts: readonly DraftStep[]): PlanStep[] {
     step.action === 'delete' ? DELETE_ORDER.indexOf(step.kind) : kindRank(step.kind);
   const steps = drafts.map(
     (draft) =>
-      ({ ...draft, dependsOn: [...(deps.get(draft.id) ?? [])].sort(), wave: waveOf(draft.id) }) as PlanStep,
+      ({
+        ...draft,
+        dependsOn: [...(deps.get(draft.id) ?? [])].sort(),
+        ...(after.has(draft.id) ? { runsAfter: after.get(draft.id) } : {}),
+        wave: waveOf(draft.id),
+      }) as PlanStep,
   );
   return steps.sort(
     (a, b) =>

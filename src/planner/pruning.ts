@@ -2,9 +2,8 @@
  * Pruning: owned objects (this instance's marker) that git no longer declares are deleted when
  * pruning of their kind is on and the listing can be trusted; otherwise reported. Protected
  * objects are never deleted. Deleting an application also deletes its API keys on Scaleway's
- * side (docs/design/scaleway-api.md §5); the step says so.
+ * side (docs/design/scaleway-api.md §5): cascades.ts names them, or defers the deletion.
  */
-import type { Application } from '../model/live.js';
 import { isProtected } from '../model/ownership.js';
 import { type PlanStep, targetId } from '../model/plan.js';
 import { type Address, address } from '../model/resources.js';
@@ -49,12 +48,8 @@ export function planPruning(ctx: PlanContext, suspect: readonly string[]): void 
         });
         continue;
       }
-      let detail = 'owned, no longer in git';
-      if (kind === 'Application') {
-        const keys = (entry.object as Application).nbApiKeys;
-        if (keys > 0) detail += `; Scaleway also deletes its ${keys} API key${keys === 1 ? '' : 's'}`;
-      }
-      deleteNamedStep(ctx, entry, 'pruned', detail);
+      // An application's keys go with it: cascades.ts names them, or defers the deletion.
+      deleteNamedStep(ctx, entry, 'pruned', 'owned, no longer in git');
     }
   }
   // A targeted application that is pruned takes its keys with it (docs/design/scaleway-api.md §5):

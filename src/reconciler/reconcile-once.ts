@@ -51,6 +51,7 @@ import type { ScalewayClient } from '../scaleway/port.js';
 import type { RulesCache } from '../scaleway/rules-cache.js';
 import { findKeyRecords, type KeyRecords, recordCandidates } from '../sinks/key-records.js';
 import { observeSinks } from '../sinks/observe.js';
+import { quotaDiagnostics } from './quota-report.js';
 import type { SecretSink } from '../sinks/sink.js';
 
 export interface ReconcileDeps {
@@ -352,7 +353,11 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions)
 
   // 5. execute
   const summary = await execute(plan, deps, opts);
-  return summarizeRun(summary, withPlan);
+  return summarizeRun(
+    summary,
+    withPlan,
+    quotaDiagnostics(summary, live, plan.instance, deps.clock.now().getTime()),
+  );
 }
 
 /**
@@ -432,10 +437,13 @@ async function execute(
   );
 }
 
+/** `applyDiagnostics`: what the apply found (a quota reached), after the plan's diagnostics. */
 function summarizeRun(
   summary: ApplySummary,
-  rest: Omit<ReconcileResult, 'kind' | 'summary'> & { plan: Plan },
+  planned: Omit<ReconcileResult, 'kind' | 'summary'> & { plan: Plan },
+  applyDiagnostics: readonly Diagnostic[] = [],
 ): ReconcileResult {
+  const rest = { ...planned, diagnostics: [...planned.diagnostics, ...applyDiagnostics] };
   const blocked = hasErrors(rest.plan) ? blockedText(rest.plan) : undefined;
   if (summary.ok) {
     return blocked
@@ -552,7 +560,11 @@ export async function applySavedPlan(
   if (plan.steps.length === 0) return hasErrors(plan) ? blockedResult(base) : { kind: 'no-changes', ...base };
   try {
     const summary = await execute(plan, deps, opts);
-    return summarizeRun(summary, base);
+    return summarizeRun(
+      summary,
+      base,
+      quotaDiagnostics(summary, live, plan.instance, deps.clock.now().getTime()),
+    );
   } catch (err) {
     rethrowAbort(err, opts.signal);
     if (err instanceof AppError) throw err;

@@ -12,6 +12,7 @@ import { formatDuration } from '../model/duration.js';
 import {
   type Action,
   type BlockedObject,
+  type DeferredDeletion,
   type FieldChange,
   type KeyExpiryRule,
   type ObjectRef,
@@ -83,6 +84,11 @@ export function describeBlocked(b: BlockedObject): string {
   const why = b.blockedBy === undefined ? `[${b.code}] ${b.message}` : b.message;
   const alive = b.keepAlive ? '; kept alive: rotations, custody repairs and overlap ends go on' : '';
   return `${where}${b.address}: ${why}${alive}`;
+}
+
+/** One deferred deletion: `Application/old (id): reason`. */
+export function describeDeferred(d: DeferredDeletion): string {
+  return `${d.address} (${d.id}): ${d.reason}`;
 }
 
 /** The note under a partial plan's header (`--target`), or undefined for a whole plan. */

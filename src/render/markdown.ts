@@ -140,6 +140,25 @@ export function renderPlanMarkdown(plan: Plan): string {
     out.push('</details>');
     out.push('');
   }
+  const deferred = plan.deferred ?? [];
+  if (deferred.length > 0) {
+    out.push(`<details open><summary>Deferred (${deferred.length})</summary>`);
+    out.push('');
+    out.push(
+      ...table(
+        ['Object', 'Not before', 'Keys', 'Reason'],
+        deferred.map((d) => [
+          `\`${cell(d.address)}\``,
+          d.notBefore ?? 'after the keys are replaced',
+          d.keys.map((k) => `\`${k}\``).join(', '),
+          cell(d.reason),
+        ]),
+      ),
+    );
+    out.push('');
+    out.push('</details>');
+    out.push('');
+  }
   if (plan.upcoming.length > 0) {
     out.push('<details><summary>Upcoming key rotations</summary>');
     out.push('');

@@ -26,6 +26,7 @@ import { carriesPreventDestroy, destroysObject } from '../model/lifecycle.js';
 import {
   ACTIONS,
   type BlockedObject,
+  type DeferredDeletion,
   type EffectiveRotation,
   type FieldChange,
   type FingerprintScope,
@@ -46,6 +47,7 @@ import {
   type PartialPlan,
   REASON_CODES,
   referencesOf,
+  targetId,
 } from '../model/plan.js';
 import { type Address, KINDS, type Kind, parseAddress } from '../model/resources.js';
 
@@ -351,7 +353,7 @@ const common = {
 const step: Decoder<PlanStep> = tagged<PlanStep>('action', {
   create: object(
     { ...common, action: oneOf(['create'] as const), after: plannedValue },
-    { detail: str, knownKeys: strings },
+    { detail: str, knownKeys: strings, runsAfter: strings },
   ),
   update: object(
     { ...common, action: oneOf(['update'] as const), before: liveObject, after: plannedValue },
@@ -371,7 +373,7 @@ const step: Decoder<PlanStep> = tagged<PlanStep>('action', {
         disposeBefore: oneOf(['retire', 'delete'] as const),
         knownKeys: strings,
       },
-      { detail: str, removeRecords: arrayOf(plannedSink) },
+      { detail: str, removeRecords: arrayOf(plannedSink), runsAfter: strings },
     )(v, path);
     if (decoded.kind !== 'ApiKey' || decoded.before.kind !== 'ApiKey' || decoded.after.kind !== 'ApiKey') {
       fail(`${path}.kind`, 'only API keys are replaced');
@@ -397,6 +399,10 @@ const diagnostic: Decoder<Diagnostic> = object(
 const blockedObject: Decoder<BlockedObject> = object(
   { address, code: str, message: str },
   { location, blockedBy: address, keepAlive: bool },
+);
+const deferredDeletion: Decoder<DeferredDeletion> = object(
+  { address, kind: oneOf(KINDS), id: str, keys: strings, reason: str },
+  { notBefore: instant },
 );
 const keyExpiry: Decoder<KeyExpiry> = object({
   address,
@@ -442,7 +448,7 @@ const plan: Decoder<Plan> = object(
     keys: arrayOf(keyExpiry),
     upcoming: arrayOf(keyExpiry),
   },
-  { revision: str, signer: str, nextDueAt: instant, partial },
+  { revision: str, signer: str, nextDueAt: instant, partial, deferred: arrayOf(deferredDeletion) },
 );
 
 /** The plan's steps must hold together (see the module comment); throws PlanSchemaError. */
@@ -455,8 +461,11 @@ function checkConsistency(value: Plan): void {
     if (byId.has(s.id)) fail(`steps[${index}].id`, `duplicate step id ${JSON.stringify(s.id)}`);
     byId.set(s.id, { step: s, index });
   });
+  const deferredIds = new Set((value.deferred ?? []).map((d) => d.id));
   value.steps.forEach((s, index) => {
     const at = `steps[${index}]`;
+    if (s.action === 'delete' && deferredIds.has(targetId(s)!))
+      fail(`${at}`, `${s.address} is deferred (plan.deferred); it cannot also be deleted`);
     const hold = blocked.get(s.address);
     if (hold && !(hold.keepAlive && isKeepAlive(s)))
       fail(
@@ -490,11 +499,16 @@ function checkConsistency(value: Plan): void {
           fail(`${at}.dependsOn`, `must include ${JSON.stringify(ref.step)}, which creates ${ref.address}`);
       }
     }
-    for (const dep of s.dependsOn) {
-      const target = byId.get(dep);
-      if (!target) fail(`${at}.dependsOn`, `step ${JSON.stringify(dep)} is not in the plan`);
-      if (target.index >= index)
-        fail(`${at}.dependsOn`, `step ${JSON.stringify(dep)} must come before this step`);
+    for (const [field, ids] of [
+      ['dependsOn', s.dependsOn],
+      ['runsAfter', s.runsAfter ?? []],
+    ] as const) {
+      for (const dep of ids) {
+        const target = byId.get(dep);
+        if (!target) fail(`${at}.${field}`, `step ${JSON.stringify(dep)} is not in the plan`);
+        if (target.index >= index)
+          fail(`${at}.${field}`, `step ${JSON.stringify(dep)} must come before this step`);
+      }
     }
   });
   if (value.partial) checkPartial(value, value.partial);

@@ -9,6 +9,7 @@ import type { Action, Plan } from '../model/plan.js';
 import {
   closingLine,
   describeBlocked,
+  describeDeferred,
   partialNote,
   SYMBOL,
   stepBody,
@@ -69,6 +70,13 @@ export function renderPlanText(plan: Plan, opts: TextRenderOptions = {}): string
         `  ${k.address} (${k.accessKey}) rotates at ${k.rotateAt}${k.expiresAt ? `, expires ${k.expiresAt}` : ''}`,
       );
     }
+    out.push('');
+  }
+
+  const deferred = plan.deferred ?? [];
+  if (deferred.length > 0) {
+    out.push(`Deferred (${deferred.length}): deletions that would take a live key with them`);
+    for (const d of deferred) out.push(`  ${describeDeferred(d)}`);
     out.push('');
   }
 

@@ -110,6 +110,15 @@ export function preconditionFailed(precondition: string, helpMessage: string): S
   });
 }
 
+/** 403 `quotas_exceeded` (docs/design/scaleway-api.md §9): one detail per quota reached. */
+export function quotasExceeded(resource: string, quota: number, current: number): SandboxApiError {
+  return err(403, {
+    details: [{ current, quota, resource }],
+    message: 'quota(s) exceeded for this resource',
+    type: 'quotas_exceeded',
+  });
+}
+
 export function invalidRequest(message: string): SandboxApiError {
   return err(400, { message, type: 'invalid_request_error' });
 }

@@ -72,6 +72,8 @@ export interface SandboxOptions {
   refuseDeleteOfUsedProject?: boolean;
   /** Policies of a deleted application/group: keep (default), delete, or detach (no_principal). */
   orphanPolicies?: 'keep' | 'delete' | 'detach';
+  /** Organization quota of API keys (default: none, or `SCW_SANDBOX_API_KEY_QUOTA`); see store.ts. */
+  apiKeyQuota?: number;
   /**
    * Check the caller's rights (default true): keys of the owner may do everything, other keys need
    * IAMManager/IAMReadOnly (IAM) or ProjectManager/ProjectReadOnly (projects) through their policies.
@@ -127,6 +129,16 @@ const MAX_BODY = 1024 * 1024;
 const MAX_LOG = 10_000;
 const SERVER_HEADER = 'Scaleway API Gateway (sandbox;scw-gitops)';
 
+/** `SCW_SANDBOX_API_KEY_QUOTA`: a positive integer, else no quota. */
+function parseQuota(text: string | undefined): number | undefined {
+  if (text === undefined || !/^\d+$/.test(text.trim())) return undefined;
+  return Number(text.trim());
+}
+
+function quotaOption(quota: number | undefined): { apiKeyQuota?: number } {
+  return quota === undefined ? {} : { apiKeyQuota: quota };
+}
+
 export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHandle> {
   const env = opts.env ?? process.env;
   const faultOpts: FaultOptions = { ...faultOptionsFromEnv(env), ...opts.faults };
@@ -150,6 +162,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<SandboxHa
     nameFilter: opts.nameFilter ?? 'exact',
     refuseDeleteOfUsedProject: opts.refuseDeleteOfUsedProject ?? true,
     orphanPolicies: opts.orphanPolicies ?? 'keep',
+    ...quotaOption(opts.apiKeyQuota ?? parseQuota(env['SCW_SANDBOX_API_KEY_QUOTA'])),
     membershipWindowMs: () => faults.options.groupTransientWindowMs ?? 0,
     onWrite: () => persist(),
   });

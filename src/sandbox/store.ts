@@ -12,6 +12,7 @@ import {
   notFound,
   permissionsDenied,
   preconditionFailed,
+  quotasExceeded,
   transientState,
 } from './errors.js';
 import { accessKey, type MicroClock, type ParsedExpiry, uuidV4 } from './ids.js';
@@ -41,6 +42,11 @@ export interface StoreOptions {
   refuseDeleteOfUsedProject?: boolean;
   /** What happens to policies whose principal (application or group) is deleted. Default 'keep'. */
   orphanPolicies?: 'keep' | 'delete' | 'detach';
+  /**
+   * Organization quota of API keys (every key counts, expired ones too): a create beyond it gets
+   * 403 quotas_exceeded, resource `api_keys` (docs/design/scaleway-api.md §9). Default: none.
+   */
+  apiKeyQuota?: number;
   /** Window (ms) during which a second group membership change gets 409 transient_state. */
   membershipWindowMs?: () => number;
   /** Called after every successful write (persistence, transient-403 fault). */
@@ -378,6 +384,9 @@ export class SandboxStore {
 
   createApiKey(input: ApiKeyInput, flags?: { managed?: boolean }): ApiKeyRecord {
     this.checkBearer(input.bearer);
+    const quota = this.opts.apiKeyQuota;
+    if (quota !== undefined && this.apiKeys.size >= quota)
+      throw quotasExceeded('api_keys', quota, this.apiKeys.size);
     const projectId = input.default_project_id ?? this.organizationId;
     this.getProject(projectId);
     const ts = this.opts.clock.timestamp();

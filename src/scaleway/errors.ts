@@ -256,6 +256,14 @@ export function isScalewayApiError(err: unknown): err is ScalewayApiError {
 }
 
 /** True for a 404 `not_found` (or any 404) from the API. */
+/** The quotas a `quotas_exceeded` error (here or among its causes) names; undefined for any other error. */
+export function quotasExceeded(err: unknown): readonly QuotaDetail[] | undefined {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    if (e instanceof ScalewayApiError && e.info.type === 'quotas_exceeded') return e.info.details;
+  }
+  return undefined;
+}
+
 export function isNotFound(err: unknown): boolean {
   return err instanceof ScalewayApiError && (err.status === 404 || err.type === 'not_found');
 }

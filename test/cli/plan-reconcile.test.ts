@@ -120,7 +120,9 @@ describe('scw-gitops plan', () => {
     const later = io();
     const at = new Date(Date.now() + 40 * 86_400_000).toISOString();
     expect(await plan(['--config', cfg, '--at', at], later.io, deps())).toBe(2);
-    expect(later.out()).toMatch(/-\/\+ ApiKey\/api-backend-prod/);
+    // 40 days on, the 30-day key has expired: deleted first, then its successor created.
+    expect(later.out()).toMatch(/ApiKey\/api-backend-prod will be deleted \(expired\)/);
+    expect(later.out()).toMatch(/ApiKey\/api-backend-prod will be created \(expired\)/);
   });
 
   it('usage errors and invalid desired state exit 1 with one clear message', async () => {

@@ -28,6 +28,7 @@ function exercised() {
   m.apiRequests.inc({ method: 'GET', route: '/iam/v1alpha1/api-keys', status: '200' });
   m.apiRetries.inc();
   m.secretDeliveries.inc({ sink: 'local', result: 'success' });
+  m.quotaExceeded.inc({ key: 'ApiKey/reporter' });
   m.keySecondsToExpiry.set({ key: 'ApiKey/we"ird\\name\n' }, 3600);
   m.lastSuccess.set(1_767_225_600);
   m.leader.set(1);

@@ -13,6 +13,7 @@ import {
   plan,
   step,
 } from '../helpers/builders.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { harness } from './harness.js';
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
@@ -330,6 +331,42 @@ describe('executePlan', () => {
     h.client.failNext('deleteGroup', () => notFound('group', 'g-1'));
     const summary = await executePlan(plan([step(undefined, { action: 'delete', before })]), h.deps());
     expect(summary.outcomes[0]!.result).toBe('deleted');
+  });
+
+  it('runsAfter: a key create waits for the key deletions to finish, and runs even when one failed (quota, I1)', async () => {
+    const h = harness({
+      applications: [{ id: 'a-1', name: 'ci', tags: [ownerTag('default')] }],
+      apiKeys: [
+        {
+          accessKey: 'SCWEEEEEEEEEEEEEEEEE',
+          description: '[scw-gitops:default:k:ready]',
+          bearer: { type: 'application', id: 'a-1' },
+          expiresAt: '2020-01-01T00:00:00.000Z',
+        },
+      ],
+    });
+    const gate = deferred();
+    h.client.intercept('deleteApiKey', async () => {
+      await gate.promise;
+      throw permissionsDenied('api_key', 'delete');
+    });
+    const del = step(undefined, {
+      action: 'delete',
+      reason: 'expired',
+      before: liveObject('ApiKey', h.client.apiKeys.get('SCWEEEEEEEEEEEEEEEEE')!),
+    });
+    const create = step(desiredKey('k', 'ci'), {
+      reason: 'expired',
+      runsAfter: [del.id],
+      refs: { 'Application/ci': { id: 'a-1' } },
+      knownKeys: ['SCWEEEEEEEEEEEEEEEEE'],
+    });
+    const run = executePlan(plan([del, create]), h.deps());
+    await waitFor(() => h.client.callsTo('deleteApiKey').length === 1, { what: 'the delete to start' });
+    expect(h.client.callsTo('createApiKey')).toHaveLength(0);
+    gate.resolve();
+    const summary = await run;
+    expect(summary.outcomes.map((o) => o.result)).toEqual(['failed', 'created']);
   });
 
   it('updates a key in place keeping its custody state', async () => {

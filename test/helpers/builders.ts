@@ -215,6 +215,8 @@ export interface StepInit {
   reason?: ReasonCode;
   before?: LiveObject;
   dependsOn?: string[];
+  /** Steps that must have finished first, whatever their outcome. */
+  runsAfter?: string[];
   /** How references resolve, by address (default: the plan's create step of that address). */
   refs?: Record<string, Ref>;
   changes?: FieldChange[];
@@ -255,6 +257,7 @@ export function step(after: DesiredResource | undefined, init: StepInit = {}): P
     ...(init.detail !== undefined ? { detail: init.detail } : {}),
     changes: init.changes ?? [],
     dependsOn: init.dependsOn ?? [],
+    ...(init.runsAfter ? { runsAfter: init.runsAfter } : {}),
     wave: 0,
     warnings: [],
   } as const;

@@ -361,11 +361,14 @@ describe('buildPlan: API keys', () => {
     expect(p.steps.map((s) => s.reason)).toEqual(['rotation-due']);
   });
 
-  it('expired → replace now with a warning, delete old', () => {
+  it('expired → deleted now, then a successor created, with a warning (test/planner/quota.test.ts)', () => {
     const key = lKey('ci', { createdAt: '2026-01-01T00:00:00.000Z', expiresAt: '2026-05-01T00:00:00.000Z' });
     const p = plan(d({ rotation: { lifetimeMs: 120 * DAY } }), liveState({ ...base, apiKeys: [key] }));
-    expect(p.steps.map((s) => [s.reason, field(s, 'disposeBefore')])).toEqual([['expired', 'delete']]);
-    expect(p.steps[0]!.warnings[0]).toMatch(/EXPIRED/);
+    expect(p.steps.map((s) => [s.action, s.reason])).toEqual([
+      ['delete', 'expired'],
+      ['create', 'expired'],
+    ]);
+    expect(p.steps[1]!.warnings[0]).toMatch(/EXPIRED/);
     expect(codes(p)).toEqual(['warning:key-expired']);
   });
 
@@ -394,9 +397,10 @@ describe('buildPlan: API keys', () => {
     const p1 = lKey('p1', { name: 'ci', state: 'pending', createdAt: '2026-05-01T00:00:00.000Z' });
     const p2 = lKey('p2', { name: 'ci', state: 'pending', createdAt: '2026-05-02T00:00:00.000Z' });
     const p = plan(d(), liveState({ ...base, apiKeys: [p1, p2] }));
+    // Key deletions first: they free places in the API-key quota (runsAfter, quota.test.ts).
     expect(p.steps.map((s) => [s.action, s.reason, targetId(s) ?? ''])).toEqual([
-      ['replace', 'custody-lost', p2.accessKey],
       ['delete', 'custody-lost', p1.accessKey],
+      ['replace', 'custody-lost', p2.accessKey],
     ]);
   });
 

@@ -84,8 +84,10 @@ describe('secret moves', () => {
       sinks: { 'ApiKey/ci': { accessKey: null } },
       keyRecords: { [key.accessKey]: [OLD] },
     });
-    expect(p.steps.map((s) => [s.reason, field(s, 'disposeBefore'), field(s, 'removeRecords')])).toEqual([
-      ['expired', 'delete', [OLD]],
+    // Deleted before its successor is created (the quota rule), its record with it.
+    expect(p.steps.map((s) => [s.action, s.reason, field(s, 'removeRecords')])).toEqual([
+      ['delete', 'expired', [OLD]],
+      ['create', 'expired', undefined],
     ]);
   });
 

@@ -10,7 +10,7 @@ import { run as plan } from '../../src/cli/commands/plan.js';
 import { run as reconcile } from '../../src/cli/commands/reconcile.js';
 import type { CommandHandler } from '../../src/cli/io.js';
 import type { CommandDeps } from '../../src/cli/command.js';
-import { type SandboxHandle, startSandbox } from '../../src/sandbox/server.js';
+import { type SandboxHandle, type SandboxOptions, startSandbox } from '../../src/sandbox/server.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { createLogCapture, type LogCapture } from '../helpers/log-capture.js';
 import {
@@ -40,6 +40,8 @@ export interface CliHarness {
   setNow(t: number): void;
   plan(...args: string[]): Promise<CliRun>;
   reconcile(...args: string[]): Promise<CliRun>;
+  /** Replace the desired state (the one file `keys.yaml`), as a commit to git would. */
+  writeDesired(yaml: string): Promise<void>;
   /** Owned keys of a desired name in the sandbox, with custody state. */
   keys(name: string): OwnedKey[];
   /** The dotenv file of a key: access key, previous access key, whether the secret is the issued one. */
@@ -47,16 +49,37 @@ export interface CliHarness {
   close(): Promise<void>;
 }
 
-export async function startCliHarness(desiredYaml: string, start: number): Promise<CliHarness> {
+export interface CliHarnessOptions {
+  /** `prune: true` for every kind in the settings. */
+  readonly prune?: boolean;
+  /** More sandbox options (quota, faults). */
+  readonly sandbox?: Partial<SandboxOptions>;
+}
+
+export async function startCliHarness(
+  desiredYaml: string,
+  start: number,
+  options: CliHarnessOptions = {},
+): Promise<CliHarness> {
   const clock = new FakeClock({ start });
-  const sandbox = await startSandbox({ env: {}, seed: false, randomSeed: 11, clock: clock.now });
+  const sandbox = await startSandbox({
+    env: {},
+    seed: false,
+    randomSeed: 11,
+    clock: clock.now,
+    ...options.sandbox,
+  });
   const dir = await mkdtemp(join(tmpdir(), 'scw-gitops-rotation-cli-'));
   await mkdir(join(dir, 'desired'));
   await writeFile(join(dir, 'desired', 'keys.yaml'), desiredYaml);
   const settingsFile = join(dir, 'settings.yaml');
   await writeFile(
     settingsFile,
-    sandboxSettingsYaml(sandbox, { sourceDir: join(dir, 'desired'), sinkDir: join(dir, 'secrets') }),
+    sandboxSettingsYaml(sandbox, {
+      sourceDir: join(dir, 'desired'),
+      sinkDir: join(dir, 'secrets'),
+      ...(options.prune ? { prune: true } : {}),
+    }),
   );
   const logs = createLogCapture({ level: 'debug' });
   const outputs: string[] = [];
@@ -79,6 +102,7 @@ export async function startCliHarness(desiredYaml: string, start: number): Promi
     setNow: (t) => clock.set(t),
     plan: (...args) => runCommand((a, io) => plan(a, io, deps), args),
     reconcile: (...args) => runCommand((a, io) => reconcile(a, io, deps), args),
+    writeDesired: (yaml) => writeFile(join(dir, 'desired', 'keys.yaml'), yaml),
     keys: (name) => ownedKeys(sandbox, name),
     sinkFile: async (name) => {
       const text = await readFile(join(dir, 'secrets', `${name}.env`), 'utf8');

@@ -63,7 +63,7 @@ describe('limits the API reveals during a rotation', () => {
           { type: 'quotas_exceeded', details: [{ resource: 'api_keys', quota: 20, current: 20 }] },
           'quota(s) exceeded for this resource',
         ),
-      /api_keys 20\/20/,
+      /quota reached \(api_keys: 20 of 20\)/,
     ],
     [
       'expires_at refused',

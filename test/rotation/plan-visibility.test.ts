@@ -166,8 +166,13 @@ describe('plan visibility of key expiry and rotation', () => {
     h.setNow(T0 + 8 * DAY);
     const { code, plan } = await planJson();
     expect(code).toBe(2);
-    const step = plan.steps.find((s) => s.address === 'ApiKey/weekly')!;
-    expect(step).toMatchObject({ action: 'replace', reason: 'expired' });
+    // Deleted first (it authenticates nothing and holds a place in the quota), then its successor.
+    const steps = plan.steps.filter((s) => s.address === 'ApiKey/weekly');
+    expect(steps).toMatchObject([
+      { action: 'delete', reason: 'expired' },
+      { action: 'create', reason: 'expired' },
+    ]);
+    const step = steps[1]!;
     expect(step.warnings.join('\n')).toMatch(/EXPIRED/);
     expect(step.warnings.join('\n')).toContain(old.accessKey);
     const diag = plan.diagnostics.find((d) => d.code === 'key-expired')!;
@@ -184,7 +189,7 @@ describe('plan visibility of key expiry and rotation', () => {
     expect(md.out).toMatch(/EXPIRED/);
     expect(md.out).toContain('ApiKey/weekly');
 
-    // The reconcile replaces it now; the expired key is deleted at once (no overlap for a dead key).
+    // The reconcile replaces it now; the expired key goes first (no overlap for a dead key).
     const r = await h.reconcile();
     expect(r.code, r.err).toBe(0);
     expect(r.out).toContain('EXPIRED');
