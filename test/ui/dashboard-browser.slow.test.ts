@@ -3,14 +3,13 @@
  * browser build), against the daemon on the built-in sandbox with a copy of examples/basic.
  *
  * Chromium is required, not optional: without /usr/bin/chromium this test fails and says how to
- * install it (`.ci/run` does). The screenshot is written to test-results/ (SCW_GITOPS_ARTIFACTS).
+ * install it (`.ci/run` does; test/helpers/chromium.ts). The screenshot is written to test-results/ (SCW_GITOPS_ARTIFACTS).
  */
-import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { systemClock } from '../../src/clock.js';
@@ -18,19 +17,11 @@ import { defaultSettings } from '../../src/config/load-settings.js';
 import type { Settings } from '../../src/config/settings.js';
 import { type Daemon, startDaemon } from '../../src/daemon/daemon.js';
 import { createLogger } from '../../src/logging/logger.js';
+import { launchChromium } from '../helpers/chromium.js';
 import { assertNoSecrets, createLogCapture } from '../helpers/log-capture.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-export const CHROMIUM = '/usr/bin/chromium';
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-];
 const ARTIFACTS = process.env['SCW_GITOPS_ARTIFACTS'] ?? path.join(ROOT, 'test-results');
 
 /** kind/name of every object declared in a desired-state directory. */
@@ -74,12 +65,8 @@ describe('the dashboard in Chromium (sandbox + examples/basic)', () => {
   const consoleErrors: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `Chromium is not installed (${CHROMIUM} is missing). The dashboard's browser test drives ` +
-          "Debian's chromium: run `apt-get install -y chromium` (.ci/run does), never a downloaded browser build.",
-      );
-    }
+    // Fails, with how to install it, when Debian's chromium is absent: never skipped.
+    browser = await launchChromium();
     tmp = await mkdtemp(path.join(tmpdir(), 'scw-ui-e2e-'));
     dir = path.join(tmp, 'desired');
     await cp(path.join(ROOT, 'examples/basic'), dir, { recursive: true });
@@ -106,7 +93,6 @@ describe('the dashboard in Chromium (sandbox + examples/basic)', () => {
       timeoutMs: 30_000,
       what: 'startup pass',
     });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     page = await context.newPage();
     // Every request the page makes is recorded; anything not on loopback is refused.
