@@ -1342,7 +1342,8 @@ class Validator {
   }
 
   notifications(node: Node | null | undefined): NotificationSettings[] {
-    if (node === undefined || node === null) return [];
+    // `notifications:` with nothing under it (a template with no target) is an empty list.
+    if (node === undefined || node === null || (isScalar(node) && node.value === null)) return [];
     if (!isSeq(node)) {
       this.error(node, 'notifications', 'wrong-type', 'notifications must be a list');
       return [];
