@@ -46,7 +46,7 @@ import { formatTextLogLine } from '../logging/text-lines.js';
 import { type Diagnostic, formatDiagnosticLines } from '../model/diagnostics.js';
 import { INSTANCE_PATTERN } from '../model/ownership.js';
 import type { ApplySummary, Plan } from '../model/plan.js';
-import { KINDS, type Kind } from '../model/resources.js';
+import { type Address, address, KINDS, type Kind } from '../model/resources.js';
 import type { PlanOptions } from '../planner/options.js';
 import { renderPlanJson } from '../render/json.js';
 import { renderPlanMarkdown } from '../render/markdown.js';
@@ -113,6 +113,29 @@ function positiveInt(flag: string, v: string): number {
   return Number.parseInt(v, 10);
 }
 
+/**
+ * `--target Kind/name` values as addresses. The kind is matched case-insensitively; the name is
+ * everything after the first `/` (IAM names may hold spaces: quote the argument).
+ */
+export function parseTargets(values: readonly string[] | undefined): Address[] | undefined {
+  if (values === undefined || values.length === 0) return undefined;
+  return values.map((v) => {
+    const slash = v.indexOf('/');
+    const kind =
+      slash > 0 ? KINDS.find((k) => k.toLowerCase() === v.slice(0, slash).toLowerCase()) : undefined;
+    const name = v.slice(slash + 1);
+    if (slash <= 0 || name === '') {
+      throw new UsageError(`--target must be KIND/NAME (e.g. Application/ci), got ${JSON.stringify(v)}`);
+    }
+    if (!kind) {
+      throw new UsageError(
+        `--target ${JSON.stringify(v)}: unknown kind ${JSON.stringify(v.slice(0, slash))} (one of ${KINDS.join(', ')})`,
+      );
+    }
+    return address(kind, name);
+  });
+}
+
 /** Plan-option overrides from the flags (settings give the rest). */
 export function planOverrides(values: ParsedFlags['values']): Partial<PlanOptions> {
   const o: { -readonly [K in keyof PlanOptions]?: PlanOptions[K] } = {};
@@ -150,6 +173,8 @@ export function planOverrides(values: ParsedFlags['values']): Partial<PlanOption
     o.prune = prune;
   }
   if (values.adopt) o.adoptAll = true;
+  const targets = parseTargets(values.target);
+  if (targets) o.targets = targets;
   if (values.within !== undefined) {
     const ms = parseDuration(values.within);
     if (ms === undefined)

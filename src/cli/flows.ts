@@ -36,14 +36,17 @@ import {
   outputFormat,
   type ParsedFlags,
   parseAt,
+  parseTargets,
   planOverrides,
   printDiagnostics,
   renderPlan,
   renderSummary,
   resolveDir,
   resolveSettings,
+  UsageError,
   useColor,
 } from './command.js';
+import { narrowPlan, TargetNotInPlanError } from '../planner/targets.js';
 import { openCliGitSource, wantsGit } from './git-flag.js';
 import {
   applySavedPlan,
@@ -312,8 +315,18 @@ export async function runApplySaved(flags: ParsedFlags, io: CliIO, deps: Command
     io.stderr(`scw-gitops apply: cannot read ${displayPath(io.cwd, path)}${code ? ` (${code})` : ''}\n`);
     return EXIT_ERROR;
   }
+  const targets = parseTargets(flags.values.target);
   return reportingFailures(run, async () => {
-    const plan = parsePlanJson(text, displayPath(io.cwd, path));
+    const saved = parsePlanJson(text, displayPath(io.cwd, path));
+    let plan = saved;
+    if (targets) {
+      try {
+        plan = narrowPlan(saved, targets);
+      } catch (err) {
+        if (err instanceof TargetNotInPlanError) throw new UsageError(err.message);
+        throw err;
+      }
+    }
     const settings = await resolveSettings(flags.values, io);
     return withRuntime(settings, run, deps, async (rd) => {
       const result = await applySavedPlan(plan, rd, { signal: io.signal });

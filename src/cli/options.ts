@@ -13,6 +13,8 @@ export interface OptionSpec {
   readonly flag: string;
   readonly short?: string;
   readonly type: 'string' | 'boolean';
+  /** May be given several times (string options: the values are collected in order). */
+  readonly multiple?: boolean;
   /** Placeholder of the value in help (`FILE`, `N`); string options only. */
   readonly arg?: string;
   /** Default, as shown to users (documentation only: the command applies it). */
@@ -148,6 +150,24 @@ export const GIT_OPTIONS = [
   },
 ] as const satisfies readonly OptionSpec[];
 
+/** `--target Kind/name`, repeatable: a partial plan (src/planner/targets.ts). */
+const TARGET = {
+  flag: 'target',
+  type: 'string',
+  multiple: true,
+  arg: 'KIND/NAME',
+  description:
+    'plan only this object and what it needs (repeatable), like terraform -target: the plan is marked partial, and nothing outside the targets is pruned',
+} as const satisfies OptionSpec;
+
+/** `--auto-approve`: no confirmation prompt in a terminal. */
+const AUTO_APPROVE = {
+  flag: 'auto-approve',
+  type: 'boolean',
+  description:
+    "apply without asking. In an interactive terminal, the plan is shown and only 'yes' applies it; without a terminal (CI, the daemon) nothing is asked",
+} as const satisfies OptionSpec;
+
 const AT = {
   flag: 'at',
   type: 'string',
@@ -180,7 +200,7 @@ const PLAN_OUT = {
 } as const satisfies OptionSpec;
 
 /** What plan and reconcile read and write, before `--at`. */
-const PLANNING_HEAD = [PLAN_CONFIG, PLAN_OUTPUT, PLAN_OUT, INSTANCE, ...PLANNING_OPTIONS] as const;
+const PLANNING_HEAD = [PLAN_CONFIG, PLAN_OUTPUT, PLAN_OUT, INSTANCE, TARGET, ...PLANNING_OPTIONS] as const;
 /** …and after it. */
 const PLANNING_TAIL = [WITHIN, ...GIT_OPTIONS, NO_COLOR, LOG_FORMAT, HELP_OPTION] as const;
 
@@ -199,6 +219,7 @@ export const RECONCILE_OPTIONS = {
       type: 'boolean',
       description: 'plan only (CI mode): exit 0 no changes, 2 changes pending, 1 error',
     },
+    AUTO_APPROVE,
     ...PLANNING_HEAD,
     { ...AT, description: `${AT.description}; with --dry-run only` },
     ...PLANNING_TAIL,
@@ -210,8 +231,14 @@ export const APPLY_OPTIONS = {
   command: 'apply',
   options: [
     { flag: 'plan', type: 'string', arg: 'FILE', description: 'the saved plan (required)' },
+    AUTO_APPROVE,
     PLAN_CONFIG,
     INSTANCE,
+    {
+      ...TARGET,
+      description:
+        'apply only the steps of this object and the steps they depend on (repeatable); the rest of the saved plan is left for later',
+    },
     {
       flag: 'output',
       short: 'o',
@@ -464,13 +491,22 @@ export function commandOptions(command: string): CommandOptions {
 }
 
 type ParseConfig<T extends readonly OptionSpec[]> = {
-  [O in T[number] as O['flag']]: { type: O['type']; short?: string };
+  [O in T[number] as O['flag']]: O extends { multiple: true }
+    ? { type: O['type']; short?: string; multiple: true }
+    : { type: O['type']; short?: string };
 };
 
 /** The `options` of node:util `parseArgs` for a table (typed by the table's literal flags). */
 export function parseOptions<const T extends readonly OptionSpec[]>(options: T): ParseConfig<T> {
   return Object.fromEntries(
-    options.map((o) => [o.flag, { type: o.type, ...(o.short !== undefined ? { short: o.short } : {}) }]),
+    options.map((o) => [
+      o.flag,
+      {
+        type: o.type,
+        ...(o.short !== undefined ? { short: o.short } : {}),
+        ...(o.multiple ? { multiple: true } : {}),
+      },
+    ]),
   ) as ParseConfig<T>;
 }
 

@@ -306,6 +306,18 @@ export interface PlanSummary {
   readonly adopt: number;
 }
 
+/**
+ * A plan made with `--target` (or narrowed by `apply --target`): only `scope` was planned, the
+ * targets plus the declared objects they need. Every step's address is in `scope`, and nothing
+ * outside `targets` is pruned (src/planner/targets.ts).
+ */
+export interface PartialPlan {
+  /** The addresses asked for, sorted. */
+  readonly targets: readonly Address[];
+  /** The targets and what they need, sorted. */
+  readonly scope: readonly Address[];
+}
+
 /** Ids (access keys for API keys) of non-owned live objects a plan depends on, per kind. */
 export type FingerprintScope = Readonly<Partial<Record<Kind, readonly string[]>>>;
 
@@ -326,6 +338,8 @@ export interface Plan {
    * recompute the fingerprint from a fresh listing without the desired state.
    */
   readonly fingerprintScope: FingerprintScope;
+  /** Present when the plan is partial (`--target`): what it covers. Absent = the whole desired state. */
+  readonly partial?: PartialPlan;
   readonly steps: readonly PlanStep[];
   readonly summary: PlanSummary;
   /** Conflicts (unmarked objects with a desired name), refusals, suspicious listings, etc. */

@@ -13,6 +13,9 @@
  *  6. Prune owned objects absent from git (pruning.ts); note likely renames (rename-notes.ts).
  *  7. Refuse mass deletions (safety.ts); order the steps into waves (ordering.ts).
  *
+ * With `--target` (options.targets), steps 3-4 plan only the targets and what they need, and step
+ * 6 prunes only targets: the plan is partial and says so (targets.ts).
+ *
  * A plan with any error diagnostic is refused: it carries the diagnostics and no steps.
  */
 import { sortDiagnostics } from '../model/diagnostics.js';
@@ -35,6 +38,7 @@ import { noteRenames } from './rename-notes.js';
 import { guardMassDelete, holdAbsenceDependentSteps, suspectListing } from './safety.js';
 import { planSecretDestinations } from './secret-destinations.js';
 import { toIso } from './rotation.js';
+import { partialMark, partialWarning, warnUnknownTargets } from './targets.js';
 
 export type { BuildPlanInput } from './context.js';
 export type { SinkObservation } from '../model/plan.js';
@@ -42,11 +46,14 @@ export type { PlanOptions } from './options.js';
 export { defaultPlanOptions } from './options.js';
 export { orderSteps } from './ordering.js';
 
+/** The desired resources of a kind that this plan covers (all of them, unless it is partial). */
 function ofKind<K extends DesiredResource['kind']>(
   ctx: PlanContext,
   kind: K,
 ): Extract<DesiredResource, { kind: K }>[] {
-  return ctx.desired.resources.filter((r): r is Extract<DesiredResource, { kind: K }> => r.kind === kind);
+  return ctx.desired.resources.filter(
+    (r): r is Extract<DesiredResource, { kind: K }> => r.kind === kind && ctx.inScope(r.address),
+  );
 }
 
 /** Non-owned live objects the plan looked at (owned ones are always in the fingerprint). */
@@ -96,6 +103,15 @@ function planIn(ctx: PlanContext): Plan {
   planPruning(ctx, suspect);
   noteRenames(ctx);
   guardMassDelete(ctx);
+  // A partial plan covers its scope, plus the keys a pruned target application takes with it.
+  const partial =
+    ctx.targets && ctx.scope
+      ? partialMark([...ctx.targets], [...ctx.scope, ...ctx.steps.map((s) => s.address)])
+      : undefined;
+  if (partial) {
+    ctx.diagnostics.push(partialWarning(partial));
+    warnUnknownTargets(ctx, partial.targets);
+  }
 
   const diagnostics = sortDiagnostics(ctx.diagnostics);
   const refused = diagnostics.some((d) => d.severity === 'error');
@@ -112,6 +128,7 @@ function planIn(ctx: PlanContext): Plan {
     ...defined({ signer: revision !== undefined ? options.signer : undefined }),
     liveFingerprint: fingerprintLive(live, options.instance, scope),
     fingerprintScope: scope,
+    ...defined({ partial }),
     steps,
     summary: summarize(steps),
     diagnostics,

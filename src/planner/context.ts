@@ -11,6 +11,7 @@ import { defined } from '../model/defined.js';
 import type { Address, Kind } from '../model/resources.js';
 import { LiveIndex } from './live-index.js';
 import type { PlanOptions } from './options.js';
+import { targetScope } from './targets.js';
 
 export interface BuildPlanInput {
   readonly desired: DesiredState;
@@ -75,6 +76,10 @@ export class PlanContext {
   readonly keyRoles = new Map<string, KeyRole>();
   /** Live ids the plan looked at (owned, conflicting, referenced), per kind, for the fingerprint. */
   readonly #touched = new Map<Kind, Set<string>>();
+  /** `--target`: the addresses planned (targets and what they need); undefined = everything. */
+  readonly scope: ReadonlySet<Address> | undefined;
+  /** `--target`: the addresses asked for. */
+  readonly targets: ReadonlySet<Address> | undefined;
 
   constructor(input: BuildPlanInput) {
     this.desired = input.desired;
@@ -84,6 +89,19 @@ export class PlanContext {
     this.now = input.now.getTime();
     this.index = new LiveIndex(input.live, input.options.instance);
     for (const resource of input.desired.resources) this.desiredByAddress.set(resource.address, resource);
+    const targets = input.options.targets;
+    this.targets = targets !== undefined && targets.length > 0 ? new Set(targets) : undefined;
+    this.scope = this.targets ? targetScope([...this.targets], this.desiredByAddress) : undefined;
+  }
+
+  /** Is this address planned (always, unless the plan is partial)? */
+  inScope(target: Address): boolean {
+    return this.scope === undefined || this.scope.has(target);
+  }
+
+  /** May this owned object, absent from git, be pruned by this plan (a partial plan: targets only)? */
+  mayPrune(target: Address): boolean {
+    return this.targets === undefined || this.targets.has(target);
   }
 
   get instance(): string {

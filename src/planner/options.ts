@@ -4,7 +4,7 @@
  */
 import type { RotationDefaults } from '../config/settings.js';
 import { DEFAULT_INSTANCE } from '../model/ownership.js';
-import type { Kind } from '../model/resources.js';
+import type { Address, Kind } from '../model/resources.js';
 import type { SinkLayout } from '../model/sink-location.js';
 
 export interface PlanOptions {
@@ -32,6 +32,11 @@ export interface PlanOptions {
   readonly sinks: readonly SinkLayout[];
   /** The settings' `defaults.sink`. */
   readonly defaultSink?: string;
+  /**
+   * `--target`: plan only these addresses and what they need (a partial plan, src/planner/targets.ts).
+   * Absent or empty: the whole desired state.
+   */
+  readonly targets?: readonly Address[];
 }
 
 export const DEFAULT_OVERLAP_MS = 60 * 60 * 1000;

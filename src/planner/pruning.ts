@@ -6,21 +6,31 @@
  */
 import type { Application } from '../model/live.js';
 import { isProtected } from '../model/ownership.js';
-import { address } from '../model/resources.js';
+import { type PlanStep, targetId } from '../model/plan.js';
+import { type Address, address } from '../model/resources.js';
 import type { PlanContext } from './context.js';
 import { deleteKeyStep, deleteNamedStep } from './delete-steps.js';
 import { KIND_LABEL, NAMED_KINDS } from './live-index.js';
+import { warnPrunesOutsideTargets } from './targets.js';
 
-/** `suspect`: the reasons the listing looks incomplete (pruning is then off for this pass). */
+/**
+ * `suspect`: the reasons the listing looks incomplete (pruning is then off for this pass). A
+ * partial plan (`--target`) prunes targets only and names, in one warning, what it left.
+ */
 export function planPruning(ctx: PlanContext, suspect: readonly string[]): void {
   const why = (kind: string) =>
     suspect.length > 0 ? 'listing looks incomplete' : `pruning of ${kind} is off`;
+  const outsideTargets: Address[] = [];
   for (const kind of NAMED_KINDS) {
     for (const entry of ctx.index.entries[kind]) {
       if (!ctx.index.isOurs(entry) || ctx.matched.has(entry.id)) continue;
       ctx.touch(kind, entry.id);
       const target = address(kind, entry.name);
-      if (ctx.desiredByAddress.has(target)) continue; // desired but blocked by a conflict
+      if (ctx.desiredByAddress.has(target)) continue; // desired but blocked, or not targeted
+      if (!ctx.mayPrune(target)) {
+        outsideTargets.push(target);
+        continue;
+      }
       if (entry.protected) {
         ctx.diagnose({
           severity: 'warning',
@@ -47,12 +57,24 @@ export function planPruning(ctx: PlanContext, suspect: readonly string[]): void 
       deleteNamedStep(ctx, entry, 'pruned', detail);
     }
   }
+  // A targeted application that is pruned takes its keys with it (docs/design/scaleway-api.md §5):
+  // like Terraform's destroy -target, its owned keys absent from git are pruned with it.
+  const prunedApplications = new Set(
+    ctx.steps
+      .filter((s) => s.action === 'delete' && s.kind === 'Application')
+      .map((s) => targetId(s as PlanStep)),
+  );
   for (const entry of ctx.index.ourKeys()) {
     const name = entry.marker!.name;
     const target = address('ApiKey', name);
     if (ctx.desiredByAddress.has(target)) continue;
     ctx.touch('ApiKey', entry.key.accessKey);
     if (isProtected(entry.key)) continue;
+    const withBearer = ctx.targets !== undefined && prunedApplications.has(entry.key.bearer.id);
+    if (!ctx.mayPrune(target) && !withBearer) {
+      outsideTargets.push(target);
+      continue;
+    }
     if (!ctx.options.prune.ApiKey || suspect.length > 0) {
       ctx.diagnose({
         severity: 'warning',
@@ -62,8 +84,13 @@ export function planPruning(ctx: PlanContext, suspect: readonly string[]): void 
       });
       continue;
     }
-    deleteKeyStep(ctx, name, entry, 'pruned', 'owned, no longer in git', true);
+    const detail =
+      withBearer && !ctx.mayPrune(target)
+        ? `owned, no longer in git; its application ${ctx.index.describeBearer(entry.key.bearer)} is a pruned target`
+        : 'owned, no longer in git';
+    deleteKeyStep(ctx, name, entry, 'pruned', detail, true);
   }
+  warnPrunesOutsideTargets(ctx, outsideTargets);
 }
 
 /** Objects this instance owns and could delete (the mass-delete guard's denominator). */

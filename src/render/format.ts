@@ -49,6 +49,16 @@ export function summaryLine(plan: Plan): string {
 
 export const NO_CHANGES = 'No changes. Your organization matches the desired state.';
 
+/** The note under a partial plan's header (`--target`), or undefined for a whole plan. */
+export function partialNote(plan: Plan): string | undefined {
+  const partial = plan.partial;
+  if (!partial) return undefined;
+  const needed = partial.scope.filter((a) => !partial.targets.includes(a));
+  return `Partial plan (--target ${partial.targets.join(', ')}${
+    needed.length > 0 ? `; with what they need: ${needed.join(', ')}` : ''
+  }): other objects were not planned.`;
+}
+
 /** The live identity of the object a step acts on: id, or access key for API keys. */
 export const liveId = targetId;
 

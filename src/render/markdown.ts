@@ -6,7 +6,7 @@
 import { type Diagnostic, formatDiagnostic } from '../model/diagnostics.js';
 import type { Plan } from '../model/plan.js';
 import { KINDS } from '../model/resources.js';
-import { NO_CHANGES, SYMBOL, stepBody, stepComment, stepTitle, summaryLine } from './format.js';
+import { NO_CHANGES, partialNote, SYMBOL, stepBody, stepComment, stepTitle, summaryLine } from './format.js';
 
 function cell(s: string): string {
   return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -57,6 +57,8 @@ export function renderPlanMarkdown(plan: Plan): string {
     }, planned at ${plan.createdAt}.`,
   );
   out.push('');
+  const partial = partialNote(plan);
+  if (partial) out.push(cell(partial), '');
   if (errors.length > 0) {
     out.push(
       `**Plan refused: ${errors.length} error${errors.length === 1 ? '' : 's'}. Nothing will be changed.**`,

@@ -39,6 +39,7 @@ import {
   type PlannedValue,
   type PlanStep,
   type PlanSummary,
+  type PartialPlan,
   REASON_CODES,
   referencesOf,
 } from '../model/plan.js';
@@ -387,6 +388,11 @@ const summary: Decoder<PlanSummary> = object(
   >,
 );
 const scope: Decoder<FingerprintScope> = object({}, Object.fromEntries(KINDS.map((k) => [k, strings])));
+const partial: Decoder<PartialPlan> = (v, path) => {
+  const decoded = object({ targets: arrayOf(address), scope: arrayOf(address) })(v, path);
+  if (decoded.targets.length === 0) fail(`${path}.targets`, 'a partial plan names at least one target');
+  return decoded;
+};
 
 const plan: Decoder<Plan> = object(
   {
@@ -411,7 +417,7 @@ const plan: Decoder<Plan> = object(
     keys: arrayOf(keyExpiry),
     upcoming: arrayOf(keyExpiry),
   },
-  { revision: str, signer: str, nextDueAt: instant },
+  { revision: str, signer: str, nextDueAt: instant, partial },
 );
 
 /** The plan's steps must hold together (see the module comment); throws PlanSchemaError. */
@@ -457,12 +463,42 @@ function checkConsistency(value: Plan): void {
         fail(`${at}.dependsOn`, `step ${JSON.stringify(dep)} must come before this step`);
     }
   });
+  if (value.partial) checkPartial(value, value.partial);
   const counts = { create: 0, update: 0, replace: 0, delete: 0, adopt: 0 };
   for (const s of value.steps) counts[s.action]++;
   for (const action of ACTIONS) {
     if (value.summary[action] !== counts[action])
       fail(`summary.${action}`, `the plan has ${counts[action]} ${action} steps`);
   }
+}
+
+/**
+ * A partial plan (`--target`) stays inside what it covers: its targets are in its scope, every
+ * step acts on an address of the scope, and only a target is pruned.
+ */
+function checkPartial(value: Plan, mark: PartialPlan): void {
+  const scope = new Set(mark.scope);
+  const targets = new Set(mark.targets);
+  mark.targets.forEach((target, i) => {
+    if (!scope.has(target)) fail(`partial.targets[${i}]`, `${target} is not in partial.scope`);
+  });
+  const pruned = (s: PlanStep) => s.action === 'delete' && s.reason === 'pruned';
+  // A pruned target application takes its keys with it: those keys may be pruned alongside.
+  const prunedTargetApplications = new Set(
+    value.steps
+      .filter((s) => pruned(s) && s.kind === 'Application' && targets.has(s.address))
+      .map((s) => (s.action === 'delete' ? s.before.object : undefined))
+      .map((o) => (o && 'id' in o ? o.id : '')),
+  );
+  value.steps.forEach((s, index) => {
+    if (!scope.has(s.address))
+      fail(`steps[${index}].address`, `${s.address} is outside the partial plan's scope (partial.scope)`);
+    if (!pruned(s) || targets.has(s.address)) return;
+    const bearer =
+      s.action === 'delete' && s.before.kind === 'ApiKey' ? s.before.object.bearer.id : undefined;
+    if (bearer === undefined || !prunedTargetApplications.has(bearer))
+      fail(`steps[${index}]`, `prunes ${s.address}, which is not a target of this partial plan`);
+  });
 }
 
 /** Decode and check a parsed JSON document as a saved plan. Throws PlanSchemaError naming the field. */

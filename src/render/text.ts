@@ -5,7 +5,7 @@
  */
 import { formatDiagnosticLines } from '../model/diagnostics.js';
 import type { Action, Plan } from '../model/plan.js';
-import { NO_CHANGES, SYMBOL, stepBody, stepComment, stepTitle, summaryLine } from './format.js';
+import { NO_CHANGES, partialNote, SYMBOL, stepBody, stepComment, stepTitle, summaryLine } from './format.js';
 
 export interface TextRenderOptions {
   readonly color?: boolean;
@@ -31,6 +31,8 @@ export function renderPlanText(plan: Plan, opts: TextRenderOptions = {}): string
       plan.revision ? `, revision ${plan.revision}${plan.signer ? ` signed by ${plan.signer}` : ''}` : ''
     }) at ${plan.createdAt}`,
   );
+  const partial = partialNote(plan);
+  if (partial) out.push(c(YELLOW, partial));
   out.push('');
 
   const errors = plan.diagnostics.filter((d) => d.severity === 'error');

@@ -75,7 +75,7 @@ export async function observeLive(client: ScalewayClient, opts: ObserveOptions):
     const withRules =
       opts.readRules === 'all'
         ? policies
-        : policies.filter((p) => p.tags.includes(tag) || (also !== undefined && also(p)));
+        : policies.filter((p) => p.tags.includes(tag) || also?.(p) === true);
     const cache = opts.rulesCache;
     const ruleLists = await mapLimit(withRules, opts.rulesConcurrency ?? 8, async (p) => {
       const cached = cache?.get(p);

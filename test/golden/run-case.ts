@@ -5,7 +5,8 @@
  *   options.json     { now, instance?, prune?: true | {Kind: bool}, adoptAll?, allowMassDelete?,
  *                      maxDeletes?, maxDeletePercent?, within?: duration, rotation?: {overlap?, …},
  *                      sinks?: { "<ApiKey address>": SinkObservation },
- *                      sinkLayouts?: SinkLayout[], defaultSink? }   (default: one dotenv file sink `local`)
+ *                      sinkLayouts?: SinkLayout[], defaultSink?,   (default: one dotenv file sink `local`)
+ *                      targets?: ["Kind/name", …] }                (--target: a partial plan)
  *   plan.txt, plan.json, plan.md   expected renderings
  * `UPDATE_GOLDEN=1 npx vitest run test/golden` rewrites the expectations; review the diff.
  */
@@ -33,6 +34,7 @@ interface CaseOptions {
   sinks?: Record<string, SinkObservation>;
   sinkLayouts?: SinkLayout[];
   defaultSink?: string;
+  targets?: Address[];
 }
 
 /** The sinks of a case unless options.json declares others. */
@@ -78,6 +80,7 @@ export async function runCase(dir: string) {
     ...(o.maxDeletes !== undefined ? { maxDeletes: o.maxDeletes } : {}),
     ...(o.maxDeletePercent !== undefined ? { maxDeletePercent: o.maxDeletePercent } : {}),
     ...(withinMs !== undefined ? { withinMs } : {}),
+    ...(o.targets !== undefined ? { targets: o.targets } : {}),
     rotation: {
       overlapMs: ms(o.rotation?.overlap) ?? base.rotation.overlapMs,
       ...(lifetimeMs !== undefined ? { lifetimeMs } : {}),
