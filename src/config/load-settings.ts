@@ -1360,8 +1360,10 @@ class Validator {
       const typeNode = itemNode.get('type', true) as Node | undefined;
       const type = isScalar(typeNode) ? String(typeNode.value) : undefined;
       const common = ['type', 'name', 'events', 'expiringWithin', 'maxPerMinute'];
-      const known = type === 'kubernetes' ? [...common, 'kubeconfig'] : [...common, 'urlEnv', 'urlFile'];
-      const f = this.fields(itemNode, at, known) ?? {};
+      const f =
+        (type === 'kubernetes'
+          ? this.fields(itemNode, at, [...common, 'kubeconfig'])
+          : this.fields(itemNode, at, [...common, 'urlEnv', 'urlFile'])) ?? {};
       const kind = this.enumOf(f, 'type', at, ['slack', 'webhook', 'kubernetes'] as const);
       if (f['type'] === undefined) {
         this.error(
