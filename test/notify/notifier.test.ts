@@ -112,7 +112,7 @@ function report(now: Date, parts: ReportParts): PassReport {
       ? inventory
       : { observedAt: now.toISOString(), objects: objects ?? [], keys: keys ?? [] };
   return {
-    verdict: 'ok',
+    verdict: 'success',
     result: 'converged',
     listed: true,
     revision: 'abc1234',
