@@ -10,15 +10,8 @@ import { MAX_PASSES, DaemonState } from '../../src/daemon/state.js';
 import type { Inventory } from '../../src/model/inventory.js';
 import { Secret } from '../../src/model/secret.js';
 import { plan } from '../helpers/builders.js';
+import { STATUS_EXTRA } from './status-extra.js';
 
-const EXTRA = {
-  instance: 'test',
-  organizationId: 'org',
-  version: '0.0.0',
-  source: {},
-  queue: { running: false, pending: false, backingOff: false },
-  schedule: { resync: '', rotationCheck: '', nextResyncAt: null, nextDueAt: null, retryAt: null },
-};
 const T0 = Date.parse('2026-11-23T01:00:00Z');
 
 function record(i: number) {
@@ -67,7 +60,7 @@ describe('daemon state for /status and the dashboard', () => {
       } as PassReport;
       s.passFinished(record(i), report, new Date(T0 + i * 1000 + 500), 500);
     }
-    const doc = s.status(EXTRA);
+    const doc = s.status(STATUS_EXTRA);
     expect(doc.passes).toHaveLength(MAX_PASSES);
     expect(doc.passes.map((p) => p.reconcileId).slice(0, 3)).toEqual(['r-25', 'r-24', 'r-23']);
     expect(doc.passes.at(-1)?.reconcileId).toBe('r-6');
@@ -118,7 +111,7 @@ describe('daemon state for /status and the dashboard', () => {
       new Date(T0 + 2000),
       10,
     );
-    const doc = s.status(EXTRA);
+    const doc = s.status(STATUS_EXTRA);
     expect(doc.desiredState).toEqual({
       revision: 'bad2',
       valid: false,
