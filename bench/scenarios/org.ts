@@ -1,18 +1,13 @@
 /**
  * Benchmark organizations: a desired state of N projects, applications, keys, policies and
- * groups (YAML files), a settings file with a file sink, an in-process sandbox, and a way to run
- * one measured reconcile pass in a child process (reconcile-child.ts).
+ * groups (YAML files), applications seeded as scw-gitops creates them, and the classification of
+ * the requests a pass made (by kind, writes). The sandbox runs in a process of its own
+ * (bench/servers/sandbox-server.ts); bench/lib/org-fixture.ts converges an organization with it.
  */
-import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { withOwnerTag } from '../../src/model/ownership.js';
-import { type SandboxHandle, startSandbox } from '../../src/sandbox/server.js';
+import type { SandboxHandle } from '../../src/sandbox/server.js';
 import { isFullListing } from '../../src/sandbox/shift.js';
-
-export const REPO = fileURLToPath(new URL('../..', import.meta.url));
+import { kindOf } from '../lib/kinds.js';
 
 export interface OrgSize {
   readonly projects: number;
@@ -23,6 +18,8 @@ export interface OrgSize {
 }
 
 export const DEFAULT_QUOTA: OrgSize = { projects: 25, applications: 100, keys: 50, policies: 50, groups: 50 };
+/** 1,000 resources, in the proportions of STRESS_10K. */
+export const STRESS_1K: OrgSize = { projects: 10, applications: 600, keys: 100, policies: 150, groups: 140 };
 /**
  * 10,000 resources. The applications are seeded directly in the sandbox exactly as scw-gitops
  * creates them (`seedOwnedApplications`: name, description, tags with the ownership tag); the
@@ -91,123 +88,6 @@ export function seedOwnedApplications(sandbox: SandboxHandle, from: number, to: 
   });
 }
 
-export interface BenchOrg {
-  readonly sandbox: SandboxHandle;
-  readonly base: string;
-  readonly desiredDir: string;
-  readonly settingsFile: string;
-  close(): Promise<void>;
-}
-
-export async function startOrg(
-  files: Record<string, string>,
-  opts: { applyConcurrency?: number } = {},
-): Promise<BenchOrg> {
-  const sandbox = await startSandbox({ env: {}, randomSeed: 7, seed: true });
-  const base = await mkdtemp(join(tmpdir(), 'scw-gitops-bench-'));
-  const desiredDir = join(base, 'desired');
-  await mkdir(desiredDir);
-  for (const [name, text] of Object.entries(files)) await writeFile(join(desiredDir, name), text);
-  const settingsFile = join(base, 'settings.yaml');
-  await writeFile(
-    settingsFile,
-    `apiVersion: scw-gitops/v1alpha1
-kind: Settings
-instance: default
-source:
-  dir: desired
-scaleway:
-  apiUrl: ${sandbox.url}
-  organizationId: ${sandbox.organizationId}
-sinks:
-  - name: local
-    type: file
-    dir: secrets
-    format: dotenv
-defaults:
-  sink: local
-prune:
-  Project: true
-  Application: true
-  Group: true
-  Policy: true
-  ApiKey: true
-safety:
-  maxDeletes: 100000
-  maxDeletePercent: 100
-applyConcurrency: ${opts.applyConcurrency ?? 4}
-`,
-  );
-  return {
-    sandbox,
-    base,
-    desiredDir,
-    settingsFile,
-    close: async () => {
-      await sandbox.close();
-      await rm(base, { recursive: true, force: true });
-    },
-  };
-}
-
-export interface ChildPass {
-  kind: string;
-  error?: string;
-  steps: number;
-  failed: number;
-  wallMs: number;
-  cpuMs: number;
-  rssBefore: number;
-  rssPeak: number;
-  maxRss: number;
-}
-
-/** One reconcile pass in a child process (its own heap, CPU and RSS). */
-export function childPass(org: BenchOrg, opts: { dryRun?: boolean } = {}): Promise<ChildPass> {
-  return new Promise((resolve, reject) => {
-    const args = [
-      '--import',
-      import.meta.resolve('tsx'),
-      join(REPO, 'bench/scenarios/reconcile-child.ts'),
-      '--settings',
-      org.settingsFile,
-      '--dir',
-      org.desiredDir,
-      ...(opts.dryRun ? ['--dry-run'] : []),
-    ];
-    const child = spawn(process.execPath, args, {
-      cwd: org.base,
-      env: { PATH: process.env.PATH ?? '', HOME: org.base, SCW_SECRET_KEY: org.sandbox.adminSecretKey },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-    });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      err += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const line = out.trim().split('\n').at(-1);
-      if (code !== 0 || !line)
-        return reject(new Error(`reconcile-child exited ${code}: ${err.slice(-2000)}`));
-      resolve(JSON.parse(line) as ChildPass);
-    });
-  });
-}
-
-const KINDS: ReadonlyArray<[string, RegExp]> = [
-  ['projects', /^\/account\/v3\/projects/],
-  ['applications', /^\/iam\/v1alpha1\/applications/],
-  ['api_keys', /^\/iam\/v1alpha1\/api-keys/],
-  ['policies', /^\/iam\/v1alpha1\/policies/],
-  ['rules', /^\/iam\/v1alpha1\/rules/],
-  ['groups', /^\/iam\/v1alpha1\/groups/],
-  ['permission_sets', /^\/iam\/v1alpha1\/permission-sets/],
-];
-
 /** Collections read whole by a reconcile pass (rules are read per policy, with their policy). */
 const COLLECTION =
   /^\/(account\/v3\/projects|iam\/v1alpha1\/(applications|api-keys|groups|policies|permission-sets))$/;
@@ -234,9 +114,7 @@ export function requestsSince(
   for (const r of recs) {
     if (r.method !== 'GET') writes++;
     if (isPointRead(r)) pointReads++;
-    const path = r.path.split('?')[0]!;
-    const kind = KINDS.find(([, re]) => re.test(path))?.[0] ?? 'other';
-    const key = r.method === 'GET' ? kind : `${kind} ${r.method}`;
+    const key = kindOf(r.method, r.path);
     byKind[key] = (byKind[key] ?? 0) + 1;
   }
   return { total: n, writes, pointReads, byKind };

@@ -7,6 +7,9 @@
  * - otherwise credentials are resolved like the `scw` CLI does (env, then profile in
  *   ~/.config/scw/config.yaml); `scaleway.apiUrl` / `organizationId` in the settings win.
  *
+ * The policy rules cache is persisted under `settings.cacheDir` when there is one (the CLI and
+ * the daemon share it; see src/scaleway/rules-cache.ts), else it lives in memory.
+ *
  * `close()` closes the sinks and stops the sandbox; it is idempotent.
  */
 import { mkdir } from 'node:fs/promises';
@@ -20,12 +23,15 @@ import { Secret } from '../model/secret.js';
 import type { SandboxHandle } from '../sandbox/server.js';
 import { createScalewayClient, type RequestEvent } from '../scaleway/http-client.js';
 import type { ScalewayClient } from '../scaleway/port.js';
+import { FileRulesCache, RulesCache } from '../scaleway/rules-cache.js';
 import { createSinks } from '../sinks/registry.js';
 import type { SecretSink } from '../sinks/sink.js';
 
 export interface Runtime {
   readonly client: ScalewayClient;
   readonly sinks: Map<string, SecretSink>;
+  /** Policy rules read earlier (this process, or earlier runs through the cache directory). */
+  readonly rulesCache?: RulesCache;
   readonly sandbox?: SandboxHandle;
   readonly organizationId: string;
   /** Base URL the client talks to (sandbox or Scaleway). */
@@ -102,6 +108,7 @@ export async function createRuntime(settings: Settings, deps: RuntimeDeps): Prom
     secretKey,
     organizationId,
     listConcurrency: settings.scaleway.listConcurrency,
+    maxConcurrency: settings.scaleway.maxConcurrency,
     timeoutMs: settings.scaleway.requestTimeoutMs,
     retry: { retries: settings.scaleway.retries },
     logger: deps.logger.child({ component: 'scaleway' }),
@@ -116,10 +123,20 @@ export async function createRuntime(settings: Settings, deps: RuntimeDeps): Prom
     throw err;
   }
 
+  const rulesCache =
+    settings.cacheDir !== undefined
+      ? await FileRulesCache.open({
+          dir: settings.cacheDir,
+          organizationId,
+          logger: deps.logger.child({ component: 'rules-cache' }),
+        })
+      : new RulesCache();
+
   let closed = false;
   return {
     client,
     sinks,
+    rulesCache,
     ...(sandbox ? { sandbox } : {}),
     organizationId,
     apiUrl,

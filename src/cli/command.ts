@@ -39,7 +39,6 @@ import { loadSettings } from '../config/load-settings.js';
 import type { Settings } from '../config/settings.js';
 import { assertSinksOutside } from '../config/source-dir.js';
 import { parseDuration } from '../model/duration.js';
-import type { LoadOptions } from '../desired/load.js';
 import { AppError, ConfigError } from '../errors.js';
 import { createLogger } from '../logging/logger.js';
 import { formatTextLogLine } from '../logging/text-lines.js';
@@ -201,6 +200,8 @@ export async function resolveSettings(values: ParsedFlags['values'], io: CliIO):
     }
     settings = { ...settings, instance: values.instance };
   }
+  const cacheDir = values['cache-dir'];
+  if (cacheDir !== undefined) settings = { ...settings, cacheDir: resolve(io.cwd, cacheDir) };
   return settings;
 }
 
@@ -219,17 +220,6 @@ export function resolveDir(positionals: readonly string[], settings: Settings, i
   else dir = settings.source.dir;
   assertSinksOutside(settings, dir, arg !== undefined ? 'DIR' : 'source.dir');
   return dir;
-}
-
-/** How the desired state is loaded under these settings (plan, import and the daemon alike). */
-export function desiredLoadOptions(settings: Settings, now: Date): LoadOptions {
-  const sinkNames = settings.sinks.map((s) => s.name);
-  return {
-    instance: settings.instance,
-    now,
-    ...(sinkNames.length > 0 ? { sinkNames } : {}),
-    ...(settings.defaults.sink !== undefined ? { defaultSink: settings.defaults.sink } : {}),
-  };
 }
 
 /** The logger of a one-shot command: stderr, readable text (default) or pino JSON. */

@@ -21,6 +21,7 @@ import { EXIT_CHANGES, EXIT_ERROR, EXIT_OK } from './io.js';
 import { systemClock } from '../clock.js';
 import type { Settings } from '../config/settings.js';
 import { loadDesiredState } from '../desired/load.js';
+import { ParseCache } from '../desired/parse-cache.js';
 import type { Plan } from '../model/plan.js';
 import { sortKeys } from '../model/sort-keys.js';
 import type { FailureReport } from '../render/failure.js';
@@ -28,7 +29,6 @@ import { parsePlanJson } from '../render/json.js';
 import {
   type CommandDeps,
   commandLogger,
-  desiredLoadOptions,
   emitPlan,
   logFormat,
   openRuntime,
@@ -50,6 +50,7 @@ import { narrowPlan, TargetNotInPlanError } from '../planner/targets.js';
 import { openCliGitSource, wantsGit } from './git-flag.js';
 import {
   applySavedPlan,
+  desiredLoadOptions,
   type ReconcileDeps,
   type ReconcileResult,
   reconcileOnce,
@@ -71,6 +72,7 @@ async function withRuntime<T>(
   deps: CommandDeps,
   fn: (rd: ReconcileDeps) => Promise<T>,
   source: { readonly revision?: string | undefined; readonly signer?: string | undefined } = {},
+  parseCache?: ParseCache,
 ): Promise<T> {
   const logger = runLogger(run, deps);
   const runtime = await openRuntime(settings, run.io, deps, logger);
@@ -78,6 +80,8 @@ async function withRuntime<T>(
     return await fn({
       client: runtime.client,
       sinks: runtime.sinks,
+      ...(runtime.rulesCache ? { rulesCache: runtime.rulesCache } : {}),
+      ...(parseCache ? { parseCache } : {}),
       settings,
       clock: deps.clock ?? systemClock,
       logger,
@@ -99,9 +103,14 @@ async function validateFirst(
   dir: string,
   display: Display,
   now: Date,
+  parseCache: ParseCache,
   gitLabel?: string,
 ): Promise<number | undefined> {
-  const loaded = await loadDesiredState(dir, desiredLoadOptions(settings, now));
+  const loaded = await loadDesiredState(dir, {
+    ...desiredLoadOptions(settings, now),
+    signal: run.io.signal,
+    parseCache,
+  });
   if (loaded.state) return undefined;
   const shown = gitLabel ?? displayPath(run.io.cwd, dir);
   const errors = loaded.diagnostics.filter((d) => d.severity === 'error').length;
@@ -177,12 +186,14 @@ async function withDesiredRuntime(
   fn: (dir: string, display: Display, rd: ReconcileDeps) => Promise<number>,
 ): Promise<number> {
   const { flags, io } = run;
+  // The files validated here are not parsed again by the pass (docs/design/performance.md).
+  const parsed = new ParseCache();
   if (!wantsGit(flags, settings)) {
     const dir = resolveDir(flags.positionals, settings, io);
     const display = await displayFor(dir, io.cwd);
-    const invalid = await validateFirst(run, settings, dir, display, now);
+    const invalid = await validateFirst(run, settings, dir, display, now, parsed);
     if (invalid !== undefined) return invalid;
-    return withRuntime(settings, run, deps, (rd) => fn(dir, display, rd));
+    return withRuntime(settings, run, deps, (rd) => fn(dir, display, rd), {}, parsed);
   }
   const source = await openCliGitSource(flags, settings, io, {
     logger: runLogger(run, deps),
@@ -192,9 +203,9 @@ async function withDesiredRuntime(
     // The checkout is a temporary directory: its files are named from the desired-state path.
     const display = await displayFor(source.dir, source.dir);
     const label = flags.values.git ?? settings.source.git?.url ?? 'the git repository';
-    const invalid = await validateFirst(run, settings, source.dir, display, now, label);
+    const invalid = await validateFirst(run, settings, source.dir, display, now, parsed, label);
     if (invalid !== undefined) return invalid;
-    return await withRuntime(settings, run, deps, (rd) => fn(source.dir, display, rd), source);
+    return await withRuntime(settings, run, deps, (rd) => fn(source.dir, display, rd), source, parsed);
   } finally {
     await source.cleanup();
   }
@@ -228,6 +239,7 @@ export async function runDryRun(
         planOptions,
         ...(at ? { now: at } : {}),
         signal: io.signal,
+        liveFingerprint: format === 'json', // the saved-plan format carries it
       });
       printDiagnostics(io, loadDiagnostics(result), display);
       if (result.kind === 'error') return failedPass(run, result, display, true);
@@ -286,6 +298,7 @@ export async function runReconcile(flags: ParsedFlags, io: CliIO, deps: CommandD
         dryRun: false,
         planOptions,
         signal: io.signal,
+        liveFingerprint: format === 'json',
       });
       printDiagnostics(io, loadDiagnostics(result), display);
       if (result.kind === 'error' && format !== 'json') return failedPass(run, result, display, false);

@@ -4,6 +4,7 @@
  * `run: CommandHandler`; it is imported lazily so `validate` never loads network code.
  */
 import { realpathSync } from 'node:fs';
+import module from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { type CliIO, type CommandHandler, EXIT_ERROR } from './io.js';
 
@@ -77,6 +78,11 @@ function isEntryPoint(): boolean {
 }
 
 if (isEntryPoint()) {
+  // V8's compile cache on disk (the OS temporary directory, or $NODE_COMPILE_CACHE): a command
+  // after the first one loads its modules without compiling them again. Before any command
+  // module is imported; a directory that cannot be used is silently skipped
+  // (docs/design/performance.md, "Start-up").
+  module.enableCompileCache?.();
   const controller = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => {
     if (controller.signal.aborted) process.exit(130);

@@ -53,6 +53,14 @@ const INSTANCE = {
   description: 'scw-gitops instance (overrides the settings)',
 } as const satisfies OptionSpec;
 
+const CACHE_DIR = {
+  flag: 'cache-dir',
+  type: 'string',
+  arg: 'DIR',
+  default: '$SCW_GITOPS_CACHE_DIR, else .scw-gitops-cache under the data directory',
+  description: 'where the policy rules cache is kept between runs (safe to delete)',
+} as const satisfies OptionSpec;
+
 const PLAN_CONFIG = CONFIG(
   'settings file (sinks, prune, safety, instance, Scaleway endpoint); without it: built-in defaults, credentials from SCW_* / scw profile',
 );
@@ -200,7 +208,15 @@ const PLAN_OUT = {
 } as const satisfies OptionSpec;
 
 /** What plan and reconcile read and write, before `--at`. */
-const PLANNING_HEAD = [PLAN_CONFIG, PLAN_OUTPUT, PLAN_OUT, INSTANCE, TARGET, ...PLANNING_OPTIONS] as const;
+const PLANNING_HEAD = [
+  PLAN_CONFIG,
+  PLAN_OUTPUT,
+  PLAN_OUT,
+  INSTANCE,
+  TARGET,
+  CACHE_DIR,
+  ...PLANNING_OPTIONS,
+] as const;
 /** …and after it. */
 const PLANNING_TAIL = [WITHIN, ...GIT_OPTIONS, NO_COLOR, LOG_FORMAT, HELP_OPTION] as const;
 
@@ -234,6 +250,7 @@ export const APPLY_OPTIONS = {
     AUTO_APPROVE,
     PLAN_CONFIG,
     INSTANCE,
+    CACHE_DIR,
     {
       ...TARGET,
       description:
@@ -344,6 +361,7 @@ export const RUN_OPTIONS = {
       description:
         "log lines on stdout: json (pino JSON objects, for log collectors) or text (readable); overrides the settings' log.pretty",
     },
+    CACHE_DIR,
     HELP_OPTION,
   ],
 } as const satisfies CommandOptions;

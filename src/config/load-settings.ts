@@ -16,10 +16,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { validateDetailed } from 'node-cron';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLMap } from 'yaml';
 import { parseDuration } from '../model/duration.js';
 import { ConfigError } from '../errors.js';
+import { type CronValidator, cronValidatorSync, loadCronValidator, mentionsCron } from './cron.js';
 import { type Diagnostic, type SourceLocation, sortDiagnostics } from '../model/diagnostics.js';
 import { DEFAULT_INSTANCE, INSTANCE_PATTERN } from '../model/ownership.js';
 import { API_VERSION, KINDS } from '../model/resources.js';
@@ -80,7 +80,7 @@ export function defaultSettings(): Settings {
   return {
     instance: DEFAULT_INSTANCE,
     source: { dir: '.' },
-    scaleway: { listConcurrency: 8, requestTimeoutMs: 30_000, retries: 6 },
+    scaleway: { listConcurrency: 8, maxConcurrency: 16, requestTimeoutMs: 30_000, retries: 6 },
     sinks: [],
     defaults: { rotation: { overlapMs: 3_600_000 } },
     prune: { Project: false, Application: false, Group: false, Policy: false, ApiKey: false },
@@ -116,7 +116,11 @@ export interface LoadSettingsOptions {
 export async function loadSettings(file: string | undefined, opts: LoadSettingsOptions): Promise<Settings> {
   if (file === undefined) {
     const base = defaultSettings();
-    return applyEnv({ ...base, source: { dir: path.resolve(opts.cwd, base.source.dir ?? '.') } }, opts.env);
+    const settings = applyEnv(
+      { ...base, source: { dir: path.resolve(opts.cwd, base.source.dir ?? '.') } },
+      opts.env,
+    );
+    return { ...settings, cacheDir: cacheDirOf(settings, opts) };
   }
   const abs = path.resolve(opts.cwd, file);
   let text: string;
@@ -132,13 +136,27 @@ export async function loadSettings(file: string | undefined, opts: LoadSettingsO
   const { settings, diagnostics } = parseSettings(text, {
     file,
     baseDir: path.dirname(abs),
+    ...(mentionsCron(text) ? { validateCron: await loadCronValidator() } : {}),
     ...(dataDirEnv ? { dataDir: path.resolve(opts.cwd, dataDirEnv) } : {}),
   });
   const errors = diagnostics.filter((d) => d.severity === 'error');
   if (errors.length > 0 || !settings) {
     throw new ConfigError(`settings file ${file} is invalid (${errors.length} error(s))`, diagnostics);
   }
-  return applyEnv({ ...settings, file: abs }, opts.env);
+  const withEnv = applyEnv({ ...settings, file: abs }, opts.env);
+  return { ...withEnv, cacheDir: cacheDirOf(withEnv, opts) };
+}
+
+/** Name of the cache directory under the data directory (hidden: never read as desired state). */
+export const CACHE_DIR_NAME = '.scw-gitops-cache';
+
+/** `$SCW_GITOPS_CACHE_DIR`, else `.scw-gitops-cache` under the data directory (or cwd). */
+function cacheDirOf(settings: Settings, opts: LoadSettingsOptions): string {
+  const fromEnv = opts.env['SCW_GITOPS_CACHE_DIR'];
+  if (fromEnv) return path.resolve(opts.cwd, fromEnv);
+  const dataEnv = opts.env['SCW_GITOPS_DATA_DIR'];
+  const base = settings.dataDir ?? (dataEnv ? path.resolve(opts.cwd, dataEnv) : opts.cwd);
+  return path.join(base, CACHE_DIR_NAME);
 }
 
 /** Environment variables that override the settings file (documented in `run --help`). */
@@ -148,6 +166,7 @@ export const ENV_OVERRIDES = {
   SCW_GITOPS_HOST: 'server.host',
   SCW_GITOPS_PORT: 'server.port (0 = any free port)',
   SCW_GITOPS_DATA_DIR: 'dataDir: where relative file-sink dirs and the sandbox state file go',
+  SCW_GITOPS_CACHE_DIR: 'cache directory (policy rules cache; default .scw-gitops-cache under dataDir)',
 } as const;
 
 function applyEnv(s: Settings, env: Readonly<Record<string, string | undefined>>): Settings {
@@ -194,6 +213,8 @@ export interface ParseSettingsOptions {
    * file-sink dirs and the sandbox state file are resolved against it.
    */
   readonly dataDir?: string;
+  /** node-cron's validator, when the caller loaded it (else it is required on first use). */
+  readonly validateCron?: CronValidator;
 }
 
 /** Pure-ish (no I/O): parse settings text, returning settings only when there is no error. */
@@ -204,6 +225,7 @@ export function parseSettings(
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   const v = new Validator(opts.file, opts.baseDir, lc, opts.dataDir);
+  if (opts.validateCron) v.validateCron = opts.validateCron;
   for (const e of doc.errors) {
     const pos = e.linePos?.[0] ?? lc.linePos(e.pos[0]);
     v.diagnostics.push({
@@ -240,6 +262,8 @@ class Validator {
   readonly fileSinkDirs = new Map<number, Node>();
   /** Base of the data paths (set by root() from `dataDir` or the override). */
   private dataBase: string;
+  /** node-cron's validator (see cron.ts). */
+  validateCron: CronValidator | undefined;
   constructor(
     private readonly file: string,
     private readonly baseDir: string,
@@ -437,7 +461,8 @@ class Validator {
   cron(f: Fields, key: string, at: string): string | undefined {
     const text = this.str(f, key, at);
     if (text === undefined) return undefined;
-    const result = validateDetailed(text);
+    this.validateCron ??= cronValidatorSync();
+    const result = this.validateCron(text);
     if (!result.valid) {
       const why = result.errors.map((e) => `${e.field}: ${e.message}`).join('; ');
       this.error(
@@ -884,6 +909,7 @@ class Validator {
         'profile',
         'organizationId',
         'listConcurrency',
+        'maxConcurrency',
         'requestTimeout',
         'retries',
       ]) ?? {};
@@ -906,12 +932,17 @@ class Validator {
       pattern: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
       patternText: 'must be a UUID',
     });
+    const listConcurrency = this.int(f, 'listConcurrency', 'scaleway', 1, 64) ?? d.listConcurrency;
+    // a start above the default ceiling raises the ceiling with it
+    const maxConcurrency =
+      this.int(f, 'maxConcurrency', 'scaleway', 1, 64) ?? Math.max(d.maxConcurrency, listConcurrency);
     return {
       ...(sandbox ? { sandbox } : {}),
       ...(apiUrl ? { apiUrl: apiUrl.replace(/\/+$/, '') } : {}),
       ...(profile ? { profile } : {}),
       ...(organizationId ? { organizationId } : {}),
-      listConcurrency: this.int(f, 'listConcurrency', 'scaleway', 1, 64) ?? d.listConcurrency,
+      listConcurrency,
+      maxConcurrency: Math.max(listConcurrency, maxConcurrency),
       requestTimeoutMs: this.duration(f, 'requestTimeout', 'scaleway', { min: 1000 }) ?? d.requestTimeoutMs,
       retries: this.int(f, 'retries', 'scaleway', 0, 10) ?? d.retries,
     };

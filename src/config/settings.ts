@@ -97,8 +97,10 @@ export interface ScalewaySettings {
   readonly apiUrl?: string;
   readonly profile?: string;
   readonly organizationId?: string;
-  /** Pages fetched in parallel per listing (default 8). */
+  /** Requests in flight at the start (default 8); grows to `maxConcurrency` while no 429 is seen. */
   readonly listConcurrency: number;
+  /** Ceiling of requests in flight (default 16); halved at a 429, grown back on success. */
+  readonly maxConcurrency: number;
   readonly requestTimeoutMs: number;
   /**
    * Retries of a request that failed transiently (429, 5xx, timeout, connection failure), with
@@ -306,6 +308,12 @@ export interface Settings {
    * resolved against: `dataDir` in the file, or SCW_GITOPS_DATA_DIR. Informational.
    */
   readonly dataDir?: string;
+  /**
+   * Absolute directory of the caches (the policy rules cache): `$SCW_GITOPS_CACHE_DIR`, else
+   * `.scw-gitops-cache` under the data directory (or the working directory without a settings
+   * file); `--cache-dir` wins on the command line. Absent: nothing is persisted (tests).
+   */
+  readonly cacheDir?: string;
   /**
    * The desired state: a directory (`dir`, e.g. git-sync's checkout), or a git repository the
    * daemon fetches itself (`git`). `dir` is optional in a settings file: `plan`, `reconcile` and

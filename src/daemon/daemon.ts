@@ -8,7 +8,7 @@
  * lease is released, then the HTTP server and the runtime close.
  */
 import type { Logger } from 'pino';
-import { schedule, type ScheduledTask } from 'node-cron';
+import type { ScheduledTask } from 'node-cron';
 import { createRuntime, type Runtime } from '../app/runtime.js';
 import type { Clock } from '../clock.js';
 import { readSecretSource } from '../config/secret-source.js';
@@ -493,6 +493,8 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     }
 
     if (!deps.disable?.cron) {
+      // loaded here: only a daemon with its schedule enabled needs node-cron
+      const { schedule } = await import('node-cron');
       tasks.push(
         schedule(settings.schedule.resync, () => void request('resync'), {
           name: 'resync',

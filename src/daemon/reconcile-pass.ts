@@ -10,6 +10,7 @@ import { requireSourceDir } from '../config/source-dir.js';
 import { ConfigError } from '../errors.js';
 import { scrubSecrets } from '../model/secret.js';
 import { type ReconcileResult, reconcileOnce } from '../reconciler/reconcile-once.js';
+import { ParseCache } from '../desired/parse-cache.js';
 import { withOutcomes } from '../planner/inventory.js';
 import { RulesCache } from '../scaleway/rules-cache.js';
 import type { PassVerdict } from './backoff.js';
@@ -30,8 +31,12 @@ export type DaemonPass = (ctx: DaemonPassContext) => Promise<PassReport>;
 export function createReconcilePass(runtime: Runtime, settings: Settings, clock: Clock): DaemonPass {
   // The git source hands each pass its checked-out tree (ctx.dir); otherwise source.dir.
   const sourceDir = settings.source.git ? undefined : requireSourceDir(settings);
-  // Policy rules survive between passes: a no-op pass lists rules only of changed policies.
-  const rulesCache = new RulesCache();
+  // Policy rules survive between passes (and restarts, through the cache directory): a no-op
+  // pass lists rules only of changed policies.
+  const rulesCache = runtime.rulesCache ?? new RulesCache();
+  // Parsed files survive too: a pass re-parses only the files whose content changed (by path
+  // relative to the tree, so a new checkout of the git source re-parses only what changed).
+  const parseCache = new ParseCache();
   return async (ctx) => {
     const dir = ctx.dir ?? sourceDir;
     if (dir === undefined)
@@ -43,6 +48,7 @@ export function createReconcilePass(runtime: Runtime, settings: Settings, clock:
         settings,
         clock,
         rulesCache,
+        parseCache,
         logger: ctx.logger,
         ...(ctx.revision ? { revision: ctx.revision } : {}),
         ...(ctx.signer ? { signer: ctx.signer } : {}),
@@ -52,7 +58,7 @@ export function createReconcilePass(runtime: Runtime, settings: Settings, clock:
     );
     const report = toPassReport(result, ctx.revision);
     if (!changedSomething(result) || ctx.signal.aborted) return report;
-    const outlook = await observeOutlook(runtime, settings, dir, clock, ctx, rulesCache);
+    const outlook = await observeOutlook(runtime, settings, dir, clock, ctx, { rulesCache, parseCache });
     return outlook ? withOutlook(report, outlook) : report;
   };
 }
@@ -73,7 +79,7 @@ async function observeOutlook(
   dir: string,
   clock: Clock,
   ctx: DaemonPassContext,
-  rulesCache: RulesCache,
+  caches: { readonly rulesCache: RulesCache; readonly parseCache: ParseCache },
 ): Promise<PassOutlook | undefined> {
   try {
     const after = await reconcileOnce(
@@ -82,7 +88,7 @@ async function observeOutlook(
         sinks: runtime.sinks,
         settings,
         clock,
-        rulesCache,
+        ...caches,
         logger: ctx.logger.child({ phase: 'outlook' }),
         ...(ctx.revision ? { revision: ctx.revision } : {}),
         ...(ctx.signer ? { signer: ctx.signer } : {}),

@@ -22,6 +22,12 @@
  * points) and checks its
  * abort signal there, so probes are answered and SIGTERM is honoured during a long validation.
  *
+ * Parsing once (docs/design/performance.md, "Loading the YAML"): with a `parseCache` (the daemon),
+ * a file whose content is unchanged since the last pass is not parsed again, and the checks across
+ * files are reused while no file changed; the limits still hold, as a cached parse was made under
+ * the same limits. With `parallel` (one-shot commands), a large state is parsed on a worker thread
+ * while the main thread lists the organization; the abort signal ends the worker.
+ *
  * This is the only module of `src/desired` that touches the file system; parsing and validation
  * are pure (`loadDesiredFromTexts`).
  */
@@ -37,13 +43,23 @@ import {
   type ParseResult,
   parseDesiredSteps,
 } from './parse.js';
-import { type ValidateOptions, validateDocuments } from './validate.js';
+import { PARALLEL_MIN_BYTES, parseInWorker } from './in-worker.js';
+import type { ParseCache } from './parse-cache.js';
+import { type ValidateOptions, validateDocuments, validityEnd } from './validate.js';
 
 export interface LoadOptions extends ValidateOptions, ParseLimits {
   /** Files larger than this are refused without being read (default 1 MiB). */
   readonly maxFileBytes?: number;
   /** Checked at every pause of the loader; when aborted, loading rejects with its reason. */
   readonly signal?: AbortSignal;
+  /** Parsed files of earlier passes (the daemon): only files whose content changed are parsed. */
+  readonly parseCache?: ParseCache;
+  /**
+   * Parse on a worker thread when the files are large (in-worker.ts), so the event loop stays
+   * free for the listing that runs meanwhile (one-shot commands). Ignored with a parse cache.
+   * `{ minBytes }` overrides the size from which a worker is used (tests).
+   */
+  readonly parallel?: boolean | { readonly minBytes: number };
 }
 
 export interface LoadResult {
@@ -74,18 +90,25 @@ export function loadDesiredFromTexts(
   opts: LoadOptions,
 ): LoadResult {
   const all = collected();
+  const parsedFiles: string[] = [];
   for (const f of files) {
     const refused = sizeCheck(f.file, Buffer.byteLength(f.text, 'utf8'), opts);
     if (refused) {
       all.diagnostics.push(refused);
       continue;
     }
-    const steps = parseDesiredSteps(stripBom(f.text), f.file, opts);
+    const steps = parseSteps(f.file, stripBom(f.text), opts);
     let step = steps.next();
     while (!step.done) step = steps.next();
     collect(step.value, all);
+    parsedFiles.push(f.file);
   }
-  return finish(root, files.length, all, opts);
+  return finishCached(root, files.length, parsedFiles, all, opts);
+}
+
+/** The parse of one file, in resumable steps: through the parse cache when there is one. */
+function parseSteps(file: string, text: string, opts: LoadOptions): Generator<void, ParseResult, void> {
+  return opts.parseCache ? opts.parseCache.steps(file, text, opts) : parseDesiredSteps(text, file, opts);
 }
 
 /**
@@ -114,21 +137,59 @@ export async function loadDesiredState(root: string, opts: LoadOptions): Promise
     };
   }
   const paths = rootStat.isDirectory() ? await walk(root, rootReal, diagnostics) : [root];
+  const texts: DesiredFile[] = [];
   for (const abs of paths) {
     await pause();
     const file = rootStat.isDirectory() ? relative(root, abs).split(sep).join('/') : basename(root);
     const text = await readBounded(abs, file, opts, diagnostics);
-    if (text === undefined) continue;
-    const steps = parseDesiredSteps(stripBom(text), file, opts);
+    if (text !== undefined) texts.push({ file, text });
+  }
+  const inWorker = await parseLargeInWorker(root, texts, opts);
+  if (inWorker) {
+    await pause();
+    return merged(diagnostics, inWorker);
+  }
+  const parsedFiles: string[] = [];
+  for (const { file, text } of texts) {
+    await pause();
+    const steps = parseSteps(file, stripBom(text), opts);
     let step = steps.next();
     while (!step.done) {
       await pause();
       step = steps.next();
     }
     collect(step.value, all);
+    parsedFiles.push(file);
   }
   await pause();
-  return finish(root, paths.length, all, opts);
+  return finishCached(root, paths.length, parsedFiles, all, opts);
+}
+
+/**
+ * With `parallel` and no parse cache, files of PARALLEL_MIN_BYTES or more in all are parsed and
+ * validated on a worker thread; undefined when that does not apply or no worker could run (the
+ * caller parses in-process). The signal ends the worker: loading rejects with its reason.
+ */
+async function parseLargeInWorker(
+  root: string,
+  files: readonly DesiredFile[],
+  opts: LoadOptions,
+): Promise<LoadResult | undefined> {
+  if (!opts.parallel || opts.parseCache) return undefined;
+  const min = typeof opts.parallel === 'object' ? opts.parallel.minBytes : PARALLEL_MIN_BYTES;
+  const bytes = files.reduce((n, f) => n + f.text.length, 0);
+  if (bytes < min) return undefined;
+  return parseInWorker(root, files, opts);
+}
+
+/** The worker's result with the diagnostics of reading (sizes, links, read errors) added. */
+function merged(readDiagnostics: readonly Diagnostic[], result: LoadResult): LoadResult {
+  if (readDiagnostics.length === 0) return result;
+  const all = capPerFile(
+    sortDiagnostics([...readDiagnostics, ...result.diagnostics]),
+    MAX_DIAGNOSTICS_PER_FILE,
+  );
+  return hasErrors(all) ? { diagnostics: all } : { ...result, diagnostics: all };
 }
 
 /** What the files parsed so far produced. */
@@ -166,6 +227,39 @@ function finish(
   const sorted = capPerFile(sortDiagnostics(diagnostics), MAX_DIAGNOSTICS_PER_FILE);
   if (hasErrors(sorted)) return { diagnostics: sorted };
   return { state: { root, resources: validated.resources }, diagnostics: sorted };
+}
+
+/**
+ * `finish`, reused by the daemon (a parse cache) while every file parsed is unchanged, the options
+ * are the same and no instant the checks depend on has passed (validityEnd). Not reused when a
+ * file could not be read or parsed cleanly: such a pass is computed again.
+ */
+function finishCached(
+  root: string,
+  fileCount: number,
+  parsedFiles: readonly string[],
+  all: Collected,
+  opts: LoadOptions,
+): LoadResult {
+  const cache = opts.parseCache;
+  if (!cache) return finish(root, fileCount, all, opts);
+  cache.retain(new Set(parsedFiles));
+  if (fileCount !== parsedFiles.length || hasErrors(all.diagnostics)) {
+    cache.forgetChecks();
+    return finish(root, fileCount, all, opts);
+  }
+  const documents = all.documents;
+  return cache.memo(`${root}\n${optionsKey(opts)}\n${parsedFiles.join('\n')}`, opts.now.getTime(), () => {
+    const result = finish(root, fileCount, all, opts);
+    const until = hasErrors(result.diagnostics) ? Number.NEGATIVE_INFINITY : validityEnd(documents);
+    return { value: result, validUntil: until };
+  });
+}
+
+/** The options the checks depend on, as a key (`now` aside: see validityEnd). */
+function optionsKey(opts: LoadOptions): string {
+  const { now: _now, parseCache: _cache, parallel: _parallel, signal: _signal, ...rest } = opts;
+  return JSON.stringify(rest); // built the same way on every pass: the same key order
 }
 
 /**

@@ -19,6 +19,7 @@ import type {
   SinkTarget,
 } from '../model/desired.js';
 import { defined } from '../model/defined.js';
+import { packFieldLocations } from '../model/desired.js';
 import type { Diagnostic, Severity, SourceLocation } from '../model/diagnostics.js';
 import { INSTANCE_PATTERN, maxKeyMarkerLength, maxProjectMarkerLength } from '../model/ownership.js';
 import { compareAddresses, type Kind } from '../model/resources.js';
@@ -59,8 +60,15 @@ type Rec = Readonly<Record<string, unknown>>;
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 const rec = (v: unknown): Rec | undefined =>
   typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Rec) : undefined;
-const strings = (v: unknown): string[] =>
-  Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+/**
+ * The strings of a list, in an array of exactly their number: an array built by pushing keeps
+ * spare capacity, a few hundred bytes per resource of a large desired state (docs/design/performance.md).
+ */
+const strings = (v: unknown): string[] => {
+  if (!Array.isArray(v)) return [];
+  const all = v.every((x) => typeof x === 'string') ? v : v.filter((x): x is string => typeof x === 'string');
+  return all.slice();
+};
 
 function fmtLoc(l: SourceLocation): string {
   return `${l.file}:${l.line}:${l.col}`;
@@ -88,6 +96,24 @@ class Reporter {
       ...(hint ? { hint } : {}),
     });
   }
+}
+
+/**
+ * The first instant at which `validateDocuments` could answer differently for these documents and
+ * the same options: the earliest `expiresAt` still ahead (an `expiresAt` at or before `now` is an
+ * error). Keep it in step with every use of `opts.now` below: it is what lets the daemon reuse a
+ * result (src/desired/parse-cache.ts).
+ */
+export function validityEnd(docs: readonly ParsedDocument[]): number {
+  let end = Number.POSITIVE_INFINITY;
+  for (const d of docs) {
+    if (d.kind !== 'ApiKey') continue;
+    const expiresAt = str(d.spec['expiresAt']);
+    if (expiresAt === undefined) continue;
+    const t = Date.parse(expiresAt.toUpperCase());
+    if (!Number.isNaN(t) && t < end) end = t;
+  }
+  return end;
 }
 
 /**
@@ -519,12 +545,17 @@ function checkPolicy(d: ParsedDocument, r: Reporter): void {
 
 // ---------------------------------------------------------------- conversion
 
+/**
+ * The fields every kind has. Spelled out in each object literal below rather than spread: an
+ * object built by spreading then adding keeps its properties out of line, larger at 10,000
+ * resources than one literal of all its fields.
+ */
 function base(d: ParsedDocument) {
   return {
     address: d.address,
     name: d.name,
     source: d.source,
-    fieldSources: d.fieldSources,
+    fieldLocations: packFieldLocations(d.source.file, d.fieldSources),
     adopt: d.metadata['adopt'] === true,
   };
 }
@@ -532,19 +563,36 @@ function base(d: ParsedDocument) {
 function toResource(d: ParsedDocument): DesiredResource {
   const s = d.spec;
   const description = str(s['description']) ?? '';
+  const { address, name, source, fieldLocations, adopt } = base(d);
   switch (d.kind) {
     case 'Project':
-      return { ...base(d), kind: 'Project', description } satisfies DesiredProject;
+      return {
+        address,
+        name,
+        source,
+        fieldLocations,
+        adopt,
+        kind: 'Project',
+        description,
+      } satisfies DesiredProject;
     case 'Application':
       return {
-        ...base(d),
+        address,
+        name,
+        source,
+        fieldLocations,
+        adopt,
         kind: 'Application',
         description,
         tags: strings(s['tags']),
       } satisfies DesiredApplication;
     case 'Group':
       return {
-        ...base(d),
+        address,
+        name,
+        source,
+        fieldLocations,
+        adopt,
         kind: 'Group',
         description,
         tags: strings(s['tags']),
@@ -570,7 +618,11 @@ function toResource(d: ParsedDocument): DesiredResource {
         };
       });
       return {
-        ...base(d),
+        address,
+        name,
+        source,
+        fieldLocations,
+        adopt,
         kind: 'Policy',
         description,
         tags: strings(s['tags']),
@@ -602,7 +654,11 @@ function toResource(d: ParsedDocument): DesiredResource {
       const expiresAt = str(s['expiresAt']);
       const adoptAccessKey = str(s['adoptAccessKey']);
       return {
-        ...base(d),
+        address,
+        name,
+        source,
+        fieldLocations,
+        adopt,
         kind: 'ApiKey',
         application: str(s['application']) ?? '',
         defaultProject: str(s['defaultProject']) ?? DEFAULT_PROJECT,

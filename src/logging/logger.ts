@@ -8,8 +8,8 @@
  * Pretty mode (`pretty: true`) writes human-readable lines through pino-pretty synchronously;
  * `resolvePretty('auto', isTTY)` turns the settings value into a boolean.
  */
+import { createRequire } from 'node:module';
 import pino, { type DestinationStream, type Logger } from 'pino';
-import { prettyFactory } from 'pino-pretty';
 import { REDACT_PATHS, sanitizeLogValue, scrubSecrets } from './redact.js';
 
 export type { Logger } from 'pino';
@@ -62,8 +62,12 @@ export function createLogger(opts: CreateLoggerOptions = {}): Logger {
   );
 }
 
-/** Human-readable lines (pino-pretty's formatter), written synchronously to `target`. */
+/**
+ * Human-readable lines (pino-pretty's formatter), written synchronously to `target`. pino-pretty
+ * is loaded here, on first use: JSON output (pods, CI, pipes) never loads it.
+ */
 function prettyDestination(target: DestinationStream, color: boolean): DestinationStream {
+  const { prettyFactory } = createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty');
   const format = prettyFactory({
     colorize: color,
     translateTime: 'SYS:HH:MM:ss.l',

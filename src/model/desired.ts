@@ -21,8 +21,12 @@ interface DesiredBase {
   readonly name: string;
   /** Where `metadata.name` (or the document start) is. */
   readonly source: SourceLocation;
-  /** Source locations of individual fields by dotted path (`spec.tags`), for later diagnostics. */
-  readonly fieldSources?: Readonly<Record<string, SourceLocation>>;
+  /**
+   * Where individual fields are written (dotted paths such as `spec.tags[1]`), for later
+   * diagnostics only, packed in one string: read it with `fieldLocation()`. A record of location
+   * objects per resource was most of a large desired state's memory (docs/design/performance.md).
+   */
+  readonly fieldLocations?: string;
   /** metadata.adopt: plan an adoption of an unmarked live object with this name. */
   readonly adopt: boolean;
 }
@@ -147,4 +151,37 @@ export interface DesiredState {
   readonly revision?: string;
   /** Every resource, sorted by address. */
   readonly resources: readonly DesiredResource[];
+}
+
+/**
+ * `fieldLocations` from the per-field locations of one document (all in `file`): one
+ * `path=line:col` line per field.
+ */
+export function packFieldLocations(file: string, sources: Readonly<Record<string, SourceLocation>>): string {
+  const lines: string[] = [];
+  for (const [path, loc] of Object.entries(sources)) {
+    if (loc.file === file) lines.push(`${path}=${loc.line}:${loc.col}`); // a document lives in one file
+  }
+  // join() makes one flat string; `+=` would keep a rope of every piece alive (more memory than
+  // the location objects it replaces)
+  return lines.join('\n');
+}
+
+/** Where `field` of this resource is written, when known (see `fieldLocations`). */
+export function fieldLocation(
+  r: Pick<DesiredBase, 'source' | 'fieldLocations'>,
+  field: string,
+): SourceLocation | undefined {
+  const packed = r.fieldLocations;
+  if (packed === undefined) return undefined;
+  const key = `${field}=`;
+  let at = packed.startsWith(key) ? 0 : packed.indexOf(`\n${key}`);
+  if (at < 0) return undefined;
+  if (at > 0) at += 1;
+  const end = packed.indexOf('\n', at);
+  const pos = packed.slice(at + key.length, end < 0 ? undefined : end);
+  const colon = pos.indexOf(':');
+  const line = Number(pos.slice(0, colon));
+  const col = Number(pos.slice(colon + 1));
+  return Number.isInteger(line) && Number.isInteger(col) ? { file: r.source.file, line, col } : undefined;
 }

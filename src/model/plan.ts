@@ -330,8 +330,12 @@ export interface Plan {
   readonly revision?: string;
   /** Who signed `revision`, when the git source verified it (`Alice <a@x> (openpgp <fpr>)`). */
   readonly signer?: string;
-  /** Hash of the normalised live state the plan was made from; `apply --plan` refuses a mismatch. */
-  readonly liveFingerprint: string;
+  /**
+   * Hash of the normalised live state the plan was made from; `apply --plan` refuses a mismatch.
+   * Computed only for a plan that is saved or rendered as JSON (reconcileOnce's
+   * `liveFingerprint`): hashing a large organization costs a noticeable share of a pass.
+   */
+  readonly liveFingerprint?: string;
   /**
    * Non-owned live objects the fingerprint also covers (conflicting, adopted, referenced), by
    * kind: ids, access keys for API keys. Owned objects are always covered. Lets `apply --plan`

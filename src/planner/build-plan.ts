@@ -67,7 +67,7 @@ function fingerprintScope(ctx: PlanContext): FingerprintScope {
 }
 
 export function buildPlan(input: BuildPlanInput): Plan {
-  return planIn(new PlanContext(input));
+  return planIn(new PlanContext(input), input.fingerprint !== false);
 }
 
 /**
@@ -76,11 +76,12 @@ export function buildPlan(input: BuildPlanInput): Plan {
  */
 export function buildPlanWithInventory(input: BuildPlanInput): { plan: Plan; inventory: Inventory } {
   const ctx = new PlanContext(input);
-  const plan = planIn(ctx);
+  const plan = planIn(ctx, input.fingerprint !== false);
   return { plan, inventory: buildInventory(ctx, plan) };
 }
 
-function planIn(ctx: PlanContext): Plan {
+/** `fingerprint`: compute the live fingerprint (for a plan that is saved or rendered as JSON). */
+function planIn(ctx: PlanContext, fingerprint: boolean): Plan {
   const { options, live, desired } = ctx;
   const now = new Date(ctx.now);
 
@@ -126,7 +127,9 @@ function planIn(ctx: PlanContext): Plan {
     instance: options.instance,
     ...defined({ revision }),
     ...defined({ signer: revision !== undefined ? options.signer : undefined }),
-    liveFingerprint: fingerprintLive(live, options.instance, scope),
+    ...defined({
+      liveFingerprint: fingerprint ? fingerprintLive(live, options.instance, scope) : undefined,
+    }),
     fingerprintScope: scope,
     ...defined({ partial }),
     steps,

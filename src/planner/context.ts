@@ -4,7 +4,7 @@
  * plan looked at). Modules add to it through the few methods below; nothing else is global.
  */
 import type { Diagnostic, RelatedLocation, Severity } from '../model/diagnostics.js';
-import type { DesiredResource, DesiredState } from '../model/desired.js';
+import { type DesiredResource, type DesiredState, fieldLocation } from '../model/desired.js';
 import type { LiveState } from '../model/live.js';
 import type { ObjectRef, PlanStep, SinkObservation } from '../model/plan.js';
 import { defined } from '../model/defined.js';
@@ -20,6 +20,12 @@ export interface BuildPlanInput {
   readonly sinkRecords: ReadonlyMap<Address, SinkObservation>;
   readonly options: PlanOptions;
   readonly now: Date;
+  /**
+   * Compute `liveFingerprint` (default true). Only a plan that is saved, rendered as JSON or
+   * compared with a saved one needs it (docs/design/performance.md): a pass that only prints or
+   * applies its own plan skips the hash.
+   */
+  readonly fingerprint?: boolean;
 }
 
 type WithoutOrder<T> = T extends unknown ? Omit<T, 'dependsOn' | 'wave'> : never;
@@ -131,7 +137,7 @@ export class PlanContext {
     const resource = typeof subject === 'string' ? subject : subject?.address;
     const location =
       subject !== undefined && typeof subject !== 'string'
-        ? ((field !== undefined ? subject.fieldSources?.[field] : undefined) ?? subject.source)
+        ? ((field !== undefined ? fieldLocation(subject, field) : undefined) ?? subject.source)
         : undefined;
     const related = init.related !== undefined && init.related.length > 0 ? init.related : undefined;
     const details = init.details !== undefined && init.details.length > 0 ? init.details : undefined;

@@ -5,7 +5,7 @@
  * sink declared at all, keys are still planned (their destination is `none`) and one warning says
  * that applying them is refused.
  */
-import type { DesiredApiKey } from '../model/desired.js';
+import { type DesiredApiKey, fieldLocation } from '../model/desired.js';
 import type { PlannedSink } from '../model/plan.js';
 import type { Address } from '../model/resources.js';
 import {
@@ -39,7 +39,7 @@ export function planSecretDestinations(ctx: PlanContext): Map<Address, PlannedSi
     destinations.set(key.address, resolved.sink);
     if (!resolved.layout) continue; // no sink declared at all: reported once below
     const field = placeField(key, resolved.sink.type);
-    const location = key.fieldSources?.[field] ?? key.source;
+    const location = fieldLocation(key, field) ?? key.source;
     placed.push({
       resource: key.address,
       place: physicalPlace(resolved.sink, resolved.layout),

@@ -2,7 +2,9 @@
  * One reconciliation pass, level-based and idempotent (every trigger runs the same full pass):
  *
  *   1. load and validate the desired state (terminal on error: wait for the next input change);
- *   2. list the live organization (observeLive);
+ *   2. list the live organization (observeLive). The listing starts with step 1, which only
+ *      the rules of unowned policies with a desired name wait for; an invalid desired state
+ *      aborts it and nothing it read is used;
  *   3. read what each key's sink holds (observeSinks);
  *   4. buildPlan (pure); a plan with error diagnostics is refused (terminal);
  *   5. unless dryRun, execute it (executePlan) and report what happened.
@@ -23,7 +25,8 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Settings } from '../config/settings.js';
-import { loadDesiredState } from '../desired/load.js';
+import { type LoadOptions, loadDesiredState } from '../desired/load.js';
+import type { ParseCache } from '../desired/parse-cache.js';
 import { AppError, ConfigError, PlanContractError, StalePlanError, toAppError } from '../errors.js';
 import { executePlan } from '../executor/execute-plan.js';
 import { defined } from '../model/defined.js';
@@ -52,8 +55,10 @@ export interface ReconcileDeps {
   readonly revision?: string;
   /** The verified signer of `revision` (git source), recorded in the plan. */
   readonly signer?: string;
-  /** Policy rules kept between passes (the daemon); see src/scaleway/rules-cache.ts. */
+  /** Policy rules kept between passes and runs; see src/scaleway/rules-cache.ts. */
   readonly rulesCache?: RulesCache;
+  /** Parsed desired-state files kept between passes (the daemon); see src/desired/parse-cache.ts. */
+  readonly parseCache?: ParseCache;
 }
 
 export interface ReconcileOptions {
@@ -71,6 +76,11 @@ export interface ReconcileOptions {
   readonly reconcileId?: string;
   /** Also return the inventory of every declared object and key (the daemon's /status and /ui). */
   readonly inventory?: boolean;
+  /**
+   * Compute the plan's live fingerprint: for a plan that is saved or rendered as JSON (the CLI's
+   * `--output json`). Default false: the daemon and text renderings skip the hash.
+   */
+  readonly liveFingerprint?: boolean;
 }
 
 export type ReconcileKind = 'no-changes' | 'changes-pending' | 'applied' | 'partial-failure' | 'error';
@@ -118,6 +128,18 @@ export function planOptionsFromSettings(
   };
 }
 
+/** How the settings shape the loading of the desired state (every command, every pass). */
+export function desiredLoadOptions(settings: Settings, now: Date): LoadOptions {
+  const sinkNames = settings.sinks.map((s) => s.name);
+  return {
+    instance: settings.instance,
+    now,
+    ...(sinkNames.length > 0 ? { sinkNames } : {}),
+    sinkLayouts: settings.sinks,
+    ...defined({ defaultSink: settings.defaults.sink, maxFileBytes: settings.source.maxFileBytes }),
+  };
+}
+
 function errorText(err: unknown): string {
   return scrubSecrets(toAppError(err).message).split('\n')[0] ?? '';
 }
@@ -136,19 +158,39 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions)
   const revision = deps.revision;
   const base = { ...(revision !== undefined ? { revision } : {}) };
 
-  // 1. desired state
-  const sinkNames = settings.sinks.map((s) => s.name);
-  const loaded = await loadDesiredState(opts.dir, {
-    instance: settings.instance,
-    now,
-    ...(sinkNames.length > 0 ? { sinkNames } : {}),
-    ...(settings.defaults.sink !== undefined ? { defaultSink: settings.defaults.sink } : {}),
-    sinkLayouts: settings.sinks,
-    ...(settings.source.maxFileBytes !== undefined ? { maxFileBytes: settings.source.maxFileBytes } : {}),
-    // Loading yields to the event loop and stops here on shutdown (docs/design/input-limits.md).
-    ...(opts.signal ? { signal: opts.signal } : {}),
+  // 1. desired state, while 2. the live organization is being listed
+  const listing = new AbortController();
+  const listingSignal = opts.signal ? AbortSignal.any([opts.signal, listing.signal]) : listing.signal;
+  let desiredPolicies: (names: ReadonlySet<string>) => void = () => {};
+  const policyNames = new Promise<ReadonlySet<string>>((resolve) => {
+    desiredPolicies = resolve;
   });
+  const liveP = observeLive(deps.client, {
+    instance: settings.instance,
+    now: () => clock.now(),
+    // Unowned policies with a desired name (adoptions, conflicts) are compared rule by rule.
+    alsoReadRulesOf: policyNames.then((names) => (p: { name: string }) => names.has(p.name)),
+    ...(deps.rulesCache ? { rulesCache: deps.rulesCache } : {}),
+    signal: listingSignal,
+  });
+  liveP.catch(() => {}); // awaited below, or abandoned with the pass
+  let loaded: Awaited<ReturnType<typeof loadDesiredState>>;
+  try {
+    loaded = await loadDesiredState(opts.dir, {
+      ...desiredLoadOptions(settings, now),
+      // Loading yields to the event loop and stops here on shutdown (docs/design/input-limits.md).
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      // with a parse cache (the daemon, a command that validated first) only changed files are
+      // parsed; without one, a large state is parsed on a worker thread while this one lists
+      ...(deps.parseCache ? { parseCache: deps.parseCache } : { parallel: true }),
+    });
+  } catch (err) {
+    listing.abort(err);
+    throw err;
+  }
   if (!loaded.state) {
+    listing.abort(new Error('the desired state is invalid'));
+    await liveP.catch(() => {});
     const n = loaded.diagnostics.filter((d) => d.severity === 'error').length;
     log.warn({ errors: n }, 'desired state is invalid; nothing planned');
     return {
@@ -163,19 +205,12 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions)
   }
   const desired = revision !== undefined ? { ...loaded.state, revision } : loaded.state;
   const valid = { ...base, desiredValid: true };
+  desiredPolicies(new Set(desired.resources.filter((r) => r.kind === 'Policy').map((r) => r.name)));
 
   // 2. live organization, 3. sinks
   let live: LiveState;
   try {
-    const desiredPolicies = new Set(desired.resources.filter((r) => r.kind === 'Policy').map((r) => r.name));
-    live = await observeLive(deps.client, {
-      instance: settings.instance,
-      now: () => clock.now(),
-      // Unowned policies with a desired name (adoptions, conflicts) are compared rule by rule.
-      alsoReadRulesOf: (p) => desiredPolicies.has(p.name),
-      ...(deps.rulesCache ? { rulesCache: deps.rulesCache } : {}),
-      ...(opts.signal ? { signal: opts.signal } : {}),
-    });
+    live = await liveP;
   } catch (err) {
     rethrowAbort(err, opts.signal);
     log.error({ error: errorText(err) }, 'listing the organization failed');
@@ -188,6 +223,7 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions)
       ...valid,
     };
   }
+  await deps.rulesCache?.flush();
   let sinkRecords: Awaited<ReturnType<typeof observeSinks>>;
   try {
     sinkRecords = await observeSinks(desired, deps.sinks, {
@@ -216,6 +252,7 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions)
       ...(deps.signer !== undefined ? { signer: deps.signer } : {}),
     },
     now,
+    fingerprint: opts.liveFingerprint === true,
   };
   const { plan, inventory } = opts.inventory
     ? buildPlanWithInventory(input)
@@ -346,8 +383,16 @@ export async function applySavedPlan(
     now: () => deps.clock.now(),
     // The same rules the plan saw: owned policies and the unowned ones it looked at.
     alsoReadRulesOf: (p) => scopedPolicies.has(p.id),
+    ...(deps.rulesCache ? { rulesCache: deps.rulesCache } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
   });
+  await deps.rulesCache?.flush();
+  if (plan.liveFingerprint === undefined) {
+    // Only a plan made to be saved carries it (renderPlanJson refuses to save one without).
+    throw new ConfigError(
+      'the plan carries no live fingerprint, so it cannot be checked against the organization; save it with plan --output json --out FILE',
+    );
+  }
   const fingerprint = fingerprintLive(live, plan.instance, plan.fingerprintScope);
   if (fingerprint !== plan.liveFingerprint) {
     throw new StalePlanError(

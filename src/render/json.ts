@@ -11,6 +11,8 @@ import { sortKeys } from '../model/sort-keys.js';
 import { decodePlan, PlanSchemaError } from './plan-schema.js';
 
 export function renderPlanJson(plan: Plan): string {
+  // A saved plan without it could never be applied (apply compares it with a fresh listing).
+  if (plan.liveFingerprint === undefined) throw new Error('renderPlanJson: the plan has no liveFingerprint');
   return `${JSON.stringify(sortKeys(plan), null, 2)}\n`;
 }
 

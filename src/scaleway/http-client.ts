@@ -54,7 +54,10 @@ export interface ScalewayClientOptions {
   readonly apiUrl: string;
   readonly secretKey: Secret;
   readonly organizationId: string;
-  /** Pages of one listing in flight at once. Default 8. */
+  /**
+   * Requests in flight at the start (the adaptive limiter's initial limit). Default 8. It grows
+   * to `maxConcurrency` while no 429 is seen and halves at the first one.
+   */
   readonly listConcurrency?: number;
   /** Client-wide ceiling of requests in flight (the adaptive limiter's max). Default 16. */
   readonly maxConcurrency?: number;
@@ -92,7 +95,11 @@ function withTag<T extends { tags: readonly string[] }>(items: T[], tag: string 
 }
 
 export function createScalewayClient(opts: ScalewayClientOptions): ScalewayHttpClient {
-  const limiter = new AdaptiveLimiter({ max: opts.maxConcurrency ?? 16 });
+  const maxConcurrency = opts.maxConcurrency ?? 16;
+  const limiter = new AdaptiveLimiter({
+    max: maxConcurrency,
+    initial: Math.min(opts.listConcurrency ?? 8, maxConcurrency),
+  });
   const transport: Transport = createTransport({
     apiUrl: opts.apiUrl,
     secretKey: opts.secretKey,
@@ -104,7 +111,6 @@ export function createScalewayClient(opts: ScalewayClientOptions): ScalewayHttpC
     ...(opts.fetch ? { fetch: opts.fetch } : {}),
   });
   const org = opts.organizationId;
-  const listConcurrency = opts.listConcurrency ?? 8;
   const listAttempts = opts.listAttempts ?? 3;
 
   function list<T>(
@@ -117,7 +123,8 @@ export function createScalewayClient(opts: ScalewayClientOptions): ScalewayHttpC
   ): Promise<T[]> {
     return listAll({
       route,
-      concurrency: listConcurrency,
+      // as many workers as the limiter may ever admit; it decides how many are in flight
+      concurrency: maxConcurrency,
       maxAttempts: listAttempts,
       signal: call?.signal,
       decode,
@@ -164,6 +171,7 @@ export function createScalewayClient(opts: ScalewayClientOptions): ScalewayHttpC
 
   const client: ScalewayHttpClient = {
     organizationId: org,
+    maxConcurrency,
     limiter,
 
     // ---- Account v3 projects

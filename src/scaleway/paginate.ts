@@ -3,8 +3,10 @@
  *
  * Algorithm: page 1 (page_size=100) gives `total_count` and the effective page size (its
  * length, as both SDKs compute it, in case the server clamps). Pages 2..N are then fetched
- * concurrently, at most `concurrency` at a time (each request also goes through the client-wide
- * adaptive limiter). An empty page stops issuing further pages. Items are de-duplicated by id.
+ * concurrently by `concurrency` workers; the client-wide adaptive limiter decides how many are
+ * really in flight (8 at first, 16 while no 429 is seen). Each page is decoded as soon as it
+ * arrives, so its raw JSON is garbage as early as possible. An empty page stops issuing further
+ * pages. Items are de-duplicated by id.
  *
  * The result is accepted only when the number of unique items equals `total_count` and every
  * page reported the same `total_count`. Otherwise the organization changed during the listing
@@ -25,7 +27,7 @@ export interface ListAllOptions<T> {
   readonly fetchPage: (page: number, pageSize: number, signal?: AbortSignal) => Promise<WirePage>;
   readonly decode: (raw: unknown) => T;
   readonly idOf: (item: T) => string;
-  /** Pages in flight at once for this listing. Default 8. */
+  /** Workers fetching pages 2..N of this listing (the limiter bounds what is in flight). Default 8. */
   readonly concurrency?: number;
   /** Complete listings tried before giving up. Default 3. */
   readonly maxAttempts?: number;
@@ -42,7 +44,7 @@ interface Attempt<T> {
 
 async function listOnce<T>(o: ListAllOptions<T>): Promise<Attempt<T>> {
   const first = await o.fetchPage(1, PAGE_SIZE, o.signal);
-  const pages: (readonly unknown[])[] = [first.items];
+  const pages: (readonly T[] | undefined)[] = [first.items.map(o.decode)];
   let consistentTotals = true;
   let total = first.totalCount;
   if (total === undefined) {
@@ -50,11 +52,12 @@ async function listOnce<T>(o: ListAllOptions<T>): Promise<Attempt<T>> {
     // page's length is the effective page size, in case the server clamps page_size).
     const perPage = first.items.length;
     let page = 1;
-    let last = first.items;
-    while (perPage > 0 && last.length >= perPage && page < MAX_PAGE) {
+    let lastLength = first.items.length;
+    while (perPage > 0 && lastLength >= perPage && page < MAX_PAGE) {
       page++;
-      last = (await o.fetchPage(page, PAGE_SIZE, o.signal)).items;
-      pages.push(last);
+      const res = await o.fetchPage(page, PAGE_SIZE, o.signal);
+      lastLength = res.items.length;
+      pages.push(res.items.map(o.decode));
     }
     total = -1;
   } else if (first.items.length > 0 && total > first.items.length) {
@@ -66,24 +69,24 @@ async function listOnce<T>(o: ListAllOptions<T>): Promise<Attempt<T>> {
     const worker = async (): Promise<void> => {
       while (!stop && next <= lastPage) {
         const page = next++;
-        let res: WirePage;
+        let items: readonly unknown[];
         try {
-          res = await o.fetchPage(page, perPage, o.signal);
+          const res = await o.fetchPage(page, perPage, o.signal);
+          if (res.totalCount !== total) consistentTotals = false;
+          items = res.items;
+          pages[page - 1] = items.map(o.decode);
         } catch (err) {
           stop = true; // the listing failed: the other workers issue no further pages
           throw err;
         }
-        pages[page - 1] = res.items;
-        if (res.totalCount !== total) consistentTotals = false;
-        if (res.items.length === 0) stop = true;
+        if (items.length === 0) stop = true;
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, lastPage - 1) }, worker));
   }
   const seen = new Map<string, T>();
   for (const page of pages) {
-    for (const raw of page ?? []) {
-      const item = o.decode(raw);
+    for (const item of page ?? []) {
       const id = o.idOf(item);
       if (!seen.has(id)) seen.set(id, item);
     }

@@ -36,6 +36,11 @@ export interface ListApiKeysFilter {
 
 export interface ScalewayClient {
   readonly organizationId: string;
+  /**
+   * Requests the client may have in flight at most (its limiter's ceiling), for callers that size
+   * a pool of workers (one rules read per policy). Absent: 16.
+   */
+  readonly maxConcurrency?: number;
 
   // Account v3 projects
   listProjects(filter?: { name?: string }, opts?: CallOptions): Promise<Project[]>;

@@ -15,6 +15,8 @@ import type { Secret } from '../model/secret.js';
 import { version } from '../version.js';
 import type { AdaptiveLimiter, LimiterTicket } from './adaptive-limiter.js';
 import { decodeErrorBody } from './decode-error.js';
+import { nodeHttpFetch } from './node-http-fetch.js';
+import { SignalFanout } from './signal-fanout.js';
 import { AmbiguousWriteError, ScalewayApiError, TransportError, type TransportFailure } from './errors.js';
 import { classifyFailure, type HttpMethod, parseRetryAfter, wasAmbiguous } from './retry-policy.js';
 
@@ -47,7 +49,7 @@ export interface TransportOptions {
   readonly retry?: RetrySettings;
   readonly logger?: Logger;
   readonly onRequest?: (e: RequestEvent) => void;
-  /** Seam for tests and instrumentation. Default: global fetch. */
+  /** Seam for tests and instrumentation. Default: `nodeHttpFetch` (node:http, keep-alive). */
   readonly fetch?: typeof fetch;
   readonly now?: () => Date;
 }
@@ -112,20 +114,26 @@ export function createTransport(opts: TransportOptions): Transport {
   const maxTimeout = opts.retry?.maxTimeoutMs ?? 10_000;
   const maxRetryAfter = opts.retry?.maxRetryAfterMs ?? 60_000;
   const now = opts.now ?? (() => new Date());
+  const fanout = new SignalFanout();
   const http = ky.create({
     retry: 0,
     timeout: false,
     throwHttpErrors: false,
-    ...(opts.fetch ? { fetch: opts.fetch } : {}),
+    fetch: opts.fetch ?? nodeHttpFetch,
   });
 
   async function attemptOnce(spec: RequestSpec, attempt: number): Promise<ScalewayResponse> {
     const { limiter } = opts;
     const ticket: LimiterTicket = await limiter.acquire(spec.signal);
     const started = performance.now();
-    const timer = new AbortController();
-    const timeout = setTimeout(() => timer.abort(new TimeoutSignalReason('timeout')), timeoutMs);
-    const signal = spec.signal ? AbortSignal.any([spec.signal, timer.signal]) : timer.signal;
+    // this attempt's signal: the request's, or the timeout
+    const ctl = fanout.child(spec.signal);
+    let timedOut = false;
+    const timeout = setTimeout(() => {
+      timedOut = true;
+      ctl.abort(new TimeoutSignalReason('timeout'));
+    }, timeoutMs);
+    const signal = ctl.signal;
     let status: number | 'error' = 'error';
     try {
       const headers: Record<string, string> = {
@@ -146,7 +154,7 @@ export function createTransport(opts: TransportOptions): Transport {
         text = await response.text();
       } catch (err) {
         if (spec.signal?.aborted) throw spec.signal.reason;
-        if (timer.signal.aborted) {
+        if (timedOut) {
           throw new TransportError(
             spec.method,
             spec.route,
@@ -206,6 +214,7 @@ export function createTransport(opts: TransportOptions): Transport {
       });
     } finally {
       clearTimeout(timeout);
+      fanout.release(spec.signal, ctl);
       limiter.release();
       const event: RequestEvent = {
         method: spec.method,
@@ -219,7 +228,20 @@ export function createTransport(opts: TransportOptions): Transport {
     }
   }
 
-  async function request(spec: RequestSpec): Promise<ScalewayResponse> {
+  async function request(callerSpec: RequestSpec): Promise<ScalewayResponse> {
+    // A signal of this request alone, following the caller's: the listeners this request adds
+    // (limiter queue, retry back-off, Retry-After sleep) go on it, never on the signal a whole
+    // pass shares with thousands of other requests (MaxListenersExceededWarning).
+    const own = callerSpec.signal ? fanout.child(callerSpec.signal) : undefined;
+    const spec: RequestSpec = own ? { ...callerSpec, signal: own.signal } : callerSpec;
+    try {
+      return await requestWith(spec);
+    } finally {
+      if (own) fanout.release(callerSpec.signal, own);
+    }
+  }
+
+  async function requestWith(spec: RequestSpec): Promise<ScalewayResponse> {
     const ctx = { method: spec.method };
     let earlierAmbiguous = false;
     const verdicts = new WeakMap<object, boolean>();

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadDesiredState } from '../../src/desired/load.js';
 import type { DesiredApiKey, DesiredGroup, DesiredPolicy, DesiredResource } from '../../src/model/desired.js';
+import { fieldLocation } from '../../src/model/desired.js';
 import { formatDiagnostic } from '../../src/model/diagnostics.js';
 import { header, NOW } from './helpers.js';
 
@@ -218,12 +219,23 @@ ${header('ApiKey', 'k2')}spec:
       tags: ['a', 'b'],
       source: { file: 'all.yaml', line: 10, col: 9 },
     });
-    expect(byAddress(res, 'Application/app')?.fieldSources).toMatchObject({
+    const app = byAddress(res, 'Application/app')!;
+    expect(
+      Object.fromEntries(
+        ['metadata.name', 'spec.description', 'spec.tags', 'spec.tags[1]', 'spec.nothing'].map((f) => [
+          f,
+          fieldLocation(app, f),
+        ]),
+      ),
+    ).toEqual({
       'metadata.name': { file: 'all.yaml', line: 10, col: 3 },
       'spec.description': { file: 'all.yaml', line: 12, col: 3 },
       'spec.tags': { file: 'all.yaml', line: 13, col: 3 },
       'spec.tags[1]': { file: 'all.yaml', line: 13, col: 13 },
+      'spec.nothing': undefined,
     });
+    // one string, not an object per field (a large state's memory)
+    expect(typeof app.fieldLocations).toBe('string');
     expect((byAddress(res, 'Group/g') as DesiredGroup).memberApplications).toEqual(['app']);
     const p = byAddress(res, 'Policy/p') as DesiredPolicy;
     expect(p.principal).toEqual({ type: 'group', name: 'g' });

@@ -640,3 +640,23 @@ describe('GitHub comment script', () => {
     );
   });
 });
+
+describe('CI examples: the rules cache', () => {
+  it('keeps the cache directory the settings file implies, in every job', async () => {
+    const settings = await loadSettings(join(repo, 'examples/ci/scw-gitops.yaml'), { env: {}, cwd: repo });
+    const cacheDir = settings.cacheDir!;
+    expect(dirname(cacheDir)).toBe(join(repo, 'examples/ci'));
+    const name = cacheDir.slice(dirname(cacheDir).length + 1); // `.scw-gitops-cache`, beside the settings
+    for (const job of Object.values(gh.jobs)) {
+      const cache = job.steps.find((s) => s.uses?.startsWith('actions/cache@'));
+      expect(cache?.with?.['path']).toBe(name);
+      // a fresh key per run (caches are immutable), restored from the latest one
+      const key = String(cache?.with?.['key']);
+      expect(key).toContain(['${{', 'github.run_id', '}}'].join(' '));
+      expect(key.startsWith(String(cache?.with?.['restore-keys']))).toBe(true);
+    }
+    const caches = (gl['.scw-gitops'] as unknown as { cache: Array<{ key: unknown; paths: string[] }> })
+      .cache;
+    expect(caches.find((c) => c.key === 'scw-gitops-rules')?.paths).toEqual([`${name}/`]);
+  });
+});

@@ -52,18 +52,18 @@ function setup(overrides: Partial<Settings> = {}) {
 describe('reconcileOnce', () => {
   it('dry run → changes pending; apply → applied; again → no changes; no secret anywhere', async () => {
     const { deps, cap } = await setup();
-    const dry = await reconcileOnce(deps, { dir: EXAMPLES, dryRun: true });
+    const dry = await reconcileOnce(deps, { dir: EXAMPLES, dryRun: true, liveFingerprint: true });
     expect(dry.kind).toBe('changes-pending');
     expect(dry.plan!.summary).toEqual({ create: total, update: 0, replace: 0, delete: 0, adopt: 0 });
 
-    const applied = await reconcileOnce(deps, { dir: EXAMPLES, dryRun: false });
+    const applied = await reconcileOnce(deps, { dir: EXAMPLES, dryRun: false, liveFingerprint: true });
     expect(applied.summary?.outcomes.filter((o) => o.result !== 'created')).toEqual([]);
     expect(applied.kind).toBe('applied');
     expect(applied.summary!.counts.created).toBe(total);
     const files = await readdir(join(dir, 'secrets'), { recursive: true });
     expect(files.filter((f) => f.endsWith('.env')).length).toBe(keys);
 
-    const again = await reconcileOnce(deps, { dir: EXAMPLES, dryRun: true });
+    const again = await reconcileOnce(deps, { dir: EXAMPLES, dryRun: true, liveFingerprint: true });
     expect(again.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
     expect(again.plan!.steps.map((s) => [s.id, s.changes])).toEqual([]);
     expect(again.kind).toBe('no-changes');
@@ -119,8 +119,16 @@ describe('reconcileOnce', () => {
 describe('applySavedPlan', () => {
   it('applies an unchanged plan and refuses a stale one', async () => {
     const { deps } = await setup();
-    const dry = await reconcileOnce(deps, { dir: EXAMPLES, dryRun: true });
+    // a plan that is not saved or rendered as JSON skips the fingerprint; one that is has it
+    const unsaved = await reconcileOnce(deps, { dir: EXAMPLES, dryRun: true });
+    expect(unsaved.plan!.liveFingerprint).toBeUndefined();
+    expect(() => renderPlanJson(unsaved.plan!)).toThrow(/no liveFingerprint/);
+    const dry = await reconcileOnce(deps, { dir: EXAMPLES, dryRun: true, liveFingerprint: true });
+    expect(dry.plan!.liveFingerprint).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect({ ...unsaved.plan, liveFingerprint: dry.plan!.liveFingerprint }).toEqual(dry.plan);
     const saved = parsePlanJson(renderPlanJson(dry.plan!));
+    // an in-memory plan without a fingerprint cannot be checked against the organization
+    await expect(applySavedPlan(unsaved.plan!, deps)).rejects.toThrow(/no live fingerprint/);
     const future = { ...saved, createdAt: '2027-01-01T00:00:00.000Z' };
     await expect(applySavedPlan(future, deps)).rejects.toThrow(/in the future/);
     const ok = await applySavedPlan(saved, deps);
@@ -134,7 +142,7 @@ describe('applySavedPlan', () => {
       join(copy, 'extra.yaml'),
       'apiVersion: scw-gitops/v1alpha1\nkind: Application\nmetadata:\n  name: extra\nspec:\n  description: one more\n',
     );
-    const second = await reconcileOnce(deps, { dir: copy, dryRun: true });
+    const second = await reconcileOnce(deps, { dir: copy, dryRun: true, liveFingerprint: true });
     expect(second.plan!.summary.create).toBe(1);
     const apps = await deps.client.listApplications({ name: 'api-backend' });
     await deps.client.updateApplication(apps[0]!.id, { description: 'changed behind our back' });

@@ -56,7 +56,7 @@ async function savedPrunePlan(): Promise<{
   expect(created.kind).toBe('applied');
   await writeFile(join(desired, 'all.yaml'), KEEP);
   now = new Date(now.getTime() + 60_000);
-  const planned = await reconcileOnce(rd, { dir: desired, dryRun: true });
+  const planned = await reconcileOnce(rd, { dir: desired, dryRun: true, liveFingerprint: true });
   expect(planned.kind).toBe('changes-pending');
   expect(planned.plan!.steps.map((s) => `${s.action} ${s.address}`).sort()).toEqual([
     'delete ApiKey/old-tool',

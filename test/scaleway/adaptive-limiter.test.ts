@@ -2,6 +2,7 @@
  * AIMD concurrency: halves once per congestion epoch on 429, grows back on success; and the
  * client under a 429 storm slows down, finishes, then recovers its full concurrency.
  */
+import { getEventListeners } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Secret } from '../../src/model/secret.js';
 import { AdaptiveLimiter } from '../../src/scaleway/adaptive-limiter.js';
@@ -67,6 +68,89 @@ describe('AdaptiveLimiter', () => {
     const p = l.acquire(ctrl.signal);
     ctrl.abort(new Error('stop'));
     await expect(p).rejects.toThrow('stop');
+  });
+  it('starts at `initial` and doubles per round of successes until the first 429 (slow start)', async () => {
+    const l = new AdaptiveLimiter({ max: 16, initial: 8 });
+    expect(l.effectiveLimit).toBe(8);
+    const tickets = await Promise.all(Array.from({ length: 8 }, () => l.acquire()));
+    for (let i = 0; i < 8; i++) {
+      l.release();
+      l.onSuccess();
+    }
+    expect(l.effectiveLimit).toBe(16);
+    l.onSuccess();
+    expect(l.effectiveLimit).toBe(16);
+    // the first 429 halves and ends slow start: growth is additive from then on
+    expect(l.onRateLimited(await l.acquire())).toBe(true);
+    l.release();
+    expect(l.effectiveLimit).toBe(8);
+    for (let i = 0; i < 8; i++) l.onSuccess();
+    expect(l.effectiveLimit).toBe(8);
+    expect(tickets).toHaveLength(8);
+  });
+
+  it('a request beyond the slow-start limit waits until a success raises it', async () => {
+    const l = new AdaptiveLimiter({ max: 4, initial: 2 });
+    await l.acquire();
+    await l.acquire();
+    let third = false;
+    const p = l.acquire().then(() => {
+      third = true;
+    });
+    await Promise.resolve();
+    expect(third).toBe(false);
+    l.onSuccess(); // limit 3: the waiter gets a slot without any release
+    await p;
+    expect(third).toBe(true);
+    expect(l.inFlight).toBe(3);
+  });
+
+  it('thousands of waiters on one signal add one abort listener, and an abort rejects only them', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const l = new AdaptiveLimiter({ max: 2 });
+      await l.acquire();
+      await l.acquire();
+      const pass = new AbortController();
+      const other = new AbortController();
+      const mine = Array.from({ length: 2000 }, () => l.acquire(pass.signal));
+      const theirs = Array.from({ length: 3 }, () => l.acquire(other.signal));
+      expect(getEventListeners(pass.signal, 'abort')).toHaveLength(1);
+      expect(getEventListeners(other.signal, 'abort')).toHaveLength(1);
+      expect(l.waiting).toBe(2003);
+      pass.abort(new Error('pass aborted'));
+      const settled = await Promise.allSettled(mine);
+      expect(settled.every((s) => s.status === 'rejected')).toBe(true);
+      expect(l.waiting).toBe(3);
+      // the other signal's waiters still get their slots, in order
+      l.release();
+      l.release();
+      await Promise.all(theirs.slice(0, 2));
+      expect(l.inFlight).toBe(2);
+      l.release();
+      await theirs[2];
+      expect(l.waiting).toBe(0);
+      expect(getEventListeners(other.signal, 'abort')).toHaveLength(0);
+      await new Promise((r) => setImmediate(r));
+      expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
+  it('a waiter that got its slot no longer listens to its signal', async () => {
+    const l = new AdaptiveLimiter({ max: 1 });
+    await l.acquire();
+    const ctrl = new AbortController();
+    const p = l.acquire(ctrl.signal);
+    expect(getEventListeners(ctrl.signal, 'abort')).toHaveLength(1);
+    l.release();
+    await p;
+    expect(getEventListeners(ctrl.signal, 'abort')).toHaveLength(0);
+    ctrl.abort(); // too late to matter: the slot is held
+    expect(l.inFlight).toBe(1);
   });
 });
 

@@ -16,13 +16,13 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function setup(handler: Handler, listConcurrency = 8) {
+async function setup(handler: Handler, maxConcurrency?: number) {
   server = await startTestServer(handler);
   const client = createScalewayClient({
     apiUrl: server.url,
     secretKey: new Secret(TOKEN),
     organizationId: ORG,
-    listConcurrency,
+    ...(maxConcurrency !== undefined ? { maxConcurrency } : {}),
     retry: { retries: 2, minTimeoutMs: 1, maxTimeoutMs: 2 },
   });
   return { client, server };
@@ -54,6 +54,23 @@ describe('listing', () => {
     ]);
     expect(server.maxInFlight).toBe(3);
     expect(server.requests[0]!.url.searchParams.get('organization_id')).toBe(ORG);
+  });
+
+  it('starts at 8 requests in flight and grows to 16 while no 429 is seen', async () => {
+    const all = apps(5000);
+    const inFlightAt: number[] = [];
+    const { client, server } = await setup((req, res) => {
+      inFlightAt.push(server.inFlight);
+      json(res, 200, page(all, req.url));
+    });
+    const got = await client.listApplications();
+    expect(got).toHaveLength(5000);
+    expect(server.requests).toHaveLength(50);
+    // page 1 alone, then 8 pages; each answer lets one more request in (slow start) up to 16
+    expect(Math.max(...inFlightAt.slice(0, 9))).toBeLessThanOrEqual(8);
+    expect(client.limiter.maxInFlightSeen).toBe(16);
+    expect(server.maxInFlight).toBeLessThanOrEqual(16);
+    expect(client.limiter.effectiveLimit).toBe(16);
   });
 
   it('lists an empty organization with one request', async () => {

@@ -19,7 +19,6 @@ import { KINDS } from '../../model/resources.js';
 import {
   type CommandDeps,
   commandLogger,
-  desiredLoadOptions,
   logFormat,
   openRuntime,
   type ParsedFlags,
@@ -28,6 +27,7 @@ import {
   resolveSettings,
   UsageError,
 } from '../command.js';
+import { desiredLoadOptions } from '../../reconciler/reconcile-once.js';
 import { observeLive } from '../../scaleway/observe.js';
 import type { CliIO } from '../io.js';
 import { displayPath, plural } from '../display.js';

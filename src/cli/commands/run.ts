@@ -4,6 +4,7 @@
  * Exit codes: 0 stopped cleanly (or --once converged/applied), 1 error (invalid settings, startup
  * failure, --once pass failed).
  */
+import { resolve } from 'node:path';
 import { systemClock } from '../../clock.js';
 import { loadSettings } from '../../config/load-settings.js';
 import { requireSourceDir } from '../../config/source-dir.js';
@@ -31,6 +32,7 @@ Environment:
   SCW_GITOPS_PORT       Override server.port (0 = any free port; the URL is logged)
   SCW_GITOPS_DATA_DIR   Override dataDir: relative file-sink dirs and the sandbox state file are
                         resolved against it (a writable volume under a read-only root filesystem)
+  SCW_GITOPS_CACHE_DIR  Cache directory (policy rules cache; default .scw-gitops-cache under dataDir)
 `;
 
 export async function run(argv: readonly string[], io: CliIO): Promise<number> {
@@ -61,6 +63,8 @@ export async function run(argv: readonly string[], io: CliIO): Promise<number> {
   let settings: Awaited<ReturnType<typeof loadSettings>>;
   try {
     settings = await loadSettings(values.config ?? io.env['SCW_GITOPS_CONFIG'], { env: io.env, cwd: io.cwd });
+    const cacheDir = values['cache-dir'];
+    if (cacheDir !== undefined) settings = { ...settings, cacheDir: resolve(io.cwd, cacheDir) };
     // The daemon has no DIR argument: source.dir is required here, and sinks must stay outside it.
     requireSourceDir(settings);
   } catch (err) {

@@ -1,8 +1,8 @@
 /**
  * One input-limit measurement in a fresh process (so memory growth is the input's alone):
  *
- *   node --import tsx bench/scenarios/input-limits-child.ts bomb DIR     # the 100 KB alias bomb
- *   node --import tsx bench/scenarios/input-limits-child.ts huge DIR     # a 60 MB (sparse) file
+ *   node --import tsx bench/children/input-limits.ts bomb DIR     # the 100 KB alias bomb
+ *   node --import tsx bench/children/input-limits.ts huge DIR     # a 60 MB (sparse) file
  *
  * The process first validates examples/basic (as a running daemon would have), then loads DIR
  * and prints one JSON line: { wallMs, cpuMs, rssBefore, maxRss, diagnostics, codes }. CPU time is
