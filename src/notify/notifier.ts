@@ -13,7 +13,6 @@ import type { Clock } from '../clock.js';
 import { readSecretSource } from '../config/secret-source.js';
 import type { NotificationEvent, NotificationSettings } from '../config/settings.js';
 import type { PassReport } from '../daemon/pass-report.js';
-import { loadKubeConfig } from '../k8s/config.js';
 import { scrubSecrets } from '../model/secret.js';
 import { ConditionTracker, type Notification } from './detect.js';
 import {
@@ -149,9 +148,11 @@ export class Notifier {
         }
         const kc =
           o.kubernetes.kubeConfig ??
-          loadKubeConfig({ env: o.kubernetes.env, ...(t.kubeconfig ? { kubeconfig: t.kubeconfig } : {}) })
-            .kubeConfig;
-        target = kubernetesTarget(t.name, kc, { name: pod, namespace }, o.context);
+          (await import('../k8s/config.js')).loadKubeConfig({
+            env: o.kubernetes.env,
+            ...(t.kubeconfig ? { kubeconfig: t.kubeconfig } : {}),
+          }).kubeConfig;
+        target = await kubernetesTarget(t.name, kc, { name: pod, namespace }, o.context);
       } else {
         const url = await readSecretSource(
           `notifications[${t.name}]`,

@@ -3,7 +3,7 @@
  * JSON, or the documented JSON body) or a Kubernetes Event on the daemon's Pod. A target only
  * sends; retries, the rate limit and the queue are the Notifier's.
  */
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { Secret } from '../model/secret.js';
 import type { Notification } from './detect.js';
 
@@ -118,13 +118,17 @@ const REASONS: Readonly<Record<Notification['event'], string>> = {
   'desired-state-invalid': 'DesiredStateInvalid',
 };
 
-/** A core/v1 Event on the Pod (its name and namespace from the downward API). */
-export function kubernetesTarget(
+/**
+ * A core/v1 Event on the Pod (its name and namespace from the downward API). The Kubernetes client
+ * is loaded here, on use, not when the daemon starts without Kubernetes targets.
+ */
+export async function kubernetesTarget(
   name: string,
   kubeConfig: KubeConfig,
   pod: { readonly name: string; readonly namespace: string },
   ctx: NotifyContext,
-): NotificationTarget {
+): Promise<NotificationTarget> {
+  const { CoreV1Api } = await import('@kubernetes/client-node');
   const core = kubeConfig.makeApiClient(CoreV1Api);
   let seq = 0;
   return {
