@@ -35,7 +35,12 @@ import {
   type GitSourceSettings,
   type GitVerifySettings,
   type KubernetesSinkSettings,
+  DEFAULT_EXPIRING_WITHIN_MS,
+  DEFAULT_NOTIFICATIONS_PER_MINUTE,
   type LeaderElectionSettings,
+  NOTIFICATION_EVENTS,
+  type NotificationEvent,
+  type NotificationSettings,
   type PruneSettings,
   type RotationDefaults,
   type ScalewaySettings,
@@ -83,6 +88,7 @@ export function defaultSettings(): Settings {
     server: { host: '0.0.0.0', port: 8080 },
     schedule: { resync: DEFAULT_RESYNC, rotationCheck: DEFAULT_ROTATION_CHECK, debounceMs: 1000 },
     webhooks: { maxBodyBytes: 1024 * 1024 },
+    notifications: [],
     leaderElection: {
       enabled: false,
       namespace: 'default',
@@ -503,6 +509,7 @@ class Validator {
         'server',
         'schedule',
         'webhooks',
+        'notifications',
         'leaderElection',
         'log',
         'applyConcurrency',
@@ -537,6 +544,7 @@ class Validator {
     const server = this.server(f['server'], d.server);
     const schedule = this.schedule(f['schedule'], d.schedule);
     const webhooks = this.webhooks(f['webhooks'], d.webhooks);
+    const notifications = this.notifications(f['notifications']);
     const leaderElection = this.leaderElection(f['leaderElection'], d.leaderElection);
     const log = this.log(f['log'], d.log);
     const applyConcurrency = this.int(f, 'applyConcurrency', '', 1, 64) ?? d.applyConcurrency;
@@ -575,6 +583,7 @@ class Validator {
       server,
       schedule,
       webhooks,
+      notifications,
       leaderElection,
       log,
       applyConcurrency,
@@ -1390,6 +1399,97 @@ class Validator {
       maxBodyBytes: this.int(f, 'maxBodyBytes', 'webhooks', 1024, 64 * 1024 * 1024) ?? d.maxBodyBytes,
       ...(minIntervalMs !== undefined ? { minIntervalMs } : {}),
     };
+  }
+
+  notifications(node: Node | null | undefined): NotificationSettings[] {
+    // `notifications:` with nothing under it (a template with no target) is an empty list.
+    if (node === undefined || node === null || (isScalar(node) && node.value === null)) return [];
+    if (!isSeq(node)) {
+      this.error(node, 'notifications', 'wrong-type', 'notifications must be a list');
+      return [];
+    }
+    const out: NotificationSettings[] = [];
+    const names = new Set<string>();
+    node.items.forEach((item, i) => {
+      const at = `notifications[${i}]`;
+      const itemNode = item as Node | null;
+      if (!isMap(itemNode)) {
+        this.error(itemNode, at, 'wrong-type', `${at} must be a mapping`);
+        return;
+      }
+      const typeNode = itemNode.get('type', true) as Node | undefined;
+      const type = isScalar(typeNode) ? String(typeNode.value) : undefined;
+      const common = ['type', 'name', 'events', 'expiringWithin', 'maxPerMinute'];
+      const f =
+        (type === 'kubernetes'
+          ? this.fields(itemNode, at, [...common, 'kubeconfig'])
+          : this.fields(itemNode, at, [...common, 'urlEnv', 'urlFile'])) ?? {};
+      const kind = this.enumOf(f, 'type', at, ['slack', 'webhook', 'kubernetes'] as const);
+      if (f['type'] === undefined) {
+        this.error(
+          itemNode,
+          `${at}.type`,
+          'missing-field',
+          `${at}.type is required (slack, webhook or kubernetes)`,
+        );
+      }
+      const name =
+        this.str(f, 'name', at, { pattern: SINK_NAME, patternText: 'must be [a-z0-9-], 1-63 characters' }) ??
+        `${kind ?? 'target'}-${i}`;
+      if (names.has(name)) {
+        this.error(
+          f['name'] ?? itemNode,
+          `${at}.name`,
+          'duplicate-name',
+          `${at}: the name '${name}' is used twice`,
+        );
+      }
+      names.add(name);
+      const events = this.notificationEvents(f, at);
+      const expiringWithinMs =
+        this.duration(f, 'expiringWithin', at, { min: 60_000 }) ?? DEFAULT_EXPIRING_WITHIN_MS;
+      const maxPerMinute = this.int(f, 'maxPerMinute', at, 1, 600) ?? DEFAULT_NOTIFICATIONS_PER_MINUTE;
+      const base = { name, events, expiringWithinMs, maxPerMinute };
+      if (kind === 'kubernetes') {
+        const kubeconfig = this.path(f, 'kubeconfig', at);
+        out.push({ type: 'kubernetes', ...base, ...(kubeconfig ? { kubeconfig } : {}) });
+      } else if (kind === 'slack' || kind === 'webhook') {
+        this.exclusive(f, 'urlEnv', 'urlFile', at);
+        const urlEnv = this.envName(f, 'urlEnv', at);
+        const urlFile = this.path(f, 'urlFile', at);
+        if (f['urlEnv'] === undefined && f['urlFile'] === undefined) {
+          this.error(
+            itemNode,
+            `${at}.urlEnv`,
+            'missing-field',
+            `${at} needs urlEnv or urlFile (the URL carries the hook's token: it is never written in the settings file)`,
+          );
+        }
+        out.push({ type: kind, ...base, ...(urlFile ? { urlFile } : urlEnv ? { urlEnv } : {}) });
+      }
+    });
+    return out;
+  }
+
+  private notificationEvents(f: Fields, at: string): NotificationEvent[] {
+    const node = f['events'];
+    if (node === undefined || node === null) return [...NOTIFICATION_EVENTS];
+    const field = join(at, 'events');
+    if (!isSeq(node) || node.items.length === 0) {
+      this.error(
+        node,
+        field,
+        'wrong-type',
+        `${field} must be a non-empty list of ${NOTIFICATION_EVENTS.join(', ')}`,
+      );
+      return [...NOTIFICATION_EVENTS];
+    }
+    const out: NotificationEvent[] = [];
+    node.items.forEach((item, i) => {
+      const v = this.enumOf({ [String(i)]: item as Node | null }, String(i), field, NOTIFICATION_EVENTS);
+      if (v !== undefined && !out.includes(v)) out.push(v);
+    });
+    return out;
   }
 
   leaderElection(node: Node | null | undefined, d: LeaderElectionSettings): LeaderElectionSettings {

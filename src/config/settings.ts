@@ -261,6 +261,48 @@ export interface GitSourceSettings {
   readonly commitStatus?: CommitStatusSettings;
 }
 
+/** What a notification target can be told about (docs/operations.md#notifications). */
+export const NOTIFICATION_EVENTS = [
+  'pass-failed',
+  'object-blocked',
+  'key-rotated',
+  'key-expiring',
+  'delivery-failed',
+  'desired-state-invalid',
+] as const;
+export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
+
+export const DEFAULT_EXPIRING_WITHIN_MS = 14 * 86_400_000;
+export const DEFAULT_NOTIFICATIONS_PER_MINUTE = 20;
+
+interface NotificationCommon {
+  /** For logs and metrics (default `<type>-<index>`); never the URL. */
+  readonly name: string;
+  /** The events sent to this target (default: all of NOTIFICATION_EVENTS). */
+  readonly events: readonly NotificationEvent[];
+  /** `key-expiring`: a current key expiring within this window (default 14 days). */
+  readonly expiringWithinMs: number;
+  /** At most this many messages per minute; the rest are counted and reported with the next one. */
+  readonly maxPerMinute: number;
+}
+
+/** An outgoing webhook: Slack-compatible JSON (`slack`) or the documented JSON body (`webhook`). */
+export interface WebhookNotificationSettings extends NotificationCommon {
+  readonly type: 'slack' | 'webhook';
+  /** The URL is a secret (it carries the hook's token): from the environment or a file, never inline. */
+  readonly urlEnv?: string;
+  readonly urlFile?: string;
+}
+
+/** Kubernetes Events on the daemon's Pod (POD_NAME and POD_NAMESPACE from the downward API). */
+export interface KubernetesNotificationSettings extends NotificationCommon {
+  readonly type: 'kubernetes';
+  /** Absent: in-cluster configuration. */
+  readonly kubeconfig?: string;
+}
+
+export type NotificationSettings = WebhookNotificationSettings | KubernetesNotificationSettings;
+
 export interface LeaderElectionSettings {
   readonly enabled: boolean;
   readonly namespace: string;
@@ -307,6 +349,8 @@ export interface Settings {
   readonly server: ServerSettings;
   readonly schedule: { readonly resync: string; readonly rotationCheck: string; readonly debounceMs: number };
   readonly webhooks: WebhookSettings;
+  /** Where the daemon reports failures, blocked objects, rotations and expiring keys. */
+  readonly notifications: readonly NotificationSettings[];
   readonly leaderElection: LeaderElectionSettings;
   readonly log: { readonly level: string; readonly pretty: boolean | 'auto' };
   /** Concurrency of the apply engine (default 4). */

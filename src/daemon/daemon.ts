@@ -12,10 +12,15 @@ import type { ScheduledTask } from 'node-cron';
 import { createRuntime, type Runtime } from '../app/runtime.js';
 import type { Clock } from '../clock.js';
 import { readSecretSource } from '../config/secret-source.js';
-import { adminSettings, DEFAULT_WEBHOOK_MIN_INTERVAL_MS, type Settings } from '../config/settings.js';
+import {
+  adminSettings,
+  DEFAULT_EXPIRING_WITHIN_MS,
+  DEFAULT_WEBHOOK_MIN_INTERVAL_MS,
+  type Settings,
+} from '../config/settings.js';
 import { toAppError } from '../errors.js';
 import { passLogger } from '../logging/logger.js';
-import type { SecretSink } from '../sinks/sink.js';
+import type { SecretRecord, SecretSink } from '../sinks/sink.js';
 import type { CommitStatusReporter } from '../source/commit-status.js';
 import type { DesiredSource } from '../source/desired-source.js';
 import { formatSigner } from '../source/git-verify.js';
@@ -32,6 +37,7 @@ import { ReconcileLoop } from './single-flight.js';
 import { SourceDriver } from './source-driver.js';
 import { type SourceWatcher, watchSource } from './source-watcher.js';
 import type { ScheduleStatus, StatusDocument } from '../model/status.js';
+import { type DeliveryFailure, Notifier } from '../notify/notifier.js';
 import { renderDashboard } from '../ui/dashboard.js';
 import { DaemonState, type PassRecord } from './state.js';
 import { type DeliveryHold, deliveryHold } from './test-hooks.js';
@@ -77,14 +83,24 @@ export interface Daemon {
   stop(): Promise<void>;
 }
 
-/** Wrap sinks so every verified delivery (or failure) is counted per sink. */
+/** Wrap sinks so every verified delivery (or failure) is counted per sink, and failures reported. */
 export function instrumentSinks(
   sinks: Map<string, SecretSink>,
   metrics: DaemonMetrics,
   hold?: DeliveryHold,
+  onFailure?: (f: DeliveryFailure) => void,
 ): Map<string, SecretSink> {
   const out = new Map<string, SecretSink>();
   for (const [name, sink] of sinks) {
+    const failed = (record: SecretRecord, err: unknown): void => {
+      metrics.secretDeliveries.inc({ sink: name, result: 'failure' });
+      onFailure?.({
+        sink: name,
+        keyName: record.metadata.keyName,
+        accessKey: record.accessKey,
+        error: err === undefined ? 'the written secret did not verify' : toAppError(err).message,
+      });
+    };
     const wrapped: SecretSink = {
       name: sink.name,
       type: sink.type,
@@ -97,17 +113,18 @@ export function instrumentSinks(
           if (hold) await hold();
           await sink.write(location, record, signal);
         } catch (err) {
-          metrics.secretDeliveries.inc({ sink: name, result: 'failure' });
+          failed(record, err);
           throw err;
         }
       },
       verify: async (location, record, signal) => {
         try {
           const ok = await sink.verify(location, record, signal);
-          metrics.secretDeliveries.inc({ sink: name, result: ok ? 'success' : 'failure' });
+          if (ok) metrics.secretDeliveries.inc({ sink: name, result: 'success' });
+          else failed(record, undefined);
           return ok;
         } catch (err) {
-          metrics.secretDeliveries.inc({ sink: name, result: 'failure' });
+          failed(record, err);
           throw err;
         }
       },
@@ -148,6 +165,8 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     { env: deps.env },
   );
 
+  // Bound once the runtime (the organization id) is known; sinks report failed deliveries to it.
+  let notifier: Notifier | undefined;
   const baseRuntime =
     deps.runtime ??
     (await createRuntime(settings, {
@@ -161,9 +180,23 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
     }));
   const runtime: Runtime = {
     ...baseRuntime,
-    sinks: instrumentSinks(baseRuntime.sinks, metrics, deliveryHold(deps.env)),
+    sinks: instrumentSinks(baseRuntime.sinks, metrics, deliveryHold(deps.env), (f) =>
+      notifier?.deliveryFailed(f),
+    ),
   };
   const closeRuntime = () => baseRuntime.close();
+  notifier = await Notifier.create({
+    targets: settings.notifications,
+    env: deps.env,
+    clock,
+    logger,
+    context: { instance: settings.instance, organizationId: runtime.organizationId },
+    kubernetes: { env: deps.env },
+  }).catch(async (err: unknown) => {
+    await closeRuntime().catch(() => undefined);
+    throw err;
+  });
+  const notify = notifier;
 
   const identity = leaderIdentity(settings.leaderElection, deps.env);
   const state = new DaemonState(metrics, {
@@ -276,8 +309,10 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
           error: message,
         };
         state.passFinished(rec, report, clock.now(), ms);
+        notify.passFinished(report);
       } else {
         state.passFinished(rec, outcome as PassReport, clock.now(), ms);
+        notify.passFinished(outcome as PassReport);
       }
     },
   });
@@ -362,6 +397,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
       );
     }
     await Promise.all([server?.close(), adminServer?.close()]);
+    await notify.stop();
     await closeRuntime().catch((err: unknown) => log.warn({ err }, 'closing the runtime failed'));
     log.info('stopped');
   };
@@ -398,6 +434,10 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
       dashboard: (part) =>
         renderDashboard(part, statusDocument(), {
           now: clock.now(),
+          expiringWithinMs: Math.min(
+            DEFAULT_EXPIRING_WITHIN_MS,
+            ...settings.notifications.map((n) => n.expiringWithinMs),
+          ),
           ...(deps.dashboardRefreshMs !== undefined ? { refreshMs: deps.dashboardRefreshMs } : {}),
         }),
       // A standby replica (leader election, not leading) is ready: it serves probes and waits
@@ -488,6 +528,7 @@ export async function startDaemon(deps: DaemonDeps): Promise<Daemon> {
       source: source.status(),
       instance: settings.instance,
       sinks: [...runtime.sinks.keys()],
+      notifications: notify.targets,
       leaderElection: settings.leaderElection.enabled,
       webhooks: {
         github: Boolean(webhooks.github),

@@ -42,6 +42,20 @@ describe('Helm chart settings', () => {
       { leaderElection: { enabled: true }, webhooks: { existingSecret: 'hooks' } },
     ],
     [
+      'notifications on (Kubernetes Events, a Slack and a webhook target)',
+      {
+        notifications: {
+          kubernetesEvents: { enabled: true },
+          existingSecret: 'hooks',
+          targets: [
+            { type: 'slack', urlKey: 'slack', events: ['pass-failed', 'key-expiring'] },
+            { type: 'webhook', name: 'pager', urlKey: 'pager', maxPerMinute: 5 },
+          ],
+          expiringWithin: '7d',
+        },
+      },
+    ],
+    [
       'the built-in git source with verification and commit statuses',
       {
         source: {

@@ -27,15 +27,7 @@ import { createLogCapture } from '../helpers/log-capture.js';
 import { parsePrometheusText } from '../helpers/prometheus-text.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { fakeRuntime } from './fake-runtime.js';
-
-const STATUS_EXTRA = {
-  instance: 'test',
-  organizationId: 'org',
-  version: '0.0.0',
-  source: {},
-  queue: { running: false, pending: false, backingOff: false },
-  schedule: { resync: '', rotationCheck: '', nextResyncAt: null, nextDueAt: null, retryAt: null },
-};
+import { STATUS_EXTRA } from './status-extra.js';
 
 function plan(keys: Plan['keys'] = [], steps = 0): Plan {
   return {

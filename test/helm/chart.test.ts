@@ -86,6 +86,14 @@ const allOn = merge(defaults, {
   rbac: { secretNamespaces: ['apps', 'ci'] },
   source: { gitSync: { credentialsSecret: 'git-creds' } },
   admin: { existingSecret: 'scw-gitops-admin' },
+  notifications: {
+    kubernetesEvents: { enabled: true },
+    existingSecret: 'scw-gitops-notifications',
+    targets: [
+      { type: 'slack', urlKey: 'slack', events: ['pass-failed', 'key-expiring'] },
+      { type: 'webhook', name: 'pager', urlKey: 'pager', maxPerMinute: 5 },
+    ],
+  },
   networkPolicy: {
     webhookFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } }],
   },
@@ -133,7 +141,13 @@ describe('helm chart', () => {
     const objects = render(allOn);
     const kinds = objects.map((o) => `${o.kind}/${o.metadata.namespace ?? ''}`).sort();
     expect(kinds).toContain('ServiceMonitor/platform');
-    expect(kinds.filter((k) => k.startsWith('Role/'))).toEqual(['Role/apps', 'Role/ci', 'Role/platform']);
+    // Secrets in apps and ci; the Lease and the Kubernetes Events in the release namespace.
+    expect(kinds.filter((k) => k.startsWith('Role/'))).toEqual([
+      'Role/apps',
+      'Role/ci',
+      'Role/platform',
+      'Role/platform',
+    ]);
   });
 
   it('keeps the pod locked down: non-root, read-only, no privilege escalation, all capabilities dropped', () => {
@@ -311,6 +325,70 @@ describe('helm chart hardening defaults', () => {
       (o) => o.kind === 'Role',
     );
     expect(roles).toEqual([]);
+  });
+
+  it('notifications: an events Role only when Kubernetes Events are on, URLs from a mounted Secret', () => {
+    type Role = {
+      metadata: { name: string; namespace: string };
+      rules: { resources: string[]; verbs: string[] }[];
+    };
+    const eventRoles = (objects: K8sObject[]) =>
+      (objects.filter((o) => o.kind === 'Role') as unknown as Role[]).filter((r) =>
+        r.metadata.name.endsWith('-events'),
+      );
+    expect(eventRoles(render(defaults))).toEqual([]);
+    const objects = render(allOn);
+    const [role] = eventRoles(objects);
+    expect(role?.metadata.namespace).toBe('platform');
+    expect(role?.rules).toEqual([{ apiGroups: [''], resources: ['events'], verbs: ['create'] }]);
+    expect(objects.some((o) => o.kind === 'RoleBinding' && o.metadata.name.endsWith('-events'))).toBe(true);
+    const fileSink = {
+      sinks: [{ name: 'local', type: 'file', dir: '/data/work/secrets' }],
+      defaults: { sink: 'local' },
+    };
+    const pod = (over: Record<string, unknown>) =>
+      podOf(render({ ...merge(defaults, over), sinks: fileSink.sinks })) as unknown as {
+        automountServiceAccountToken: boolean;
+        containers: {
+          name: string;
+          env: { name: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[];
+        }[];
+      };
+    expect(pod(fileSink).automountServiceAccountToken).toBe(false);
+    const withEvents = pod({ ...fileSink, notifications: { kubernetesEvents: { enabled: true } } });
+    expect(withEvents.automountServiceAccountToken).toBe(true);
+    // The Pod's name and namespace come from the downward API.
+    const env = withEvents.containers.find((c) => c.name === 'scw-gitops')!.env;
+    expect(env.find((e) => e.name === 'POD_NAME')?.valueFrom?.fieldRef?.fieldPath).toBe('metadata.name');
+    expect(env.find((e) => e.name === 'POD_NAMESPACE')?.valueFrom?.fieldRef?.fieldPath).toBe(
+      'metadata.namespace',
+    );
+    const cm = objects.find((o) => o.kind === 'ConfigMap') as unknown as { data: Record<string, string> };
+    const settings = parse(cm.data['settings.yaml']!) as { notifications: unknown[] };
+    expect(settings.notifications).toEqual([
+      { type: 'kubernetes', name: 'events', expiringWithin: '14d' },
+      {
+        type: 'slack',
+        name: 'slack',
+        urlFile: '/etc/scw-gitops/notifications/slack',
+        expiringWithin: '14d',
+        events: ['pass-failed', 'key-expiring'],
+      },
+      {
+        type: 'webhook',
+        name: 'pager',
+        urlFile: '/etc/scw-gitops/notifications/pager',
+        expiringWithin: '14d',
+        maxPerMinute: 5,
+      },
+    ]);
+    expect(JSON.stringify(podOf(objects))).toContain('scw-gitops-notifications');
+    expect(
+      validateJsonSchema(
+        schema,
+        merge(defaults, { notifications: { targets: [{ type: 'teams', urlKey: 'x' }] } }),
+      ).map((e) => e.path),
+    ).toEqual(['/notifications/targets/0/type']);
   });
 
   it('limits Secret rights to the named Secrets (create stays namespace-wide: it cannot be named)', () => {

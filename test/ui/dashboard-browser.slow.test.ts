@@ -3,14 +3,15 @@
  * browser build), against the daemon on the built-in sandbox with a copy of examples/basic.
  *
  * Chromium is required, not optional: without /usr/bin/chromium this test fails and says how to
- * install it (`.ci/run` does). The screenshot is written to test-results/ (SCW_GITOPS_ARTIFACTS).
+ * install it (`.ci/run` does; test/helpers/chromium.ts). The screenshot is written to test-results/ (SCW_GITOPS_ARTIFACTS).
  */
-import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { systemClock } from '../../src/clock.js';
@@ -18,19 +19,11 @@ import { defaultSettings } from '../../src/config/load-settings.js';
 import type { Settings } from '../../src/config/settings.js';
 import { type Daemon, startDaemon } from '../../src/daemon/daemon.js';
 import { createLogger } from '../../src/logging/logger.js';
+import { launchChromium } from '../helpers/chromium.js';
 import { assertNoSecrets, createLogCapture } from '../helpers/log-capture.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-];
 const ARTIFACTS = process.env['SCW_GITOPS_ARTIFACTS'] ?? path.join(ROOT, 'test-results');
 
 /** kind/name of every object declared in a desired-state directory. */
@@ -63,6 +56,29 @@ async function sinkValues(dir: string): Promise<string[]> {
   return values;
 }
 
+/** A local notification receiver (the webhook target's URL). */
+async function startReceiver(): Promise<{
+  url: string;
+  bodies: Record<string, unknown>[];
+  close(): Promise<void>;
+}> {
+  const bodies: Record<string, unknown>[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      bodies.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>);
+      res.end('ok');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
+    bodies,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
 describe('the dashboard in Chromium (sandbox + examples/basic)', () => {
   let tmp: string;
   let dir: string;
@@ -72,14 +88,12 @@ describe('the dashboard in Chromium (sandbox + examples/basic)', () => {
   const cap = createLogCapture();
   const requests: string[] = [];
   const consoleErrors: string[] = [];
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `Chromium is not installed (${CHROMIUM} is missing). The dashboard's browser test drives ` +
-          "Debian's chromium: run `apt-get install -y chromium` (.ci/run does), never a downloaded browser build.",
-      );
-    }
+    // Fails, with how to install it, when Debian's chromium is absent: never skipped.
+    browser = await launchChromium();
+    receiver = await startReceiver();
     tmp = await mkdtemp(path.join(tmpdir(), 'scw-ui-e2e-'));
     dir = path.join(tmp, 'desired');
     await cp(path.join(ROOT, 'examples/basic'), dir, { recursive: true });
@@ -92,10 +106,20 @@ describe('the dashboard in Chromium (sandbox + examples/basic)', () => {
       sinks: [{ name: 'local', type: 'file', dir: path.join(tmp, 'secrets'), format: 'dotenv' }],
       defaults: { sink: 'local', rotation: { overlapMs: 60_000 } },
       server: { host: '127.0.0.1', port: 0 },
+      notifications: [
+        {
+          type: 'webhook',
+          name: 'ops',
+          urlEnv: 'OPS_HOOK_URL',
+          events: ['object-blocked', 'pass-failed', 'desired-state-invalid'],
+          expiringWithinMs: 14 * 86_400_000,
+          maxPerMinute: 20,
+        },
+      ],
     };
     daemon = await startDaemon({
       settings,
-      env: {},
+      env: { OPS_HOOK_URL: receiver.url },
       logger: createLogger({ level: 'debug', destination: cap.destination }),
       clock: systemClock,
       backoff: { baseMs: 600_000, maxMs: 600_000, factor: 2, jitter: 0 },
@@ -106,7 +130,6 @@ describe('the dashboard in Chromium (sandbox + examples/basic)', () => {
       timeoutMs: 30_000,
       what: 'startup pass',
     });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     page = await context.newPage();
     // Every request the page makes is recorded; anything not on loopback is refused.
@@ -123,6 +146,7 @@ describe('the dashboard in Chromium (sandbox + examples/basic)', () => {
   afterAll(async () => {
     await browser?.close();
     await daemon?.stop();
+    await receiver?.close();
     if (tmp) await rm(tmp, { recursive: true, force: true });
   });
 
@@ -193,6 +217,17 @@ describe('the dashboard in Chromium (sandbox + examples/basic)', () => {
       true,
     );
     expect(await page.locator('tr.pass').count()).toBe(2);
+    // The same conflict reached the notification receiver, once, with its file:line.
+    await waitFor(() => receiver.bodies.length > 0, { timeoutMs: 10_000, what: 'a notification' });
+    expect(receiver.bodies).toEqual([
+      expect.objectContaining({
+        version: 1,
+        event: 'object-blocked',
+        instance: 'ui-e2e',
+        subject: 'Application/shadow-app',
+        location: expect.objectContaining({ file: 'apps/shadow.yaml' }),
+      }),
+    ]);
   });
 
   it('has no serious or critical accessibility violations (axe-core)', async () => {
@@ -227,6 +262,7 @@ describe('the dashboard in Chromium (sandbox + examples/basic)', () => {
       await (await fetch(`${daemon.adminUrl}/ui`)).text(),
       await (await fetch(`${daemon.adminUrl}/ui/live`)).text(),
       await (await fetch(`${daemon.adminUrl}/status`)).text(),
+      JSON.stringify(receiver.bodies),
     ];
     assertNoSecrets(pages, secrets);
     assertNoSecrets(cap.raw, secrets);

@@ -35,11 +35,12 @@ The image reference: pinned by digest when image.digest is set (the tag is then 
 
 {{/*
 "true" when the daemon talks to the Kubernetes API with its service account: a Kubernetes sink,
-a Vault sink logging in with the kubernetes method (it sends the service-account token), or
-leader election (a Lease). Empty otherwise: the token is then not mounted at all.
+a Vault sink logging in with the kubernetes method (it sends the service-account token), leader
+election (a Lease), or Kubernetes Events. Empty otherwise: the token is then not mounted at all.
 */}}
 {{- define "scw-gitops.usesKubernetesApi" -}}
 {{- if .Values.leaderElection.enabled }}true{{ end -}}
+{{- if .Values.notifications.kubernetesEvents.enabled }}true{{ end -}}
 {{- range .Values.sinks -}}
 {{- if eq .type "kubernetes" }}true{{ end -}}
 {{- if eq .type "vault" }}{{ if .auth }}{{ if eq .auth.method "kubernetes" }}true{{ end }}{{ end }}{{ end -}}
