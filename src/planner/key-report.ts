@@ -15,14 +15,8 @@ import type { Address } from '../model/resources.js';
 import { resolveSink } from '../model/sink-location.js';
 import { type LiveKeyEntry, LiveIndex, newestFirst } from './live-index.js';
 import type { PlanOptions } from './options.js';
-import {
-  deliveredAtMs,
-  effectiveRotation,
-  parseTime,
-  previousKeyDueMs,
-  rotationState,
-  toIso,
-} from './rotation.js';
+import { overlapChain } from './key-steps.js';
+import { effectiveRotation, rotationState, toIso } from './rotation.js';
 
 export type KeyStatus = 'ok' | 'rotation-due' | 'sink-unreadable' | 'secret-missing' | 'missing' | 'expired';
 
@@ -125,22 +119,8 @@ function retiringViews(
   const previous = mine.filter(
     (e) => e !== current && ['ready', 'external', 'retiring'].includes(e.marker!.state),
   );
-  const chain = [current, ...previous];
-  const out: RetiringKeyView[] = [];
-  for (let i = 1; i < chain.length; i++) {
-    const entry = chain[i]!;
-    const successor = chain[i - 1]!;
-    const delivered =
-      successor === current
-        ? deliveredAtMs(
-            current.key,
-            observation?.accessKey === current.key.accessKey ? observation.deliveredAt : undefined,
-          )
-        : parseTime(successor.key.updatedAt);
-    out.push({
-      ...view(entry.key, entry.marker!.state),
-      overlapEndsAt: toIso(previousKeyDueMs(entry.key, delivered, overlapMs)),
-    });
-  }
-  return out;
+  return overlapChain(current, previous, observation, overlapMs).map(({ entry, due }) => ({
+    ...view(entry.key, entry.marker!.state),
+    overlapEndsAt: toIso(due),
+  }));
 }

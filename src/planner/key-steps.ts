@@ -111,6 +111,49 @@ export function dropUndelivered(scope: KeyScope, entry: LiveKeyEntry): void {
   );
 }
 
+/** One previous key of a chain, its successor, when that successor was delivered, and when it may go. */
+export interface OverlapLink {
+  readonly entry: LiveKeyEntry;
+  readonly successor: LiveKeyEntry;
+  readonly delivered: number;
+  readonly due: number;
+}
+
+/**
+ * The end of each previous key's overlap (pure; the planner and the `keys` report read it alike).
+ * Newest first; each previous key's successor is the next newer key of the chain, the current key
+ * for the newest of them. A key marked retiring later than its successor's delivery (a duplicate
+ * retired afterwards, duplicates.ts) keeps a full overlap from that moment: its updatedAt.
+ */
+export function overlapChain(
+  current: LiveKeyEntry,
+  previous: readonly LiveKeyEntry[],
+  observation: SinkObservation | undefined,
+  overlapMs: number,
+): OverlapLink[] {
+  const chain = [current, ...previous.filter((k) => k !== current).sort(newestFirst)];
+  const out: OverlapLink[] = [];
+  for (let i = 1; i < chain.length; i++) {
+    const entry = chain[i]!;
+    const successor = chain[i - 1]!;
+    const delivered =
+      successor === current
+        ? deliveredAtMs(
+            current.key,
+            observation?.accessKey === current.key.accessKey ? observation.deliveredAt : undefined,
+          )
+        : parseTime(successor.key.updatedAt);
+    const retiredAt = entry.marker?.state === 'retiring' ? parseTime(entry.key.updatedAt) : delivered;
+    out.push({
+      entry,
+      successor,
+      delivered,
+      due: previousKeyDueMs(entry.key, Math.max(delivered, retiredAt), overlapMs),
+    });
+  }
+  return out;
+}
+
 /**
  * Previous keys (retiring, or older ready ones) go once the overlap since their successor's
  * delivery has elapsed; until then, the instant they become due is a due time of the plan.
@@ -123,23 +166,12 @@ export function retirePrevious(
 ): void {
   const { ctx } = scope;
   const overlapMs = scope.after.rotation.overlapMs;
-  // Newest first; each previous key's successor is the next newer key of the chain, the current
-  // key for the newest of them.
-  const chain = [current, ...previous.filter((k) => k !== current).sort(newestFirst)];
-  for (let i = 1; i < chain.length; i++) {
-    const entry = chain[i]!;
-    const successor = chain[i - 1]!;
-    const delivered =
-      successor === current
-        ? deliveredAtMs(
-            current.key,
-            observation?.accessKey === current.key.accessKey ? observation.deliveredAt : undefined,
-          )
-        : parseTime(successor.key.updatedAt);
-    // A key marked retiring later than its successor's delivery (a duplicate retired afterwards,
-    // duplicates.ts) keeps a full overlap from that moment: its updatedAt.
-    const retiredAt = entry.marker?.state === 'retiring' ? parseTime(entry.key.updatedAt) : delivered;
-    const due = previousKeyDueMs(entry.key, Math.max(delivered, retiredAt), overlapMs);
+  for (const { entry, successor, delivered, due } of overlapChain(
+    current,
+    previous,
+    observation,
+    overlapMs,
+  )) {
     ctx.keyRoles.set(entry.key.accessKey, { role: 'retiring', retireAt: due });
     if (ctx.now < due) {
       ctx.dueTimes.push(due);
