@@ -36,7 +36,14 @@ import { stringify } from 'yaml';
 import { DANGEROUS_PERMISSION_SETS } from '../desired/fields.js';
 import { loadDesiredFromTexts } from '../desired/load.js';
 import type { Diagnostic } from '../model/diagnostics.js';
-import type { ApiKey, LiveState, Policy, Project, Rule } from '../model/live.js';
+import {
+  type ApiKey,
+  type LiveState,
+  type Policy,
+  type Project,
+  protectionReasons,
+  type Rule,
+} from '../model/live.js';
 import {
   isProtected,
   hasPreventDestroyTag,
@@ -272,7 +279,7 @@ class Importer {
   applications(): void {
     for (const { object: a, owned } of this.eligible('Application', this.live.applications, (o) => ({
       owner: ownerFromTags(o.tags),
-      protectedWhy: protectedWhy(o),
+      protectedWhy: protectionReasons(o),
     }))) {
       this.add({
         kind: 'Application',
@@ -291,7 +298,7 @@ class Importer {
   groups(): void {
     for (const { object: g, owned } of this.eligible('Group', this.live.groups, (o) => ({
       owner: ownerFromTags(o.tags),
-      protectedWhy: protectedWhy(o),
+      protectedWhy: protectionReasons(o),
     }))) {
       const missing = g.applicationIds.filter((id) => !this.appName.has(id));
       if (missing.length > 0) {
@@ -326,7 +333,7 @@ class Importer {
   policies(): void {
     for (const { object: p, owned } of this.eligible('Policy', this.live.policies, (o) => ({
       owner: ownerFromTags(o.tags),
-      protectedWhy: protectedWhy(o),
+      protectedWhy: protectionReasons(o),
     }))) {
       const why = this.policySpec(p);
       if (typeof why === 'string') {
@@ -431,7 +438,7 @@ class Importer {
       const skip = (severity: SkippedObject['severity'], reason: string) =>
         this.skip('ApiKey', label, k.accessKey, severity, reason);
       if (isProtected(k)) {
-        skip('info', protectedWhy(k));
+        skip('info', protectionReasons(k));
         continue;
       }
       const marker = parseKeyDescription(k.description).marker;
@@ -601,16 +608,6 @@ class Importer {
     }
     return files;
   }
-}
-
-function protectedWhy(o: { managed: boolean; editable: boolean; deletable: boolean }): string {
-  return [
-    o.managed ? 'managed by Scaleway' : '',
-    o.editable ? '' : 'not editable',
-    o.deletable ? '' : 'not deletable',
-  ]
-    .filter(Boolean)
-    .join(', ');
 }
 
 function appLike(description: string, tags: readonly string[]): Record<string, unknown> {

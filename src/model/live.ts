@@ -24,6 +24,17 @@ interface IamFlags {
   readonly managed: boolean;
 }
 
+/** Why scw-gitops must leave an object alone ('managed by Scaleway, not deletable'), or ''. */
+export function protectionReasons(o: IamFlags): string {
+  return [
+    o.managed ? 'managed by Scaleway' : '',
+    o.editable ? '' : 'not editable',
+    o.deletable ? '' : 'not deletable',
+  ]
+    .filter(Boolean)
+    .join(', ');
+}
+
 export interface Application extends IamFlags {
   readonly id: string;
   readonly name: string;

@@ -3,7 +3,15 @@
  * instance's marker, another instance's, or none) and whether Scaleway protects it; API keys with
  * their parsed markers; names by id for messages. Built once per plan; read-only afterwards.
  */
-import type { ApiKey, Application, Group, LiveState, Policy, Project } from '../model/live.js';
+import {
+  type ApiKey,
+  type Application,
+  type Group,
+  type LiveState,
+  type Policy,
+  type Project,
+  protectionReasons,
+} from '../model/live.js';
 import {
   isProtected,
   type KeyMarker,
@@ -49,16 +57,6 @@ export const KIND_LABEL: Readonly<Record<Kind, string>> = {
   ApiKey: 'API key',
 };
 
-function protectionFlags(o: { managed: boolean; editable: boolean; deletable: boolean }): string {
-  return [
-    o.managed ? 'managed by Scaleway' : '',
-    o.editable ? '' : 'not editable',
-    o.deletable ? '' : 'not deletable',
-  ]
-    .filter(Boolean)
-    .join(', ');
-}
-
 /** Oldest first (created_at, then id for a stable order). */
 function byCreation(a: LiveEntry, b: LiveEntry): number {
   if (a.createdAt !== b.createdAt) return a.createdAt < b.createdAt ? -1 : 1;
@@ -78,7 +76,7 @@ function tagged(kind: 'Application' | 'Group' | 'Policy', object: Application | 
     name: object.name,
     owner: ownerFromTags(object.tags),
     protected: isProtected(object),
-    protectedWhy: protectionFlags(object),
+    protectedWhy: protectionReasons(object),
     createdAt: object.createdAt,
     object,
   };
